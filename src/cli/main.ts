@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// aftercall's command line: `serve`, `check`, `runs list|show|retry`, `quarantine list`,
+// `send` and `receiver`. Usage errors exit 2, failed checks exit 1.
+import { Command } from 'commander';
+import { ConfigError } from '../config.js';
+import { MappingLoadError } from '../mapping/load-mappings.js';
+import { registerCheckCommand } from './check-command.js';
+import { registerReceiverCommand } from './receiver-command.js';
+import { registerRunsCommands } from './runs-commands.js';
+import { registerSendCommand } from './send-command.js';
+import { registerServeCommand } from './serve-command.js';
+
+const program = new Command()
+  .name('aftercall')
+  .description('Turns post-call webhooks of AI phone assistants into durable, deduplicated work.')
+  .showHelpAfterError();
+
+registerServeCommand(program);
+registerCheckCommand(program);
+registerRunsCommands(program);
+registerSendCommand(program);
+registerReceiverCommand(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof MappingLoadError || error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+import type { Command } from 'commander';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { RunStatus, Store } from '../store/store.js';
+import { configOrExit, positiveInt } from './cli-config.js';
+
+const STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'test'];
+
+async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = openSqliteStore({ path: configOrExit().SQLITE_PATH });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export function registerRunsCommands(program: Command): void {
+  const runs = program.command('runs').description('The run history in the store');
+
+  runs
+    .command('list')
+    .description('List runs, newest first')
+    .option('--status <status>', `only runs with this status (${STATUSES.join(', ')})`)
+    .option('--limit <n>', 'how many', positiveInt, 50)
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { status?: string; limit: number; json?: boolean }) => {
+      const status = opts.status as RunStatus | undefined;
+      if (status && !STATUSES.includes(status)) {
+        console.error(`--status must be one of ${STATUSES.join(', ')}`);
+        process.exitCode = 2;
+        return;
+      }
+      const list = await withStore((store) => store.listRuns({ status, limit: opts.limit }));
+      if (opts.json) return console.log(JSON.stringify(list, null, 2));
+      if (list.length === 0) return console.log('no runs');
+      for (const r of list) {
+        const when = new Date(r.updatedAt).toISOString();
+        const flag = r.isTest ? ' [test]' : '';
+        console.log(`#${r.id}  ${when}  call ${r.callId} rev ${r.revision}  ${r.mappingName}  ${r.status}${flag}` +
+          (r.lastError ? `\n      ${r.lastError}` : ''));
+      }
+    });
+
+  runs
+    .command('show')
+    .description('Show one run with its steps')
+    .argument('<id>', 'run id', positiveInt)
+    .action(async (id: number) => {
+      const run = await withStore((store) => store.getRun(id));
+      if (!run) {
+        console.error(`no run #${id}`);
+        process.exitCode = 1;
+        return;
+      }
+      const { call: _call, ...summary } = run;
+      console.log(JSON.stringify(summary, null, 2));
+    });
+
+  runs
+    .command('retry')
+    .description('Put a dead run back in the queue (completed steps are not repeated)')
+    .argument('<id>', 'run id', positiveInt)
+    .action(async (id: number) => {
+      const result = await withStore((store) => store.requeueDeadRun(id, Date.now()));
+      if (result === 'requeued') return console.log(`run #${id} requeued; a running service picks it up within WORKER_POLL_INTERVAL_MS`);
+      console.error(result === 'not-found' ? `no run #${id}` : `run #${id} is not dead; only dead runs can be retried`);
+      process.exitCode = 1;
+    });
+}

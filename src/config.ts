@@ -1,0 +1,85 @@
+// All configuration, read once from the environment (and `.env`), validated, frozen.
+// An invalid value stops the start with a message naming the variable.
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(def);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() ? v.trim() : undefined));
+const list = optionalText.transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []));
+
+const envSchema = z.object({
+  PORT: int(3000, 0, 65535),
+  HOST: z.string().default('0.0.0.0'),
+  /** Base URL printed for the assistant settings; defaults to http://localhost:PORT. */
+  PUBLIC_URL: optionalText.pipe(z.string().url('must be a URL like https://hooks.example.com').optional()),
+  WEBHOOK_TOKENS: list,
+  WEBHOOK_SIGNING_SECRET: list,
+  WEBHOOK_SIGNATURE_HEADER: z.string().default('x-famulor-signature').transform((s) => s.toLowerCase()),
+  SQLITE_PATH: z.string().default('./data/aftercall.db'),
+  DATABASE_URL: optionalText,
+  MAPPINGS_DIR: z.string().default('./mappings'),
+  SCHEMA_MODE: z.enum(['strict', 'warn'], { message: 'must be strict or warn' }).default('strict'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  BODY_LIMIT_BYTES: int(2 * 1024 * 1024, 1024),
+  /** Requests per minute per client address; 0 turns the limiter off. */
+  RATE_LIMIT_PER_MINUTE: int(600),
+  /** Express `trust proxy` hop count, so the rate limit sees real client addresses. */
+  TRUST_PROXY: int(0, 0, 10),
+  RETRY_MAX_ATTEMPTS: int(8, 1, 100),
+  RETRY_BASE_DELAY_MS: int(2_000, 1),
+  RETRY_MAX_DELAY_MS: int(3_600_000, 1),
+  WORKER_CONCURRENCY: int(8, 1, 256),
+  WORKER_POLL_INTERVAL_MS: int(1_000, 10),
+  LEASE_MS: int(60_000, 1_000),
+  STEP_TIMEOUT_MS: int(15_000, 100),
+  SHUTDOWN_TIMEOUT_MS: int(15_000, 0),
+  ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+});
+
+export type Config = Readonly<z.infer<typeof envSchema>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const config = parsed.data;
+  const problems: string[] = [];
+  if (config.RETRY_MAX_DELAY_MS < config.RETRY_BASE_DELAY_MS) {
+    problems.push('RETRY_MAX_DELAY_MS: must be at least RETRY_BASE_DELAY_MS');
+  }
+  if (config.DATABASE_URL) {
+    problems.push('DATABASE_URL: the PostgreSQL store is not available in this version; unset it to use SQLITE_PATH');
+  }
+  for (const entry of config.WEBHOOK_TOKENS) {
+    const token = entry.includes('=') ? entry.slice(entry.indexOf('=') + 1) : entry;
+    if (token.length < 16) problems.push('WEBHOOK_TOKENS: every token must be at least 16 characters');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+/** Reads `.env` from the working directory into process.env (existing variables win). */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}

@@ -1,0 +1,64 @@
+// The connector contract: a step kind validates its rendered input with zod and executes it.
+// Connectors classify failures; only the worker decides whether and when to retry.
+import type { z } from 'zod';
+import type { Logger } from '../logger.js';
+
+export type RepeatPolicy = 'on-change' | 'never' | 'always';
+
+export interface StepContext {
+  logger: Logger;
+  /** Aborts when the step's timeout passes or the service shuts down. */
+  signal: AbortSignal;
+  timeoutMs: number;
+  /** Stable across retries of the same step of the same run: receivers can dedupe on it. */
+  idempotencyKey: string;
+}
+
+export interface StepKind<Schema extends z.ZodType = z.ZodType> {
+  /** `connector.action`, the value of `use:` in a mapping step. */
+  kind: string;
+  description: string;
+  input: Schema;
+  /** What a new revision of a call does with this step when the mapping does not say. */
+  defaultRepeat: RepeatPolicy;
+  execute(input: z.output<Schema>, ctx: StepContext): Promise<unknown>;
+}
+
+export interface Connector {
+  name: string;
+  steps: StepKind[];
+}
+
+/** May pass on retry: network errors, timeouts, 429, 5xx. */
+export class TransientError extends Error {
+  readonly transient = true;
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'TransientError';
+  }
+}
+
+/** Will fail again the same way: 4xx, invalid input, rejected credentials. */
+export class PermanentError extends Error {
+  readonly transient = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentError';
+  }
+}
+
+export function defineStep<Schema extends z.ZodType>(step: StepKind<Schema>): StepKind {
+  return step as unknown as StepKind;
+}
+
+/** Retry-After as seconds or an HTTP date → milliseconds from `now`. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}

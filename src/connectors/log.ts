@@ -1,0 +1,22 @@
+// `log`: write a line to the service log (redacted like every log line). Handy while a
+// mapping is being written, and as a no-op sink in tests and benchmarks.
+import { z } from 'zod';
+import { maskText } from '../logger.js';
+import { defineStep, type Connector } from './connector.js';
+
+const write = defineStep({
+  kind: 'log',
+  description: 'Write a message (and optional fields) to the service log.',
+  input: z.strictObject({
+    message: z.string().describe('The log message.'),
+    level: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Log level.'),
+    fields: z.record(z.string(), z.unknown()).optional().describe('Extra fields for the log line.'),
+  }),
+  defaultRepeat: 'always',
+  async execute(input, ctx) {
+    ctx.logger[input.level]({ step_fields: input.fields }, maskText(input.message));
+    return { logged: true };
+  },
+});
+
+export const logConnector: Connector = { name: 'log', steps: [write] };

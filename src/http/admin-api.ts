@@ -1,0 +1,77 @@
+// Operator API behind ADMIN_TOKEN (Bearer): run history, retry of dead runs, replay of
+// quarantined deliveries. The admin page and the CLI build on these routes.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Router, type Request, type Response } from 'express';
+import { errorReply } from '../errors.js';
+import type { RunStatus, Store } from '../store/store.js';
+import type { DeliveryReceiver } from './receive-delivery.js';
+
+export interface AdminApiDeps {
+  store: Store;
+  receiver: DeliveryReceiver;
+  adminToken: string;
+  onRequeued?: () => void;
+}
+
+const RUN_STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'test'];
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+export function createAdminApi(deps: AdminApiDeps): Router {
+  const router = Router();
+  const expected = digest(deps.adminToken);
+  const reply = (res: Response, r: { status: number; body: Record<string, unknown> }) =>
+    res.status(r.status).json({ ...r.body, request_id: res.getHeader('x-request-id') });
+
+  router.use((req, res, next) => {
+    const given = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (!given || !timingSafeEqual(digest(given), expected)) return reply(res, errorReply('ADMIN_UNAUTHORIZED'));
+    next();
+  });
+
+  router.get('/runs', async (req: Request, res: Response) => {
+    const status = RUN_STATUSES.find((s) => s === req.query.status);
+    const limit = Number(req.query.limit ?? 50);
+    const before = Number(req.query.before ?? 0);
+    const runs = await deps.store.listRuns({
+      status,
+      limit: Number.isInteger(limit) && limit > 0 ? limit : 50,
+      beforeId: Number.isInteger(before) && before > 0 ? before : undefined,
+    });
+    res.json({ runs });
+  });
+
+  router.get('/runs/:id', async (req: Request, res: Response) => {
+    const run = await deps.store.getRun(Number(req.params.id));
+    if (!run) return reply(res, errorReply('RUN_NOT_FOUND'));
+    res.json({ run });
+  });
+
+  router.post('/runs/:id/retry', async (req: Request, res: Response) => {
+    const id = Number(req.params.id);
+    const result = await deps.store.requeueDeadRun(id, Date.now());
+    if (result === 'not-found') return reply(res, errorReply('RUN_NOT_FOUND'));
+    if (result === 'not-dead') return reply(res, errorReply('RUN_NOT_RETRYABLE'));
+    deps.onRequeued?.();
+    res.status(202).json({ status: 'requeued', run_id: id });
+  });
+
+  router.get('/quarantine', async (_req: Request, res: Response) => {
+    const receipts = await deps.store.listQuarantine(100);
+    res.json({
+      quarantine: receipts.map((r) => ({
+        id: r.id,
+        received_at: new Date(r.receivedAt).toISOString(),
+        sender: r.sender,
+        reason: r.reason,
+        errors: r.issues,
+        replayed_at: r.replayedAt ? new Date(r.replayedAt).toISOString() : null,
+      })),
+    });
+  });
+
+  router.post('/quarantine/:id/replay', async (req: Request, res: Response) => {
+    reply(res, await deps.receiver.replayQuarantined(Number(req.params.id), String(req.id)));
+  });
+
+  return router;
+}

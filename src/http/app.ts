@@ -1,0 +1,149 @@
+// Express at the edge only: it reads headers and the raw body, calls the ingest core and
+// writes the reply. `createApp(deps)` is separate from `listen()` so tests use it directly.
+import { randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { pinoHttp } from 'pino-http';
+import getRawBody from 'raw-body';
+import type { Config } from '../config.js';
+import { errorReply } from '../errors.js';
+import { maskUrl, type Logger } from '../logger.js';
+import type { MappingRegistry } from '../mapping/mapping-registry.js';
+import type { Store } from '../store/store.js';
+import { createAdminApi } from './admin-api.js';
+import type { Metrics } from './metrics.js';
+import { BodyTooLargeError, type DeliveryReceiver } from './receive-delivery.js';
+
+export interface AppDeps {
+  config: Pick<Config, 'RATE_LIMIT_PER_MINUTE' | 'TRUST_PROXY' | 'WEBHOOK_SIGNATURE_HEADER' | 'ADMIN_TOKEN'>;
+  receiver: DeliveryReceiver;
+  store: Store;
+  mappings: MappingRegistry;
+  metrics: Metrics;
+  logger: Logger;
+  /** Wakes the worker after an operator retry. */
+  onRequeued?: () => void;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.config.TRUST_PROXY);
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      // Tokens travel in the path and query: log the route, never the raw URL or headers.
+      serializers: {
+        req: (req: { id?: unknown; method?: string; url?: string }) => ({ id: req.id, method: req.method, url: maskUrl(req.url ?? '') }),
+        res: (res: { statusCode?: number }) => ({ status: res.statusCode }),
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    }),
+  );
+
+  if (deps.config.RATE_LIMIT_PER_MINUTE > 0) {
+    app.use(
+      ['/webhooks', '/api'],
+      rateLimit({
+        windowMs: 60_000,
+        limit: deps.config.RATE_LIMIT_PER_MINUTE,
+        standardHeaders: 'draft-7',
+        legacyHeaders: false,
+        handler: (_req, res) => send(res, errorReply('RATE_LIMITED')),
+      }),
+    );
+  }
+
+  const signatureHeader = deps.config.WEBHOOK_SIGNATURE_HEADER;
+  const receive = async (req: Request, res: Response) => {
+    const length = req.headers['content-length'];
+    const reply = await deps.receiver.receive({
+      requestId: String(req.id),
+      tokens: [pathToken(req), bearerToken(req), queryToken(req)],
+      contentType: req.headers['content-type'],
+      contentLength: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
+      signature: header(req, signatureHeader),
+      testMarker: header(req, 'x-aftercall-test'),
+      readBody: (limit) =>
+        getRawBody(req, { limit, length: length ?? null }).catch((error: { type?: string }) => {
+          throw error.type === 'entity.too.large' ? new BodyTooLargeError('too large') : error;
+        }),
+    });
+    if (reply.status === 413) res.setHeader('connection', 'close');
+    send(res, reply);
+  };
+  app.post(['/webhooks/post-call', '/webhooks/post-call/:token'], receive);
+  app.all(['/webhooks/post-call', '/webhooks/post-call/:token'], (_req, res) => {
+    res.setHeader('allow', 'POST');
+    send(res, errorReply('METHOD_NOT_ALLOWED'));
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks: Record<string, { ok: boolean; detail?: string }> = {};
+    try {
+      await deps.store.ping();
+      checks.store = { ok: true, detail: deps.store.kind };
+    } catch (error) {
+      checks.store = { ok: false, detail: (error as Error).message };
+    }
+    const loaded = deps.mappings.current().length;
+    checks.mappings = { ok: true, detail: `${loaded} mapping${loaded === 1 ? '' : 's'} loaded` };
+    const ready = Object.values(checks).every((c) => c.ok);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', checks });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', deps.metrics.registry.contentType);
+    res.send(await deps.metrics.registry.metrics());
+  });
+
+  if (deps.config.ADMIN_TOKEN) app.use('/api', createAdminApi({ ...deps, adminToken: deps.config.ADMIN_TOKEN }));
+
+  app.use((_req, res) => send(res, errorReply('NOT_FOUND')));
+  // Express 5 forwards rejected async handlers here; every reply stays JSON.
+  app.use((error: { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
+    if (typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
+      send(res, { ...errorReply('BAD_REQUEST', { detail: error.type ?? 'bad request' }), status: error.status });
+      return;
+    }
+    req.log.error({ err: error }, 'unhandled error');
+    send(res, errorReply('INTERNAL'));
+  });
+  return app;
+}
+
+function send(res: Response, reply: { status: number; body: Record<string, unknown> }): void {
+  if (res.headersSent) return;
+  res.status(reply.status).json({ ...reply.body, request_id: res.getHeader('x-request-id') });
+}
+
+function header(req: Request, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function pathToken(req: Request): string | undefined {
+  const token = req.params.token;
+  return typeof token === 'string' ? token : undefined;
+}
+
+function queryToken(req: Request): string | undefined {
+  const token = req.query.token;
+  return typeof token === 'string' ? token : undefined;
+}
+
+function bearerToken(req: Request): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  return match?.[1];
+}

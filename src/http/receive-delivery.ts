@@ -1,0 +1,210 @@
+// The ingest core, free of Express: request facts in, `{status, body}` out.
+// Checks run in a fixed order, each with its own status:
+//   auth (401) → content type (415) → size (413) → signature (401) → JSON (400) → schema (422)
+//   → store (202 accepted / 200 duplicate / 503 when nothing could be committed)
+// Nothing is acknowledged before it is committed; rejected bodies from authenticated senders
+// are kept in quarantine.
+import { errorReply, type ErrorCodeName } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { MappingRegistry } from '../mapping/mapping-registry.js';
+import { matchMappings } from '../mapping/match.js';
+import { contentHash } from '../payload/content-hash.js';
+import { parsePayload, type PayloadIssue } from '../payload/parse-payload.js';
+import type { SchemaMode } from '../payload/schema.js';
+import { isDocumentedSample } from '../payload/test-request.js';
+import { StoreUnavailableError, type Store } from '../store/store.js';
+import { verifyBodySignature } from './body-signature.js';
+import type { DeliveryOutcome, Metrics } from './metrics.js';
+import type { WebhookTokens } from './webhook-tokens.js';
+
+export interface DeliveryRequest {
+  requestId: string;
+  /** Candidate tokens from the path, the `?token=` query and `Authorization: Bearer`. */
+  tokens: Array<string | undefined>;
+  contentType: string | undefined;
+  contentLength: number | undefined;
+  signature: string | undefined;
+  /** `X-Aftercall-Test: true` marks a test delivery explicitly. */
+  testMarker: string | undefined;
+  /** Reads the whole body; rejects with BodyTooLargeError beyond `limit`. */
+  readBody(limit: number): Promise<Buffer>;
+}
+
+export interface Reply {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export class BodyTooLargeError extends Error {}
+
+export interface ReceiveDeps {
+  store: Store;
+  mappings: MappingRegistry;
+  tokens: WebhookTokens;
+  signingSecrets: readonly string[];
+  bodyLimit: number;
+  schemaMode: SchemaMode;
+  logger: Logger;
+  metrics: Metrics;
+  now?: () => number;
+  /** Told after a commit that created runs (wakes the worker). */
+  onAccepted?: () => void;
+  isShuttingDown?: () => boolean;
+}
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;\s*charset\s*=\s*"?utf-?8"?\s*)?(?:;.*)?$/i;
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+export function createDeliveryReceiver(deps: ReceiveDeps) {
+  const now = deps.now ?? Date.now;
+
+  function fail(outcome: DeliveryOutcome, code: ErrorCodeName, details?: Record<string, unknown>): Reply {
+    deps.metrics.deliveries.inc({ outcome });
+    return errorReply(code, details);
+  }
+
+  async function quarantine(
+    req: DeliveryRequest,
+    sender: string,
+    raw: Buffer,
+    reason: 'malformed-json' | 'invalid-payload',
+    issues: PayloadIssue[],
+  ): Promise<number | null> {
+    try {
+      const { receiptId } = await deps.store.quarantineDelivery({
+        requestId: req.requestId,
+        sender,
+        receivedAt: now(),
+        rawBody: raw,
+        reason,
+        issues,
+      });
+      return receiptId;
+    } catch (error) {
+      // The sender still learns what is wrong; it keeps the body and will resend.
+      deps.logger.error({ err: error }, 'could not quarantine a rejected delivery');
+      return null;
+    }
+  }
+
+  /** Validation, planning and the durable commit, shared by live deliveries and replays. */
+  async function commit(req: Pick<DeliveryRequest, 'requestId' | 'testMarker'>, sender: string, raw: Buffer, payload: unknown) {
+    const parsed = parsePayload(payload, deps.schemaMode);
+    if (!parsed.ok) return { ok: false as const, issues: parsed.issues };
+    if (parsed.unknownKeys.length > 0) {
+      deps.metrics.unknownKeys.inc(parsed.unknownKeys.length);
+      deps.logger.warn({ unknown_keys: parsed.unknownKeys }, 'accepted a payload with unknown keys (SCHEMA_MODE=warn)');
+    }
+    const call = parsed.call;
+    const isTest = /^(1|true|yes)$/i.test(req.testMarker ?? '') || isDocumentedSample(call);
+    const { matched } = matchMappings(call, deps.mappings.current());
+    const result = await deps.store.acceptDelivery({
+      requestId: req.requestId,
+      sender,
+      receivedAt: now(),
+      rawBody: raw,
+      call,
+      contentHash: contentHash(call),
+      isTest,
+      runs: matched.map((m) => ({ mappingName: m.name, mappingHash: m.hash })),
+    });
+    if (result.outcome === 'accepted' && result.runIds.length > 0) deps.onAccepted?.();
+    return { ok: true as const, call, isTest, result };
+  }
+
+  async function receive(req: DeliveryRequest): Promise<Reply> {
+    const started = process.hrtime.bigint();
+    if (deps.isShuttingDown?.()) return fail('unavailable', 'SHUTTING_DOWN');
+
+    let sender: string | null = null;
+    for (const candidate of req.tokens) {
+      if (candidate) {
+        sender = deps.tokens.senderFor(candidate);
+        break;
+      }
+    }
+    if (!sender) return fail('unauthorized', 'UNAUTHORIZED');
+
+    if (!req.contentType || !JSON_TYPE.test(req.contentType)) {
+      return fail('unsupported_media_type', 'UNSUPPORTED_MEDIA_TYPE', { content_type: req.contentType ?? null });
+    }
+    if (req.contentLength !== undefined && req.contentLength > deps.bodyLimit) {
+      return fail('too_large', 'PAYLOAD_TOO_LARGE', { limit_bytes: deps.bodyLimit });
+    }
+    let raw: Buffer;
+    try {
+      raw = await req.readBody(deps.bodyLimit);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return fail('too_large', 'PAYLOAD_TOO_LARGE', { limit_bytes: deps.bodyLimit });
+      throw error;
+    }
+    if (deps.signingSecrets.length > 0 && !verifyBodySignature(raw, req.signature, deps.signingSecrets)) {
+      return fail('unauthorized', 'BAD_SIGNATURE');
+    }
+
+    let payload: unknown;
+    try {
+      payload = JSON.parse(utf8.decode(raw));
+    } catch (error) {
+      const detail = error instanceof TypeError ? 'the body is not valid UTF-8' : (error as Error).message;
+      const receiptId = await quarantine(req, sender, raw, 'malformed-json', [{ path: '', message: detail }]);
+      return fail('malformed', 'MALFORMED_JSON', { detail, receipt_id: receiptId });
+    }
+
+    let committed: Awaited<ReturnType<typeof commit>>;
+    try {
+      committed = await commit(req, sender, raw, payload);
+      if (!committed.ok) {
+        const receiptId = await quarantine(req, sender, raw, 'invalid-payload', committed.issues);
+        return fail('invalid', 'INVALID_PAYLOAD', { errors: committed.issues, receipt_id: receiptId });
+      }
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) {
+        deps.logger.error({ err: error }, 'store unavailable: delivery refused with 503');
+        return fail('unavailable', 'STORE_UNAVAILABLE');
+      }
+      throw error;
+    }
+
+    const { call, result, isTest } = committed;
+    deps.metrics.ingestSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    if (result.outcome === 'duplicate') {
+      deps.metrics.deliveries.inc({ outcome: 'duplicate' });
+      return { status: 200, body: { status: 'duplicate', call_id: call.id, revision: result.revision } };
+    }
+    deps.metrics.deliveries.inc({ outcome: 'accepted' });
+    return {
+      status: 202,
+      body: { status: 'accepted', call_id: call.id, revision: result.revision, runs: result.runIds.length, test: isTest },
+    };
+  }
+
+  /**
+   * Re-validates a quarantined body under the current schema and mode; on success it is
+   * accepted like a fresh delivery (dedupe included) and the receipt marked replayed.
+   */
+  async function replayQuarantined(receiptId: number, requestId: string): Promise<Reply> {
+    const receipt = await deps.store.getReceipt(receiptId);
+    if (!receipt || receipt.outcome !== 'quarantined' || !receipt.rawBody) {
+      return errorReply('RECEIPT_NOT_FOUND', { receipt_id: receiptId });
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(utf8.decode(receipt.rawBody));
+    } catch (error) {
+      return { ...errorReply('MALFORMED_JSON', { detail: (error as Error).message }), status: 422 };
+    }
+    const committed = await commit({ requestId, testMarker: undefined }, receipt.sender, receipt.rawBody, payload);
+    if (!committed.ok) return errorReply('INVALID_PAYLOAD', { errors: committed.issues });
+    await deps.store.markReplayed(receiptId, now());
+    const { result, call } = committed;
+    return {
+      status: result.outcome === 'accepted' ? 202 : 200,
+      body: { status: result.outcome, call_id: call.id, revision: result.revision },
+    };
+  }
+
+  return { receive, replayQuarantined };
+}
+
+export type DeliveryReceiver = ReturnType<typeof createDeliveryReceiver>;

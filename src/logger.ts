@@ -1,0 +1,46 @@
+// pino JSON logs. Phones, emails and transcripts never reach a log line in clear.
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** Paths pino censors wherever they appear in a logged object. */
+export const REDACTED_PATHS = [
+  '*.customer_phone',
+  '*.assistant_phone',
+  '*.phone',
+  '*.phone_number',
+  '*.to',
+  '*.from',
+  '*.email',
+  '*.transcript',
+  '*.formatted_transcript',
+  '*.body',
+  'call.*',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.query.token',
+];
+
+const PHONE = /\+?\d[\d\s().-]{6,}\d/g;
+const EMAIL = /[^\s@"'<>]+@[^\s@"'<>]+\.[A-Za-z]{2,}/g;
+
+/** Masks phone numbers and emails inside free text, e.g. error messages and URLs. */
+export function maskText(text: string): string {
+  return text.replace(EMAIL, '[email]').replace(PHONE, '[phone]');
+}
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}
+
+/** The webhook path and query carry the token: keep only the route. */
+export function maskUrl(url: string): string {
+  return maskText(url.replace(/(\/webhooks\/post-call\/)[^/?]+/, '$1[token]').replace(/([?&]token=)[^&]+/, '$1[token]'));
+}

@@ -1,0 +1,169 @@
+// Reads mappings/*.yaml, validates each file and compiles its expressions once.
+// Every problem names file, line, column and key, so `aftercall check` and the start-up
+// log point straight at it.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import type { RepeatPolicy, StepKind } from '../connectors/connector.js';
+import type { StepKinds } from '../connectors/index.js';
+import { mappingFileSchema, type MappingFile } from './mapping-schema.js';
+import { compileCondition, compileTemplate, ExpressionError, type Render } from './template.js';
+
+export interface CompiledStep {
+  id: string;
+  kind: StepKind;
+  repeat: RepeatPolicy;
+  when: ((context: object) => Promise<boolean>) | null;
+  whenSource: string | null;
+  render: Render;
+}
+
+export interface CompiledMapping {
+  name: string;
+  description: string | null;
+  file: string;
+  /** sha256 of the file's bytes (first 16 hex digits): runs record which version they used. */
+  hash: string;
+  enabled: boolean;
+  match: MappingFile['match'];
+  steps: CompiledStep[];
+}
+
+export interface MappingProblem {
+  file: string;
+  line: number;
+  column: number;
+  key: string;
+  message: string;
+}
+
+export function formatProblem(p: MappingProblem): string {
+  return `${p.file}:${p.line}:${p.column}${p.key ? ` ${p.key}:` : ''} ${p.message}`;
+}
+
+export class MappingLoadError extends Error {
+  constructor(readonly problems: MappingProblem[]) {
+    super(`Invalid mapping files:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+    this.name = 'MappingLoadError';
+  }
+}
+
+export function listMappingFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/i.test(f))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** Loads every mapping file of `dir`; throws MappingLoadError listing all problems. */
+export function loadMappingDir(dir: string, kinds: StepKinds): CompiledMapping[] {
+  return loadMappingFiles(listMappingFiles(dir), kinds);
+}
+
+export function loadMappingFiles(files: string[], kinds: StepKinds): CompiledMapping[] {
+  const problems: MappingProblem[] = [];
+  const mappings: CompiledMapping[] = [];
+  for (const file of files) {
+    const result = compileMappingSource(readFileSync(file, 'utf8'), file, kinds);
+    if ('problems' in result) problems.push(...result.problems);
+    else mappings.push(result.mapping);
+  }
+  const seen = new Map<string, string>();
+  for (const m of mappings) {
+    const other = seen.get(m.name);
+    if (other) problems.push({ file: m.file, line: 1, column: 1, key: 'name', message: `"${m.name}" is also the name in ${other}` });
+    seen.set(m.name, m.file);
+  }
+  if (problems.length > 0) throw new MappingLoadError(problems);
+  return mappings;
+}
+
+export function compileMappingSource(
+  source: string,
+  file: string,
+  kinds: StepKinds,
+): { mapping: CompiledMapping } | { problems: MappingProblem[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const where = (offset: number | undefined) => {
+    const pos = lineCounter.linePos(offset ?? 0);
+    return { line: pos.line, column: pos.col };
+  };
+  if (doc.errors.length > 0) {
+    return {
+      problems: doc.errors.map((e) => ({ file, ...where(e.pos[0]), key: '', message: e.message.split('\n')[0] ?? e.message })),
+    };
+  }
+  const locate = (path: Array<string | number>) => ({ ...where(nodeOffset(doc, path)), key: path.join('.') });
+
+  const parsed = mappingFileSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    return {
+      problems: parsed.error.issues.flatMap((issue) => {
+        const path = issue.path.map((k) => (typeof k === 'number' ? k : String(k)));
+        if (issue.code === 'unrecognized_keys') {
+          return issue.keys.map((k) => ({ file, ...locate([...path, k]), message: `unknown key "${k}"` }));
+        }
+        return [{ file, ...locate(path), message: issue.message }];
+      }),
+    };
+  }
+
+  const spec = parsed.data;
+  const problems: MappingProblem[] = [];
+  const steps: CompiledStep[] = [];
+  const ids = new Set<string>();
+  spec.steps.forEach((step, i) => {
+    const at = (key: Array<string | number>) => locate(['steps', i, ...key]);
+    if (ids.has(step.id)) problems.push({ file, ...at(['id']), message: `duplicate step id "${step.id}"` });
+    ids.add(step.id);
+    const kind = kinds.get(step.use);
+    if (!kind) {
+      problems.push({ file, ...at(['use']), message: `unknown step kind "${step.use}" (known: ${[...kinds.keys()].join(', ')})` });
+      return;
+    }
+    try {
+      steps.push({
+        id: step.id,
+        kind,
+        repeat: step.repeat ?? kind.defaultRepeat,
+        when: step.when ? compileCondition(step.when, ['when']) : null,
+        whenSource: step.when ?? null,
+        render: compileTemplate(step.with, ['with']),
+      });
+    } catch (error) {
+      if (!(error instanceof ExpressionError)) throw error;
+      problems.push({ file, ...at(error.path), message: error.message });
+    }
+  });
+  if (problems.length > 0) return { problems };
+  return {
+    mapping: {
+      name: spec.name,
+      description: spec.description ?? null,
+      file: basename(file),
+      hash: createHash('sha256').update(source).digest('hex').slice(0, 16),
+      enabled: spec.enabled,
+      match: spec.match,
+      steps,
+    },
+  };
+}
+
+/** Offset of the deepest existing node on `path` (a missing key points at its parent). */
+function nodeOffset(doc: Document, path: Array<string | number>): number {
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n), true);
+    if (isNode(node) && node.range) return node.range[0];
+    if (n > 0) {
+      // A key whose value is missing: point at the key itself.
+      const parent = n > 1 ? doc.getIn(path.slice(0, n - 1), true) : doc.contents;
+      const pair = (parent as { items?: Array<{ key?: { value?: unknown; range?: number[] } }> } | null)?.items?.find(
+        (item) => item.key?.value === path[n - 1],
+      );
+      if (pair?.key?.range) return pair.key.range[0]!;
+    }
+  }
+  return 0;
+}

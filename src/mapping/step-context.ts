@@ -1,0 +1,29 @@
+// What expressions see: `call`, `extracted`, `input`, `lead`, `campaign`, `transfers`,
+// `score`, `steps.<id>` (outputs of earlier steps) and `now`.
+import type { Call } from '../payload/call.js';
+
+export interface StepContextData {
+  call: Call;
+  extracted: Call['extracted_variables'];
+  input: Call['input_variables'];
+  lead: Call['lead'];
+  campaign: Call['campaign'];
+  transfers: Call['transfers'];
+  score: unknown;
+  steps: Record<string, unknown>;
+  now: string;
+}
+
+export function buildStepContext(call: Call, now: number): StepContextData {
+  return {
+    call,
+    extracted: call.extracted_variables,
+    input: call.input_variables,
+    lead: call.lead,
+    campaign: call.campaign,
+    transfers: call.transfers,
+    score: null,
+    steps: {},
+    now: new Date(now).toISOString(),
+  };
+}

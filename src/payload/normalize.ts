@@ -1,0 +1,154 @@
+// Raw (validated) payload → the one `Call` shape. Nothing downstream reads raw shapes.
+import type { Call, Campaign, Lead, Scalar, Transcript, TranscriptTurn, Transfer, Variant } from './call.js';
+import type { RawCall, RawCampaign, RawLead, RawTransfer, RawTurn } from './schema.js';
+
+type Status = Call['status'];
+
+export function normalizeCall(raw: RawCall, event: string | null = null): Call {
+  return {
+    id: raw.id,
+    variant: detectVariant(raw),
+    event,
+    status: normalizeStatus(raw.status),
+    customer_phone: raw.customer_phone ?? null,
+    assistant_phone: raw.assistant_phone ?? null,
+    duration: raw.duration ?? null,
+    extracted_variables: copyVariables(raw.extracted_variables),
+    input_variables: copyVariables(raw.input_variables),
+    transcript: normalizeTranscript(raw.transcript, raw.formatted_transcript),
+    recording_url: raw.recording_url ?? null,
+    created_at: isoDate(raw.created_at),
+    finished_at: isoDate(raw.finished_at),
+    lead: raw.lead ? normalizeLead(raw.lead) : null,
+    campaign: normalizeCampaign(raw.campaign ?? raw.lead?.campaign ?? null),
+    transfers: (raw.transfers ?? []).map(normalizeTransfer),
+  };
+}
+
+/**
+ * The variants share field names; they differ in what they include. Famulor sends a string
+ * transcript and a top-level campaign; only autocalls.ai sends `transfers` and
+ * `lead.call_tries`; OtoniStark is recognised by its recording host.
+ */
+export function detectVariant(raw: RawCall): Variant {
+  if (typeof raw.transcript === 'string' || raw.campaign) return 'famulor';
+  if (raw.transfers || typeof raw.lead?.call_tries === 'number') return 'autocalls';
+  if (raw.recording_url && /otonistark/i.test(hostOf(raw.recording_url))) return 'otonistark';
+  if (raw.recording_url && /famulor/i.test(hostOf(raw.recording_url))) return 'famulor';
+  return 'autocalls';
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return '';
+  }
+}
+
+function normalizeStatus(status: RawCall['status']): Status {
+  return status === 'no-answer' ? 'unanswered' : status;
+}
+
+function copyVariables(vars: Record<string, Scalar> | null | undefined): Record<string, Scalar> {
+  // A fresh plain object: keys were already checked against prototype names by the schema.
+  return vars ? { ...vars } : {};
+}
+
+/** Dates as ISO 8601 UTC strings; microseconds are kept when the sender gives them. */
+export function isoDate(value: string | null | undefined): string | null {
+  if (!value) return null;
+  const iso = new Date(value).toISOString();
+  const fraction = /T\d{2}:\d{2}:\d{2}\.(\d{4,9})(Z|[+-])/.exec(value);
+  // Date keeps milliseconds only; put the sender's extra digits back when the offset is Z.
+  if (fraction && value.endsWith('Z')) return `${iso.slice(0, 19)}.${fraction[1]}Z`;
+  return iso;
+}
+
+/** Campaign hours always as `HH:MM:SS`. */
+function clockTime(value: string | null | undefined): string | null {
+  if (!value) return null;
+  return value.length === 5 ? `${value}:00` : value;
+}
+
+function normalizeCampaign(raw: RawCampaign | null): Campaign | null {
+  if (!raw) return null;
+  return {
+    id: raw.id,
+    name: raw.name,
+    status: raw.status ?? null,
+    allowed_hours_start_time: clockTime(raw.allowed_hours_start_time),
+    allowed_hours_end_time: clockTime(raw.allowed_hours_end_time),
+    allowed_days: raw.allowed_days ?? [],
+    max_calls_in_parallel: raw.max_calls_in_parallel ?? null,
+    max_retries: raw.max_retries ?? null,
+    retry_interval: raw.retry_interval ?? null,
+    created_at: isoDate(raw.created_at),
+    updated_at: isoDate(raw.updated_at),
+  };
+}
+
+function normalizeLead(raw: RawLead): Lead {
+  return {
+    id: raw.id,
+    phone_number: raw.phone_number ?? null,
+    variables: copyVariables(raw.variables),
+    status: raw.status ?? null,
+    call_tries: raw.call_tries ?? null,
+    created_at: isoDate(raw.created_at),
+    updated_at: isoDate(raw.updated_at),
+  };
+}
+
+function normalizeTransfer(raw: RawTransfer): Transfer {
+  return {
+    id: raw.id,
+    status: normalizeStatus(raw.status),
+    transfer_to: raw.transfer_to ?? null,
+    duration: raw.duration ?? null,
+    carrier_cost: raw.carrier_cost ?? null,
+    transcript: normalizeTranscript(raw.transcript, raw.formatted_transcript),
+    recording_url: raw.recording_url ?? null,
+    created_at: isoDate(raw.created_at),
+    finished_at: isoDate(raw.finished_at),
+  };
+}
+
+const BOT_LABELS = new Set(['ai', 'assistant', 'bot', 'agent']);
+const HUMAN_LABELS = new Set(['customer', 'user', 'human', 'caller', 'client']);
+const LABELS: Record<TranscriptTurn['sender'], string> = { bot: 'AI', human: 'Customer' };
+
+/** Transcript always as turns plus text, whether the sender gave an array or a string. */
+export function normalizeTranscript(
+  raw: RawTurn[] | string | null | undefined,
+  formatted: string | null | undefined,
+): Transcript {
+  if (typeof raw === 'string') return { turns: parseTranscriptText(raw), text: raw };
+  const turns: TranscriptTurn[] = (raw ?? []).map((t) => ({
+    sender: t.sender,
+    text: t.text,
+    timestamp: t.timestamp ?? null,
+  }));
+  const text = formatted || turns.map((t) => `${LABELS[t.sender]}: ${t.text}`).join('\n');
+  return { turns, text };
+}
+
+/** "Assistant: …\nCustomer: …" → turns; unlabelled lines continue the previous turn. */
+export function parseTranscriptText(text: string): TranscriptTurn[] {
+  const turns: TranscriptTurn[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    if (!line.trim()) continue;
+    const label = /^\s*([A-Za-z]+)\s*:\s?(.*)$/.exec(line);
+    const who = label?.[1]?.toLowerCase() ?? '';
+    const sender = BOT_LABELS.has(who) ? 'bot' : HUMAN_LABELS.has(who) ? 'human' : null;
+    if (sender && label) {
+      turns.push({ sender, text: label[2] ?? '', timestamp: null });
+    } else if (turns.length > 0) {
+      const last = turns[turns.length - 1]!;
+      last.text = `${last.text}\n${line}`;
+    } else {
+      turns.push({ sender: 'bot', text: line, timestamp: null });
+    }
+  }
+  return turns;
+}

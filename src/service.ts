@@ -1,0 +1,93 @@
+// Wires the parts together: store, mappings, worker, ingest core and HTTP. Also the
+// graceful stop: stop accepting, let running steps finish or release them, close the store.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.js';
+import { stepKinds } from './connectors/index.js';
+import { createApp } from './http/app.js';
+import { createMetrics } from './http/metrics.js';
+import { createDeliveryReceiver } from './http/receive-delivery.js';
+import { createWebhookTokens, resolveWebhookTokens } from './http/webhook-tokens.js';
+import { createLogger, type Logger } from './logger.js';
+import { loadMappingDir } from './mapping/load-mappings.js';
+import { MappingRegistry } from './mapping/mapping-registry.js';
+import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import type { Store } from './store/store.js';
+import { createWorker, type Worker } from './worker/worker.js';
+
+export interface RunningService {
+  server: Server;
+  store: Store;
+  worker: Worker;
+  mappings: MappingRegistry;
+  logger: Logger;
+  /** http://host:port as bound (port 0 resolves to the real port). */
+  baseUrl: string;
+  /** The webhook URL to paste into the assistant settings. */
+  webhookUrl: string;
+  /** Path of the generated token file, when aftercall manages the token. */
+  tokenFile: string | null;
+  stop(): Promise<void>;
+}
+
+export async function startService(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningService> {
+  const mappings = new MappingRegistry(loadMappingDir(config.MAPPINGS_DIR, stepKinds()));
+  const tokens = resolveWebhookTokens(config.WEBHOOK_TOKENS, config.SQLITE_PATH);
+  const store = openSqliteStore({ path: config.SQLITE_PATH, ownsQueue: true });
+  const metrics = createMetrics();
+  let shuttingDown = false;
+
+  const worker = createWorker({
+    store,
+    mappings,
+    logger,
+    options: {
+      concurrency: config.WORKER_CONCURRENCY,
+      pollIntervalMs: config.WORKER_POLL_INTERVAL_MS,
+      leaseMs: config.LEASE_MS,
+      stepTimeoutMs: config.STEP_TIMEOUT_MS,
+      maxAttempts: config.RETRY_MAX_ATTEMPTS,
+      backoff: { baseMs: config.RETRY_BASE_DELAY_MS, maxMs: config.RETRY_MAX_DELAY_MS },
+    },
+  });
+  const receiver = createDeliveryReceiver({
+    store,
+    mappings,
+    tokens: createWebhookTokens(tokens.entries),
+    signingSecrets: config.WEBHOOK_SIGNING_SECRET,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    schemaMode: config.SCHEMA_MODE,
+    logger,
+    metrics,
+    onAccepted: () => worker.wake(),
+    isShuttingDown: () => shuttingDown,
+  });
+  const app = createApp({ config, receiver, store, mappings, metrics, logger, onRequeued: () => worker.wake() });
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST}:${port}`;
+  const publicBase = (config.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const webhookUrl = `${publicBase}/webhooks/post-call/${tokens.managedToken ?? '<one of WEBHOOK_TOKENS>'}`;
+  worker.start();
+  logger.info({ port, store: store.kind, mappings: mappings.current().map((m) => m.name) }, 'aftercall is listening');
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      shuttingDown = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await worker.stop(config.SHUTDOWN_TIMEOUT_MS);
+      server.closeAllConnections();
+      await closed;
+      await store.close();
+      logger.info('aftercall stopped');
+    })());
+
+  return { server, store, worker, mappings, logger, baseUrl, webhookUrl, tokenFile: tokens.generatedFile, stop };
+}

@@ -1,0 +1,476 @@
+// The embedded default store: one SQLite file in WAL mode with synchronous=FULL, so a
+// committed (and acknowledged) call survives power loss, not only a process crash.
+// Single instance per file; several instances share PostgreSQL instead.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Call } from '../../payload/call.js';
+import type { PayloadIssue } from '../../payload/parse-payload.js';
+import {
+  callKey,
+  StoreUnavailableError,
+  type AcceptInput,
+  type AcceptResult,
+  type ClaimedRun,
+  type EarlierEffect,
+  type QuarantineInput,
+  type Receipt,
+  type RunDetail,
+  type RunFilter,
+  type RunStatus,
+  type RunSummary,
+  type StepResult,
+  type Store,
+} from '../store.js';
+import { GroupCommit, isUnavailable } from './group-commit.js';
+import { MIGRATIONS } from './migrations.js';
+
+export interface SqliteStoreOptions {
+  path: string;
+  /**
+   * Set by the serving process, which owns the run queue of its file: runs still marked
+   * running were cut off by a crash and become claimable at once instead of after their
+   * lease. CLI commands open the same file without it.
+   */
+  ownsQueue?: boolean;
+}
+
+interface RunRow {
+  id: number;
+  sender: string;
+  call_key: string;
+  revision: number;
+  mapping_name: string;
+  mapping_hash: string;
+  status: RunStatus;
+  is_test: number;
+  attempts: number;
+  next_run_at: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  call_row_id: number;
+  lease_owner: string | null;
+}
+
+interface StepRow {
+  step_id: string;
+  status: StepResult['status'];
+  input: string | null;
+  input_hash: string | null;
+  output: string | null;
+  error: string | null;
+  attempts: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+interface ReceiptRow {
+  id: number;
+  request_id: string;
+  sender: string;
+  received_at: number;
+  outcome: Receipt['outcome'];
+  reason: string | null;
+  issues: string | null;
+  raw_body: Buffer | null;
+  call_key: string | null;
+  revision: number | null;
+  replayed_at: number | null;
+}
+
+const RUN_COLUMNS = `r.id, c.sender, c.call_key, r.revision, r.mapping_name, r.mapping_hash, r.status, r.is_test,
+  r.attempts, r.next_run_at, r.last_error, r.created_at, r.updated_at, r.call_row_id, r.lease_owner`;
+
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  if (options.ownsQueue) {
+    db.prepare(
+    `UPDATE runs SET status = CASE WHEN attempts > 0 THEN 'retrying' ELSE 'pending' END,
+       lease_owner = NULL, lease_until = NULL WHERE status = 'running'`,
+    ).run();
+  }
+  return new SqliteStore(db);
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  const apply = db.transaction(() => {
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+    }
+  });
+  apply.immediate();
+}
+
+const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
+const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly writes: GroupCommit;
+  private readonly sql;
+
+  constructor(private readonly db: Database.Database) {
+    this.writes = new GroupCommit(db);
+    this.sql = {
+      upsertCall: db.prepare(
+        `INSERT INTO calls (sender, call_key, latest_revision, created_at, updated_at) VALUES (?, ?, 0, ?, ?)
+         ON CONFLICT (sender, call_key) DO UPDATE SET updated_at = excluded.updated_at
+         RETURNING id, latest_revision`,
+      ),
+      revisionByHash: db.prepare('SELECT id, revision FROM revisions WHERE call_row_id = ? AND content_hash = ?'),
+      insertRevision: db.prepare(
+        `INSERT INTO revisions (call_row_id, revision, content_hash, call_json, variant, call_status, is_test, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      bumpRevision: db.prepare('UPDATE calls SET latest_revision = ? WHERE id = ?'),
+      insertRun: db.prepare(
+        `INSERT INTO runs (revision_id, call_row_id, revision, mapping_name, mapping_hash, status, is_test, next_run_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+      ),
+      insertReceipt: db.prepare(
+        `INSERT INTO receipts (request_id, sender, received_at, outcome, reason, issues, raw_body, call_key, revision_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      dueRuns: db.prepare(
+        `SELECT r.id FROM runs r
+         WHERE r.status IN ('pending', 'retrying') AND r.next_run_at <= ?
+           AND NOT EXISTS (
+             SELECT 1 FROM runs e
+             WHERE e.call_row_id = r.call_row_id AND e.mapping_name = r.mapping_name
+               AND e.revision < r.revision AND e.status IN ('pending', 'running', 'retrying'))
+         ORDER BY r.next_run_at, r.id LIMIT ?`,
+      ),
+      lease: db.prepare(
+        `UPDATE runs SET status = 'running', lease_owner = ?, lease_until = ?, updated_at = ?
+         WHERE id = ? AND status IN ('pending', 'retrying')`,
+      ),
+      claimedRun: db.prepare(
+        `SELECT r.id, r.mapping_name, r.mapping_hash, r.attempts, r.is_test, r.call_row_id, r.revision, v.call_json
+         FROM runs r JOIN revisions v ON v.id = r.revision_id WHERE r.id = ?`,
+      ),
+      extendLease: db.prepare(`UPDATE runs SET lease_until = ? WHERE id = ? AND lease_owner = ? AND status = 'running'`),
+      stepResults: db.prepare(
+        `SELECT step_id, status, input, input_hash, output, error, attempts, started_at, finished_at
+         FROM step_results WHERE run_id = ? ORDER BY started_at, step_id`,
+      ),
+      ownsRun: db.prepare(`SELECT 1 FROM runs WHERE id = ? AND lease_owner = ? AND status = 'running'`),
+      startStep: db.prepare(
+        `INSERT INTO step_results (run_id, step_id, status, input, input_hash, attempts, started_at)
+         VALUES (?, ?, 'started', ?, ?, 1, ?)
+         ON CONFLICT (run_id, step_id) DO UPDATE SET status = 'started', input = excluded.input,
+           input_hash = excluded.input_hash, attempts = step_results.attempts + 1,
+           started_at = excluded.started_at, finished_at = NULL, error = NULL`,
+      ),
+      finishStep: db.prepare(
+        `INSERT INTO step_results (run_id, step_id, status, input, output, error, attempts, started_at, finished_at)
+         VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)
+         ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, output = excluded.output,
+           error = excluded.error, finished_at = excluded.finished_at,
+           input = COALESCE(excluded.input, step_results.input)`,
+      ),
+      earlierEffect: db.prepare(
+        `SELECT r.revision, s.input_hash, s.output FROM step_results s JOIN runs r ON r.id = s.run_id
+         WHERE r.call_row_id = ? AND r.mapping_name = ? AND s.step_id = ? AND s.status = 'succeeded' AND r.revision < ?
+         ORDER BY r.revision DESC LIMIT 1`,
+      ),
+      complete: db.prepare(
+        `UPDATE runs SET status = ?, lease_owner = NULL, lease_until = NULL, next_run_at = NULL,
+           updated_at = ?, finished_at = ? WHERE id = ? AND lease_owner = ? AND status = 'running'`,
+      ),
+      retryLater: db.prepare(
+        `UPDATE runs SET status = 'retrying', attempts = attempts + 1, last_error = ?, next_run_at = ?,
+           lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'running'`,
+      ),
+      kill: db.prepare(
+        `UPDATE runs SET status = 'dead', attempts = attempts + 1, last_error = ?, next_run_at = NULL,
+           lease_owner = NULL, lease_until = NULL, updated_at = ?, finished_at = ?
+         WHERE id = ? AND lease_owner = ? AND status = 'running'`,
+      ),
+      release: db.prepare(
+        `UPDATE runs SET status = CASE WHEN attempts > 0 THEN 'retrying' ELSE 'pending' END,
+           lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'running'`,
+      ),
+      sweep: db.prepare(
+        `UPDATE runs SET status = CASE WHEN attempts > 0 THEN 'retrying' ELSE 'pending' END,
+           lease_owner = NULL, lease_until = NULL, next_run_at = ?
+         WHERE status = 'running' AND lease_until < ?`,
+      ),
+      runStatus: db.prepare('SELECT status FROM runs WHERE id = ?'),
+      requeue: db.prepare(
+        `UPDATE runs SET status = 'pending', attempts = 0, next_run_at = ?, updated_at = ?, finished_at = NULL
+         WHERE id = ? AND status = 'dead'`,
+      ),
+      run: db.prepare(
+        `SELECT ${RUN_COLUMNS}, v.call_json FROM runs r JOIN calls c ON c.id = r.call_row_id
+         JOIN revisions v ON v.id = r.revision_id WHERE r.id = ?`,
+      ),
+      countByStatus: db.prepare('SELECT status, COUNT(*) AS n FROM runs GROUP BY status'),
+      receipt: db.prepare(
+        `SELECT t.id, t.request_id, t.sender, t.received_at, t.outcome, t.reason, t.issues, t.raw_body, t.call_key,
+           v.revision, t.replayed_at
+         FROM receipts t LEFT JOIN revisions v ON v.id = t.revision_id WHERE t.id = ?`,
+      ),
+      quarantine: db.prepare(
+        `SELECT t.id, t.request_id, t.sender, t.received_at, t.outcome, t.reason, t.issues, t.raw_body, t.call_key,
+           NULL AS revision, t.replayed_at
+         FROM receipts t WHERE t.outcome = 'quarantined' ORDER BY t.id DESC LIMIT ?`,
+      ),
+      markReplayed: db.prepare(`UPDATE receipts SET replayed_at = ? WHERE id = ? AND outcome = 'quarantined'`),
+    };
+  }
+
+  /** Runs every write through the group commit; errors the disk raises become 503s upstream. */
+  private write<T>(fn: () => T): Promise<T> {
+    return this.writes.run(() => {
+      try {
+        return fn();
+      } catch (error) {
+        throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
+      }
+    });
+  }
+
+  acceptDelivery(input: AcceptInput): Promise<AcceptResult> {
+    const key = callKey(input.call);
+    return this.write((): AcceptResult => {
+      const at = input.receivedAt;
+      const call = this.sql.upsertCall.get(input.sender, key, at, at) as { id: number; latest_revision: number };
+      const known = this.sql.revisionByHash.get(call.id, input.contentHash) as { id: number; revision: number } | undefined;
+      if (known) {
+        // Same content as ANY earlier revision: a resend or a late retry, never a rollback.
+        const receipt = this.sql.insertReceipt.run(input.requestId, input.sender, at, 'duplicate', null, null, null, key, known.id);
+        return { outcome: 'duplicate', receiptId: Number(receipt.lastInsertRowid), revision: known.revision };
+      }
+      const revision = call.latest_revision + 1;
+      const inserted = this.sql.insertRevision.run(
+        call.id, revision, input.contentHash, JSON.stringify(input.call), input.call.variant, input.call.status,
+        input.isTest ? 1 : 0, at,
+      );
+      const revisionId = Number(inserted.lastInsertRowid);
+      this.sql.bumpRevision.run(revision, call.id);
+      const runIds = input.runs.map((run) =>
+        Number(
+          this.sql.insertRun.run(revisionId, call.id, revision, run.mappingName, run.mappingHash, input.isTest ? 1 : 0, at, at, at)
+            .lastInsertRowid,
+        ),
+      );
+      const receipt = this.sql.insertReceipt.run(input.requestId, input.sender, at, 'accepted', null, null, input.rawBody, key, revisionId);
+      return { outcome: 'accepted', receiptId: Number(receipt.lastInsertRowid), revision, runIds };
+    });
+  }
+
+  quarantineDelivery(input: QuarantineInput): Promise<{ receiptId: number }> {
+    return this.write(() => {
+      const receipt = this.sql.insertReceipt.run(
+        input.requestId, input.sender, input.receivedAt, 'quarantined', input.reason, JSON.stringify(input.issues),
+        input.rawBody, null, null,
+      );
+      return { receiptId: Number(receipt.lastInsertRowid) };
+    });
+  }
+
+  async getReceipt(id: number): Promise<Receipt | null> {
+    const row = this.sql.receipt.get(id) as ReceiptRow | undefined;
+    return row ? toReceipt(row) : null;
+  }
+
+  async listQuarantine(limit = 100): Promise<Receipt[]> {
+    return (this.sql.quarantine.all(limit) as ReceiptRow[]).map(toReceipt);
+  }
+
+  async markReplayed(receiptId: number, at: number): Promise<void> {
+    await this.write(() => this.sql.markReplayed.run(at, receiptId));
+  }
+
+  claimRuns(owner: string, limit: number, now: number, leaseMs: number): Promise<ClaimedRun[]> {
+    return this.write(() => {
+      const ids = this.sql.dueRuns.pluck().all(now, limit) as number[];
+      const claimed: ClaimedRun[] = [];
+      for (const id of ids) {
+        if (this.sql.lease.run(owner, now + leaseMs, now, id).changes === 0) continue;
+        const row = this.sql.claimedRun.get(id) as {
+          id: number; mapping_name: string; mapping_hash: string; attempts: number; is_test: number;
+          call_row_id: number; revision: number; call_json: string;
+        };
+        claimed.push({
+          id: row.id,
+          mappingName: row.mapping_name,
+          mappingHash: row.mapping_hash,
+          attempts: row.attempts,
+          isTest: row.is_test === 1,
+          callRowId: row.call_row_id,
+          revision: row.revision,
+          call: JSON.parse(row.call_json) as Call,
+          leaseOwner: owner,
+        });
+      }
+      return claimed;
+    });
+  }
+
+  extendLease(runId: number, owner: string, until: number): Promise<boolean> {
+    return this.write(() => this.sql.extendLease.run(until, runId, owner).changes === 1);
+  }
+
+  async getStepResults(runId: number): Promise<StepResult[]> {
+    return (this.sql.stepResults.all(runId) as StepRow[]).map(toStepResult);
+  }
+
+  startStep(runId: number, owner: string, stepId: string, input: unknown, inputHash: string, at: number): Promise<boolean> {
+    return this.write(() => {
+      if (!this.sql.ownsRun.get(runId, owner)) return false;
+      this.sql.startStep.run(runId, stepId, json(input), inputHash, at);
+      return true;
+    });
+  }
+
+  finishStep(
+    runId: number,
+    owner: string,
+    stepId: string,
+    result: { status: 'succeeded' | 'skipped' | 'failed'; output?: unknown; error?: string; input?: unknown },
+    at: number,
+  ): Promise<boolean> {
+    return this.write(() => {
+      if (!this.sql.ownsRun.get(runId, owner)) return false;
+      this.sql.finishStep.run(runId, stepId, result.status, json(result.input), json(result.output), result.error ?? null, at, at);
+      return true;
+    });
+  }
+
+  async findEarlierEffect(callRowId: number, mappingName: string, stepId: string, beforeRevision: number): Promise<EarlierEffect | null> {
+    const row = this.sql.earlierEffect.get(callRowId, mappingName, stepId, beforeRevision) as
+      | { revision: number; input_hash: string | null; output: string | null }
+      | undefined;
+    return row ? { revision: row.revision, inputHash: row.input_hash, output: parse(row.output) } : null;
+  }
+
+  completeRun(runId: number, owner: string, status: 'succeeded' | 'test', at: number): Promise<boolean> {
+    return this.write(() => this.sql.complete.run(status, at, at, runId, owner).changes === 1);
+  }
+
+  retryRunLater(runId: number, owner: string, error: string, nextRunAt: number, at: number): Promise<boolean> {
+    return this.write(() => this.sql.retryLater.run(error, nextRunAt, at, runId, owner).changes === 1);
+  }
+
+  killRun(runId: number, owner: string, error: string, at: number): Promise<boolean> {
+    return this.write(() => this.sql.kill.run(error, at, at, runId, owner).changes === 1);
+  }
+
+  releaseRun(runId: number, owner: string): Promise<boolean> {
+    return this.write(() => this.sql.release.run(runId, owner).changes === 1);
+  }
+
+  sweepExpiredLeases(now: number): Promise<number> {
+    return this.write(() => this.sql.sweep.run(now, now).changes);
+  }
+
+  requeueDeadRun(runId: number, at: number): Promise<'requeued' | 'not-found' | 'not-dead'> {
+    return this.write(() => {
+      const row = this.sql.runStatus.get(runId) as { status: RunStatus } | undefined;
+      if (!row) return 'not-found';
+      return this.sql.requeue.run(at, at, runId).changes === 1 ? 'requeued' : 'not-dead';
+    });
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<RunSummary[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.status) {
+      where.push('r.status = ?');
+      params.push(filter.status);
+    }
+    if (filter.beforeId) {
+      where.push('r.id < ?');
+      params.push(filter.beforeId);
+    }
+    params.push(Math.min(filter.limit ?? 50, 500));
+    const rows = this.db
+      .prepare(
+        `SELECT ${RUN_COLUMNS} FROM runs r JOIN calls c ON c.id = r.call_row_id
+         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC LIMIT ?`,
+      )
+      .all(...params) as RunRow[];
+    return rows.map(toRunSummary);
+  }
+
+  async getRun(id: number): Promise<RunDetail | null> {
+    const row = this.sql.run.get(id) as (RunRow & { call_json: string }) | undefined;
+    if (!row) return null;
+    return { ...toRunSummary(row), call: JSON.parse(row.call_json) as Call, steps: await this.getStepResults(id) };
+  }
+
+  async countRunsByStatus(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const row of this.sql.countByStatus.all() as Array<{ status: string; n: number }>) counts[row.status] = row.n;
+    return counts;
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    // Let queued writes settle before the handle goes away.
+    await this.writes.run(() => undefined).catch(() => undefined);
+    if (this.db.open) this.db.close();
+  }
+}
+
+function toRunSummary(row: RunRow): RunSummary {
+  return {
+    id: row.id,
+    sender: row.sender,
+    callId: row.call_key,
+    revision: row.revision,
+    mappingName: row.mapping_name,
+    status: row.status,
+    isTest: row.is_test === 1,
+    attempts: row.attempts,
+    nextRunAt: row.next_run_at,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toStepResult(row: StepRow): StepResult {
+  return {
+    stepId: row.step_id,
+    status: row.status,
+    input: parse(row.input),
+    inputHash: row.input_hash,
+    output: parse(row.output),
+    error: row.error,
+    attempts: row.attempts,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+function toReceipt(row: ReceiptRow): Receipt {
+  return {
+    id: row.id,
+    requestId: row.request_id,
+    sender: row.sender,
+    receivedAt: row.received_at,
+    outcome: row.outcome,
+    reason: row.reason,
+    issues: (parse(row.issues) as PayloadIssue[] | null) ?? [],
+    rawBody: row.raw_body,
+    callKey: row.call_key,
+    revision: row.revision,
+    replayedAt: row.replayed_at,
+  };
+}

@@ -1,0 +1,170 @@
+// The Store contract. Every backend (SQLite now, PostgreSQL next) implements it and passes
+// the same conformance suite (test/store-conformance.test.ts).
+import type { Call } from '../payload/call.js';
+import type { PayloadIssue } from '../payload/parse-payload.js';
+
+export type RunStatus = 'pending' | 'running' | 'retrying' | 'succeeded' | 'dead' | 'test';
+export type StepStatus = 'started' | 'succeeded' | 'skipped' | 'failed';
+export type ReceiptOutcome = 'accepted' | 'duplicate' | 'quarantined';
+
+export interface PlannedRun {
+  mappingName: string;
+  /** Hash of the mapping file's content at the time the run was planned. */
+  mappingHash: string;
+}
+
+export interface DeliveryFacts {
+  requestId: string;
+  sender: string;
+  receivedAt: number;
+  rawBody: Buffer;
+}
+
+export interface AcceptInput extends DeliveryFacts {
+  call: Call;
+  contentHash: string;
+  isTest: boolean;
+  runs: PlannedRun[];
+}
+
+export type AcceptResult =
+  | { outcome: 'accepted'; receiptId: number; revision: number; runIds: number[] }
+  | { outcome: 'duplicate'; receiptId: number; revision: number };
+
+export interface QuarantineInput extends DeliveryFacts {
+  reason: 'malformed-json' | 'invalid-payload';
+  issues: PayloadIssue[];
+}
+
+export interface Receipt {
+  id: number;
+  requestId: string;
+  sender: string;
+  receivedAt: number;
+  outcome: ReceiptOutcome;
+  reason: string | null;
+  issues: PayloadIssue[];
+  rawBody: Buffer | null;
+  callKey: string | null;
+  revision: number | null;
+  replayedAt: number | null;
+}
+
+export interface ClaimedRun {
+  id: number;
+  mappingName: string;
+  mappingHash: string;
+  /** Failed attempts so far (the retry limit counts these). */
+  attempts: number;
+  isTest: boolean;
+  callRowId: number;
+  revision: number;
+  call: Call;
+  leaseOwner: string;
+}
+
+export interface StepResult {
+  stepId: string;
+  status: StepStatus;
+  input: unknown;
+  inputHash: string | null;
+  output: unknown;
+  error: string | null;
+  attempts: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface RunSummary {
+  id: number;
+  sender: string;
+  callId: string;
+  revision: number;
+  mappingName: string;
+  status: RunStatus;
+  isTest: boolean;
+  attempts: number;
+  nextRunAt: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface RunDetail extends RunSummary {
+  call: Call;
+  steps: StepResult[];
+}
+
+export interface RunFilter {
+  status?: RunStatus;
+  limit?: number;
+  /** Runs with an id below this one (keyset pagination, newest first). */
+  beforeId?: number;
+}
+
+/** A step done for an earlier revision of the same call and mapping. */
+export interface EarlierEffect {
+  revision: number;
+  inputHash: string | null;
+  output: unknown;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+
+  /** Receipt + call revision + pending runs, committed together before this resolves. */
+  acceptDelivery(input: AcceptInput): Promise<AcceptResult>;
+  /** Keeps a rejected body with its problems, for a replay once the schema allows it. */
+  quarantineDelivery(input: QuarantineInput): Promise<{ receiptId: number }>;
+  getReceipt(id: number): Promise<Receipt | null>;
+  listQuarantine(limit?: number): Promise<Receipt[]>;
+  markReplayed(receiptId: number, at: number): Promise<void>;
+
+  /** Leases up to `limit` due runs to `owner`. */
+  claimRuns(owner: string, limit: number, now: number, leaseMs: number): Promise<ClaimedRun[]>;
+  extendLease(runId: number, owner: string, until: number): Promise<boolean>;
+  getStepResults(runId: number): Promise<StepResult[]>;
+  /** Records that a step is about to execute (attempts + 1), before the side effect. */
+  startStep(runId: number, owner: string, stepId: string, input: unknown, inputHash: string, at: number): Promise<boolean>;
+  finishStep(
+    runId: number,
+    owner: string,
+    stepId: string,
+    result: { status: 'succeeded' | 'skipped' | 'failed'; output?: unknown; error?: string; input?: unknown },
+    at: number,
+  ): Promise<boolean>;
+  /** The latest succeeded execution of a step for an earlier revision of the same call and mapping. */
+  findEarlierEffect(callRowId: number, mappingName: string, stepId: string, beforeRevision: number): Promise<EarlierEffect | null>;
+
+  completeRun(runId: number, owner: string, status: 'succeeded' | 'test', at: number): Promise<boolean>;
+  /** Transient failure: back to the queue at `nextRunAt`, attempts + 1. */
+  retryRunLater(runId: number, owner: string, error: string, nextRunAt: number, at: number): Promise<boolean>;
+  /** Permanent failure or retries exhausted: dead letter. */
+  killRun(runId: number, owner: string, error: string, at: number): Promise<boolean>;
+  /** Gives a claimed run back without spending an attempt (shutdown). */
+  releaseRun(runId: number, owner: string): Promise<boolean>;
+  /** Runs whose lease ran out (their instance died) become claimable again; returns how many. */
+  sweepExpiredLeases(now: number): Promise<number>;
+  /** Operator retry of a dead run: pending again, attempts reset, completed steps kept. */
+  requeueDeadRun(runId: number, at: number): Promise<'requeued' | 'not-found' | 'not-dead'>;
+
+  listRuns(filter?: RunFilter): Promise<RunSummary[]>;
+  getRun(id: number): Promise<RunDetail | null>;
+  countRunsByStatus(): Promise<Record<string, number>>;
+
+  /** Cheap round trip, for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Raised when the store cannot commit: the request must get 503, never a false 2xx. */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`store unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+export function callKey(call: Pick<Call, 'id'>): string {
+  return String(call.id);
+}

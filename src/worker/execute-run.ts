@@ -1,0 +1,148 @@
+// Executes one claimed run, step by step, recording each step durably so the run resumes
+// after its last completed step. Every store update checks the lease is still ours.
+import { createHash } from 'node:crypto';
+import { TransientError } from '../connectors/connector.js';
+import type { Logger } from '../logger.js';
+import { maskText } from '../logger.js';
+import type { CompiledStep } from '../mapping/load-mappings.js';
+import type { MappingRegistry } from '../mapping/mapping-registry.js';
+import { buildStepContext } from '../mapping/step-context.js';
+import { canonicalJson } from '../payload/content-hash.js';
+import type { ClaimedRun, StepResult, Store } from '../store/store.js';
+import { nextRunAt, type BackoffPolicy } from './backoff.js';
+
+export interface RunExecutionDeps {
+  store: Store;
+  mappings: MappingRegistry;
+  logger: Logger;
+  now: () => number;
+  random?: () => number;
+  stepTimeoutMs: number;
+  maxAttempts: number;
+  backoff: BackoffPolicy;
+}
+
+export type RunOutcome = 'succeeded' | 'test' | 'retrying' | 'dead' | 'lost-lease' | 'released';
+
+/** Thrown inside the step loop to end the run early with a decision already made. */
+class StepFailure extends Error {
+  constructor(
+    readonly code: 'STEP_TRANSIENT' | 'STEP_PERMANENT' | 'STEP_INVALID_INPUT',
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal: AbortSignal): Promise<RunOutcome> {
+  const { store, now } = deps;
+  const owner = run.leaseOwner;
+  const log = deps.logger.child({ run_id: run.id, call_id: run.call.id, revision: run.revision, mapping: run.mappingName });
+  const mapping = deps.mappings.resolve(run.mappingName, run.mappingHash);
+  if (!mapping) {
+    await store.killRun(run.id, owner, `MAPPING_MISSING: mapping "${run.mappingName}" is not loaded`, now());
+    return 'dead';
+  }
+
+  const done = new Map((await store.getStepResults(run.id)).map((r) => [r.stepId, r] as const));
+  const context = buildStepContext(run.call, now());
+  try {
+    for (const step of mapping.steps) {
+      const outcome = await executeStep(step, done.get(step.id));
+      if (outcome === 'lost-lease') return 'lost-lease';
+    }
+  } catch (error) {
+    if (signal.aborted) {
+      // Shutting down mid-step: give the run back without spending an attempt.
+      await store.releaseRun(run.id, owner);
+      return 'released';
+    }
+    return settleFailure(error);
+  }
+  const final = run.isTest ? 'test' : 'succeeded';
+  if (!(await store.completeRun(run.id, owner, final, now()))) return 'lost-lease';
+  log.info({ outcome: final }, 'run finished');
+  return final;
+
+  async function executeStep(step: CompiledStep, prior: StepResult | undefined): Promise<'ok' | 'lost-lease'> {
+    if (prior && (prior.status === 'succeeded' || prior.status === 'skipped')) {
+      context.steps[step.id] = prior.output; // resumed after a crash or retry: never again
+      return 'ok';
+    }
+    const skip = async (reason: string, output: unknown = null) => {
+      context.steps[step.id] = output;
+      const ok = await store.finishStep(run.id, owner, step.id, { status: 'skipped', output, error: reason }, now());
+      return ok ? ('ok' as const) : ('lost-lease' as const);
+    };
+    if (step.when && !(await step.when(context))) return skip(`when is false: ${step.whenSource}`);
+
+    let rendered: unknown;
+    try {
+      rendered = await step.render(context);
+    } catch (error) {
+      throw new StepFailure('STEP_INVALID_INPUT', `step ${step.id}: ${(error as Error).message}`);
+    }
+    const parsed = step.kind.input.safeParse(rendered);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${['with', ...i.path].join('.')}: ${i.message}`).join('; ');
+      throw new StepFailure('STEP_INVALID_INPUT', `step ${step.id} (${step.kind.kind}): ${problems}`);
+    }
+    const input = parsed.data;
+    const inputHash = createHash('sha256').update(canonicalJson(input)).digest('hex');
+
+    if (run.revision > 1 && step.repeat !== 'always') {
+      const earlier = await store.findEarlierEffect(run.callRowId, mapping!.name, step.id, run.revision);
+      if (earlier && step.repeat === 'never') return skip(`repeat: never (done for revision ${earlier.revision})`, earlier.output);
+      if (earlier && earlier.inputHash === inputHash) {
+        return skip(`repeat: on-change (input unchanged since revision ${earlier.revision})`, earlier.output);
+      }
+    }
+
+    // Recorded before the side effect: a crash in between leaves a visible "started" step.
+    if (!(await store.startStep(run.id, owner, step.id, input, inputHash, now()))) return 'lost-lease';
+    const started = now();
+    let output: unknown;
+    try {
+      output = await step.kind.execute(input, {
+        logger: log.child({ step: step.id }),
+        signal,
+        timeoutMs: deps.stepTimeoutMs,
+        idempotencyKey: `aftercall-${run.id}-${step.id}`,
+      });
+    } catch (error) {
+      const message = maskText(error instanceof Error ? error.message : String(error));
+      await store.finishStep(run.id, owner, step.id, { status: 'failed', error: message }, now());
+      if (error instanceof TransientError || isTransient(error)) {
+        throw new StepFailure('STEP_TRANSIENT', `step ${step.id}: ${message}`, (error as TransientError).retryAfterMs);
+      }
+      throw new StepFailure('STEP_PERMANENT', `step ${step.id}: ${message}`);
+    }
+    output = output ?? null;
+    context.steps[step.id] = output;
+    log.debug({ step: step.id, ms: now() - started }, 'step succeeded');
+    return (await store.finishStep(run.id, owner, step.id, { status: 'succeeded', output }, now())) ? 'ok' : 'lost-lease';
+  }
+
+  async function settleFailure(error: unknown): Promise<RunOutcome> {
+    const failure =
+      error instanceof StepFailure
+        ? error
+        : new StepFailure('STEP_TRANSIENT', `unexpected: ${maskText(error instanceof Error ? error.message : String(error))}`);
+    const attempt = run.attempts + 1;
+    const message = `${failure.code}: ${failure.message}`;
+    if (failure.code === 'STEP_TRANSIENT' && attempt < deps.maxAttempts) {
+      const at = nextRunAt(attempt, now(), deps.backoff, failure.retryAfterMs, deps.random);
+      log.warn({ attempt, retry_in_ms: at - now(), error: message }, 'run will be retried');
+      return (await store.retryRunLater(run.id, owner, message, at, now())) ? 'retrying' : 'lost-lease';
+    }
+    const final = failure.code === 'STEP_TRANSIENT' ? `RETRIES_EXHAUSTED after ${attempt} attempts: ${message}` : message;
+    log.error({ attempt, error: final }, 'run is dead');
+    return (await store.killRun(run.id, owner, final, now())) ? 'dead' : 'lost-lease';
+  }
+}
+
+/** Errors from other libraries that say they may pass on retry. */
+function isTransient(error: unknown): boolean {
+  return (error as { transient?: unknown } | null)?.transient === true;
+}
