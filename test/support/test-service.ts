@@ -1,0 +1,74 @@
+// The real service (SQLite file, mappings folder, worker, HTTP) on an ephemeral port, for
+// end-to-end tests. Mapping files are written into a temp folder from YAML strings.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { startService, type RunningService } from '../../src/service.js';
+import { tempDir } from './temp-dir.js';
+
+export const TEST_TOKEN = 'test-token-0123456789abcdef';
+
+export interface TestService extends RunningService {
+  dir: string;
+  config: Config;
+  /** Webhook URL path with the token, relative to baseUrl. */
+  hookPath: string;
+  post(body: unknown, init?: { headers?: Record<string, string> }): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** Wait until `predicate` is true, polling; fails after `timeoutMs`. */
+  waitFor<T>(probe: () => Promise<T> | T, predicate: (value: T) => boolean, timeoutMs?: number): Promise<T>;
+  cleanup(): Promise<void>;
+}
+
+export async function startTestService(
+  mappings: Record<string, string>,
+  env: Record<string, string> = {},
+): Promise<TestService> {
+  const dir = tempDir();
+  const mappingsDir = join(dir.path, 'mappings');
+  mkdirSync(mappingsDir);
+  for (const [name, yaml] of Object.entries(mappings)) writeFileSync(join(mappingsDir, name), yaml);
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SQLITE_PATH: join(dir.path, 'aftercall.db'),
+    MAPPINGS_DIR: mappingsDir,
+    WEBHOOK_TOKENS: TEST_TOKEN,
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_PER_MINUTE: '0',
+    WORKER_POLL_INTERVAL_MS: '50',
+    RETRY_BASE_DELAY_MS: '20',
+    RETRY_MAX_DELAY_MS: '200',
+    STEP_TIMEOUT_MS: '2000',
+    ...env,
+  });
+  const service = await startService(config, createLogger(config.LOG_LEVEL));
+  const hookPath = `/webhooks/post-call/${TEST_TOKEN}`;
+  return {
+    ...service,
+    dir: dir.path,
+    config,
+    hookPath,
+    async post(body, init = {}) {
+      const response = await fetch(service.baseUrl + hookPath, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...init.headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    },
+    async waitFor(probe, predicate, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = await probe();
+        if (predicate(value)) return value;
+        if (Date.now() > deadline) throw new Error(`waitFor timed out; last value: ${JSON.stringify(value)}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    async cleanup() {
+      await service.stop();
+      dir.cleanup();
+    },
+  };
+}
