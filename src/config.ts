@@ -25,6 +25,8 @@ const envSchema = z.object({
   WEBHOOK_SIGNING_SECRET: list,
   WEBHOOK_SIGNATURE_HEADER: z.string().default('x-famulor-signature').transform((s) => s.toLowerCase()),
   SQLITE_PATH: z.string().default('./data/aftercall.db'),
+  /** How long a write waits for a lock held by another process (e.g. a CLI command). */
+  SQLITE_BUSY_TIMEOUT_MS: int(5_000, 0, 60_000),
   DATABASE_URL: optionalText,
   MAPPINGS_DIR: z.string().default('./mappings'),
   SCHEMA_MODE: z.enum(['strict', 'warn'], { message: 'must be strict or warn' }).default('strict'),

@@ -33,7 +33,7 @@ export interface RunningService {
 export async function startService(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningService> {
   const mappings = new MappingRegistry(loadMappingDir(config.MAPPINGS_DIR, stepKinds()));
   const tokens = resolveWebhookTokens(config.WEBHOOK_TOKENS, config.SQLITE_PATH);
-  const store = openSqliteStore({ path: config.SQLITE_PATH, ownsQueue: true });
+  const store = openSqliteStore({ path: config.SQLITE_PATH, ownsQueue: true, busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS });
   const metrics = createMetrics();
   let shuttingDown = false;
 

@@ -52,7 +52,16 @@ export interface ReceiveDeps {
   isShuttingDown?: () => boolean;
 }
 
-const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;\s*charset\s*=\s*"?utf-?8"?\s*)?(?:;.*)?$/i;
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json$/i;
+
+/** application/json or application/*+json, in UTF-8 (the only charset JSON has, RFC 8259). */
+function isJsonContentType(value: string | undefined): boolean {
+  if (!value) return false;
+  const [media = '', ...params] = value.split(';').map((p) => p.trim());
+  if (!JSON_MEDIA_TYPE.test(media)) return false;
+  const charset = params.find((p) => /^charset\s*=/i.test(p));
+  return !charset || /^charset\s*=\s*"?utf-?8"?$/i.test(charset);
+}
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 export function createDeliveryReceiver(deps: ReceiveDeps) {
@@ -125,7 +134,7 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
     }
     if (!sender) return fail('unauthorized', 'UNAUTHORIZED');
 
-    if (!req.contentType || !JSON_TYPE.test(req.contentType)) {
+    if (!isJsonContentType(req.contentType)) {
       return fail('unsupported_media_type', 'UNSUPPORTED_MEDIA_TYPE', { content_type: req.contentType ?? null });
     }
     if (req.contentLength !== undefined && req.contentLength > deps.bodyLimit) {

@@ -1,6 +1,6 @@
 // The real service (SQLite file, mappings folder, worker, HTTP) on an ephemeral port, for
 // end-to-end tests. Mapping files are written into a temp folder from YAML strings.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -18,15 +18,18 @@ export interface TestService extends RunningService {
   /** Wait until `predicate` is true, polling; fails after `timeoutMs`. */
   waitFor<T>(probe: () => Promise<T> | T, predicate: (value: T) => boolean, timeoutMs?: number): Promise<T>;
   cleanup(): Promise<void>;
+  stopKeepingFiles(): Promise<void>;
 }
 
 export async function startTestService(
   mappings: Record<string, string>,
   env: Record<string, string> = {},
+  /** Reuse the folder (database, token file) of an earlier service, e.g. to restart it. */
+  reuse?: { dir: string },
 ): Promise<TestService> {
-  const dir = tempDir();
+  const dir = reuse ? { path: reuse.dir, cleanup: () => rmSync(reuse.dir, { recursive: true, force: true }) } : tempDir();
   const mappingsDir = join(dir.path, 'mappings');
-  mkdirSync(mappingsDir);
+  mkdirSync(mappingsDir, { recursive: true });
   for (const [name, yaml] of Object.entries(mappings)) writeFileSync(join(mappingsDir, name), yaml);
   const config = loadConfig({
     PORT: '0',
@@ -69,6 +72,10 @@ export async function startTestService(
     async cleanup() {
       await service.stop();
       dir.cleanup();
+    },
+    /** Stops the service but keeps its folder, for a restart with `reuse`. */
+    async stopKeepingFiles() {
+      await service.stop();
     },
   };
 }

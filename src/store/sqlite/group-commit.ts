@@ -55,8 +55,9 @@ export class GroupCommit {
     try {
       results = this.batch(items);
     } catch (error) {
-      // Rolled back: nothing in this batch is on disk, so nobody may be told it is.
-      const failure = isUnavailable(error) ? new StoreUnavailableError(error) : error;
+      // Rolled back (disk full, I/O error, closed handle): nothing in this batch is on disk,
+      // so nobody may be told it is.
+      const failure = new StoreUnavailableError(error);
       for (const item of items) item.reject(failure);
       return;
     }

@@ -33,6 +33,7 @@ export interface SqliteStoreOptions {
    * lease. CLI commands open the same file without it.
    */
   ownsQueue?: boolean;
+  busyTimeoutMs?: number;
 }
 
 interface RunRow {
@@ -87,7 +88,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const db = new Database(options.path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   db.pragma('foreign_keys = ON');
   migrate(db);
   if (options.ownsQueue) {
