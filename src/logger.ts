@@ -21,7 +21,9 @@ export const REDACTED_PATHS = [
   'req.query.token',
 ];
 
-const PHONE = /\+?\d[\d\s().-]{6,}\d/g;
+// International numbers (+ prefix, with common separators) and long bare digit runs; dates,
+// addresses like 127.0.0.1:3000 and short ids stay readable.
+const PHONE = /\+\d[\d\s()-]{5,}\d|\b\d{9,15}\b/g;
 const EMAIL = /[^\s@"'<>]+@[^\s@"'<>]+\.[A-Za-z]{2,}/g;
 
 /** Masks phone numbers and emails inside free text, e.g. error messages and URLs. */
