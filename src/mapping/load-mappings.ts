@@ -95,7 +95,10 @@ export function compileMappingSource(
       problems: doc.errors.map((e) => ({ file, ...where(e.pos[0]), key: '', message: e.message.split('\n')[0] ?? e.message })),
     };
   }
-  const locate = (path: Array<string | number>) => ({ ...where(nodeOffset(doc, path)), key: path.join('.') });
+  const locate = (path: Array<string | number>, atKey = false) => ({
+    ...where(atKey ? keyOffset(doc, path) ?? nodeOffset(doc, path) : nodeOffset(doc, path)),
+    key: path.join('.'),
+  });
 
   const parsed = mappingFileSchema.safeParse(doc.toJS());
   if (!parsed.success) {
@@ -103,7 +106,7 @@ export function compileMappingSource(
       problems: parsed.error.issues.flatMap((issue) => {
         const path = issue.path.map((k) => (typeof k === 'number' ? k : String(k)));
         if (issue.code === 'unrecognized_keys') {
-          return issue.keys.map((k) => ({ file, ...locate([...path, k]), message: `unknown key "${k}"` }));
+          return issue.keys.map((k) => ({ file, ...locate([...path, k], true), message: `unknown key "${k}"` }));
         }
         return [{ file, ...locate(path), message: issue.message }];
       }),
@@ -151,19 +154,20 @@ export function compileMappingSource(
   };
 }
 
-/** Offset of the deepest existing node on `path` (a missing key points at its parent). */
+/** Offset of the deepest existing node on `path` (a key without a value points at the key). */
 function nodeOffset(doc: Document, path: Array<string | number>): number {
   for (let n = path.length; n >= 0; n--) {
     const node = doc.getIn(path.slice(0, n), true);
     if (isNode(node) && node.range) return node.range[0];
-    if (n > 0) {
-      // A key whose value is missing: point at the key itself.
-      const parent = n > 1 ? doc.getIn(path.slice(0, n - 1), true) : doc.contents;
-      const pair = (parent as { items?: Array<{ key?: { value?: unknown; range?: number[] } }> } | null)?.items?.find(
-        (item) => item.key?.value === path[n - 1],
-      );
-      if (pair?.key?.range) return pair.key.range[0]!;
-    }
+    const key = n > 0 ? keyOffset(doc, path.slice(0, n)) : undefined;
+    if (key !== undefined) return key;
   }
   return 0;
+}
+
+/** Offset of the key itself of the last element of `path`, when it is a mapping key. */
+function keyOffset(doc: Document, path: Array<string | number>): number | undefined {
+  const parent = path.length > 1 ? doc.getIn(path.slice(0, -1), true) : doc.contents;
+  const items = (parent as { items?: Array<{ key?: { value?: unknown; range?: number[] } }> } | null)?.items;
+  return items?.find((item) => item.key?.value === path[path.length - 1])?.key?.range?.[0];
 }

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('configuration', () => {
+  it('has working defaults for a newcomer (embedded SQLite, ./mappings, port 3000)', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      SQLITE_PATH: './data/aftercall.db',
+      MAPPINGS_DIR: './mappings',
+      SCHEMA_MODE: 'strict',
+      LOG_LEVEL: 'info',
+      BODY_LIMIT_BYTES: 2 * 1024 * 1024,
+      WEBHOOK_TOKENS: [],
+      WEBHOOK_SIGNATURE_HEADER: 'x-famulor-signature',
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('parses lists and numbers', () => {
+    const config = loadConfig({
+      WEBHOOK_TOKENS: ' acme=aaaaaaaaaaaaaaaa , bbbbbbbbbbbbbbbb ',
+      WEBHOOK_SIGNING_SECRET: 's1,s2',
+      PORT: '8080',
+      WEBHOOK_SIGNATURE_HEADER: 'X-Signature',
+    });
+    expect(config.WEBHOOK_TOKENS).toEqual(['acme=aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb']);
+    expect(config.WEBHOOK_SIGNING_SECRET).toEqual(['s1', 's2']);
+    expect(config.PORT).toBe(8080);
+    expect(config.WEBHOOK_SIGNATURE_HEADER).toBe('x-signature');
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT: must be a number'],
+    [{ PORT: '70000' }, 'PORT: must be at most 65535'],
+    [{ SCHEMA_MODE: 'lenient' }, 'SCHEMA_MODE: must be strict or warn'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of'],
+    [{ RETRY_MAX_ATTEMPTS: '0' }, 'RETRY_MAX_ATTEMPTS: must be at least 1'],
+    [{ RETRY_BASE_DELAY_MS: '5000', RETRY_MAX_DELAY_MS: '1000' }, 'RETRY_MAX_DELAY_MS: must be at least RETRY_BASE_DELAY_MS'],
+    [{ WEBHOOK_TOKENS: 'short' }, 'WEBHOOK_TOKENS: every token must be at least 16 characters'],
+    [{ ADMIN_TOKEN: 'tiny' }, 'ADMIN_TOKEN: must be at least 16 characters'],
+    [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL: must be a URL'],
+    [{ DATABASE_URL: 'postgres://x' }, 'DATABASE_URL: the PostgreSQL store is not available'],
+  ])('%j is refused with a message naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
