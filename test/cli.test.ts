@@ -1,0 +1,156 @@
+// The CLI as a user runs it: a child process, its output and its exit code.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startStubServer } from './support/stub-server.js';
+import { FIXTURES_DIR } from './support/fixtures.js';
+import { startTestService } from './support/test-service.js';
+import { tempDir } from './support/temp-dir.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const dir = tempDir();
+afterAll(() => dir.cleanup());
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { code: result.status, out: result.stdout, err: result.stderr };
+}
+
+/** For commands that talk to a service running in this process: spawnSync would block it. */
+function cliAsync(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'silent' },
+    });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    proc.once('exit', (code) => resolve({ code, out, err }));
+  });
+}
+
+describe('aftercall check', () => {
+  it('passes the example mappings (exit 0)', () => {
+    const r = cli(['check']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^ok {2}forward-completed-calls\.yaml {2}forward-completed-calls {2}\(2 steps\)$/m);
+  });
+
+  it('prints file:line:column problems and exits 1', () => {
+    const bad = join(dir.path, 'bad.yaml');
+    writeFileSync(bad, 'name: bad\nsteps:\n  - id: a\n    use: sms.send\n    with: {}\n');
+    const r = cli(['check', bad]);
+    expect(r.code).toBe(1);
+    expect(r.err.trim()).toBe(`${bad}:4:10 steps.0.use: unknown step kind "sms.send" (known: http.request, log)`);
+  });
+});
+
+describe('configuration errors stop the start', () => {
+  it('names the variable and exits 2', () => {
+    const r = cli(['serve'], { PORT: 'abc', SQLITE_PATH: join(dir.path, 'x.db') });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('PORT: must be a number');
+  });
+});
+
+describe('aftercall runs', () => {
+  it('lists runs and retries a dead one', async () => {
+    const receiver = await startStubServer([{ status: 400, body: { error: 'nope' } }]);
+    const service = await startTestService({
+      'f.yaml': `name: f\nsteps:\n  - id: forward\n    use: http.request\n    with: { url: "${receiver.url}" }\n`,
+    });
+    try {
+      await service.post({ ...JSON.parse(readFileSync(join(FIXTURES_DIR, 'seed-002-otonistark.json'), 'utf8')), id: 777 });
+      await service.waitFor(() => service.store.listRuns(), (runs) => runs[0]?.status === 'dead');
+      await service.stopKeepingFiles();
+      const env = { SQLITE_PATH: service.config.SQLITE_PATH };
+
+      const list = cli(['runs', 'list', '--status', 'dead'], env);
+      expect(list.code).toBe(0);
+      expect(list.out).toMatch(/^#1 {2}\S+ {2}call 777 rev 1 {2}f {2}dead\n {6}STEP_PERMANENT: step forward: POST .* answered 400/m);
+
+      const json = JSON.parse(cli(['runs', 'list', '--json'], env).out) as Array<{ id: number; status: string }>;
+      expect(json).toEqual([expect.objectContaining({ id: 1, status: 'dead' })]);
+
+      const show = cli(['runs', 'show', '1'], env);
+      expect(JSON.parse(show.out)).toMatchObject({ id: 1, status: 'dead', steps: [{ stepId: 'forward', status: 'failed' }] });
+
+      expect(cli(['runs', 'retry', '1'], env)).toMatchObject({ code: 0, out: expect.stringMatching(/run #1 requeued/) });
+      expect(cli(['runs', 'retry', '1'], env)).toMatchObject({ code: 1, err: expect.stringMatching(/not dead/) });
+      expect(cli(['runs', 'retry', '99'], env)).toMatchObject({ code: 1, err: expect.stringMatching(/no run #99/) });
+      expect(cli(['runs', 'list', '--status', 'pending'], env).out).toMatch(/call 777 rev 1 {2}f {2}pending/);
+      expect(cli(['runs', 'list', '--status', 'bogus'], env).code).toBe(2);
+    } finally {
+      await service.cleanup().catch(() => undefined);
+      await receiver.close();
+    }
+  });
+});
+
+describe('aftercall serve with nothing configured', () => {
+  it('generates a strong token once, keeps it beside the database and prints the webhook URL', async () => {
+    const home = join(dir.path, 'fresh');
+    mkdirSync(home);
+    const mappings = join(home, 'mappings');
+    mkdirSync(mappings);
+    const env = { PORT: '0', HOST: '127.0.0.1', SQLITE_PATH: join(home, 'data', 'aftercall.db'), MAPPINGS_DIR: mappings, WEBHOOK_TOKENS: '' };
+    const serve = async () => {
+      const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve'], {
+        cwd: ROOT,
+        env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+      });
+      let out = '';
+      proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      const started = Date.now();
+      while (!/webhooks\/post-call\/\S+/.test(out) && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 20));
+      return { proc, out };
+    };
+    const first = await serve();
+    const token = /webhooks\/post-call\/(\S+)/.exec(first.out)![1]!;
+    const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(first.out)![1]!;
+    expect(token).toMatch(/^[\w-]{32}$/);
+    const file = join(home, 'data', 'webhook-token');
+    expect(readFileSync(file, 'utf8').trim()).toBe(token);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const payload = readFileSync(join(FIXTURES_DIR, 'seed-003-famulor.json'), 'utf8');
+    const post = (path: string) => fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+    expect((await post('/webhooks/post-call')).status).toBe(401);
+    expect((await post(`/webhooks/post-call/${token}`)).status).toBe(202);
+    first.proc.kill('SIGTERM');
+    const exitCode = await new Promise((resolve) => first.proc.once('exit', resolve));
+    expect(exitCode).toBe(0); // graceful stop on SIGTERM
+
+    const second = await serve();
+    expect(second.out).toContain(`/webhooks/post-call/${token}`);
+    second.proc.kill('SIGTERM');
+    await new Promise((resolve) => second.proc.once('exit', resolve));
+  }, 60_000);
+});
+
+describe('aftercall send', () => {
+  it('posts a fixture like "Make test request", optionally as a new revision', async () => {
+    const service = await startTestService({ 'l.yaml': 'name: l\nsteps:\n  - { id: a, use: log, with: { message: m } }\n' });
+    try {
+      const url = service.baseUrl + service.hookPath;
+      const fixture = join(FIXTURES_DIR, 'seed-002-otonistark.json');
+      const first = await cliAsync(['send', fixture, '--url', url, '--test']);
+      expect(first.code).toBe(0);
+      expect(first.out).toMatch(/^202 \{"status":"accepted","call_id":12345,"revision":1,"runs":1,"test":true/);
+      expect((await cliAsync(['send', fixture, '--url', url])).out).toMatch(/^200 \{"status":"duplicate"/);
+      expect((await cliAsync(['send', fixture, '--url', url, '--revision', 'b'])).out).toMatch(/^202 \{"status":"accepted","call_id":12345,"revision":2/);
+      const bad = await cliAsync(['send', fixture, '--url', `${service.baseUrl}/webhooks/post-call/wrong-token-xxxxxxxx`]);
+      expect(bad.code).toBe(1);
+      expect(bad.out).toMatch(/^401 /);
+    } finally {
+      await service.cleanup();
+    }
+  });
+});
