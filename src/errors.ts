@@ -30,6 +30,11 @@ export const ERRORS = {
   STEP_TRANSIENT: { status: null, message: 'a step failed in a way that may pass on retry', retryable: true },
   STEP_PERMANENT: { status: null, message: 'a step failed in a way a retry cannot fix', retryable: false },
   STEP_INVALID_INPUT: { status: null, message: "a step's rendered input does not fit its kind", retryable: false },
+  STEP_OUTCOME_UNKNOWN: {
+    status: null,
+    message: 'a step that must not repeat was interrupted after it started; an operator decides',
+    retryable: false,
+  },
   RETRIES_EXHAUSTED: { status: null, message: 'the run failed RETRY_MAX_ATTEMPTS times', retryable: false },
   MAPPING_MISSING: { status: null, message: "the run's mapping is no longer loaded", retryable: false },
 } as const satisfies Record<string, ErrorCode>;

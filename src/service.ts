@@ -3,6 +3,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
+import type { Connector } from './connectors/connector.js';
 import { stepKinds } from './connectors/index.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
@@ -30,8 +31,17 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function startService(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningService> {
-  const mappings = new MappingRegistry(loadMappingDir(config.MAPPINGS_DIR, stepKinds()));
+export interface ServiceParts {
+  /** The connectors to offer mappings (default: every registered connector). */
+  connectors?: readonly Connector[];
+}
+
+export async function startService(
+  config: Config,
+  logger: Logger = createLogger(config.LOG_LEVEL),
+  parts: ServiceParts = {},
+): Promise<RunningService> {
+  const mappings = new MappingRegistry(loadMappingDir(config.MAPPINGS_DIR, stepKinds(parts.connectors)));
   const tokens = resolveWebhookTokens(config.WEBHOOK_TOKENS, config.SQLITE_PATH);
   const store = openSqliteStore({ path: config.SQLITE_PATH, ownsQueue: true, busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS });
   const metrics = createMetrics();

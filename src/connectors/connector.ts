@@ -22,6 +22,14 @@ export interface StepKind<Schema extends z.ZodType = z.ZodType> {
   /** What a new revision of a call does with this step when the mapping does not say. */
   defaultRepeat: RepeatPolicy;
   execute(input: z.output<Schema>, ctx: StepContext): Promise<unknown>;
+  /**
+   * False for side effects the vendor cannot deduplicate (an SMS, an email): a step found
+   * `started` but never finished after a crash is then not sent again blindly; the run goes
+   * to the dead letter with STEP_OUTCOME_UNKNOWN for an operator to check and retry.
+   */
+  safeToRepeat?: boolean;
+  /** Names what configuration is missing (e.g. an API token variable), or null when ready. */
+  missingConfig?(): string | null;
 }
 
 export interface Connector {

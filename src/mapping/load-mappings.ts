@@ -126,6 +126,8 @@ export function compileMappingSource(
       problems.push({ file, ...at(['use']), message: `unknown step kind "${step.use}" (known: ${[...kinds.keys()].join(', ')})` });
       return;
     }
+    const missing = kind.missingConfig?.();
+    if (missing) problems.push({ file, ...at(['use']), message: `step "${step.id}" (${step.use}) needs ${missing}` });
     try {
       steps.push({
         id: step.id,

@@ -145,7 +145,10 @@ export interface Store {
   releaseRun(runId: number, owner: string): Promise<boolean>;
   /** Runs whose lease ran out (their instance died) become claimable again; returns how many. */
   sweepExpiredLeases(now: number): Promise<number>;
-  /** Operator retry of a dead run: pending again, attempts reset, completed steps kept. */
+  /**
+   * Operator retry of a dead run: pending again, attempts reset, completed steps kept, and
+   * steps left `started` by an interruption marked failed (the operator checked them).
+   */
   requeueDeadRun(runId: number, at: number): Promise<'requeued' | 'not-found' | 'not-dead'>;
 
   listRuns(filter?: RunFilter): Promise<RunSummary[]>;

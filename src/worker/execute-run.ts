@@ -27,7 +27,7 @@ export type RunOutcome = 'succeeded' | 'test' | 'retrying' | 'dead' | 'lost-leas
 /** Thrown inside the step loop to end the run early with a decision already made. */
 class StepFailure extends Error {
   constructor(
-    readonly code: 'STEP_TRANSIENT' | 'STEP_PERMANENT' | 'STEP_INVALID_INPUT',
+    readonly code: 'STEP_TRANSIENT' | 'STEP_PERMANENT' | 'STEP_INVALID_INPUT' | 'STEP_OUTCOME_UNKNOWN',
     message: string,
     readonly retryAfterMs?: number,
   ) {
@@ -69,6 +69,13 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     if (prior && (prior.status === 'succeeded' || prior.status === 'skipped')) {
       context.steps[step.id] = prior.output; // resumed after a crash or retry: never again
       return 'ok';
+    }
+    if (prior?.status === 'started' && step.kind.safeToRepeat === false) {
+      throw new StepFailure(
+        'STEP_OUTCOME_UNKNOWN',
+        `step ${step.id} (${step.kind.kind}) was started before an interruption and may have taken effect; ` +
+          'check the recipient, then retry the run to send it again',
+      );
     }
     const skip = async (reason: string, output: unknown = null) => {
       context.steps[step.id] = output;

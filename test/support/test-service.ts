@@ -4,7 +4,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { startService, type RunningService } from '../../src/service.js';
+import { startService, type RunningService, type ServiceParts } from '../../src/service.js';
 import { tempDir } from './temp-dir.js';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
@@ -26,6 +26,7 @@ export async function startTestService(
   env: Record<string, string> = {},
   /** Reuse the folder (database, token file) of an earlier service, e.g. to restart it. */
   reuse?: { dir: string },
+  parts: ServiceParts = {},
 ): Promise<TestService> {
   const dir = reuse ? { path: reuse.dir, cleanup: () => rmSync(reuse.dir, { recursive: true, force: true }) } : tempDir();
   const mappingsDir = join(dir.path, 'mappings');
@@ -45,7 +46,7 @@ export async function startTestService(
     STEP_TIMEOUT_MS: '2000',
     ...env,
   });
-  const service = await startService(config, createLogger(config.LOG_LEVEL));
+  const service = await startService(config, createLogger(config.LOG_LEVEL), parts);
   const hookPath = `/webhooks/post-call/${TEST_TOKEN}`;
   return {
     ...service,

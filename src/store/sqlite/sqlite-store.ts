@@ -208,6 +208,10 @@ export class SqliteStore implements Store {
          WHERE status = 'running' AND lease_until < ?`,
       ),
       runStatus: db.prepare('SELECT status FROM runs WHERE id = ?'),
+      // An operator retry is the decision that an interrupted step did not take effect.
+      confirmStarted: db.prepare(
+        `UPDATE step_results SET status = 'failed', error = 'interrupted; retried by an operator' WHERE run_id = ? AND status = 'started'`,
+      ),
       requeue: db.prepare(
         `UPDATE runs SET status = 'pending', attempts = 0, next_run_at = ?, updated_at = ?, finished_at = NULL
          WHERE id = ? AND status = 'dead'`,
@@ -381,7 +385,9 @@ export class SqliteStore implements Store {
     return this.write(() => {
       const row = this.sql.runStatus.get(runId) as { status: RunStatus } | undefined;
       if (!row) return 'not-found';
-      return this.sql.requeue.run(at, at, runId).changes === 1 ? 'requeued' : 'not-dead';
+      if (this.sql.requeue.run(at, at, runId).changes === 0) return 'not-dead';
+      this.sql.confirmStarted.run(runId);
+      return 'requeued';
     });
   }
 
