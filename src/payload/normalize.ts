@@ -55,14 +55,13 @@ function copyVariables(vars: Record<string, Scalar> | null | undefined): Record<
   return vars ? { ...vars } : {};
 }
 
-/** Dates as ISO 8601 UTC strings; microseconds are kept when the sender gives them. */
+/** Dates as ISO 8601 UTC strings; digits beyond milliseconds are kept when the sender gives them. */
 export function isoDate(value: string | null | undefined): string | null {
   if (!value) return null;
   const iso = new Date(value).toISOString();
-  const fraction = /T\d{2}:\d{2}:\d{2}\.(\d{4,9})(Z|[+-])/.exec(value);
-  // Date keeps milliseconds only; put the sender's extra digits back when the offset is Z.
-  if (fraction && value.endsWith('Z')) return `${iso.slice(0, 19)}.${fraction[1]}Z`;
-  return iso;
+  // Date keeps milliseconds only; an offset shifts hours and minutes, never the fraction.
+  const fraction = /T\d{2}:\d{2}:\d{2}\.(\d{4,9})/.exec(value);
+  return fraction ? `${iso.slice(0, 19)}.${fraction[1]}Z` : iso;
 }
 
 /** Campaign hours always as `HH:MM:SS`. */

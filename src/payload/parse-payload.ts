@@ -71,11 +71,11 @@ function describeIssue(issue: z.core.$ZodIssue): PayloadIssue[] {
     return issue.keys.map((key) => ({ path: joinPath(base, key), message: 'unknown key' }));
   }
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-    // Report the branch that got furthest (fewest issues), with full paths.
-    const best = [...issue.errors].sort((a, b) => a.length - b.length)[0] ?? [];
-    const nested = best.flatMap((i) => describeIssue({ ...i, path: [...issue.path, ...i.path] }));
-    if (nested.length > 0 && issue.errors.every((e) => e.length > 0 && e.every((i) => i.path.length > 0))) {
-      return nested;
+    // Drop branches that failed only because the value is not of their type at all (the
+    // string branch of an array transcript); if one branch is left, its issues are the story.
+    const plausible = issue.errors.filter((branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
+    if (plausible.length === 1) {
+      return plausible[0]!.flatMap((i) => describeIssue({ ...i, path: [...issue.path, ...i.path] }));
     }
     return [{ path: base, message: unionMessage(issue) }];
   }

@@ -27,10 +27,18 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 const e164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 phone number like +14155550123');
 /** ISO 8601 with seconds, optional fraction (autocalls sends microseconds), Z or an offset. */
-const timestamp = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/, 'must be an ISO 8601 timestamp')
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be a valid date');
+const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/;
+
+/** A real calendar instant: Date.parse would roll 2025-02-30 over to March instead of failing. */
+export function isIsoTimestamp(value: string): boolean {
+  const m = ISO_TIMESTAMP.exec(value);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const offsetOk = m[8] === 'Z' || (Number(m[9]) <= 23 && Number(m[10]) <= 59);
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59 && offsetOk;
+}
+const timestamp = z.string().refine(isIsoTimestamp, 'must be an ISO 8601 timestamp like 2025-01-15T10:30:00Z');
 /** Campaign hours: `HH:MM` (autocalls, OtoniStark) or `HH:MM:SS` (Famulor). */
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/, 'must be a time HH:MM or HH:MM:SS');
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID');
@@ -44,7 +52,11 @@ const variableKey = z
   .refine((k) => !FORBIDDEN_KEYS.has(k), 'is a reserved key name');
 /** extracted_variables, input_variables and lead.variables are open records of scalars. */
 const variables = z.record(variableKey, scalar);
-const url = z.string().url('must be a URL').max(4096);
+// http(s) only: a `javascript:` URL must never reach a page or a fetch later.
+const url = z
+  .string()
+  .max(4096)
+  .refine((v) => /^https?:\/\/\S+$/i.test(v) && URL.canParse(v), 'must be an http(s) URL');
 const count = z.number().int().nonnegative();
 
 /** Builds the schema family; `warn` mode strips unknown keys instead of rejecting them. */
