@@ -35,6 +35,11 @@ export const ERRORS = {
     message: 'a step that must not repeat was interrupted after it started; an operator decides',
     retryable: false,
   },
+  INVALID_VARIABLES: {
+    status: null,
+    message: "the call's extracted variables do not fit the mapping's `variables` declaration",
+    retryable: false,
+  },
   RETRIES_EXHAUSTED: { status: null, message: 'the run failed RETRY_MAX_ATTEMPTS times', retryable: false },
   MAPPING_MISSING: { status: null, message: "the run's mapping is no longer loaded", retryable: false },
 } as const satisfies Record<string, ErrorCode>;

@@ -8,11 +8,16 @@ import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { RepeatPolicy, StepKind } from '../connectors/connector.js';
 import type { StepKinds } from '../connectors/index.js';
 import { mappingFileSchema, type MappingFile } from './mapping-schema.js';
+import { compileScore, type CompiledScore } from '../scoring/score.js';
+import { checkStaticInput, stepReferences } from './static-input-check.js';
 import { compileCondition, compileTemplate, ExpressionError, type Render } from './template.js';
+import { declarationProblems, normalizeDeclaration, type VariableDeclaration } from './variables.js';
 
 export interface CompiledStep {
   id: string;
   kind: StepKind;
+  /** Per-step overrides of the retry limits. */
+  retry: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   repeat: RepeatPolicy;
   when: ((context: object) => Promise<boolean>) | null;
   whenSource: string | null;
@@ -27,6 +32,8 @@ export interface CompiledMapping {
   hash: string;
   enabled: boolean;
   match: MappingFile['match'];
+  variables: VariableDeclaration;
+  score: CompiledScore | null;
   steps: CompiledStep[];
 }
 
@@ -115,11 +122,33 @@ export function compileMappingSource(
 
   const spec = parsed.data;
   const problems: MappingProblem[] = [];
+  const variables = normalizeDeclaration(spec.variables);
+  for (const p of declarationProblems(variables)) {
+    problems.push({ file, ...locate(['variables', p.name, p.key]), message: p.message });
+  }
+  let score: CompiledScore | null = null;
+  try {
+    score = spec.score ? compileScore(spec.score) : null;
+  } catch (error) {
+    if (!(error instanceof ExpressionError)) throw error;
+    problems.push({ file, ...locate(error.path), message: error.message });
+  }
+
   const steps: CompiledStep[] = [];
   const ids = new Set<string>();
   spec.steps.forEach((step, i) => {
     const at = (key: Array<string | number>) => locate(['steps', i, ...key]);
     if (ids.has(step.id)) problems.push({ file, ...at(['id']), message: `duplicate step id "${step.id}"` });
+    // A step reads only the outputs of steps before it.
+    for (const ref of [...stepReferences(step.with, ['with']), ...stepReferences(step.when ?? '', ['when'])]) {
+      if (ids.has(ref.id)) continue;
+      const later = spec.steps.some((s) => s.id === ref.id);
+      problems.push({
+        file,
+        ...at(ref.path),
+        message: later ? `steps.${ref.id} refers to a later step; a step can only read earlier steps` : `steps.${ref.id} refers to no step`,
+      });
+    }
     ids.add(step.id);
     const kind = kinds.get(step.use);
     if (!kind) {
@@ -128,10 +157,14 @@ export function compileMappingSource(
     }
     const missing = kind.missingConfig?.();
     if (missing) problems.push({ file, ...at(['use']), message: `step "${step.id}" (${step.use}) needs ${missing}` });
+    for (const p of checkStaticInput(step.with, kind.input)) {
+      problems.push({ file, ...at(['with', ...p.path]), message: `${step.use}: ${p.message}` });
+    }
     try {
       steps.push({
         id: step.id,
         kind,
+        retry: { maxAttempts: step.retry?.max_attempts, baseDelayMs: step.retry?.base_delay_ms, maxDelayMs: step.retry?.max_delay_ms },
         repeat: step.repeat ?? kind.defaultRepeat,
         when: step.when ? compileCondition(step.when, ['when']) : null,
         whenSource: step.when ?? null,
@@ -151,6 +184,8 @@ export function compileMappingSource(
       hash: createHash('sha256').update(source).digest('hex').slice(0, 16),
       enabled: spec.enabled,
       match: spec.match,
+      variables,
+      score,
       steps,
     },
   };

@@ -1,6 +1,8 @@
 // The shape of a mapping file (mappings/*.yaml), as zod; the editor's JSON Schema comes from it.
 import { z } from 'zod';
 import { RAW_CALL_STATUSES } from '../payload/schema.js';
+import { scoreSchema } from '../scoring/score.js';
+import { variablesSchema } from './variables.js';
 
 const oneOrMany = <T extends z.ZodType>(item: T) =>
   z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as Array<z.output<T>>);
@@ -33,6 +35,14 @@ export const stepSchema = z.strictObject({
     .optional()
     .describe('What a new revision of the call does with this step (default depends on the step kind).'),
   with: z.record(z.string(), z.unknown()).default({}).describe('The step input; strings may hold {{ expressions }}.'),
+  retry: z
+    .strictObject({
+      max_attempts: z.number().int().min(1).max(100).optional().describe('Overrides RETRY_MAX_ATTEMPTS for failures of this step.'),
+      base_delay_ms: z.number().int().min(1).optional().describe('Overrides RETRY_BASE_DELAY_MS.'),
+      max_delay_ms: z.number().int().min(1).optional().describe('Overrides RETRY_MAX_DELAY_MS.'),
+    })
+    .optional()
+    .describe('Retry limits for this step.'),
 });
 
 export const mappingFileSchema = z.strictObject({
@@ -44,6 +54,8 @@ export const mappingFileSchema = z.strictObject({
   description: z.string().optional(),
   enabled: z.boolean().default(true),
   match: matchSchema.default({}),
+  variables: variablesSchema.optional(),
+  score: scoreSchema.optional().describe('Lead scoring; the result is `score.value` and `score.band` in later expressions.'),
   steps: z.array(stepSchema).min(1, 'needs at least one step'),
 });
 

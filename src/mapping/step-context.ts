@@ -1,6 +1,7 @@
 // What expressions see: `call`, `extracted`, `input`, `lead`, `campaign`, `transfers`,
 // `score`, `steps.<id>` (outputs of earlier steps) and `now`.
 import type { Call } from '../payload/call.js';
+import type { RunScore } from '../store/store.js';
 
 export interface StepContextData {
   call: Call;
@@ -9,7 +10,8 @@ export interface StepContextData {
   lead: Call['lead'];
   campaign: Call['campaign'];
   transfers: Call['transfers'];
-  score: unknown;
+  /** `{ value, band, fired }` when the mapping has `score:`, else null. */
+  score: RunScore | null;
   steps: Record<string, unknown>;
   now: string;
 }

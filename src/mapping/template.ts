@@ -1,6 +1,7 @@
 // `{{ expr }}` templates and `when` conditions, compiled once at load with JSONata.
 // A string that is exactly "{{ expr }}" keeps the value's type; inside text it interpolates.
 import jsonata from 'jsonata';
+import { EXPRESSION_FUNCTIONS } from './expression-functions.js';
 
 export type Render = (context: object) => Promise<unknown>;
 
@@ -20,7 +21,9 @@ const PART = /\{\{([\s\S]*?)\}\}/g;
 
 function compileExpression(source: string, path: Array<string | number>): jsonata.Expression {
   try {
-    return jsonata(source.trim());
+    const expr = jsonata(source.trim());
+    for (const [name, fn] of Object.entries(EXPRESSION_FUNCTIONS)) expr.registerFunction(name, fn);
+    return expr;
   } catch (error) {
     const e = error as { message?: string; position?: number };
     const at = typeof e.position === 'number' ? ` at character ${e.position}` : '';

@@ -3,7 +3,16 @@
 import type { Call } from '../payload/call.js';
 import type { PayloadIssue } from '../payload/parse-payload.js';
 
-export type RunStatus = 'pending' | 'running' | 'retrying' | 'succeeded' | 'dead' | 'test';
+export type RunStatus = 'pending' | 'running' | 'retrying' | 'succeeded' | 'dead' | 'invalid-variables' | 'test';
+/** Statuses an operator can put back in the queue. */
+export const REQUEUEABLE: readonly RunStatus[] = ['dead', 'invalid-variables'];
+
+/** The lead score computed for a run (see src/scoring). */
+export interface RunScore {
+  value: number;
+  band: string | null;
+  fired: Array<{ source: string; add?: number; set?: number }>;
+}
 export type StepStatus = 'started' | 'succeeded' | 'skipped' | 'failed';
 export type ReceiptOutcome = 'accepted' | 'duplicate' | 'quarantined';
 
@@ -86,6 +95,7 @@ export interface RunSummary {
   attempts: number;
   nextRunAt: number | null;
   lastError: string | null;
+  score: RunScore | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -139,17 +149,20 @@ export interface Store {
   completeRun(runId: number, owner: string, status: 'succeeded' | 'test', at: number): Promise<boolean>;
   /** Transient failure: back to the queue at `nextRunAt`, attempts + 1. */
   retryRunLater(runId: number, owner: string, error: string, nextRunAt: number, at: number): Promise<boolean>;
-  /** Permanent failure or retries exhausted: dead letter. */
-  killRun(runId: number, owner: string, error: string, at: number): Promise<boolean>;
+  /** Permanent failure or retries exhausted: dead letter (or `invalid-variables`). */
+  killRun(runId: number, owner: string, error: string, at: number, status?: 'dead' | 'invalid-variables'): Promise<boolean>;
+  /** Stores the run's lead score, computed when the run starts. */
+  saveRunScore(runId: number, owner: string, score: RunScore): Promise<boolean>;
   /** Gives a claimed run back without spending an attempt (shutdown). */
   releaseRun(runId: number, owner: string): Promise<boolean>;
   /** Runs whose lease ran out (their instance died) become claimable again; returns how many. */
   sweepExpiredLeases(now: number): Promise<number>;
   /**
-   * Operator retry of a dead run: pending again, attempts reset, completed steps kept, and
-   * steps left `started` by an interruption marked failed (the operator checked them).
+   * Operator retry of a dead or invalid-variables run: pending again, attempts reset,
+   * completed steps kept, steps left `started` by an interruption marked failed (the operator
+   * checked them), and the mapping version forgotten so the current one runs.
    */
-  requeueDeadRun(runId: number, at: number): Promise<'requeued' | 'not-found' | 'not-dead'>;
+  requeueDeadRun(runId: number, at: number): Promise<'requeued' | 'not-found' | 'not-dead'>; // dead or invalid-variables
 
   listRuns(filter?: RunFilter): Promise<RunSummary[]>;
   getRun(id: number): Promise<RunDetail | null>;

@@ -7,6 +7,7 @@ import { maskText } from '../logger.js';
 import type { CompiledStep } from '../mapping/load-mappings.js';
 import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import { buildStepContext } from '../mapping/step-context.js';
+import { checkVariables } from '../mapping/variables.js';
 import { canonicalJson } from '../payload/content-hash.js';
 import type { ClaimedRun, StepResult, Store } from '../store/store.js';
 import { nextRunAt, type BackoffPolicy } from './backoff.js';
@@ -22,7 +23,7 @@ export interface RunExecutionDeps {
   backoff: BackoffPolicy;
 }
 
-export type RunOutcome = 'succeeded' | 'test' | 'retrying' | 'dead' | 'lost-lease' | 'released';
+export type RunOutcome = 'succeeded' | 'test' | 'retrying' | 'dead' | 'invalid-variables' | 'lost-lease' | 'released';
 
 /** Thrown inside the step loop to end the run early with a decision already made. */
 class StepFailure extends Error {
@@ -30,6 +31,7 @@ class StepFailure extends Error {
     readonly code: 'STEP_TRANSIENT' | 'STEP_PERMANENT' | 'STEP_INVALID_INPUT' | 'STEP_OUTCOME_UNKNOWN',
     message: string,
     readonly retryAfterMs?: number,
+    readonly retry: CompiledStep['retry'] = {},
   ) {
     super(message);
   }
@@ -47,6 +49,17 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
 
   const done = new Map((await store.getStepResults(run.id)).map((r) => [r.stepId, r] as const));
   const context = buildStepContext(run.call, now());
+  const variables = checkVariables(run.call.extracted_variables, mapping.variables);
+  if (variables.problems.length > 0) {
+    const error = `INVALID_VARIABLES: ${variables.problems.join('; ')}`;
+    log.warn({ error }, 'extracted variables do not fit the mapping');
+    return (await store.killRun(run.id, owner, error, now(), 'invalid-variables')) ? 'invalid-variables' : 'lost-lease';
+  }
+  context.extracted = variables.extracted; // declared defaults filled in
+  if (mapping.score) {
+    context.score = await mapping.score.evaluate(context);
+    if (!(await store.saveRunScore(run.id, owner, context.score))) return 'lost-lease';
+  }
   try {
     for (const step of mapping.steps) {
       const outcome = await executeStep(step, done.get(step.id));
@@ -121,7 +134,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       const message = maskText(error instanceof Error ? error.message : String(error));
       await store.finishStep(run.id, owner, step.id, { status: 'failed', error: message }, now());
       if (error instanceof TransientError || isTransient(error)) {
-        throw new StepFailure('STEP_TRANSIENT', `step ${step.id}: ${message}`, (error as TransientError).retryAfterMs);
+        throw new StepFailure('STEP_TRANSIENT', `step ${step.id}: ${message}`, (error as TransientError).retryAfterMs, step.retry);
       }
       throw new StepFailure('STEP_PERMANENT', `step ${step.id}: ${message}`);
     }
@@ -138,8 +151,13 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
         : new StepFailure('STEP_TRANSIENT', `unexpected: ${maskText(error instanceof Error ? error.message : String(error))}`);
     const attempt = run.attempts + 1;
     const message = `${failure.code}: ${failure.message}`;
-    if (failure.code === 'STEP_TRANSIENT' && attempt < deps.maxAttempts) {
-      const at = nextRunAt(attempt, now(), deps.backoff, failure.retryAfterMs, deps.random);
+    const maxAttempts = failure.retry.maxAttempts ?? deps.maxAttempts;
+    const backoff = {
+      baseMs: failure.retry.baseDelayMs ?? deps.backoff.baseMs,
+      maxMs: failure.retry.maxDelayMs ?? deps.backoff.maxMs,
+    };
+    if (failure.code === 'STEP_TRANSIENT' && attempt < maxAttempts) {
+      const at = nextRunAt(attempt, now(), backoff, failure.retryAfterMs, deps.random);
       log.warn({ attempt, retry_in_ms: at - now(), error: message }, 'run will be retried');
       return (await store.retryRunLater(run.id, owner, message, at, now())) ? 'retrying' : 'lost-lease';
     }

@@ -84,4 +84,9 @@ export const MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'lead score of a run',
+    sql: `ALTER TABLE runs ADD COLUMN score TEXT;`,
+  },
 ];

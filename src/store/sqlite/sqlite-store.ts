@@ -17,6 +17,7 @@ import {
   type Receipt,
   type RunDetail,
   type RunFilter,
+  type RunScore,
   type RunStatus,
   type RunSummary,
   type StepResult,
@@ -52,6 +53,7 @@ interface RunRow {
   updated_at: number;
   call_row_id: number;
   lease_owner: string | null;
+  score: string | null;
 }
 
 interface StepRow {
@@ -81,7 +83,7 @@ interface ReceiptRow {
 }
 
 const RUN_COLUMNS = `r.id, c.sender, c.call_key, r.revision, r.mapping_name, r.mapping_hash, r.status, r.is_test,
-  r.attempts, r.next_run_at, r.last_error, r.created_at, r.updated_at, r.call_row_id, r.lease_owner`;
+  r.attempts, r.next_run_at, r.last_error, r.created_at, r.updated_at, r.call_row_id, r.lease_owner, r.score`;
 
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -194,10 +196,11 @@ export class SqliteStore implements Store {
            lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'running'`,
       ),
       kill: db.prepare(
-        `UPDATE runs SET status = 'dead', attempts = attempts + 1, last_error = ?, next_run_at = NULL,
+        `UPDATE runs SET status = ?, attempts = attempts + 1, last_error = ?, next_run_at = NULL,
            lease_owner = NULL, lease_until = NULL, updated_at = ?, finished_at = ?
          WHERE id = ? AND lease_owner = ? AND status = 'running'`,
       ),
+      saveScore: db.prepare(`UPDATE runs SET score = ? WHERE id = ? AND lease_owner = ? AND status = 'running'`),
       release: db.prepare(
         `UPDATE runs SET status = CASE WHEN attempts > 0 THEN 'retrying' ELSE 'pending' END,
            lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'running'`,
@@ -213,8 +216,10 @@ export class SqliteStore implements Store {
         `UPDATE step_results SET status = 'failed', error = 'interrupted; retried by an operator' WHERE run_id = ? AND status = 'started'`,
       ),
       requeue: db.prepare(
-        `UPDATE runs SET status = 'pending', attempts = 0, next_run_at = ?, updated_at = ?, finished_at = NULL
-         WHERE id = ? AND status = 'dead'`,
+        // mapping_hash is cleared: an operator retry runs the current version of the mapping
+        // (the operator may have fixed it); the registry resolves an unknown hash by name.
+        `UPDATE runs SET status = 'pending', attempts = 0, next_run_at = ?, updated_at = ?, finished_at = NULL,
+           mapping_hash = 'operator-retry' WHERE id = ? AND status IN ('dead', 'invalid-variables')`,
       ),
       run: db.prepare(
         `SELECT ${RUN_COLUMNS}, v.call_json FROM runs r JOIN calls c ON c.id = r.call_row_id
@@ -369,8 +374,12 @@ export class SqliteStore implements Store {
     return this.write(() => this.sql.retryLater.run(error, nextRunAt, at, runId, owner).changes === 1);
   }
 
-  killRun(runId: number, owner: string, error: string, at: number): Promise<boolean> {
-    return this.write(() => this.sql.kill.run(error, at, at, runId, owner).changes === 1);
+  killRun(runId: number, owner: string, error: string, at: number, status: 'dead' | 'invalid-variables' = 'dead'): Promise<boolean> {
+    return this.write(() => this.sql.kill.run(status, error, at, at, runId, owner).changes === 1);
+  }
+
+  saveRunScore(runId: number, owner: string, score: RunScore): Promise<boolean> {
+    return this.write(() => this.sql.saveScore.run(JSON.stringify(score), runId, owner).changes === 1);
   }
 
   releaseRun(runId: number, owner: string): Promise<boolean> {
@@ -447,6 +456,7 @@ function toRunSummary(row: RunRow): RunSummary {
     attempts: row.attempts,
     nextRunAt: row.next_run_at,
     lastError: row.last_error,
+    score: parse(row.score) as RunScore | null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -1,0 +1,62 @@
+// Load-time check of a step's `with` against its step kind's zod schema, as far as it can be
+// known before a call arrives: unknown keys, missing required keys, and literal values
+// (those without {{ }}) of the wrong type. Templated values are checked after rendering.
+import { z } from 'zod';
+
+export interface InputProblem {
+  path: Array<string | number>;
+  message: string;
+}
+
+const hasTemplate = (value: unknown): boolean => {
+  if (typeof value === 'string') return value.includes('{{');
+  if (Array.isArray(value)) return value.some(hasTemplate);
+  if (value !== null && typeof value === 'object') return Object.values(value).some(hasTemplate);
+  return false;
+};
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current = schema;
+  for (;;) {
+    const def = current._zod.def as { type: string; innerType?: z.ZodType };
+    if ((def.type === 'optional' || def.type === 'nullable' || def.type === 'default') && def.innerType) current = def.innerType;
+    else return current;
+  }
+}
+
+export function checkStaticInput(value: unknown, schema: z.ZodType, path: Array<string | number> = []): InputProblem[] {
+  if (hasTemplate(value) && !(value !== null && typeof value === 'object' && !Array.isArray(value))) return [];
+  const inner = unwrap(schema);
+  if (inner instanceof z.ZodObject && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const problems: InputProblem[] = [];
+    const shape = inner.shape as Record<string, z.ZodType>;
+    const catchall = (inner._zod.def as { catchall?: z.ZodType }).catchall;
+    const strict = catchall?._zod.def.type === 'never';
+    for (const [key, child] of Object.entries(value)) {
+      const field = shape[key];
+      if (field) problems.push(...checkStaticInput(child, field, [...path, key]));
+      else if (strict) problems.push({ path: [...path, key], message: `unknown key "${key}" (known: ${Object.keys(shape).join(', ')})` });
+    }
+    for (const [key, field] of Object.entries(shape)) {
+      if (!(key in value) && !field.safeParse(undefined).success) problems.push({ path: [...path, key], message: `"${key}" is required` });
+    }
+    return problems;
+  }
+  if (hasTemplate(value)) return [];
+  const result = schema.safeParse(value);
+  return result.success ? [] : result.error.issues.map((i) => ({ path: [...path, ...i.path.map((p) => (typeof p === 'number' ? p : String(p)))], message: i.message }));
+}
+
+const STEP_REFERENCE = /\bsteps\.([A-Za-z_][\w]*)/g;
+
+/** Every `steps.<id>` an expression tree mentions, with where it sits. */
+export function stepReferences(value: unknown, path: Array<string | number>): Array<{ id: string; path: Array<string | number> }> {
+  if (typeof value === 'string') {
+    const found: Array<{ id: string; path: Array<string | number> }> = [];
+    for (const m of value.matchAll(STEP_REFERENCE)) found.push({ id: m[1]!, path });
+    return found;
+  }
+  if (Array.isArray(value)) return value.flatMap((v, i) => stepReferences(v, [...path, i]));
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => stepReferences(v, [...path, k]));
+  return [];
+}
