@@ -52,6 +52,41 @@ describe('templates', () => {
   });
 });
 
+describe('expression helpers', () => {
+  it('format phones, dates in a time zone, excerpts and defaults', async () => {
+    const render = compileTemplate({
+      intl: '{{ $formatPhone(call.customer_phone) }}',
+      national: "{{ $formatPhone('+4915123456789', 'national') }}",
+      e164: "{{ $formatPhone('+1 (415) 555-0100', 'e164') }}",
+      none: '{{ $formatPhone(lead.nope) }}',
+      berlin: "{{ $formatDate(call.created_at, 'EEE dd.MM.yyyy HH:mm', 'Europe/Berlin') }}",
+      newYork: "{{ $formatDate(call.finished_at, 'MMMM dd, hh:mm a', 'America/New_York') }}",
+      excerpt: '{{ $excerpt(call.transcript, 40) }}',
+      whole: '{{ $excerpt("short", 40) }}',
+      fallback: "Hi {{ $default(input.first_name, 'there') }}",
+      kept: "{{ $default(input.customer_name, 'there') }}",
+    });
+    expect(await render(context())).toEqual({
+      intl: '+1 234567890', // the documented sample is no real US number: grouped as far as known
+      national: '01512 3456789',
+      e164: '+14155550100',
+      none: null,
+      berlin: 'Wed 15.01.2025 11:30',
+      newYork: 'January 15, 05:32 AM',
+      excerpt: 'AI: Hello! This is Sarah from…', // cut at a word, within 40 characters
+      whole: 'short',
+      fallback: 'Hi there',
+      kept: 'John Doe',
+    });
+  });
+
+  it('a bad format or time zone fails the render with a clear message', async () => {
+    await expect(compileTemplate("{{ $formatPhone('+14155550100', 'fancy') }}")({})).rejects.toThrow(/format must be international/);
+    await expect(compileTemplate("{{ $formatDate('2025-01-01T00:00:00Z', 'yyyy', 'Mars/Olympus') }}")({})).rejects.toThrow(/time zone/i);
+    await expect(compileTemplate("{{ $formatDate('yesterday') }}")({})).rejects.toThrow(/is not a date/);
+  });
+});
+
 describe('matching', () => {
   const mapping = (match: string) => {
     const r = compileMappingSource(`name: m\nmatch: ${match}\nsteps:\n  - { id: a, use: log, with: { message: x } }\n`, 'm.yaml', kinds);
@@ -116,6 +151,67 @@ describe('load-time errors name file, line, column and key', () => {
     },
   ];
   it.each(cases)('$name', ({ yaml, want }) => {
+    const file = join(dir.path, 'bad.yaml');
+    writeFileSync(file, yaml);
+    let error: unknown;
+    try {
+      loadMappingFiles([file], kinds);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MappingLoadError);
+    const lines = (error as MappingLoadError).problems.map((p) => formatProblem(p).replace(`${dir.path}/`, ''));
+    expect(lines.join('\n')).toContain(want);
+  });
+
+  const more: Array<{ name: string; yaml: string; want: string }> = [
+    {
+      name: 'reference to a later step',
+      yaml: 'name: x\nsteps:\n  - id: a\n    use: log\n    with: { message: "{{ steps.b.ok }}" }\n  - { id: b, use: log, with: { message: m } }\n',
+      want: 'bad.yaml:5:22 steps.0.with.message: steps.b refers to a later step',
+    },
+    {
+      name: 'reference to a missing step',
+      yaml: 'name: x\nsteps:\n  - id: a\n    use: log\n    when: steps.ghost.ok\n    with: { message: m }\n',
+      want: 'bad.yaml:5:11 steps.0.when: steps.ghost refers to no step',
+    },
+    {
+      name: 'unknown key in with',
+      yaml: 'name: x\nsteps:\n  - id: a\n    use: http.request\n    with:\n      urll: http://x.test\n',
+      want: 'bad.yaml:6:7 steps.0.with.urll: http.request: unknown key "urll"',
+    },
+    {
+      name: 'missing required input',
+      yaml: 'name: x\nsteps:\n  - id: a\n    use: http.request\n    with: { body: "{{ call }}" }\n',
+      want: 'bad.yaml:5:11 steps.0.with.url: http.request: "url" is required',
+    },
+    {
+      name: 'literal of the wrong type',
+      yaml: 'name: x\nsteps:\n  - id: a\n    use: http.request\n    with: { url: "http://x.test", timeout_ms: "5s" }\n',
+      want: 'bad.yaml:5:47 steps.0.with.timeout_ms: http.request: Invalid input: expected number, received string',
+    },
+    {
+      name: 'variable default of the wrong type',
+      yaml: 'name: x\nvariables:\n  budget: { type: number, default: lots }\nsteps:\n  - { id: a, use: log, with: { message: m } }\n',
+      want: 'bad.yaml:3:36 variables.budget.default: default must be a number',
+    },
+    {
+      name: 'variable name the platform would not allow',
+      yaml: 'name: x\nvariables:\n  ok: string\nsteps:\n  - { id: a, use: log, with: { message: m } }\n',
+      want: 'bad.yaml:3:3 variables.ok: variable names are 3–16 characters',
+    },
+    {
+      name: 'score rule that does not compile',
+      yaml: 'name: x\nscore:\n  rules:\n    - { when: "extracted.budget >", add: 5 }\nsteps:\n  - { id: a, use: log, with: { message: m } }\n',
+      want: 'bad.yaml:4:15 score.rules.0.when: invalid expression',
+    },
+    {
+      name: 'retry override out of range',
+      yaml: 'name: x\nsteps:\n  - id: a\n    use: log\n    retry: { max_attempts: 0 }\n    with: { message: m }\n',
+      want: 'bad.yaml:5:28 steps.0.retry.max_attempts: Too small',
+    },
+  ];
+  it.each(more)('$name', ({ yaml, want }) => {
     const file = join(dir.path, 'bad.yaml');
     writeFileSync(file, yaml);
     let error: unknown;

@@ -190,4 +190,24 @@ describe('mapping semantics in the worker', () => {
     expect(run).toMatchObject({ status: 'succeeded' });
     expect(receiver.requests).toHaveLength(1);
   });
+
+  it('a call whose variables break the declaration gets an invalid-variables run; a fitting one is scored', async () => {
+    const receiver = await stub([{ status: 200 }]);
+    const declared = (budgetType: string) =>
+      `name: typed\nvariables:\n  status: boolean\n  budget: ${budgetType}\nscore:\n  weights: { budget: 0.01 }\n` +
+      `  rules:\n    - { when: 'extracted.status = true', add: 10 }\n  bands: { hot: 50, cold: 0 }\n` +
+      `steps:\n  - id: crm\n    use: http.request\n    with: { url: "${receiver.url}", body: { score: "{{ score.value }}", band: "{{ score.band }}" } }\n`;
+    const s = await start({ 'typed.yaml': declared('number') });
+    await s.post(call(11, { budget: 'about 5k' }));
+    const invalid = await settledRun(s, 'invalid-variables');
+    expect(invalid.lastError).toBe('INVALID_VARIABLES: extracted.budget: expected number, got "about 5k"');
+    expect(receiver.requests).toHaveLength(0);
+
+    // A number arrives: scored (5000 × 0.01 + 10 = 60 → hot), stored on the run, used by the step.
+    await s.post(call(12, { budget: 5000 }));
+    await s.waitFor(() => s.store.listRuns(), (runs) => runs.some((r) => r.callId === '12' && r.status === 'succeeded'));
+    const scored = (await s.store.listRuns()).find((r) => r.callId === '12')!;
+    expect(scored.score).toEqual({ value: 60, band: 'hot', fired: [{ source: 'weight budget', add: 50 }, { source: 'extracted.status = true', add: 10 }] });
+    expect(receiver.requests[0]!.json).toEqual({ score: 60, band: 'hot' });
+  });
 });

@@ -115,6 +115,10 @@ export function compileMappingSource(
         if (issue.code === 'unrecognized_keys') {
           return issue.keys.map((k) => ({ file, ...locate([...path, k], true), message: `unknown key "${k}"` }));
         }
+        if (issue.code === 'invalid_key') {
+          // A record key that breaks its pattern (e.g. a variable name): say why, at the key.
+          return [{ file, ...locate(path, true), message: issue.issues[0]?.message ?? issue.message }];
+        }
         return [{ file, ...locate(path), message: issue.message }];
       }),
     };
@@ -158,7 +162,7 @@ export function compileMappingSource(
     const missing = kind.missingConfig?.();
     if (missing) problems.push({ file, ...at(['use']), message: `step "${step.id}" (${step.use}) needs ${missing}` });
     for (const p of checkStaticInput(step.with, kind.input)) {
-      problems.push({ file, ...at(['with', ...p.path]), message: `${step.use}: ${p.message}` });
+      problems.push({ file, ...locate(['steps', i, 'with', ...p.path], p.atKey), message: `${step.use}: ${p.message}` });
     }
     try {
       steps.push({

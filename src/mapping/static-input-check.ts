@@ -6,6 +6,8 @@ import { z } from 'zod';
 export interface InputProblem {
   path: Array<string | number>;
   message: string;
+  /** Point at the key rather than its value (unknown keys). */
+  atKey?: boolean;
 }
 
 const hasTemplate = (value: unknown): boolean => {
@@ -35,7 +37,9 @@ export function checkStaticInput(value: unknown, schema: z.ZodType, path: Array<
     for (const [key, child] of Object.entries(value)) {
       const field = shape[key];
       if (field) problems.push(...checkStaticInput(child, field, [...path, key]));
-      else if (strict) problems.push({ path: [...path, key], message: `unknown key "${key}" (known: ${Object.keys(shape).join(', ')})` });
+      else if (strict) {
+        problems.push({ path: [...path, key], message: `unknown key "${key}" (known: ${Object.keys(shape).join(', ')})`, atKey: true });
+      }
     }
     for (const [key, field] of Object.entries(shape)) {
       if (!(key in value) && !field.safeParse(undefined).success) problems.push({ path: [...path, key], message: `"${key}" is required` });
