@@ -1,5 +1,5 @@
 // The Store contract. Every backend (SQLite now, PostgreSQL next) implements it and passes
-// the same conformance suite (test/store-conformance.test.ts).
+// the same conformance suite (test/store/store-conformance.ts).
 import type { Call } from '../payload/call.js';
 import type { PayloadIssue } from '../payload/parse-payload.js';
 
@@ -90,6 +90,8 @@ export interface RunSummary {
   callId: string;
   revision: number;
   mappingName: string;
+  /** The mapping version the run was planned with ('operator-retry': the current one). */
+  mappingHash: string;
   status: RunStatus;
   isTest: boolean;
   attempts: number;

@@ -30,7 +30,10 @@ export class GroupCommit {
         try {
           return { ok: true, value: savepoint(item.write) };
         } catch (error) {
-          if (isUnavailable(error)) throw error; // the whole batch cannot commit
+          // The disk or the lock failed, or SQLite already rolled the whole transaction back
+          // (SQLITE_FULL does): stop at once. Going on would commit the rest one by one
+          // outside the batch, and would wait busy_timeout again for every queued write.
+          if (isUnavailable(error) || error instanceof StoreUnavailableError || !db.inTransaction) throw error;
           return { ok: false, value: error };
         }
       }),
