@@ -12,6 +12,7 @@ import { createWebhookTokens, resolveWebhookTokens } from './http/webhook-tokens
 import { createLogger, type Logger } from './logger.js';
 import { loadMappingDir } from './mapping/load-mappings.js';
 import { MappingRegistry } from './mapping/mapping-registry.js';
+import { watchMappingDir } from './mapping/mapping-watcher.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { createWorker, type Worker } from './worker/worker.js';
@@ -41,7 +42,9 @@ export async function startService(
   logger: Logger = createLogger(config.LOG_LEVEL),
   parts: ServiceParts = {},
 ): Promise<RunningService> {
-  const mappings = new MappingRegistry(loadMappingDir(config.MAPPINGS_DIR, stepKinds(parts.connectors)));
+  const kinds = stepKinds(parts.connectors);
+  const mappings = new MappingRegistry(loadMappingDir(config.MAPPINGS_DIR, kinds));
+  const watcher = watchMappingDir(config.MAPPINGS_DIR, kinds, mappings, logger);
   const tokens = resolveWebhookTokens(config.WEBHOOK_TOKENS, config.SQLITE_PATH);
   const store = openSqliteStore({ path: config.SQLITE_PATH, ownsQueue: true, busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS });
   const metrics = createMetrics();
@@ -90,6 +93,7 @@ export async function startService(
   const stop = () =>
     (stopping ??= (async () => {
       shuttingDown = true;
+      watcher.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await worker.stop(config.SHUTDOWN_TIMEOUT_MS);

@@ -8,6 +8,7 @@ import getRawBody from 'raw-body';
 import type { Config } from '../config.js';
 import { errorReply } from '../errors.js';
 import { maskUrl, type Logger } from '../logger.js';
+import { formatProblem } from '../mapping/load-mappings.js';
 import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import type { Store } from '../store/store.js';
 import { createAdminApi } from './admin-api.js';
@@ -91,7 +92,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const checks: Record<string, { ok: boolean; detail?: string }> = {};
+    const checks: Record<string, { ok: boolean; detail?: string; problems?: string[] }> = {};
     try {
       await deps.store.ping();
       checks.store = { ok: true, detail: deps.store.kind };
@@ -99,7 +100,12 @@ export function createApp(deps: AppDeps): express.Express {
       checks.store = { ok: false, detail: (error as Error).message };
     }
     const loaded = deps.mappings.current().length;
-    checks.mappings = { ok: true, detail: `${loaded} mapping${loaded === 1 ? '' : 's'} loaded` };
+    const problems = deps.mappings.problems().map(formatProblem);
+    checks.mappings = {
+      ok: true, // a broken file keeps its last good version: still serving
+      detail: `${loaded} mapping${loaded === 1 ? '' : 's'} loaded` + (problems.length ? `; ${problems.length} problem(s), last good versions active` : ''),
+      ...(problems.length ? { problems } : {}),
+    };
     const ready = Object.values(checks).every((c) => c.ok);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', checks });
   });

@@ -68,22 +68,34 @@ export function loadMappingDir(dir: string, kinds: StepKinds): CompiledMapping[]
   return loadMappingFiles(listMappingFiles(dir), kinds);
 }
 
-export function loadMappingFiles(files: string[], kinds: StepKinds): CompiledMapping[] {
-  const problems: MappingProblem[] = [];
-  const mappings: CompiledMapping[] = [];
-  for (const file of files) {
-    const result = compileMappingSource(readFileSync(file, 'utf8'), file, kinds);
-    if ('problems' in result) problems.push(...result.problems);
-    else mappings.push(result.mapping);
-  }
+export interface MappingFileResult {
+  file: string;
+  mapping: CompiledMapping | null;
+  problems: MappingProblem[];
+}
+
+/** Compiles each file on its own; a later file reusing an earlier file's name is refused. */
+export function compileMappingFiles(files: string[], kinds: StepKinds): MappingFileResult[] {
   const seen = new Map<string, string>();
-  for (const m of mappings) {
-    const other = seen.get(m.name);
-    if (other) problems.push({ file: m.file, line: 1, column: 1, key: 'name', message: `"${m.name}" is also the name in ${other}` });
-    seen.set(m.name, m.file);
-  }
+  return files.map((file) => {
+    const result = compileMappingSource(readFileSync(file, 'utf8'), file, kinds);
+    if ('problems' in result) return { file, mapping: null, problems: result.problems };
+    const other = seen.get(result.mapping.name);
+    if (other) {
+      const message = `"${result.mapping.name}" is also the name in ${basename(other)}`;
+      return { file, mapping: null, problems: [{ file, line: 1, column: 1, key: 'name', message }] };
+    }
+    seen.set(result.mapping.name, file);
+    return { file, mapping: result.mapping, problems: [] };
+  });
+}
+
+/** All files or nothing: throws MappingLoadError listing every problem. */
+export function loadMappingFiles(files: string[], kinds: StepKinds): CompiledMapping[] {
+  const results = compileMappingFiles(files, kinds);
+  const problems = results.flatMap((r) => r.problems);
   if (problems.length > 0) throw new MappingLoadError(problems);
-  return mappings;
+  return results.map((r) => r.mapping!);
 }
 
 export function compileMappingSource(

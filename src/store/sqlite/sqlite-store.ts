@@ -451,6 +451,7 @@ function toRunSummary(row: RunRow): RunSummary {
     callId: row.call_key,
     revision: row.revision,
     mappingName: row.mapping_name,
+    mappingHash: row.mapping_hash,
     status: row.status,
     isTest: row.is_test === 1,
     attempts: row.attempts,
