@@ -23,11 +23,11 @@ function cli(args: string[], env: Record<string, string> = {}) {
 }
 
 /** For commands that talk to a service running in this process: spawnSync would block it. */
-function cliAsync(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+function cliAsync(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
       cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: 'silent' },
+      env: { ...process.env, LOG_LEVEL: 'silent', ...env },
     });
     let out = '';
     let err = '';
@@ -151,6 +151,69 @@ describe('aftercall send', () => {
       expect(bad.out).toMatch(/^401 /);
     } finally {
       await service.cleanup();
+    }
+  });
+});
+
+describe('aftercall replay', () => {
+  it('--dry-run prints matched mappings, why others did not match, the score and each rendered input', () => {
+    const r = cli(['replay', '--dry-run', join(FIXTURES_DIR, 'sales-qualification.json')]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('sales-qualification.json: call 918273 (autocalls, completed)');
+    expect(r.out).toContain('  ✓ sales-qualification  score 78 (hot)');
+    expect(r.out).toContain('      +30  extracted.lead_quality = "high"');
+    expect(r.out).toContain('      alert_sales (http.request): would run');
+    expect(r.out).toContain('"text": "Hot lead (78): Dana Whitfield, +1 415 555 0142. Qualified: wants a demo for 25 seats"');
+    expect(r.out).toContain('  · support-triage: assistant_phone is not one of the listed numbers');
+  });
+
+  it('--json and --mapping, over a whole folder', () => {
+    const r = cli(['replay', '--dry-run', '--json', '--mapping', 'support-triage', FIXTURES_DIR]);
+    const plans = JSON.parse(r.out) as Array<{ file: string; valid: boolean; matched: Array<{ mapping: string; score: { band: string }; steps: Array<{ id: string; status: string; reason?: string }> }> }>;
+    expect(r.code).toBe(0);
+    expect(plans.length).toBeGreaterThanOrEqual(13);
+    expect(plans.every((p) => p.valid)).toBe(true);
+    const triage = plans.find((p) => p.file.endsWith('support-triage.json'))!;
+    expect(triage.matched).toHaveLength(1);
+    expect(triage.matched[0]!.score.band).toBe('p1');
+    const transfers = plans.find((p) => p.file.endsWith('with-transfers.json'))!;
+    expect(transfers.matched[0]!.steps.find((s) => s.id === 'page_on_call')).toMatchObject({ status: 'skipped', reason: 'when is false: score.band = "p1"' });
+    expect(cli(['replay', '--dry-run', '--mapping', 'nope', FIXTURES_DIR]).code).toBe(2);
+  });
+
+  it('an invalid payload or invalid variables exit 1 with the exact problems', () => {
+    const bad = join(dir.path, 'bad-call.json');
+    const call = JSON.parse(readFileSync(join(FIXTURES_DIR, 'sales-qualification.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(bad, JSON.stringify({ ...call, customer_phone: '555-0142' }));
+    const invalid = cli(['replay', '--dry-run', bad]);
+    expect(invalid.code).toBe(1);
+    expect(invalid.out).toContain('✗ ');
+    expect(invalid.out).toContain('    customer_phone: must be an E.164 phone number');
+    const wrongVars = join(dir.path, 'wrong-vars.json');
+    writeFileSync(wrongVars, JSON.stringify({ ...call, extracted_variables: { status: true, summary: 'x', budget: 'lots' } }));
+    const r = cli(['replay', '--dry-run', '--mapping', 'sales-qualification', wrongVars]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('  ✗ sales-qualification  invalid-variables');
+    expect(r.out).toContain('      extracted.budget: expected number, got "lots"');
+  });
+
+  it('without --dry-run it executes the steps against the real receivers', async () => {
+    const receiver = await startStubServer([{ status: 201, body: { id: 'lead-9' } }]);
+    const mappings = join(dir.path, 'replay-mappings');
+    mkdirSync(mappings);
+    writeFileSync(
+      join(mappings, 'sales.yaml'),
+      readFileSync(join(ROOT, 'mappings', 'sales-qualification.yaml'), 'utf8').replaceAll('http://127.0.0.1:4000', receiver.url),
+    );
+    try {
+      const r = await cliAsync(['replay', join(FIXTURES_DIR, 'sales-qualification.json')], { MAPPINGS_DIR: mappings });
+      expect(r.code).toBe(0);
+      expect(r.out).toContain('      crm (http.request): succeeded');
+      expect(r.out).toContain('→ {"status":201,"body":{"id":"lead-9"}}');
+      expect(receiver.requests.map((q) => q.url)).toEqual(['/crm/leads', '/alerts/sales']);
+      expect((receiver.requests[1]!.json as { crm_status: number }).crm_status).toBe(201);
+    } finally {
+      await receiver.close();
     }
   });
 });

@@ -395,7 +395,7 @@ describe('other normalized fields', () => {
   it('maps the Famulor support-triage variables with their types', () => {
     const vars = callOf('support-triage').extracted_variables;
     expect(vars.urgency_level).toBe(8);
-    expect(vars.resolution_status).toBe(false);
+    expect(vars.resolved).toBe(false);
     expect(vars.issue_type).toBe('connectivity');
   });
 

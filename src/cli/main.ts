@@ -6,6 +6,7 @@ import { ConfigError } from '../config.js';
 import { MappingLoadError } from '../mapping/load-mappings.js';
 import { registerCheckCommand } from './check-command.js';
 import { registerReceiverCommand } from './receiver-command.js';
+import { registerReplayCommand } from './replay-command.js';
 import { registerRunsCommands } from './runs-commands.js';
 import { registerSendCommand } from './send-command.js';
 import { registerServeCommand } from './serve-command.js';
@@ -17,6 +18,7 @@ const program = new Command()
 
 registerServeCommand(program);
 registerCheckCommand(program);
+registerReplayCommand(program);
 registerRunsCommands(program);
 registerSendCommand(program);
 registerReceiverCommand(program);

@@ -1,14 +1,11 @@
 // Executes one claimed run, step by step, recording each step durably so the run resumes
 // after its last completed step. Every store update checks the lease is still ours.
-import { createHash } from 'node:crypto';
 import { TransientError } from '../connectors/connector.js';
 import type { Logger } from '../logger.js';
 import { maskText } from '../logger.js';
 import type { CompiledStep } from '../mapping/load-mappings.js';
 import type { MappingRegistry } from '../mapping/mapping-registry.js';
-import { buildStepContext } from '../mapping/step-context.js';
-import { checkVariables } from '../mapping/variables.js';
-import { canonicalJson } from '../payload/content-hash.js';
+import { prepareStep, startMapping } from '../mapping/evaluate-mapping.js';
 import type { ClaimedRun, StepResult, Store } from '../store/store.js';
 import { nextRunAt, type BackoffPolicy } from './backoff.js';
 
@@ -48,18 +45,14 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
   }
 
   const done = new Map((await store.getStepResults(run.id)).map((r) => [r.stepId, r] as const));
-  const context = buildStepContext(run.call, now());
-  const variables = checkVariables(run.call.extracted_variables, mapping.variables);
-  if (variables.problems.length > 0) {
-    const error = `INVALID_VARIABLES: ${variables.problems.join('; ')}`;
+  const start = await startMapping(run.call, mapping, now());
+  if (!start.ok) {
+    const error = `INVALID_VARIABLES: ${start.problems.join('; ')}`;
     log.warn({ error }, 'extracted variables do not fit the mapping');
     return (await store.killRun(run.id, owner, error, now(), 'invalid-variables')) ? 'invalid-variables' : 'lost-lease';
   }
-  context.extracted = variables.extracted; // declared defaults filled in
-  if (mapping.score) {
-    context.score = await mapping.score.evaluate(context);
-    if (!(await store.saveRunScore(run.id, owner, context.score))) return 'lost-lease';
-  }
+  const { context } = start;
+  if (context.score && !(await store.saveRunScore(run.id, owner, context.score))) return 'lost-lease';
   try {
     for (const step of mapping.steps) {
       const outcome = await executeStep(step, done.get(step.id));
@@ -95,21 +88,10 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       const ok = await store.finishStep(run.id, owner, step.id, { status: 'skipped', output, error: reason }, now());
       return ok ? ('ok' as const) : ('lost-lease' as const);
     };
-    if (step.when && !(await step.when(context))) return skip(`when is false: ${step.whenSource}`);
-
-    let rendered: unknown;
-    try {
-      rendered = await step.render(context);
-    } catch (error) {
-      throw new StepFailure('STEP_INVALID_INPUT', `step ${step.id}: ${(error as Error).message}`);
-    }
-    const parsed = step.kind.input.safeParse(rendered);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${['with', ...i.path].join('.')}: ${i.message}`).join('; ');
-      throw new StepFailure('STEP_INVALID_INPUT', `step ${step.id} (${step.kind.kind}): ${problems}`);
-    }
-    const input = parsed.data;
-    const inputHash = createHash('sha256').update(canonicalJson(input)).digest('hex');
+    const prepared = await prepareStep(step, context);
+    if (prepared.action === 'skip') return skip(prepared.reason);
+    if (prepared.action === 'invalid') throw new StepFailure('STEP_INVALID_INPUT', prepared.message);
+    const { input, inputHash } = prepared;
 
     if (run.revision > 1 && step.repeat !== 'always') {
       const earlier = await store.findEarlierEffect(run.callRowId, mapping!.name, step.id, run.revision);

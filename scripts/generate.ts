@@ -1,0 +1,18 @@
+// Writes the generated files (`npm run generate`); test/generated-files.test.ts fails when
+// a checked-in copy is stale.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stepKinds } from '../src/connectors/index.js';
+import { mappingJsonSchema } from '../src/mapping/mapping-json-schema.js';
+
+const root = join(import.meta.dirname, '..');
+export const GENERATED: Record<string, () => string> = {
+  'mappings/mapping.schema.json': () => `${JSON.stringify(mappingJsonSchema(stepKinds()), null, 2)}\n`,
+};
+
+if (process.argv[1] === import.meta.filename) {
+  for (const [file, make] of Object.entries(GENERATED)) {
+    writeFileSync(join(root, file), make());
+    console.log(`wrote ${file}`);
+  }
+}

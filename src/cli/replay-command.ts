@@ -1,0 +1,193 @@
+// `aftercall replay <fixtures or folders…>`: recorded payloads through validation, matching,
+// scoring and steps, without the store. `--dry-run` executes nothing external and prints the
+// plan: matched mappings and why others did not match, score and fired rules, each step's
+// rendered input or why it is skipped.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { stepKinds } from '../connectors/index.js';
+import { createLogger } from '../logger.js';
+import { prepareStep, startMapping } from '../mapping/evaluate-mapping.js';
+import { loadMappingDir, type CompiledMapping } from '../mapping/load-mappings.js';
+import { matchMappings } from '../mapping/match.js';
+import { parsePayload, type PayloadIssue } from '../payload/parse-payload.js';
+import type { SchemaMode } from '../payload/schema.js';
+import type { RunScore } from '../store/store.js';
+import { configOrExit } from './cli-config.js';
+
+export interface StepPlan {
+  id: string;
+  use: string;
+  status: 'planned' | 'skipped' | 'invalid' | 'succeeded' | 'failed';
+  input?: unknown;
+  output?: unknown;
+  reason?: string;
+}
+
+export interface MappingPlan {
+  mapping: string;
+  status: 'ok' | 'invalid-variables' | 'failed';
+  problems?: string[];
+  score: RunScore | null;
+  steps: StepPlan[];
+}
+
+export interface FilePlan {
+  file: string;
+  valid: boolean;
+  issues?: PayloadIssue[];
+  call?: { id: number | string; variant: string; status: string };
+  matched: MappingPlan[];
+  notMatched: Array<{ mapping: string; reason: string }>;
+}
+
+export function collectFixtureFiles(paths: string[]): string[] {
+  return paths.flatMap((p) =>
+    statSync(p).isDirectory()
+      ? readdirSync(p)
+          .filter((f) => f.endsWith('.json'))
+          .sort()
+          .map((f) => join(p, f))
+      : [p],
+  );
+}
+
+export async function replayFile(
+  file: string,
+  mappings: readonly CompiledMapping[],
+  options: { dryRun: boolean; schemaMode: SchemaMode; stepTimeoutMs: number },
+): Promise<FilePlan> {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    return { file, valid: false, issues: [{ path: '', message: (error as Error).message }], matched: [], notMatched: [] };
+  }
+  const parsed = parsePayload(payload, options.schemaMode);
+  if (!parsed.ok) return { file, valid: false, issues: parsed.issues, matched: [], notMatched: [] };
+  const { call } = parsed;
+  const { matched, notMatched } = matchMappings(call, mappings);
+  const logger = createLogger('silent');
+  const plans: MappingPlan[] = [];
+  for (const mapping of matched) {
+    const start = await startMapping(call, mapping, Date.now());
+    if (!start.ok) {
+      plans.push({ mapping: mapping.name, status: 'invalid-variables', problems: start.problems, score: null, steps: [] });
+      continue;
+    }
+    const { context } = start;
+    const steps: StepPlan[] = [];
+    let failed = false;
+    for (const step of mapping.steps) {
+      const base = { id: step.id, use: step.kind.kind };
+      if (failed) {
+        steps.push({ ...base, status: 'skipped', reason: 'an earlier step failed' });
+        continue;
+      }
+      const prepared = await prepareStep(step, context);
+      if (prepared.action === 'skip') {
+        context.steps[step.id] = null;
+        steps.push({ ...base, status: 'skipped', reason: prepared.reason });
+      } else if (prepared.action === 'invalid') {
+        failed = true;
+        steps.push({ ...base, status: 'invalid', reason: prepared.message });
+      } else if (options.dryRun) {
+        // Later steps see null for this step's output: nothing was executed.
+        context.steps[step.id] = null;
+        steps.push({ ...base, status: 'planned', input: prepared.input });
+      } else {
+        try {
+          const output = await step.kind.execute(prepared.input, {
+            logger,
+            signal: AbortSignal.timeout(options.stepTimeoutMs),
+            timeoutMs: options.stepTimeoutMs,
+            idempotencyKey: `aftercall-replay-${call.id}-${mapping.name}-${step.id}`,
+          });
+          context.steps[step.id] = output ?? null;
+          steps.push({ ...base, status: 'succeeded', input: prepared.input, output: output ?? null });
+        } catch (error) {
+          failed = true;
+          steps.push({ ...base, status: 'failed', input: prepared.input, reason: (error as Error).message });
+        }
+      }
+    }
+    plans.push({ mapping: mapping.name, status: failed ? 'failed' : 'ok', score: context.score, steps });
+  }
+  return {
+    file,
+    valid: true,
+    call: { id: call.id, variant: call.variant, status: call.status },
+    matched: plans,
+    notMatched,
+  };
+}
+
+function printPlan(plan: FilePlan, dryRun: boolean): void {
+  if (!plan.valid) {
+    console.log(`✗ ${plan.file}: invalid payload`);
+    for (const i of plan.issues ?? []) console.log(`    ${i.path || '(body)'}: ${i.message}`);
+    return;
+  }
+  console.log(`${plan.file}: call ${plan.call!.id} (${plan.call!.variant}, ${plan.call!.status})`);
+  if (plan.matched.length === 0) console.log('  no mapping matches');
+  for (const m of plan.matched) {
+    const score = m.score ? `  score ${m.score.value}${m.score.band ? ` (${m.score.band})` : ''}` : '';
+    console.log(`  ${m.status === 'ok' ? '✓' : '✗'} ${m.mapping}${score}${m.status === 'ok' ? '' : `  ${m.status}`}`);
+    for (const p of m.problems ?? []) console.log(`      ${p}`);
+    for (const f of m.score?.fired ?? []) console.log(`      ${f.set !== undefined ? `= ${f.set}` : `${f.add! >= 0 ? '+' : ''}${f.add}`}  ${f.source}`);
+    for (const step of m.steps) {
+      const head = `      ${step.id} (${step.use}): ${step.status === 'planned' ? (dryRun ? 'would run' : 'planned') : step.status}`;
+      console.log(step.reason ? `${head} — ${step.reason}` : head);
+      if (step.input !== undefined) console.log(indent(JSON.stringify(step.input, null, 2), 10));
+      if (step.output !== undefined) console.log(indent(`→ ${JSON.stringify(step.output)}`, 10));
+    }
+  }
+  for (const n of plan.notMatched) console.log(`  · ${n.mapping}: ${n.reason}`);
+}
+
+function indent(text: string, n: number): string {
+  return text
+    .split('\n')
+    .map((line) => ' '.repeat(n) + line)
+    .join('\n');
+}
+
+/** A one-line progress bar on stderr, only for a terminal and many files. */
+function progress(done: number, total: number): void {
+  if (!process.stderr.isTTY || total < 20) return;
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  process.stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
+}
+
+export function registerReplayCommand(program: Command): void {
+  program
+    .command('replay')
+    .description('Run recorded payloads through validation, matching, scoring and steps (no store)')
+    .argument('<paths...>', 'payload files or folders of *.json')
+    .option('--dry-run', 'execute nothing external; print the plan')
+    .option('--mapping <name>', 'only this mapping')
+    .option('--json', 'machine-readable output')
+    .action(async (paths: string[], opts: { dryRun?: boolean; mapping?: string; json?: boolean }) => {
+      const config = configOrExit();
+      let mappings = loadMappingDir(config.MAPPINGS_DIR, stepKinds());
+      if (opts.mapping) {
+        mappings = mappings.filter((m) => m.name === opts.mapping);
+        if (mappings.length === 0) {
+          console.error(`no mapping named "${opts.mapping}" in ${config.MAPPINGS_DIR}`);
+          process.exitCode = 2;
+          return;
+        }
+      }
+      const files = collectFixtureFiles(paths);
+      const plans: FilePlan[] = [];
+      for (const file of files) {
+        plans.push(await replayFile(file, mappings, { dryRun: Boolean(opts.dryRun), schemaMode: config.SCHEMA_MODE, stepTimeoutMs: config.STEP_TIMEOUT_MS }));
+        progress(plans.length, files.length);
+      }
+      if (opts.json) console.log(JSON.stringify(plans, null, 2));
+      else plans.forEach((p) => printPlan(p, Boolean(opts.dryRun)));
+      const bad = plans.some((p) => !p.valid || p.matched.some((m) => m.status !== 'ok'));
+      if (bad) process.exitCode = 1;
+    });
+}
