@@ -48,6 +48,8 @@ const envSchema = z.object({
   LEASE_MS: int(60_000, 1_000),
   STEP_TIMEOUT_MS: int(15_000, 100),
   SHUTDOWN_TIMEOUT_MS: int(15_000, 0),
+  /** Days to keep raw payloads and transcripts; 0 keeps them forever. */
+  RETENTION_DAYS: int(0, 0, 36_500),
   ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
 });
 

@@ -13,7 +13,8 @@ import { createLogger, type Logger } from './logger.js';
 import { loadMappingDir } from './mapping/load-mappings.js';
 import { MappingRegistry } from './mapping/mapping-registry.js';
 import { watchMappingDir } from './mapping/mapping-watcher.js';
-import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import { openStore } from './store/open-store.js';
+import { scheduleRetention } from './store/retention.js';
 import type { Store } from './store/store.js';
 import { createWorker, type Worker } from './worker/worker.js';
 
@@ -46,7 +47,8 @@ export async function startService(
   const mappings = new MappingRegistry(loadMappingDir(config.MAPPINGS_DIR, kinds));
   const watcher = watchMappingDir(config.MAPPINGS_DIR, kinds, mappings, logger);
   const tokens = resolveWebhookTokens(config.WEBHOOK_TOKENS, config.SQLITE_PATH);
-  const store = openSqliteStore({ path: config.SQLITE_PATH, ownsQueue: true, busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS });
+  const store = await openStore(config, { ownsQueue: true });
+  const retention = scheduleRetention(store, config.RETENTION_DAYS, logger);
   const metrics = createMetrics();
   let shuttingDown = false;
 
@@ -94,6 +96,7 @@ export async function startService(
     (stopping ??= (async () => {
       shuttingDown = true;
       watcher.close();
+      retention.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await worker.stop(config.SHUTDOWN_TIMEOUT_MS);

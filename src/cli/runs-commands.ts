@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
+import { openStore } from '../store/open-store.js';
 import type { RunStatus, Store } from '../store/store.js';
 import { configOrExit, positiveInt } from './cli-config.js';
 
 const STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'test'];
 
 async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = openSqliteStore({ path: configOrExit().SQLITE_PATH });
+  const store = await openStore(configOrExit(), { ownsQueue: false });
   try {
     return await fn(store);
   } finally {

@@ -121,6 +121,11 @@ export interface EarlierEffect {
   output: unknown;
 }
 
+export interface PurgeCounts {
+  receipts: number;
+  revisions: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
 
@@ -166,6 +171,13 @@ export interface Store {
    */
   requeueDeadRun(runId: number, at: number): Promise<'requeued' | 'not-found' | 'not-dead'>; // dead or invalid-variables
 
+  /**
+   * Retention: drops raw bodies of deliveries received before `before`, and transcripts and
+   * step inputs of revisions created before it whose runs have all finished. Content hashes
+   * stay, so a late resend is still recognised as a duplicate.
+   */
+  purgePayloads(before: number, at: number): Promise<PurgeCounts>;
+
   listRuns(filter?: RunFilter): Promise<RunSummary[]>;
   getRun(id: number): Promise<RunDetail | null>;
   countRunsByStatus(): Promise<Record<string, number>>;
@@ -181,6 +193,12 @@ export class StoreUnavailableError extends Error {
     super(`store unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'StoreUnavailableError';
   }
+}
+
+/** The normalized call with what retention removes taken out (transcripts of the call and its transfers). */
+export function withoutTranscripts(call: Call): Call {
+  const empty = { turns: [], text: '' };
+  return { ...call, transcript: empty, transfers: call.transfers.map((t) => ({ ...t, transcript: empty })) };
 }
 
 export function callKey(call: Pick<Call, 'id'>): string {

@@ -24,7 +24,7 @@ export interface OpenedStore {
 /** A fixed, plausible epoch-ms base; every time in the suite is T0 + something. */
 export const T0 = 1_700_000_000_000;
 const LEASE = 60_000;
-const ALL_STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'test'];
+const ALL_STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'test'];
 const MAPPINGS: PlannedRun[] = [
   { mappingName: 'crm', mappingHash: 'hash-crm-v1' },
   { mappingName: 'sms', mappingHash: 'hash-sms-v1' },
@@ -730,7 +730,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       });
 
       it('countRunsByStatus counts every status', async () => {
-        expect(normalizedCounts(await store.countRunsByStatus())).toEqual({ pending: 0, running: 0, retrying: 0, succeeded: 0, dead: 0, test: 0 });
+        expect(normalizedCounts(await store.countRunsByStatus())).toEqual({ pending: 0, running: 0, retrying: 0, succeeded: 0, dead: 0, 'invalid-variables': 0, test: 0 });
         for (let id = 1; id <= 7; id++) {
           await store.acceptDelivery(delivery(callVersion(0, { id }), { runs: CRM_ONLY, isTest: id === 7 }));
         }
@@ -741,7 +741,52 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.completeRun(c1!.id, 'w', 'test', T0 + 1)).toBe(true);
         expect(await store.killRun(c2!.id, 'w', 'x', T0 + 1)).toBe(true);
         expect(await store.retryRunLater(c3!.id, 'w', 'x', T0 + 100, T0 + 1)).toBe(true);
-        expect(normalizedCounts(await store.countRunsByStatus())).toEqual({ pending: 2, running: 1, retrying: 1, succeeded: 1, dead: 1, test: 1 });
+        expect(normalizedCounts(await store.countRunsByStatus())).toEqual({ pending: 2, running: 1, retrying: 1, succeeded: 1, dead: 1, 'invalid-variables': 0, test: 1 });
+      });
+    });
+
+    describe('scores, invalid variables and retention', () => {
+      it('saveRunScore stores the score with the run; invalid-variables is requeueable with the current mapping', async () => {
+        const accepted = expectAccepted(await store.acceptDelivery(delivery(callVersion(0, { id: 61 }), { runs: CRM_ONLY })));
+        const [run] = await store.claimRuns('w', 1, T0, LEASE);
+        const score = { value: 72.5, band: 'hot', fired: [{ source: 'weight budget', add: 72.5 }] };
+        expect(await store.saveRunScore(run!.id, 'other-owner', score)).toBe(false);
+        expect(await store.saveRunScore(run!.id, 'w', score)).toBe(true);
+        expect(await store.killRun(run!.id, 'w', 'INVALID_VARIABLES: extracted.budget: missing', T0 + 1, 'invalid-variables')).toBe(true);
+        const [summary] = await store.listRuns({ status: 'invalid-variables' });
+        expect(summary).toMatchObject({ id: accepted.runIds[0], status: 'invalid-variables', score, mappingHash: 'hash-crm-v1' });
+        expect(await store.requeueDeadRun(run!.id, T0 + 2)).toBe('requeued');
+        const [again] = await store.claimRuns('w', 1, T0 + 2, LEASE);
+        expect(again).toMatchObject({ id: run!.id, mappingName: 'crm', mappingHash: 'operator-retry', attempts: 0 });
+      });
+
+      it('purgePayloads drops old bodies and transcripts of finished revisions, and dedupe still holds', async () => {
+        const old = callVersion(0, { id: 71 });
+        const fresh = callVersion(0, { id: 72 });
+        const busy = callVersion(0, { id: 73 });
+        expectAccepted(await store.acceptDelivery(delivery(old, { runs: CRM_ONLY, receivedAt: T0 })));
+        expectAccepted(await store.acceptDelivery(delivery(busy, { runs: CRM_ONLY, receivedAt: T0 })));
+        expectAccepted(await store.acceptDelivery(delivery(fresh, { runs: CRM_ONLY, receivedAt: T0 + 10_000 })));
+        const claimed = await store.claimRuns('w', 3, T0 + 10_000, LEASE);
+        const byCall = new Map<string, ClaimedRun>(claimed.map((c) => [String(c.call.id), c]));
+        for (const id of ['71', '72']) {
+          const run = byCall.get(id)!;
+          await store.startStep(run.id, 'w', 'crm', { phone: '+14155550100', note: run.call.transcript.text }, 'h', T0 + 10_001);
+          await store.finishStep(run.id, 'w', 'crm', { status: 'succeeded', output: { id: 'c1' } }, T0 + 10_002);
+          await store.completeRun(run.id, 'w', 'succeeded', T0 + 10_003);
+        }
+        // Call 73 is still running: its payload is needed and stays.
+        expect(await store.purgePayloads(T0 + 5_000, T0 + 20_000)).toEqual({ receipts: 2, revisions: 1 });
+        const oldRun = (await store.getRun(byCall.get('71')!.id))!;
+        expect(oldRun.call.transcript).toEqual({ turns: [], text: '' });
+        expect(oldRun.call.customer_phone).toBe(old.call.customer_phone);
+        expect(oldRun.steps[0]).toMatchObject({ status: 'succeeded', input: null, output: { id: 'c1' } });
+        expect((await store.getRun(byCall.get('73')!.id))!.call.transcript).toEqual(busy.call.transcript);
+        expect((await store.getRun(byCall.get('72')!.id))!.call.transcript).toEqual(fresh.call.transcript);
+        // A late resend of the purged call is still a duplicate.
+        expect(await store.acceptDelivery(delivery(old, { runs: CRM_ONLY }))).toMatchObject({ outcome: 'duplicate', revision: 1 });
+        // Nothing left to purge the second time.
+        expect(await store.purgePayloads(T0 + 5_000, T0 + 30_000)).toEqual({ receipts: 0, revisions: 0 });
       });
     });
   });

@@ -89,4 +89,11 @@ export const MIGRATIONS: Migration[] = [
     name: 'lead score of a run',
     sql: `ALTER TABLE runs ADD COLUMN score TEXT;`,
   },
+  {
+    version: 3,
+    name: 'retention: when a revision was purged',
+    sql: `ALTER TABLE revisions ADD COLUMN purged_at INTEGER;
+      CREATE INDEX revisions_unpurged ON revisions (created_at) WHERE purged_at IS NULL;
+      CREATE INDEX receipts_by_time ON receipts (received_at) WHERE raw_body IS NOT NULL;`,
+  },
 ];

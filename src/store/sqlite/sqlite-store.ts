@@ -9,10 +9,12 @@ import type { PayloadIssue } from '../../payload/parse-payload.js';
 import {
   callKey,
   StoreUnavailableError,
+  withoutTranscripts,
   type AcceptInput,
   type AcceptResult,
   type ClaimedRun,
   type EarlierEffect,
+  type PurgeCounts,
   type QuarantineInput,
   type Receipt,
   type RunDetail,
@@ -236,6 +238,15 @@ export class SqliteStore implements Store {
            NULL AS revision, t.replayed_at
          FROM receipts t WHERE t.outcome = 'quarantined' ORDER BY t.id DESC LIMIT ?`,
       ),
+      purgeReceipts: db.prepare('UPDATE receipts SET raw_body = NULL WHERE received_at < ? AND raw_body IS NOT NULL'),
+      purgeable: db.prepare(
+        `SELECT v.id, v.call_json FROM revisions v
+         WHERE v.purged_at IS NULL AND v.created_at < ?
+           AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.revision_id = v.id AND r.status IN ('pending', 'running', 'retrying'))
+         LIMIT 500`,
+      ),
+      purgeRevision: db.prepare('UPDATE revisions SET call_json = ?, purged_at = ? WHERE id = ?'),
+      purgeStepInputs: db.prepare('UPDATE step_results SET input = NULL WHERE run_id IN (SELECT id FROM runs WHERE revision_id = ?)'),
       markReplayed: db.prepare(`UPDATE receipts SET replayed_at = ? WHERE id = ? AND outcome = 'quarantined'`),
     };
   }
@@ -398,6 +409,24 @@ export class SqliteStore implements Store {
       this.sql.confirmStarted.run(runId);
       return 'requeued';
     });
+  }
+
+  async purgePayloads(before: number, at: number): Promise<PurgeCounts> {
+    const receipts = await this.write(() => this.sql.purgeReceipts.run(before).changes);
+    let revisions = 0;
+    // In batches, so a large backlog never holds the write lock for long.
+    for (;;) {
+      const purged = await this.write(() => {
+        const rows = this.sql.purgeable.all(before) as Array<{ id: number; call_json: string }>;
+        for (const row of rows) {
+          this.sql.purgeRevision.run(JSON.stringify(withoutTranscripts(JSON.parse(row.call_json) as Call)), at, row.id);
+          this.sql.purgeStepInputs.run(row.id);
+        }
+        return rows.length;
+      });
+      revisions += purged;
+      if (purged < 500) return { receipts, revisions };
+    }
   }
 
   async listRuns(filter: RunFilter = {}): Promise<RunSummary[]> {
