@@ -12,6 +12,7 @@ import { formatProblem } from '../mapping/load-mappings.js';
 import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import type { Store } from '../store/store.js';
 import { createAdminApi } from './admin-api.js';
+import { createAdminRoutes } from './admin/admin-routes.js';
 import type { Metrics } from './metrics.js';
 import { BodyTooLargeError, type DeliveryReceiver } from './receive-delivery.js';
 
@@ -53,7 +54,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   if (deps.config.RATE_LIMIT_PER_MINUTE > 0) {
     app.use(
-      ['/webhooks', '/api'],
+      ['/webhooks', '/api', '/admin'],
       rateLimit({
         windowMs: 60_000,
         limit: deps.config.RATE_LIMIT_PER_MINUTE,
@@ -114,7 +115,10 @@ export function createApp(deps: AppDeps): express.Express {
     res.send(await deps.metrics.registry.metrics());
   });
 
-  if (deps.config.ADMIN_TOKEN) app.use('/api', createAdminApi({ ...deps, adminToken: deps.config.ADMIN_TOKEN }));
+  if (deps.config.ADMIN_TOKEN) {
+    app.use('/api', createAdminApi({ ...deps, adminToken: deps.config.ADMIN_TOKEN }));
+    app.use('/admin', createAdminRoutes({ ...deps, adminToken: deps.config.ADMIN_TOKEN }));
+  }
 
   app.use((_req, res) => send(res, errorReply('NOT_FOUND')));
   // Express 5 forwards rejected async handlers here; every reply stays JSON.

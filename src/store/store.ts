@@ -100,6 +100,10 @@ export interface RunSummary {
   score: RunScore | null;
   createdAt: number;
   updatedAt: number;
+  /** When the run reached a final status. */
+  finishedAt?: number | null;
+  /** The call's customer phone, for lists and search. */
+  customerPhone?: string | null;
 }
 
 export interface RunDetail extends RunSummary {
@@ -109,6 +113,13 @@ export interface RunDetail extends RunSummary {
 
 export interface RunFilter {
   status?: RunStatus;
+  mappingName?: string;
+  /** Runs created at or after this time (epoch ms). */
+  createdFrom?: number;
+  /** Runs created before this time (epoch ms). */
+  createdTo?: number;
+  /** A call id, or a customer phone (E.164, or its digits). */
+  search?: string;
   limit?: number;
   /** Runs with an id below this one (keyset pagination, newest first). */
   beforeId?: number;
@@ -199,6 +210,13 @@ export class StoreUnavailableError extends Error {
 export function withoutTranscripts(call: Call): Call {
   const empty = { turns: [], text: '' };
   return { ...call, transcript: empty, transfers: call.transfers.map((t) => ({ ...t, transcript: empty })) };
+}
+
+/** What a search box query means: a call id as typed, and the phone it would be as E.164. */
+export function searchTerms(query: string): { callKey: string; phone: string } {
+  const trimmed = query.trim();
+  const digits = trimmed.replace(/[^\d]/g, '');
+  return { callKey: trimmed, phone: digits ? `+${digits}` : trimmed };
 }
 
 export function callKey(call: Pick<Call, 'id'>): string {

@@ -96,4 +96,14 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX revisions_unpurged ON revisions (created_at) WHERE purged_at IS NULL;
       CREATE INDEX receipts_by_time ON receipts (received_at) WHERE raw_body IS NOT NULL;`,
   },
+  {
+    version: 4,
+    name: 'indexes for the runs page: mapping, time, call id, customer phone',
+    sql: `ALTER TABLE revisions ADD COLUMN customer_phone TEXT;
+      UPDATE revisions SET customer_phone = json_extract(call_json, '$.customer_phone');
+      CREATE INDEX revisions_by_phone ON revisions (customer_phone) WHERE customer_phone IS NOT NULL;
+      CREATE INDEX calls_by_key ON calls (call_key);
+      CREATE INDEX runs_by_mapping ON runs (mapping_name, id);
+      CREATE INDEX runs_by_created ON runs (created_at, id);`,
+  },
 ];

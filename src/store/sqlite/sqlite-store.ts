@@ -8,6 +8,7 @@ import type { Call } from '../../payload/call.js';
 import type { PayloadIssue } from '../../payload/parse-payload.js';
 import {
   callKey,
+  searchTerms,
   StoreUnavailableError,
   withoutTranscripts,
   type AcceptInput,
@@ -56,6 +57,8 @@ interface RunRow {
   call_row_id: number;
   lease_owner: string | null;
   score: string | null;
+  finished_at: number | null;
+  customer_phone: string | null;
 }
 
 interface StepRow {
@@ -85,7 +88,8 @@ interface ReceiptRow {
 }
 
 const RUN_COLUMNS = `r.id, c.sender, c.call_key, r.revision, r.mapping_name, r.mapping_hash, r.status, r.is_test,
-  r.attempts, r.next_run_at, r.last_error, r.created_at, r.updated_at, r.call_row_id, r.lease_owner, r.score`;
+  r.attempts, r.next_run_at, r.last_error, r.created_at, r.updated_at, r.call_row_id, r.lease_owner, r.score,
+  r.finished_at, v.customer_phone`;
 
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -135,8 +139,8 @@ export class SqliteStore implements Store {
       ),
       revisionByHash: db.prepare('SELECT id, revision FROM revisions WHERE call_row_id = ? AND content_hash = ?'),
       insertRevision: db.prepare(
-        `INSERT INTO revisions (call_row_id, revision, content_hash, call_json, variant, call_status, is_test, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO revisions (call_row_id, revision, content_hash, call_json, variant, call_status, is_test, created_at, customer_phone)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       bumpRevision: db.prepare('UPDATE calls SET latest_revision = ? WHERE id = ?'),
       insertRun: db.prepare(
@@ -276,7 +280,7 @@ export class SqliteStore implements Store {
       const revision = call.latest_revision + 1;
       const inserted = this.sql.insertRevision.run(
         call.id, revision, input.contentHash, JSON.stringify(input.call), input.call.variant, input.call.status,
-        input.isTest ? 1 : 0, at,
+        input.isTest ? 1 : 0, at, input.call.customer_phone,
       );
       const revisionId = Number(inserted.lastInsertRowid);
       this.sql.bumpRevision.run(revision, call.id);
@@ -440,10 +444,27 @@ export class SqliteStore implements Store {
       where.push('r.id < ?');
       params.push(filter.beforeId);
     }
+    if (filter.mappingName) {
+      where.push('r.mapping_name = ?');
+      params.push(filter.mappingName);
+    }
+    if (filter.createdFrom !== undefined) {
+      where.push('r.created_at >= ?');
+      params.push(filter.createdFrom);
+    }
+    if (filter.createdTo !== undefined) {
+      where.push('r.created_at < ?');
+      params.push(filter.createdTo);
+    }
+    if (filter.search) {
+      const { callKey: key, phone } = searchTerms(filter.search);
+      where.push('(c.call_key = ? OR v.customer_phone = ?)');
+      params.push(key, phone);
+    }
     params.push(Math.min(filter.limit ?? 50, 500));
     const rows = this.db
       .prepare(
-        `SELECT ${RUN_COLUMNS} FROM runs r JOIN calls c ON c.id = r.call_row_id
+        `SELECT ${RUN_COLUMNS} FROM runs r JOIN calls c ON c.id = r.call_row_id JOIN revisions v ON v.id = r.revision_id
          ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC LIMIT ?`,
       )
       .all(...params) as RunRow[];
@@ -489,6 +510,8 @@ function toRunSummary(row: RunRow): RunSummary {
     score: parse(row.score) as RunScore | null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+    customerPhone: row.customer_phone,
   };
 }
 

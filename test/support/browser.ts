@@ -1,0 +1,30 @@
+// Debian's Chromium driven by playwright-core (never a downloaded browser). `.ci/run` installs
+// the package; where it is missing the browser tests skip with a loud reason.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const HAS_CHROMIUM = existsSync(CHROMIUM);
+export const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'screenshots');
+
+if (!HAS_CHROMIUM) {
+  console.warn(`\n!!! ${CHROMIUM} not found: browser tests are SKIPPED. Install it with: apt-get install -y chromium\n`);
+}
+
+export async function launchChromium(): Promise<Browser> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
