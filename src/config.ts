@@ -51,6 +51,10 @@ const envSchema = z.object({
   /** Days to keep raw payloads and transcripts; 0 keeps them forever. */
   RETENTION_DAYS: int(0, 0, 36_500),
   ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  /** When set, /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  /** /readyz turns not-ready when the oldest due run has waited longer than this. */
+  READY_MAX_QUEUE_LAG_MS: int(300_000, 1_000),
 });
 
 export type Config = Readonly<z.infer<typeof envSchema>>;

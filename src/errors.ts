@@ -13,6 +13,7 @@ export const ERRORS = {
   UNAUTHORIZED: { status: 401, message: 'missing or unknown webhook token', retryable: false },
   BAD_SIGNATURE: { status: 401, message: 'missing or wrong body signature', retryable: false },
   ADMIN_UNAUTHORIZED: { status: 401, message: 'missing or wrong admin token', retryable: false },
+  METRICS_UNAUTHORIZED: { status: 401, message: 'missing or wrong metrics token', retryable: false },
   NOT_FOUND: { status: 404, message: 'no such route', retryable: false },
   RUN_NOT_FOUND: { status: 404, message: 'no such run', retryable: false },
   RECEIPT_NOT_FOUND: { status: 404, message: 'no quarantined delivery with that id', retryable: false },

@@ -6,7 +6,7 @@ import type { Config } from './config.js';
 import type { Connector } from './connectors/connector.js';
 import { stepKinds } from './connectors/index.js';
 import { createApp } from './http/app.js';
-import { createMetrics } from './http/metrics.js';
+import { connectorOf, createMetrics } from './http/metrics.js';
 import { createDeliveryReceiver } from './http/receive-delivery.js';
 import { createWebhookTokens, resolveWebhookTokens } from './http/webhook-tokens.js';
 import { createLogger, type Logger } from './logger.js';
@@ -45,11 +45,13 @@ export async function startService(
 ): Promise<RunningService> {
   const kinds = stepKinds(parts.connectors);
   const mappings = new MappingRegistry(loadMappingDir(config.MAPPINGS_DIR, kinds));
-  const watcher = watchMappingDir(config.MAPPINGS_DIR, kinds, mappings, logger);
   const tokens = resolveWebhookTokens(config.WEBHOOK_TOKENS, config.SQLITE_PATH);
   const store = await openStore(config, { ownsQueue: true });
   const retention = scheduleRetention(store, config.RETENTION_DAYS, logger);
-  const metrics = createMetrics();
+  const metrics = createMetrics({ runsByStatus: () => store.countRunsByStatus(), queue: (now) => store.queueStats(now) });
+  const watcher = watchMappingDir(config.MAPPINGS_DIR, kinds, mappings, logger, {
+    onProblems: () => metrics.mappingReloadErrors.inc(),
+  });
   let shuttingDown = false;
 
   const worker = createWorker({
@@ -63,6 +65,12 @@ export async function startService(
       stepTimeoutMs: config.STEP_TIMEOUT_MS,
       maxAttempts: config.RETRY_MAX_ATTEMPTS,
       backoff: { baseMs: config.RETRY_BASE_DELAY_MS, maxMs: config.RETRY_MAX_DELAY_MS },
+    },
+    onRunSettled: (_run, outcome) => metrics.runsSettled.inc({ outcome }),
+    onStepSettled: ({ kind, outcome, seconds }) => {
+      const connector = connectorOf(kind);
+      metrics.stepSeconds.observe({ connector, kind, outcome }, seconds);
+      if (outcome !== 'succeeded') metrics.stepErrors.inc({ connector, kind, class: outcome });
     },
   });
   const receiver = createDeliveryReceiver({

@@ -1,6 +1,6 @@
 // Express at the edge only: it reads headers and the raw body, calls the ingest core and
 // writes the reply. `createApp(deps)` is separate from `listen()` so tests use it directly.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { pinoHttp } from 'pino-http';
@@ -17,7 +17,10 @@ import type { Metrics } from './metrics.js';
 import { BodyTooLargeError, type DeliveryReceiver } from './receive-delivery.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'RATE_LIMIT_PER_MINUTE' | 'TRUST_PROXY' | 'WEBHOOK_SIGNATURE_HEADER' | 'ADMIN_TOKEN'>;
+  config: Pick<
+    Config,
+    'RATE_LIMIT_PER_MINUTE' | 'TRUST_PROXY' | 'WEBHOOK_SIGNATURE_HEADER' | 'ADMIN_TOKEN' | 'METRICS_TOKEN' | 'READY_MAX_QUEUE_LAG_MS'
+  >;
   receiver: DeliveryReceiver;
   store: Store;
   mappings: MappingRegistry;
@@ -107,10 +110,25 @@ export function createApp(deps: AppDeps): express.Express {
       detail: `${loaded} mapping${loaded === 1 ? '' : 's'} loaded` + (problems.length ? `; ${problems.length} problem(s), last good versions active` : ''),
       ...(problems.length ? { problems } : {}),
     };
+    try {
+      const now = Date.now();
+      const queue = await deps.store.queueStats(now);
+      const lagMs = queue.oldestDueAt === null ? 0 : Math.max(0, now - queue.oldestDueAt);
+      const ok = lagMs <= deps.config.READY_MAX_QUEUE_LAG_MS;
+      checks.queue = {
+        ok,
+        detail: `${queue.depth} run(s) due, oldest waiting ${Math.round(lagMs / 1000)} s` +
+          (ok ? '' : ` (over READY_MAX_QUEUE_LAG_MS=${deps.config.READY_MAX_QUEUE_LAG_MS}: the worker is behind or stuck)`),
+      };
+    } catch (error) {
+      checks.queue = { ok: false, detail: (error as Error).message };
+    }
     const ready = Object.values(checks).every((c) => c.ok);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', checks });
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (req, res) => {
+    const token = deps.config.METRICS_TOKEN;
+    if (token && !sameSecret(bearerToken(req), token)) return send(res, errorReply('METRICS_UNAUTHORIZED'));
     res.setHeader('content-type', deps.metrics.registry.contentType);
     res.send(await deps.metrics.registry.metrics());
   });
@@ -131,6 +149,12 @@ export function createApp(deps: AppDeps): express.Express {
     send(res, errorReply('INTERNAL'));
   });
   return app;
+}
+
+function sameSecret(given: string | undefined, expected: string): boolean {
+  if (!given) return false;
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }
 
 function send(res: Response, reply: { status: number; body: Record<string, unknown> }): void {

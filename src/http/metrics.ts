@@ -1,5 +1,5 @@
 // Prometheus metrics of the receiving side (prom-client), on a registry of our own.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export type DeliveryOutcome =
   | 'accepted'
@@ -16,11 +16,22 @@ export interface Metrics {
   deliveries: Counter<'outcome'>;
   unknownKeys: Counter;
   ingestSeconds: Histogram;
+  runsSettled: Counter<'outcome'>;
+  stepSeconds: Histogram<'connector' | 'kind' | 'outcome'>;
+  stepErrors: Counter<'connector' | 'kind' | 'class'>;
+  mappingReloadErrors: Counter;
 }
 
-export function createMetrics(): Metrics {
+/** Read when Prometheus scrapes: values that live in the store. */
+export interface MetricsSources {
+  runsByStatus(): Promise<Record<string, number>>;
+  queue(now: number): Promise<{ depth: number; oldestDueAt: number | null }>;
+}
+
+export function createMetrics(sources?: MetricsSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'aftercall_' });
+  if (sources) registerStoreGauges(registry, sources);
   return {
     registry,
     deliveries: new Counter({
@@ -40,5 +51,65 @@ export function createMetrics(): Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
+    runsSettled: new Counter({
+      name: 'aftercall_runs_settled_total',
+      help: 'Run executions by outcome (retrying counts retries; dead counts dead letters)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    stepSeconds: new Histogram({
+      name: 'aftercall_step_seconds',
+      help: 'Duration of step executions by connector, step kind and outcome',
+      labelNames: ['connector', 'kind', 'outcome'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    stepErrors: new Counter({
+      name: 'aftercall_step_errors_total',
+      help: 'Failed step executions by connector, step kind and class (transient or permanent)',
+      labelNames: ['connector', 'kind', 'class'],
+      registers: [registry],
+    }),
+    mappingReloadErrors: new Counter({
+      name: 'aftercall_mapping_reload_errors_total',
+      help: 'Mapping reloads that found a broken file (its last good version stays active)',
+      registers: [registry],
+    }),
   };
+}
+
+function registerStoreGauges(registry: Registry, sources: MetricsSources): void {
+  new Gauge({
+    name: 'aftercall_runs',
+    help: 'Runs in the store by status',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [status, n] of Object.entries(await sources.runsByStatus())) this.set({ status }, n);
+    },
+  });
+  new Gauge({
+    name: 'aftercall_queue_depth',
+    help: 'Runs due for execution and not yet claimed',
+    registers: [registry],
+    async collect() {
+      this.set((await sources.queue(Date.now())).depth);
+    },
+  });
+  new Gauge({
+    name: 'aftercall_queue_oldest_due_seconds',
+    help: 'How long the oldest due run has waited (queue lag)',
+    registers: [registry],
+    async collect() {
+      const now = Date.now();
+      const { oldestDueAt } = await sources.queue(now);
+      this.set(oldestDueAt === null ? 0 : Math.max(0, (now - oldestDueAt) / 1000));
+    },
+  });
+}
+
+/** `hubspot.contact.upsert` → `hubspot`. */
+export function connectorOf(kind: string): string {
+  return kind.split('.')[0] ?? kind;
 }

@@ -19,8 +19,9 @@ export function watchMappingDir(
   kinds: StepKinds,
   registry: MappingRegistry,
   logger: Logger,
-  debounceMs = 150,
+  options: { debounceMs?: number; onProblems?: (count: number) => void } = {},
 ): MappingWatcher {
+  const debounceMs = options.debounceMs ?? 150;
   const lastGood = new Map<string, CompiledMapping>(registry.current().map((m) => [m.file, m]));
   let timer: NodeJS.Timeout | null = null;
 
@@ -51,6 +52,7 @@ export function watchMappingDir(
     const changed = next.filter((m) => before.get(m.name) !== m.hash).map((m) => m.name);
     const removed = [...before.keys()].filter((name) => !next.some((m) => m.name === name));
     if (problems.length > 0) {
+      options.onProblems?.(problems.length);
       logger.error({ problems: problems.map(formatProblem) }, 'mapping files have problems; their last good versions stay active');
     }
     if (changed.length > 0 || removed.length > 0) logger.info({ changed, removed }, 'mappings reloaded');

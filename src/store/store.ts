@@ -13,7 +13,8 @@ export interface RunScore {
   band: string | null;
   fired: Array<{ source: string; add?: number; set?: number }>;
 }
-export type StepStatus = 'started' | 'succeeded' | 'skipped' | 'failed';
+/** `done-before`: succeeded in an earlier execution of the same run, before an operator re-run. */
+export type StepStatus = 'started' | 'succeeded' | 'skipped' | 'failed' | 'done-before';
 export type ReceiptOutcome = 'accepted' | 'duplicate' | 'quarantined';
 
 export interface PlannedRun {
@@ -188,6 +189,15 @@ export interface Store {
    * stay, so a late resend is still recognised as a duplicate.
    */
   purgePayloads(before: number, at: number): Promise<PurgeCounts>;
+
+  /**
+   * Operator re-run of a finished run with the current mappings: pending again; steps that
+   * succeeded become `done-before` (their repeat policy decides), skipped steps are forgotten
+   * (their `when` is evaluated again), interrupted ones count as failed.
+   */
+  requeueForRerun(runId: number, at: number): Promise<'requeued' | 'not-found' | 'not-finished'>;
+  /** Runs due and unclaimed, and the oldest due time (queue lag), for metrics and /readyz. */
+  queueStats(now: number): Promise<{ depth: number; oldestDueAt: number | null }>;
 
   listRuns(filter?: RunFilter): Promise<RunSummary[]>;
   getRun(id: number): Promise<RunDetail | null>;

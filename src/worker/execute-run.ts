@@ -9,7 +9,15 @@ import { prepareStep, startMapping } from '../mapping/evaluate-mapping.js';
 import type { ClaimedRun, StepResult, Store } from '../store/store.js';
 import { nextRunAt, type BackoffPolicy } from './backoff.js';
 
+/** What one execution of a step did, for metrics. */
+export interface StepObservation {
+  kind: string;
+  outcome: 'succeeded' | 'transient' | 'permanent';
+  seconds: number;
+}
+
 export interface RunExecutionDeps {
+  onStepSettled?: (observation: StepObservation) => void;
   store: Store;
   mappings: MappingRegistry;
   logger: Logger;
@@ -93,6 +101,17 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     if (prepared.action === 'invalid') throw new StepFailure('STEP_INVALID_INPUT', prepared.message);
     const { input, inputHash } = prepared;
 
+    if (prior?.status === 'done-before') {
+      // An operator re-run: the step already succeeded in this run once. Not repeating it
+      // keeps it `succeeded`, so later revisions still see that it took effect.
+      const keep = step.repeat === 'never' || (step.repeat === 'on-change' && prior.inputHash === inputHash);
+      if (keep) {
+        context.steps[step.id] = prior.output;
+        const ok = await store.finishStep(run.id, owner, step.id, { status: 'succeeded', output: prior.output }, now());
+        return ok ? 'ok' : 'lost-lease';
+      }
+    }
+
     if (run.revision > 1 && step.repeat !== 'always') {
       const earlier = await store.findEarlierEffect(run.callRowId, mapping!.name, step.id, run.revision);
       if (earlier && step.repeat === 'never') return skip(`repeat: never (done for revision ${earlier.revision})`, earlier.output);
@@ -114,13 +133,16 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       });
     } catch (error) {
       const message = maskText(error instanceof Error ? error.message : String(error));
+      const transient = error instanceof TransientError || isTransient(error);
+      deps.onStepSettled?.({ kind: step.kind.kind, outcome: transient ? 'transient' : 'permanent', seconds: (now() - started) / 1000 });
       await store.finishStep(run.id, owner, step.id, { status: 'failed', error: message }, now());
-      if (error instanceof TransientError || isTransient(error)) {
+      if (transient) {
         throw new StepFailure('STEP_TRANSIENT', `step ${step.id}: ${message}`, (error as TransientError).retryAfterMs, step.retry);
       }
       throw new StepFailure('STEP_PERMANENT', `step ${step.id}: ${message}`);
     }
     output = output ?? null;
+    deps.onStepSettled?.({ kind: step.kind.kind, outcome: 'succeeded', seconds: (now() - started) / 1000 });
     context.steps[step.id] = output;
     log.debug({ step: step.id, ms: now() - started }, 'step succeeded');
     return (await store.finishStep(run.id, owner, step.id, { status: 'succeeded', output }, now())) ? 'ok' : 'lost-lease';

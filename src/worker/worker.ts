@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import type { ClaimedRun, Store } from '../store/store.js';
 import type { BackoffPolicy } from './backoff.js';
-import { executeRun, type RunOutcome } from './execute-run.js';
+import { executeRun, type RunExecutionDeps, type RunOutcome } from './execute-run.js';
 
 export interface WorkerOptions {
   concurrency: number;
@@ -25,6 +25,8 @@ export interface WorkerDeps {
   random?: () => number;
   /** Called after every run settles (metrics, tests). */
   onRunSettled?: (run: ClaimedRun, outcome: RunOutcome | 'error') => void;
+  /** Called after every step execution (metrics). */
+  onStepSettled?: RunExecutionDeps['onStepSettled'];
 }
 
 export interface Worker {
@@ -80,6 +82,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         stepTimeoutMs: options.stepTimeoutMs,
         maxAttempts: options.maxAttempts,
         backoff: options.backoff,
+        onStepSettled: deps.onStepSettled,
       },
       abort.signal,
     )

@@ -789,5 +789,35 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.purgePayloads(T0 + 5_000, T0 + 30_000)).toEqual({ receipts: 0, revisions: 0 });
       });
     });
+
+    describe('operator re-run and queue statistics', () => {
+      it('requeueForRerun: succeeded steps become done-before, skipped ones are forgotten, started ones failed', async () => {
+        expectAccepted(await store.acceptDelivery(delivery(callVersion(0, { id: 81 }), { runs: CRM_ONLY })));
+        const [run] = await store.claimRuns('w', 1, T0, LEASE);
+        await store.startStep(run!.id, 'w', 'a', { x: 1 }, 'hash-a', T0 + 1);
+        await store.finishStep(run!.id, 'w', 'a', { status: 'succeeded', output: { id: 'A' } }, T0 + 2);
+        await store.finishStep(run!.id, 'w', 'b', { status: 'skipped', error: 'when is false' }, T0 + 3);
+        expect(await store.requeueForRerun(run!.id, T0 + 4)).toBe('not-finished');
+        await store.completeRun(run!.id, 'w', 'succeeded', T0 + 5);
+        expect(await store.requeueForRerun(run!.id, T0 + 6)).toBe('requeued');
+        expect(await store.requeueForRerun(999_999, T0 + 6)).toBe('not-found');
+        const steps = await store.getStepResults(run!.id);
+        expect(steps).toEqual([expect.objectContaining({ stepId: 'a', status: 'done-before', inputHash: 'hash-a', output: { id: 'A' } })]);
+        const [again] = await store.claimRuns('w2', 1, T0 + 6, LEASE);
+        expect(again).toMatchObject({ id: run!.id, mappingHash: 'operator-retry', attempts: 0 });
+      });
+
+      it('queueStats counts due, unclaimed runs and the oldest due time', async () => {
+        expect(await store.queueStats(T0)).toEqual({ depth: 0, oldestDueAt: null });
+        for (let id = 91; id <= 93; id++) {
+          await store.acceptDelivery(delivery(callVersion(0, { id }), { runs: CRM_ONLY, receivedAt: T0 + id }));
+        }
+        expect(await store.queueStats(T0 + 1_000)).toEqual({ depth: 3, oldestDueAt: T0 + 91 });
+        const [first] = await store.claimRuns('w', 1, T0 + 1_000, LEASE);
+        await store.retryRunLater(first!.id, 'w', 'x', T0 + 5_000, T0 + 1_000);
+        expect(await store.queueStats(T0 + 1_000)).toEqual({ depth: 2, oldestDueAt: T0 + 92 });
+        expect(await store.queueStats(T0 + 5_000)).toEqual({ depth: 3, oldestDueAt: T0 + 92 });
+      });
+    });
   });
 }

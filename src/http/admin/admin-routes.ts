@@ -11,6 +11,8 @@ import { ADMIN_CSS } from './stylesheet.js';
 import { layout } from './views/layout.js';
 import { loginPage } from './views/login-page.js';
 import { quarantinePage } from './views/quarantine-page.js';
+import { planRerun } from './rerun-plan.js';
+import { rerunPage } from './views/rerun-page.js';
 import { runPage } from './views/run-page.js';
 import { LIST_STATUSES, runsPage, type RunFilters } from './views/runs-page.js';
 import { html } from './html.js';
@@ -150,6 +152,21 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
     res.redirect(303, `/admin/runs/${id}?notice=${result === 'requeued' ? 'retry-queued' : 'not-retryable'}`);
   });
 
+  router.get('/runs/:id/rerun', async (req, res) => {
+    const run = await deps.store.getRun(Number(req.params.id));
+    if (!run) return page(res, 404, layout('Not found', html`<p>No run #${req.params.id}.</p>`, req.adminSession));
+    const current = deps.mappings.current().find((m) => m.name === run.mappingName) ?? null;
+    const plan = await planRerun(run, current, now());
+    page(res, 200, rerunPage({ run, plan, csrf: req.adminSession!.csrf }));
+  });
+
+  router.post('/runs/:id/rerun', async (req, res) => {
+    const id = Number(req.params.id);
+    const result = await deps.store.requeueForRerun(id, now());
+    if (result === 'requeued') deps.onRequeued?.();
+    res.redirect(303, `/admin/runs/${id}?notice=${result === 'requeued' ? 'rerun-queued' : 'not-rerunnable'}`);
+  });
+
   router.get('/quarantine', async (req, res) => {
     const receipts = await deps.store.listQuarantine(100);
     page(res, 200, quarantinePage({ receipts, csrf: req.adminSession!.csrf, notice: noticeFrom(req.query.notice) }));
@@ -170,6 +187,7 @@ const NOTICES: Record<string, string> = {
   replayed: 'The payload was accepted; its runs are queued.',
   'replay-failed': 'The payload is still invalid under the current schema; see its errors.',
   'rerun-queued': 'The run is queued again with the current mappings.',
+  'not-rerunnable': 'Only finished runs can be re-run.',
 };
 
 function noticeFrom(value: unknown): string | undefined {

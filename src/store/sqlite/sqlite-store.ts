@@ -242,6 +242,16 @@ export class SqliteStore implements Store {
            NULL AS revision, t.replayed_at
          FROM receipts t WHERE t.outcome = 'quarantined' ORDER BY t.id DESC LIMIT ?`,
       ),
+      rerun: db.prepare(
+        `UPDATE runs SET status = 'pending', attempts = 0, next_run_at = ?, updated_at = ?, finished_at = NULL,
+           last_error = NULL, mapping_hash = 'operator-retry'
+         WHERE id = ? AND status IN ('succeeded', 'test', 'dead', 'invalid-variables')`,
+      ),
+      rerunDoneBefore: db.prepare(`UPDATE step_results SET status = 'done-before' WHERE run_id = ? AND status = 'succeeded'`),
+      rerunForgetSkipped: db.prepare(`DELETE FROM step_results WHERE run_id = ? AND status = 'skipped'`),
+      queueStats: db.prepare(
+        `SELECT COUNT(*) AS depth, MIN(next_run_at) AS oldest FROM runs WHERE status IN ('pending', 'retrying') AND next_run_at <= ?`,
+      ),
       purgeReceipts: db.prepare('UPDATE receipts SET raw_body = NULL WHERE received_at < ? AND raw_body IS NOT NULL'),
       purgeable: db.prepare(
         `SELECT v.id, v.call_json FROM revisions v
@@ -413,6 +423,22 @@ export class SqliteStore implements Store {
       this.sql.confirmStarted.run(runId);
       return 'requeued';
     });
+  }
+
+  requeueForRerun(runId: number, at: number): Promise<'requeued' | 'not-found' | 'not-finished'> {
+    return this.write(() => {
+      if (!this.sql.runStatus.get(runId)) return 'not-found';
+      if (this.sql.rerun.run(at, at, runId).changes === 0) return 'not-finished';
+      this.sql.rerunDoneBefore.run(runId);
+      this.sql.rerunForgetSkipped.run(runId);
+      this.sql.confirmStarted.run(runId);
+      return 'requeued';
+    });
+  }
+
+  async queueStats(now: number): Promise<{ depth: number; oldestDueAt: number | null }> {
+    const row = this.sql.queueStats.get(now) as { depth: number; oldest: number | null };
+    return { depth: row.depth, oldestDueAt: row.oldest };
   }
 
   async purgePayloads(before: number, at: number): Promise<PurgeCounts> {
