@@ -290,6 +290,25 @@ describe('dedupe and revisions', () => {
   });
 });
 
+describe('calls no mapping takes', () => {
+  it('still show up in the run history as skipped, saying why (a "Make test request" included)', async () => {
+    const s = await start({}, {
+      'sales.yaml': 'name: sales\nmatch: { assistant_phone: "+16505550199" }\nsteps:\n  - { id: a, use: log, with: { message: m } }\n',
+    });
+    const reply = await s.post(fixture('seed-000-post-call-actions'));
+    expect(reply.body).toMatchObject({ status: 'accepted', revision: 1, runs: 0, test: true });
+    const [run] = await s.store.listRuns();
+    expect(run).toMatchObject({
+      mappingName: '(no mapping)',
+      status: 'skipped',
+      isTest: true,
+      lastError: 'no mapping matched: sales: assistant_phone is not one of the listed numbers',
+    });
+    // Nothing to execute: the worker never claims it.
+    expect(await s.store.claimRuns('probe', 10, Date.now() + 60_000, 1_000)).toEqual([]);
+  });
+});
+
 describe('quarantine replay', () => {
   it('a payload rejected in strict mode is replayed once the mode allows it', async () => {
     const s1 = await start({ ADMIN_TOKEN: 'admin-token-0123456789' });

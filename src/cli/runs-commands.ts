@@ -3,7 +3,7 @@ import { openStore } from '../store/open-store.js';
 import type { RunStatus, Store } from '../store/store.js';
 import { configOrExit, positiveInt } from './cli-config.js';
 
-const STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'test'];
+const STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'skipped', 'test'];
 
 async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(configOrExit(), { ownsQueue: false });
@@ -36,7 +36,8 @@ export function registerRunsCommands(program: Command): void {
       for (const r of list) {
         const when = new Date(r.updatedAt).toISOString();
         const flag = r.isTest ? ' [test]' : '';
-        console.log(`#${r.id}  ${when}  call ${r.callId} rev ${r.revision}  ${r.mappingName}  ${r.status}${flag}` +
+        const score = r.score ? `  score ${r.score.value}${r.score.band ? ` ${r.score.band}` : ''}` : '';
+        console.log(`#${r.id}  ${when}  call ${r.callId} rev ${r.revision}  ${r.mappingName}  ${r.status}${flag}${score}` +
           (r.lastError ? `\n      ${r.lastError}` : ''));
       }
     });

@@ -13,7 +13,7 @@ export interface AdminApiDeps {
   onRequeued?: () => void;
 }
 
-const RUN_STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'test'];
+const RUN_STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'skipped', 'test'];
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 export function createAdminApi(deps: AdminApiDeps): Router {

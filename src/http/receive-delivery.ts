@@ -12,7 +12,7 @@ import { contentHash } from '../payload/content-hash.js';
 import { parsePayload, type PayloadIssue } from '../payload/parse-payload.js';
 import type { SchemaMode } from '../payload/schema.js';
 import { isDocumentedSample } from '../payload/test-request.js';
-import { StoreUnavailableError, type Store } from '../store/store.js';
+import { NO_MAPPING, StoreUnavailableError, type PlannedRun, type Store } from '../store/store.js';
 import { verifyBodySignature } from './body-signature.js';
 import type { DeliveryOutcome, Metrics } from './metrics.js';
 import type { WebhookTokens } from './webhook-tokens.js';
@@ -106,7 +106,11 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
     }
     const call = parsed.call;
     const isTest = /^(1|true|yes)$/i.test(req.testMarker ?? '') || isDocumentedSample(call);
-    const { matched } = matchMappings(call, deps.mappings.current());
+    const { matched, notMatched } = matchMappings(call, deps.mappings.current());
+    // A call no mapping takes still shows up in the run history, saying why.
+    const runs: PlannedRun[] = matched.length
+      ? matched.map((m) => ({ mappingName: m.name, mappingHash: m.hash }))
+      : [{ mappingName: NO_MAPPING, mappingHash: '', skipReason: noMatchReason(notMatched) }];
     const result = await deps.store.acceptDelivery({
       requestId: req.requestId,
       sender,
@@ -115,10 +119,10 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
       call,
       contentHash: contentHash(call),
       isTest,
-      runs: matched.map((m) => ({ mappingName: m.name, mappingHash: m.hash })),
+      runs,
     });
-    if (result.outcome === 'accepted' && result.runIds.length > 0) deps.onAccepted?.();
-    return { ok: true as const, call, isTest, result };
+    if (result.outcome === 'accepted' && matched.length > 0) deps.onAccepted?.();
+    return { ok: true as const, call, isTest, result, queued: matched.length };
   }
 
   async function receive(req: DeliveryRequest): Promise<Reply> {
@@ -175,7 +179,7 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
       throw error;
     }
 
-    const { call, result, isTest } = committed;
+    const { call, result, isTest, queued } = committed;
     deps.metrics.ingestSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     if (result.outcome === 'duplicate') {
       deps.metrics.deliveries.inc({ outcome: 'duplicate' });
@@ -184,7 +188,7 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
     deps.metrics.deliveries.inc({ outcome: 'accepted' });
     return {
       status: 202,
-      body: { status: 'accepted', call_id: call.id, revision: result.revision, runs: result.runIds.length, test: isTest },
+      body: { status: 'accepted', call_id: call.id, revision: result.revision, runs: queued, test: isTest },
     };
   }
 
@@ -217,3 +221,8 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
 }
 
 export type DeliveryReceiver = ReturnType<typeof createDeliveryReceiver>;
+
+function noMatchReason(notMatched: Array<{ mapping: string; reason: string }>): string {
+  if (notMatched.length === 0) return 'no mapping matched: no mappings are loaded';
+  return `no mapping matched: ${notMatched.map((n) => `${n.mapping}: ${n.reason}`).join('; ')}`;
+}

@@ -3,7 +3,10 @@
 import type { Call } from '../payload/call.js';
 import type { PayloadIssue } from '../payload/parse-payload.js';
 
-export type RunStatus = 'pending' | 'running' | 'retrying' | 'succeeded' | 'dead' | 'invalid-variables' | 'test';
+export type RunStatus = 'pending' | 'running' | 'retrying' | 'succeeded' | 'dead' | 'invalid-variables' | 'skipped' | 'test';
+
+/** The mapping name of the `skipped` run that records a call no mapping took. */
+export const NO_MAPPING = '(no mapping)';
 /** Statuses an operator can put back in the queue. */
 export const REQUEUEABLE: readonly RunStatus[] = ['dead', 'invalid-variables'];
 
@@ -21,6 +24,8 @@ export interface PlannedRun {
   mappingName: string;
   /** Hash of the mapping file's content at the time the run was planned. */
   mappingHash: string;
+  /** Recorded as a finished `skipped` run with this reason instead of queued (no mapping matched). */
+  skipReason?: string;
 }
 
 export interface DeliveryFacts {

@@ -24,7 +24,7 @@ export interface OpenedStore {
 /** A fixed, plausible epoch-ms base; every time in the suite is T0 + something. */
 export const T0 = 1_700_000_000_000;
 const LEASE = 60_000;
-const ALL_STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'test'];
+const ALL_STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'skipped', 'test'];
 const MAPPINGS: PlannedRun[] = [
   { mappingName: 'crm', mappingHash: 'hash-crm-v1' },
   { mappingName: 'sms', mappingHash: 'hash-sms-v1' },
@@ -730,7 +730,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       });
 
       it('countRunsByStatus counts every status', async () => {
-        expect(normalizedCounts(await store.countRunsByStatus())).toEqual({ pending: 0, running: 0, retrying: 0, succeeded: 0, dead: 0, 'invalid-variables': 0, test: 0 });
+        expect(normalizedCounts(await store.countRunsByStatus())).toEqual({ pending: 0, running: 0, retrying: 0, succeeded: 0, dead: 0, 'invalid-variables': 0, skipped: 0, test: 0 });
         for (let id = 1; id <= 7; id++) {
           await store.acceptDelivery(delivery(callVersion(0, { id }), { runs: CRM_ONLY, isTest: id === 7 }));
         }
@@ -741,7 +741,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.completeRun(c1!.id, 'w', 'test', T0 + 1)).toBe(true);
         expect(await store.killRun(c2!.id, 'w', 'x', T0 + 1)).toBe(true);
         expect(await store.retryRunLater(c3!.id, 'w', 'x', T0 + 100, T0 + 1)).toBe(true);
-        expect(normalizedCounts(await store.countRunsByStatus())).toEqual({ pending: 2, running: 1, retrying: 1, succeeded: 1, dead: 1, 'invalid-variables': 0, test: 1 });
+        expect(normalizedCounts(await store.countRunsByStatus())).toEqual({ pending: 2, running: 1, retrying: 1, succeeded: 1, dead: 1, 'invalid-variables': 0, skipped: 0, test: 1 });
       });
     });
 
@@ -805,6 +805,18 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(steps).toEqual([expect.objectContaining({ stepId: 'a', status: 'done-before', inputHash: 'hash-a', output: { id: 'A' } })]);
         const [again] = await store.claimRuns('w2', 1, T0 + 6, LEASE);
         expect(again).toMatchObject({ id: run!.id, mappingHash: 'operator-retry', attempts: 0 });
+      });
+
+      it('a planned run with a skip reason is recorded finished as skipped and never claimed', async () => {
+        const accepted = expectAccepted(
+          await store.acceptDelivery(
+            delivery(callVersion(0, { id: 95 }), { runs: [{ mappingName: '(no mapping)', mappingHash: '', skipReason: 'no mapping matched' }] }),
+          ),
+        );
+        expect(await store.claimRuns('w', 10, T0 + 10_000, LEASE)).toEqual([]);
+        expect(await store.queueStats(T0 + 10_000)).toEqual({ depth: 0, oldestDueAt: null });
+        const [run] = await store.listRuns();
+        expect(run).toMatchObject({ id: accepted.runIds[0], status: 'skipped', lastError: 'no mapping matched', finishedAt: T0 });
       });
 
       it('queueStats counts due, unclaimed runs and the oldest due time', async () => {

@@ -144,8 +144,9 @@ export class SqliteStore implements Store {
       ),
       bumpRevision: db.prepare('UPDATE calls SET latest_revision = ? WHERE id = ?'),
       insertRun: db.prepare(
-        `INSERT INTO runs (revision_id, call_row_id, revision, mapping_name, mapping_hash, status, is_test, next_run_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+        `INSERT INTO runs (revision_id, call_row_id, revision, mapping_name, mapping_hash, status, is_test, next_run_at, created_at, updated_at,
+           last_error, finished_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertReceipt: db.prepare(
         `INSERT INTO receipts (request_id, sender, received_at, outcome, reason, issues, raw_body, call_key, revision_id)
@@ -296,8 +297,10 @@ export class SqliteStore implements Store {
       this.sql.bumpRevision.run(revision, call.id);
       const runIds = input.runs.map((run) =>
         Number(
-          this.sql.insertRun.run(revisionId, call.id, revision, run.mappingName, run.mappingHash, input.isTest ? 1 : 0, at, at, at)
-            .lastInsertRowid,
+          this.sql.insertRun.run(
+            revisionId, call.id, revision, run.mappingName, run.mappingHash, run.skipReason ? 'skipped' : 'pending',
+            input.isTest ? 1 : 0, run.skipReason ? null : at, at, at, run.skipReason ?? null, run.skipReason ? at : null,
+          ).lastInsertRowid,
         ),
       );
       const receipt = this.sql.insertReceipt.run(input.requestId, input.sender, at, 'accepted', null, null, input.rawBody, key, revisionId);

@@ -3,9 +3,7 @@ import { formatDuration, formatTime, maskPhone } from '../format.js';
 import { html } from '../html.js';
 import { badge, layout } from './layout.js';
 
-export const LIST_STATUSES: Array<RunStatus | 'quarantined'> = [
-  'pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'test',
-];
+export const LIST_STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'skipped', 'test'];
 
 export interface RunFilters {
   status?: string;
