@@ -10,7 +10,7 @@ import { startTestService, TEST_TOKEN, type TestService } from './support/test-s
 const LOG_ONLY = { 'log.yaml': 'name: log-all\nsteps:\n  - id: note\n    use: log\n    with: { message: "call {{ call.id }}", level: debug }\n' };
 
 let services: TestService[] = [];
-async function start(env: Record<string, string> = {}, mappings = LOG_ONLY, reuse?: { dir: string }) {
+async function start(env: Record<string, string> = {}, mappings: Record<string, string> = LOG_ONLY, reuse?: { dir: string }) {
   const service = await startTestService(mappings, env, reuse);
   services.push(service);
   return service;
