@@ -76,8 +76,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.RETRY_MAX_DELAY_MS < config.RETRY_BASE_DELAY_MS) {
     problems.push('RETRY_MAX_DELAY_MS: must be at least RETRY_BASE_DELAY_MS');
   }
-  if (config.DATABASE_URL) {
-    problems.push('DATABASE_URL: the PostgreSQL store is not available in this version; unset it to use SQLITE_PATH');
+  if (config.DATABASE_URL && !/^postgres(ql)?:\/\//i.test(config.DATABASE_URL)) {
+    problems.push('DATABASE_URL: must be a PostgreSQL URL like postgres://user:password@host:5432/database');
+  }
+  if (config.DATABASE_URL && config.WEBHOOK_TOKENS.length === 0) {
+    // A generated token is kept in a file of one machine: instances behind a load balancer
+    // would each accept a different token.
+    problems.push('WEBHOOK_TOKENS: must be set with DATABASE_URL, so every instance accepts the same tokens');
   }
   for (const entry of config.WEBHOOK_TOKENS) {
     const token = entry.includes('=') ? entry.slice(entry.indexOf('=') + 1) : entry;

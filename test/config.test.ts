@@ -31,6 +31,12 @@ describe('configuration', () => {
     expect(config.WEBHOOK_SIGNATURE_HEADER).toBe('x-signature');
   });
 
+  it('takes a PostgreSQL DATABASE_URL together with WEBHOOK_TOKENS', () => {
+    const url = 'postgresql://aftercall:secret@db:5432/aftercall';
+    expect(loadConfig({ DATABASE_URL: ` ${url} `, WEBHOOK_TOKENS: 'aaaaaaaaaaaaaaaa' }).DATABASE_URL).toBe(url);
+    expect(loadConfig({}).DATABASE_URL).toBeUndefined();
+  });
+
   it.each([
     [{ PORT: 'eighty' }, 'PORT: must be a number'],
     [{ PORT: '70000' }, 'PORT: must be at most 65535'],
@@ -41,7 +47,8 @@ describe('configuration', () => {
     [{ WEBHOOK_TOKENS: 'short' }, 'WEBHOOK_TOKENS: every token must be at least 16 characters'],
     [{ ADMIN_TOKEN: 'tiny' }, 'ADMIN_TOKEN: must be at least 16 characters'],
     [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL: must be a URL'],
-    [{ DATABASE_URL: 'postgres://x' }, 'DATABASE_URL: the PostgreSQL store is not available'],
+    [{ DATABASE_URL: 'mysql://db/x', WEBHOOK_TOKENS: 'aaaaaaaaaaaaaaaa' }, 'DATABASE_URL: must be a PostgreSQL URL'],
+    [{ DATABASE_URL: 'postgres://db/x' }, 'WEBHOOK_TOKENS: must be set with DATABASE_URL'],
   ])('%j is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

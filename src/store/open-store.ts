@@ -1,11 +1,16 @@
 // Picks the store backend from the configuration: PostgreSQL when DATABASE_URL is set,
 // else the embedded SQLite file.
 import type { Config } from '../config.js';
+import { openPostgresStore } from './postgres/postgres-store.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
 export interface OpenStoreOptions {
-  /** The serving process (owns the run queue); CLI commands pass false. */
+  /**
+   * The serving process (owns the run queue); CLI commands pass false. SQLite only: there the
+   * server releases at once the runs a crash left running. PostgreSQL queues are shared by
+   * several instances, so such runs come back when their lease runs out (sweepExpiredLeases).
+   */
   ownsQueue: boolean;
 }
 
@@ -13,5 +18,6 @@ export async function openStore(
   config: Pick<Config, 'SQLITE_PATH' | 'SQLITE_BUSY_TIMEOUT_MS' | 'DATABASE_URL'>,
   options: OpenStoreOptions,
 ): Promise<Store> {
+  if (config.DATABASE_URL) return openPostgresStore({ connectionString: config.DATABASE_URL });
   return openSqliteStore({ path: config.SQLITE_PATH, ownsQueue: options.ownsQueue, busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS });
 }

@@ -1,4 +1,4 @@
-// The Store contract. Every backend (SQLite now, PostgreSQL next) implements it and passes
+// The Store contract. Every backend (SQLite, PostgreSQL) implements it and passes
 // the same conformance suite (test/store/store-conformance.ts).
 import type { Call } from '../payload/call.js';
 import type { PayloadIssue } from '../payload/parse-payload.js';

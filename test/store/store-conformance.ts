@@ -1,4 +1,4 @@
-// The Store contract as executable tests. Every backend (SQLite now, PostgreSQL next) runs this
+// The Store contract as executable tests. Every backend (SQLite, PostgreSQL) runs this
 // same suite: `describeStoreConformance('sqlite', open)` from its own *.test.ts file.
 // All times are explicit numbers (`now`, `at`), never the wall clock, so nothing sleeps.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

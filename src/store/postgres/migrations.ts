@@ -1,0 +1,137 @@
+// Numbered, append-only schema migrations of the PostgreSQL store. Never edit a shipped one:
+// add the next number. The numbering is this backend's own; version 1 is the SQLite schema
+// as of its migration 4, in PostgreSQL types (BIGINT epoch-ms times, BYTEA bodies). JSON
+// stays TEXT, as in SQLite: JSONB would reorder keys and refuses "\u0000" in strings.
+import type pg from 'pg';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'receipts, calls, revisions, runs, step results',
+    sql: `
+      CREATE TABLE calls (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        sender TEXT NOT NULL,
+        call_key TEXT NOT NULL,
+        latest_revision INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        UNIQUE (sender, call_key)
+      );
+      CREATE TABLE revisions (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        call_row_id BIGINT NOT NULL REFERENCES calls(id),
+        revision INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        call_json TEXT NOT NULL,
+        variant TEXT NOT NULL,
+        call_status TEXT NOT NULL,
+        is_test BOOLEAN NOT NULL DEFAULT false,
+        created_at BIGINT NOT NULL,
+        purged_at BIGINT,
+        customer_phone TEXT,
+        UNIQUE (call_row_id, revision),
+        UNIQUE (call_row_id, content_hash)
+      );
+      CREATE INDEX calls_by_key ON calls (call_key);
+      CREATE INDEX revisions_unpurged ON revisions (created_at) WHERE purged_at IS NULL;
+      CREATE INDEX revisions_by_phone ON revisions (customer_phone) WHERE customer_phone IS NOT NULL;
+      CREATE TABLE receipts (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        request_id TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        received_at BIGINT NOT NULL,
+        outcome TEXT NOT NULL,
+        reason TEXT,
+        issues TEXT,
+        raw_body BYTEA,
+        call_key TEXT,
+        revision_id BIGINT REFERENCES revisions(id),
+        replayed_at BIGINT
+      );
+      CREATE INDEX receipts_quarantined ON receipts (id) WHERE outcome = 'quarantined';
+      CREATE INDEX receipts_by_time ON receipts (received_at) WHERE raw_body IS NOT NULL;
+      CREATE TABLE runs (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        revision_id BIGINT NOT NULL REFERENCES revisions(id),
+        call_row_id BIGINT NOT NULL REFERENCES calls(id),
+        revision INTEGER NOT NULL,
+        mapping_name TEXT NOT NULL,
+        mapping_hash TEXT NOT NULL,
+        status TEXT NOT NULL,
+        is_test BOOLEAN NOT NULL DEFAULT false,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_run_at BIGINT,
+        lease_owner TEXT,
+        lease_until BIGINT,
+        last_error TEXT,
+        score TEXT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        finished_at BIGINT,
+        UNIQUE (revision_id, mapping_name)
+      );
+      CREATE INDEX runs_due ON runs (next_run_at, id) WHERE status IN ('pending', 'retrying');
+      CREATE INDEX runs_leased ON runs (lease_until) WHERE status = 'running';
+      CREATE INDEX runs_by_status ON runs (status, id);
+      CREATE INDEX runs_by_call ON runs (call_row_id, mapping_name, revision);
+      CREATE INDEX runs_by_mapping ON runs (mapping_name, id);
+      CREATE INDEX runs_by_created ON runs (created_at, id);
+      CREATE TABLE step_results (
+        run_id BIGINT NOT NULL REFERENCES runs(id),
+        step_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        input TEXT,
+        input_hash TEXT,
+        output TEXT,
+        error TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        started_at BIGINT,
+        finished_at BIGINT,
+        PRIMARY KEY (run_id, step_id)
+      );
+    `,
+  },
+];
+
+/** One key for every aftercall schema in the database: migrations anywhere in it take turns. */
+const MIGRATION_LOCK = "hashtext('aftercall schema migrations')";
+/** A migration may take longer than an ordinary statement; a peer waits for it this long. */
+const MIGRATION_TIMEOUT_MS = 120_000;
+
+/**
+ * Applies the missing migrations in ONE transaction under a transaction-level advisory lock:
+ * instances starting together queue on the lock, and the ones after the first find
+ * everything applied. The lock comes first, before even CREATE TABLE IF NOT EXISTS, which
+ * is not safe against a concurrent twin.
+ */
+export async function applyMigrations(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  let ok = false;
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL statement_timeout = ${MIGRATION_TIMEOUT_MS}`);
+    await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+    );
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((r) => r.version));
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      await client.query(m.sql);
+      await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+    }
+    await client.query('COMMIT');
+    ok = true;
+  } finally {
+    // On failure the connection is dropped, which rolls back and frees the lock.
+    client.release(ok ? undefined : true);
+  }
+}

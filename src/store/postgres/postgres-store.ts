@@ -1,0 +1,509 @@
+// The PostgreSQL store, for several instances behind a load balancer sharing one database.
+// Same semantics as the SQLite store; what SQLite gets from its single writer is done here
+// with row locks: a delivery locks its call's row, runs are claimed with
+// FOR UPDATE SKIP LOCKED, and every write after a claim checks the lease in the same
+// statement. All times are the callers' epoch-ms numbers, never the database clock.
+import type pg from 'pg';
+import type { Call } from '../../payload/call.js';
+import {
+  callKey,
+  searchTerms,
+  StoreUnavailableError,
+  withoutTranscripts,
+  type AcceptInput,
+  type AcceptResult,
+  type ClaimedRun,
+  type EarlierEffect,
+  type PurgeCounts,
+  type QuarantineInput,
+  type Receipt,
+  type RunDetail,
+  type RunFilter,
+  type RunScore,
+  type RunStatus,
+  type RunSummary,
+  type StepResult,
+  type Store,
+} from '../store.js';
+import { applyMigrations } from './migrations.js';
+import { isUnavailable } from './pg-errors.js';
+import { createPgPool, inTransaction, sqlOn, type PgPoolOptions, type Sql } from './pg-pool.js';
+import {
+  json,
+  parse,
+  RUN_COLUMNS,
+  toClaimedRun,
+  toReceipt,
+  toRunSummary,
+  toStepResult,
+  type ClaimedRow,
+  type ReceiptRow,
+  type RunRow,
+  type StepRow,
+} from './rows.js';
+
+export type PostgresStoreOptions = PgPoolOptions;
+
+const UNFINISHED = `('pending', 'running', 'retrying')`;
+const PURGE_BATCH = 500;
+
+/** Connects, applies the migrations (under an advisory lock) and returns the store. */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+  const pool = createPgPool(options);
+  try {
+    await applyMigrations(pool);
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
+  }
+  return new PostgresStore(pool);
+}
+
+/** A claimed run is ours while this holds; FOR SHARE keeps a sweep from taking it mid-write. */
+const OWNED = `SELECT id FROM runs WHERE id = $1 AND lease_owner = $2 AND status = 'running' FOR SHARE`;
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  private readonly sql: Sql;
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly pool: pg.Pool) {
+    this.sql = sqlOn(pool);
+  }
+
+  /** Connection-level failures become StoreUnavailableError (503 upstream); the rest propagate. */
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
+    }
+  }
+
+  private query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.guard(() => this.sql<R>(text, values));
+  }
+
+  private transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.guard(() => inTransaction(this.pool, fn));
+  }
+
+  /** An UPDATE guarded by the lease: true when it changed the run. */
+  private async changed(text: string, values: unknown[]): Promise<boolean> {
+    return ((await this.query(text, values)).rowCount ?? 0) === 1;
+  }
+
+  acceptDelivery(input: AcceptInput): Promise<AcceptResult> {
+    const key = callKey(input.call);
+    const at = input.receivedAt;
+    return this.transaction(async (sql): Promise<AcceptResult> => {
+      // The upsert leaves the call's row locked until COMMIT, also when it only conflicts:
+      // concurrent deliveries of one call, on any instance, queue here, and each one after
+      // the first reads the committed revisions and latest_revision of the one before. So
+      // identical contents yield one revision, different ones consecutive numbers. The
+      // unique constraints on revisions stay as the backstop.
+      const call = (
+        await sql<{ id: number; latest_revision: number }>(
+          `INSERT INTO calls (sender, call_key, latest_revision, created_at, updated_at) VALUES ($1, $2, 0, $3, $3)
+           ON CONFLICT (sender, call_key) DO UPDATE SET updated_at = EXCLUDED.updated_at
+           RETURNING id, latest_revision`,
+          [input.sender, key, at],
+        )
+      ).rows[0]!;
+      const known = (
+        await sql<{ id: number; revision: number }>('SELECT id, revision FROM revisions WHERE call_row_id = $1 AND content_hash = $2', [
+          call.id, input.contentHash,
+        ])
+      ).rows[0];
+      if (known) {
+        // Same content as ANY earlier revision: a resend or a late retry, never a rollback.
+        const receiptId = await insertReceipt(sql, input, 'duplicate', { callKey: key, revisionId: known.id });
+        return { outcome: 'duplicate', receiptId, revision: known.revision };
+      }
+      const revision = call.latest_revision + 1;
+      const revisionId = (
+        await sql<{ id: number }>(
+          `INSERT INTO revisions (call_row_id, revision, content_hash, call_json, variant, call_status, is_test, created_at, customer_phone)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+          [
+            call.id, revision, input.contentHash, JSON.stringify(input.call), input.call.variant, input.call.status, input.isTest, at,
+            input.call.customer_phone,
+          ],
+        )
+      ).rows[0]!.id;
+      await sql('UPDATE calls SET latest_revision = $1 WHERE id = $2', [revision, call.id]);
+      const runIds = await insertRuns(sql, input, call.id, revisionId, revision);
+      const receiptId = await insertReceipt(sql, input, 'accepted', { callKey: key, revisionId, rawBody: input.rawBody });
+      return { outcome: 'accepted', receiptId, revision, runIds };
+    });
+  }
+
+  quarantineDelivery(input: QuarantineInput): Promise<{ receiptId: number }> {
+    return this.guard(async () => ({
+      receiptId: await insertReceipt(this.sql, input, 'quarantined', {
+        reason: input.reason, issues: JSON.stringify(input.issues), rawBody: input.rawBody,
+      }),
+    }));
+  }
+
+  async getReceipt(id: number): Promise<Receipt | null> {
+    const { rows } = await this.query<ReceiptRow>(
+      `SELECT t.id, t.request_id, t.sender, t.received_at, t.outcome, t.reason, t.issues, t.raw_body, t.call_key,
+         v.revision, t.replayed_at
+       FROM receipts t LEFT JOIN revisions v ON v.id = t.revision_id WHERE t.id = $1`,
+      [id],
+    );
+    return rows[0] ? toReceipt(rows[0]) : null;
+  }
+
+  async listQuarantine(limit = 100): Promise<Receipt[]> {
+    const { rows } = await this.query<ReceiptRow>(
+      `SELECT t.id, t.request_id, t.sender, t.received_at, t.outcome, t.reason, t.issues, t.raw_body, t.call_key,
+         NULL::integer AS revision, t.replayed_at
+       FROM receipts t WHERE t.outcome = 'quarantined' ORDER BY t.id DESC LIMIT $1`,
+      [limit],
+    );
+    return rows.map(toReceipt);
+  }
+
+  async markReplayed(receiptId: number, at: number): Promise<void> {
+    await this.query(`UPDATE receipts SET replayed_at = $1 WHERE id = $2 AND outcome = 'quarantined'`, [at, receiptId]);
+  }
+
+  async claimRuns(owner: string, limit: number, now: number, leaseMs: number): Promise<ClaimedRun[]> {
+    // SKIP LOCKED: instances claiming at the same moment pass over each other's rows instead
+    // of waiting; a row another instance claimed first fails the re-check of the status and
+    // drops out. A run waits while an earlier revision's run of the same call and mapping
+    // is unfinished, so revisions execute in order (and `repeat` sees its predecessor).
+    const { rows } = await this.query<ClaimedRow>(
+      `WITH due AS (
+         SELECT r.id FROM runs r
+         WHERE r.status IN ('pending', 'retrying') AND r.next_run_at <= $1
+           AND NOT EXISTS (
+             SELECT 1 FROM runs e
+             WHERE e.call_row_id = r.call_row_id AND e.mapping_name = r.mapping_name
+               AND e.revision < r.revision AND e.status IN ${UNFINISHED})
+         ORDER BY r.next_run_at, r.id
+         LIMIT $2
+         FOR UPDATE OF r SKIP LOCKED
+       )
+       UPDATE runs r SET status = 'running', lease_owner = $3, lease_until = $4, updated_at = $1
+       FROM due, revisions v
+       WHERE r.id = due.id AND v.id = r.revision_id AND r.status IN ('pending', 'retrying')
+       RETURNING r.id, r.mapping_name, r.mapping_hash, r.attempts, r.is_test, r.call_row_id, r.revision, r.next_run_at, v.call_json`,
+      [now, limit, owner, now + leaseMs],
+    );
+    return rows.sort((a, b) => a.next_run_at - b.next_run_at || a.id - b.id).map((row) => toClaimedRun(row, owner));
+  }
+
+  extendLease(runId: number, owner: string, until: number): Promise<boolean> {
+    return this.changed(`UPDATE runs SET lease_until = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'`, [until, runId, owner]);
+  }
+
+  async getStepResults(runId: number): Promise<StepResult[]> {
+    // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
+    const { rows } = await this.query<StepRow>(
+      `SELECT step_id, status, input, input_hash, output, error, attempts, started_at, finished_at
+       FROM step_results WHERE run_id = $1 ORDER BY started_at NULLS FIRST, step_id COLLATE "C"`,
+      [runId],
+    );
+    return rows.map(toStepResult);
+  }
+
+  startStep(runId: number, owner: string, stepId: string, input: unknown, inputHash: string, at: number): Promise<boolean> {
+    // The lease check and the write are one statement: the step is recorded only while the
+    // run is ours, and the row lock (FOR SHARE) keeps a sweep from taking the run until it
+    // is committed, so whoever claims the run next reads it. A step recorded succeeded is
+    // therefore never executed by another instance.
+    return this.changed(
+      `WITH owned AS (${OWNED})
+       INSERT INTO step_results (run_id, step_id, status, input, input_hash, attempts, started_at)
+       SELECT id, $3::text, 'started', $4::text, $5::text, 1, $6::bigint FROM owned
+       ON CONFLICT (run_id, step_id) DO UPDATE SET status = 'started', input = EXCLUDED.input,
+         input_hash = EXCLUDED.input_hash, attempts = step_results.attempts + 1,
+         started_at = EXCLUDED.started_at, finished_at = NULL, error = NULL`,
+      [runId, owner, stepId, json(input), inputHash, at],
+    );
+  }
+
+  finishStep(
+    runId: number,
+    owner: string,
+    stepId: string,
+    result: { status: 'succeeded' | 'skipped' | 'failed'; output?: unknown; error?: string; input?: unknown },
+    at: number,
+  ): Promise<boolean> {
+    return this.changed(
+      `WITH owned AS (${OWNED})
+       INSERT INTO step_results (run_id, step_id, status, input, output, error, attempts, started_at, finished_at)
+       SELECT id, $3::text, $4::text, $5::text, $6::text, $7::text, 0, $8::bigint, $8::bigint FROM owned
+       ON CONFLICT (run_id, step_id) DO UPDATE SET status = EXCLUDED.status, output = EXCLUDED.output,
+         error = EXCLUDED.error, finished_at = EXCLUDED.finished_at,
+         input = COALESCE(EXCLUDED.input, step_results.input)`,
+      [runId, owner, stepId, result.status, json(result.input), json(result.output), result.error ?? null, at],
+    );
+  }
+
+  async findEarlierEffect(callRowId: number, mappingName: string, stepId: string, beforeRevision: number): Promise<EarlierEffect | null> {
+    const { rows } = await this.query<{ revision: number; input_hash: string | null; output: string | null }>(
+      `SELECT r.revision, s.input_hash, s.output FROM step_results s JOIN runs r ON r.id = s.run_id
+       WHERE r.call_row_id = $1 AND r.mapping_name = $2 AND s.step_id = $3 AND s.status = 'succeeded' AND r.revision < $4
+       ORDER BY r.revision DESC LIMIT 1`,
+      [callRowId, mappingName, stepId, beforeRevision],
+    );
+    const row = rows[0];
+    return row ? { revision: row.revision, inputHash: row.input_hash, output: parse(row.output) } : null;
+  }
+
+  completeRun(runId: number, owner: string, status: 'succeeded' | 'test', at: number): Promise<boolean> {
+    return this.changed(
+      `UPDATE runs SET status = $1, lease_owner = NULL, lease_until = NULL, next_run_at = NULL, updated_at = $2, finished_at = $2
+       WHERE id = $3 AND lease_owner = $4 AND status = 'running'`,
+      [status, at, runId, owner],
+    );
+  }
+
+  retryRunLater(runId: number, owner: string, error: string, nextRunAt: number, at: number): Promise<boolean> {
+    return this.changed(
+      `UPDATE runs SET status = 'retrying', attempts = attempts + 1, last_error = $1, next_run_at = $2,
+         lease_owner = NULL, lease_until = NULL, updated_at = $3
+       WHERE id = $4 AND lease_owner = $5 AND status = 'running'`,
+      [error, nextRunAt, at, runId, owner],
+    );
+  }
+
+  killRun(runId: number, owner: string, error: string, at: number, status: 'dead' | 'invalid-variables' = 'dead'): Promise<boolean> {
+    return this.changed(
+      `UPDATE runs SET status = $1, attempts = attempts + 1, last_error = $2, next_run_at = NULL,
+         lease_owner = NULL, lease_until = NULL, updated_at = $3, finished_at = $3
+       WHERE id = $4 AND lease_owner = $5 AND status = 'running'`,
+      [status, error, at, runId, owner],
+    );
+  }
+
+  saveRunScore(runId: number, owner: string, score: RunScore): Promise<boolean> {
+    return this.changed(`UPDATE runs SET score = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'`, [
+      JSON.stringify(score), runId, owner,
+    ]);
+  }
+
+  releaseRun(runId: number, owner: string): Promise<boolean> {
+    return this.changed(
+      `UPDATE runs SET status = CASE WHEN attempts > 0 THEN 'retrying' ELSE 'pending' END, lease_owner = NULL, lease_until = NULL
+       WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+      [runId, owner],
+    );
+  }
+
+  async sweepExpiredLeases(now: number): Promise<number> {
+    // This is how a dead instance's runs come back: there is no `ownsQueue` release at start
+    // here, since the other instances' runs are live. Every instance sweeps; SKIP LOCKED
+    // keeps two sweeps from deadlocking on each other's rows, and leaves a run whose old
+    // owner is writing a step right now (FOR SHARE) to the next sweep, after that write.
+    const result = await this.query(
+      `WITH expired AS (SELECT id FROM runs WHERE status = 'running' AND lease_until < $1 FOR UPDATE SKIP LOCKED)
+       UPDATE runs r SET status = CASE WHEN r.attempts > 0 THEN 'retrying' ELSE 'pending' END,
+         lease_owner = NULL, lease_until = NULL, next_run_at = $1
+       FROM expired WHERE r.id = expired.id`,
+      [now],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  requeueDeadRun(runId: number, at: number): Promise<'requeued' | 'not-found' | 'not-dead'> {
+    return this.transaction(async (sql) => {
+      // mapping_hash is cleared: an operator retry runs the current version of the mapping
+      // (the operator may have fixed it); the registry resolves an unknown hash by name.
+      const requeued = await sql(
+        `UPDATE runs SET status = 'pending', attempts = 0, next_run_at = $1, updated_at = $1, finished_at = NULL,
+           mapping_hash = 'operator-retry' WHERE id = $2 AND status IN ('dead', 'invalid-variables')`,
+        [at, runId],
+      );
+      if (requeued.rowCount === 0) {
+        const exists = await sql('SELECT 1 FROM runs WHERE id = $1', [runId]);
+        return exists.rowCount === 0 ? 'not-found' : 'not-dead';
+      }
+      // An operator retry is the decision that an interrupted step did not take effect.
+      await sql(
+        `UPDATE step_results SET status = 'failed', error = 'interrupted; retried by an operator' WHERE run_id = $1 AND status = 'started'`,
+        [runId],
+      );
+      return 'requeued';
+    });
+  }
+
+  requeueForRerun(runId: number, at: number): Promise<'requeued' | 'not-found' | 'not-finished'> {
+    return this.transaction(async (sql) => {
+      const rerun = await sql(
+        `UPDATE runs SET status = 'pending', attempts = 0, next_run_at = $1, updated_at = $1, finished_at = NULL,
+           last_error = NULL, mapping_hash = 'operator-retry'
+         WHERE id = $2 AND status IN ('succeeded', 'test', 'dead', 'invalid-variables')`,
+        [at, runId],
+      );
+      if (rerun.rowCount === 0) {
+        const exists = await sql('SELECT 1 FROM runs WHERE id = $1', [runId]);
+        return exists.rowCount === 0 ? 'not-found' : 'not-finished';
+      }
+      await sql(`UPDATE step_results SET status = 'done-before' WHERE run_id = $1 AND status = 'succeeded'`, [runId]);
+      await sql(`DELETE FROM step_results WHERE run_id = $1 AND status = 'skipped'`, [runId]);
+      await sql(
+        `UPDATE step_results SET status = 'failed', error = 'interrupted; retried by an operator' WHERE run_id = $1 AND status = 'started'`,
+        [runId],
+      );
+      return 'requeued';
+    });
+  }
+
+  async queueStats(now: number): Promise<{ depth: number; oldestDueAt: number | null }> {
+    const { rows } = await this.query<{ depth: number; oldest: number | null }>(
+      `SELECT COUNT(*) AS depth, MIN(next_run_at) AS oldest FROM runs WHERE status IN ('pending', 'retrying') AND next_run_at <= $1`,
+      [now],
+    );
+    return { depth: rows[0]!.depth, oldestDueAt: rows[0]!.oldest };
+  }
+
+  async purgePayloads(before: number, at: number): Promise<PurgeCounts> {
+    // In batches, so a large backlog never holds many row locks or runs into the statement
+    // timeout; SKIP LOCKED lets the instances' hourly purges overlap without waiting.
+    let receipts = 0;
+    for (;;) {
+      const purged = await this.query(
+        `UPDATE receipts SET raw_body = NULL WHERE id IN (
+           SELECT id FROM receipts WHERE received_at < $1 AND raw_body IS NOT NULL LIMIT ${PURGE_BATCH * 10} FOR UPDATE SKIP LOCKED)`,
+        [before],
+      );
+      receipts += purged.rowCount ?? 0;
+      if ((purged.rowCount ?? 0) < PURGE_BATCH * 10) break;
+    }
+    let revisions = 0;
+    for (;;) {
+      const purged = await this.transaction(async (sql) => {
+        const { rows } = await sql<{ id: number; call_json: string }>(
+          `SELECT v.id, v.call_json FROM revisions v
+           WHERE v.purged_at IS NULL AND v.created_at < $1
+             AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.revision_id = v.id AND r.status IN ${UNFINISHED})
+           ORDER BY v.id LIMIT ${PURGE_BATCH} FOR UPDATE OF v SKIP LOCKED`,
+          [before],
+        );
+        if (rows.length === 0) return 0;
+        const ids = rows.map((r) => r.id);
+        const calls = rows.map((r) => JSON.stringify(withoutTranscripts(JSON.parse(r.call_json) as Call)));
+        await sql(
+          `UPDATE revisions v SET call_json = u.call_json, purged_at = $3
+           FROM unnest($1::bigint[], $2::text[]) AS u(id, call_json) WHERE v.id = u.id`,
+          [ids, calls, at],
+        );
+        await sql('UPDATE step_results SET input = NULL WHERE run_id IN (SELECT id FROM runs WHERE revision_id = ANY($1::bigint[]))', [ids]);
+        return rows.length;
+      });
+      revisions += purged;
+      if (purged < PURGE_BATCH) return { receipts, revisions };
+    }
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<RunSummary[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.status) {
+      params.push(filter.status);
+      where.push(`r.status = $${params.length}`);
+    }
+    if (filter.beforeId) {
+      params.push(filter.beforeId);
+      where.push(`r.id < $${params.length}`);
+    }
+    if (filter.mappingName) {
+      params.push(filter.mappingName);
+      where.push(`r.mapping_name = $${params.length}`);
+    }
+    if (filter.createdFrom !== undefined) {
+      params.push(filter.createdFrom);
+      where.push(`r.created_at >= $${params.length}`);
+    }
+    if (filter.createdTo !== undefined) {
+      params.push(filter.createdTo);
+      where.push(`r.created_at < $${params.length}`);
+    }
+    if (filter.search) {
+      const { callKey: key, phone } = searchTerms(filter.search);
+      params.push(key, phone);
+      where.push(`(c.call_key = $${params.length - 1} OR v.customer_phone = $${params.length})`);
+    }
+    params.push(Math.min(filter.limit ?? 50, 500));
+    const { rows } = await this.query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs r JOIN calls c ON c.id = r.call_row_id JOIN revisions v ON v.id = r.revision_id
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toRunSummary);
+  }
+
+  async getRun(id: number): Promise<RunDetail | null> {
+    const { rows } = await this.query<RunRow & { call_json: string }>(
+      `SELECT ${RUN_COLUMNS}, v.call_json FROM runs r JOIN calls c ON c.id = r.call_row_id
+       JOIN revisions v ON v.id = r.revision_id WHERE r.id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return { ...toRunSummary(row), call: JSON.parse(row.call_json) as Call, steps: await this.getStepResults(id) };
+  }
+
+  async countRunsByStatus(): Promise<Record<string, number>> {
+    const { rows } = await this.query<{ status: RunStatus; n: number }>('SELECT status, COUNT(*) AS n FROM runs GROUP BY status');
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
+  close(): Promise<void> {
+    // pool.end() waits for checked-out connections, so writes in flight settle first.
+    this.closing ??= this.pool.end().catch(() => undefined);
+    return this.closing;
+  }
+}
+
+async function insertReceipt(
+  sql: Sql,
+  input: { requestId: string; sender: string; receivedAt: number },
+  outcome: Receipt['outcome'],
+  extra: { reason?: string; issues?: string; rawBody?: Buffer; callKey?: string; revisionId?: number },
+): Promise<number> {
+  const { rows } = await sql<{ id: number }>(
+    `INSERT INTO receipts (request_id, sender, received_at, outcome, reason, issues, raw_body, call_key, revision_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+    [
+      input.requestId, input.sender, input.receivedAt, outcome, extra.reason ?? null, extra.issues ?? null,
+      extra.rawBody ?? null, extra.callKey ?? null, extra.revisionId ?? null,
+    ],
+  );
+  return rows[0]!.id;
+}
+
+/**
+ * One run per planned mapping, in one statement; ids returned in the planned order. A planned
+ * run with a skip reason (no mapping took the call) is recorded already finished, `skipped`.
+ */
+async function insertRuns(sql: Sql, input: AcceptInput, callRowId: number, revisionId: number, revision: number): Promise<number[]> {
+  if (input.runs.length === 0) return [];
+  const at = input.receivedAt;
+  const { rows } = await sql<{ id: number; mapping_name: string }>(
+    `INSERT INTO runs (revision_id, call_row_id, revision, mapping_name, mapping_hash, status, is_test, next_run_at, created_at, updated_at,
+       last_error, finished_at)
+     SELECT $1::bigint, $2::bigint, $3::integer, m.name, m.hash,
+       CASE WHEN m.skip IS NULL THEN 'pending' ELSE 'skipped' END, $7::boolean,
+       CASE WHEN m.skip IS NULL THEN $8::bigint END, $8::bigint, $8::bigint,
+       m.skip, CASE WHEN m.skip IS NOT NULL THEN $8::bigint END
+     FROM unnest($4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS m(name, hash, skip, ord) ORDER BY m.ord
+     RETURNING id, mapping_name`,
+    [
+      revisionId, callRowId, revision, input.runs.map((r) => r.mappingName), input.runs.map((r) => r.mappingHash),
+      input.runs.map((r) => r.skipReason ?? null), input.isTest, at,
+    ],
+  );
+  // (revision_id, mapping_name) is unique, so the name identifies each new run.
+  const byName = new Map(rows.map((r) => [r.mapping_name, r.id]));
+  return input.runs.map((r) => byName.get(r.mappingName)!);
+}
