@@ -40,7 +40,7 @@ import {
   type ReceiptRow,
   type RunRow,
   type StepRow,
-} from './rows.js';
+} from '../rows.js';
 
 export type PostgresStoreOptions = PgPoolOptions;
 

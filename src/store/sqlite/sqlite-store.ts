@@ -5,7 +5,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Call } from '../../payload/call.js';
-import type { PayloadIssue } from '../../payload/parse-payload.js';
 import {
   callKey,
   searchTerms,
@@ -26,6 +25,19 @@ import {
   type StepResult,
   type Store,
 } from '../store.js';
+import {
+  json,
+  parse,
+  RUN_COLUMNS,
+  toClaimedRun,
+  toReceipt,
+  toRunSummary,
+  toStepResult,
+  type ClaimedRow,
+  type ReceiptRow,
+  type RunRow,
+  type StepRow,
+} from '../rows.js';
 import { GroupCommit, isUnavailable } from './group-commit.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -39,57 +51,6 @@ export interface SqliteStoreOptions {
   ownsQueue?: boolean;
   busyTimeoutMs?: number;
 }
-
-interface RunRow {
-  id: number;
-  sender: string;
-  call_key: string;
-  revision: number;
-  mapping_name: string;
-  mapping_hash: string;
-  status: RunStatus;
-  is_test: number;
-  attempts: number;
-  next_run_at: number | null;
-  last_error: string | null;
-  created_at: number;
-  updated_at: number;
-  call_row_id: number;
-  lease_owner: string | null;
-  score: string | null;
-  finished_at: number | null;
-  customer_phone: string | null;
-}
-
-interface StepRow {
-  step_id: string;
-  status: StepResult['status'];
-  input: string | null;
-  input_hash: string | null;
-  output: string | null;
-  error: string | null;
-  attempts: number;
-  started_at: number | null;
-  finished_at: number | null;
-}
-
-interface ReceiptRow {
-  id: number;
-  request_id: string;
-  sender: string;
-  received_at: number;
-  outcome: Receipt['outcome'];
-  reason: string | null;
-  issues: string | null;
-  raw_body: Buffer | null;
-  call_key: string | null;
-  revision: number | null;
-  replayed_at: number | null;
-}
-
-const RUN_COLUMNS = `r.id, c.sender, c.call_key, r.revision, r.mapping_name, r.mapping_hash, r.status, r.is_test,
-  r.attempts, r.next_run_at, r.last_error, r.created_at, r.updated_at, r.call_row_id, r.lease_owner, r.score,
-  r.finished_at, v.customer_phone`;
 
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -121,8 +82,6 @@ function migrate(db: Database.Database): void {
   apply.immediate();
 }
 
-const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
-const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -166,7 +125,7 @@ export class SqliteStore implements Store {
          WHERE id = ? AND status IN ('pending', 'retrying')`,
       ),
       claimedRun: db.prepare(
-        `SELECT r.id, r.mapping_name, r.mapping_hash, r.attempts, r.is_test, r.call_row_id, r.revision, v.call_json
+        `SELECT r.id, r.mapping_name, r.mapping_hash, r.attempts, r.is_test, r.call_row_id, r.revision, r.next_run_at, v.call_json
          FROM runs r JOIN revisions v ON v.id = r.revision_id WHERE r.id = ?`,
       ),
       extendLease: db.prepare(`UPDATE runs SET lease_until = ? WHERE id = ? AND lease_owner = ? AND status = 'running'`),
@@ -337,21 +296,7 @@ export class SqliteStore implements Store {
       const claimed: ClaimedRun[] = [];
       for (const id of ids) {
         if (this.sql.lease.run(owner, now + leaseMs, now, id).changes === 0) continue;
-        const row = this.sql.claimedRun.get(id) as {
-          id: number; mapping_name: string; mapping_hash: string; attempts: number; is_test: number;
-          call_row_id: number; revision: number; call_json: string;
-        };
-        claimed.push({
-          id: row.id,
-          mappingName: row.mapping_name,
-          mappingHash: row.mapping_hash,
-          attempts: row.attempts,
-          isTest: row.is_test === 1,
-          callRowId: row.call_row_id,
-          revision: row.revision,
-          call: JSON.parse(row.call_json) as Call,
-          leaseOwner: owner,
-        });
+        claimed.push(toClaimedRun(this.sql.claimedRun.get(id) as ClaimedRow, owner));
       }
       return claimed;
     });
@@ -521,55 +466,4 @@ export class SqliteStore implements Store {
     await this.writes.run(() => undefined).catch(() => undefined);
     if (this.db.open) this.db.close();
   }
-}
-
-function toRunSummary(row: RunRow): RunSummary {
-  return {
-    id: row.id,
-    sender: row.sender,
-    callId: row.call_key,
-    revision: row.revision,
-    mappingName: row.mapping_name,
-    mappingHash: row.mapping_hash,
-    status: row.status,
-    isTest: row.is_test === 1,
-    attempts: row.attempts,
-    nextRunAt: row.next_run_at,
-    lastError: row.last_error,
-    score: parse(row.score) as RunScore | null,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    finishedAt: row.finished_at,
-    customerPhone: row.customer_phone,
-  };
-}
-
-function toStepResult(row: StepRow): StepResult {
-  return {
-    stepId: row.step_id,
-    status: row.status,
-    input: parse(row.input),
-    inputHash: row.input_hash,
-    output: parse(row.output),
-    error: row.error,
-    attempts: row.attempts,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-  };
-}
-
-function toReceipt(row: ReceiptRow): Receipt {
-  return {
-    id: row.id,
-    requestId: row.request_id,
-    sender: row.sender,
-    receivedAt: row.received_at,
-    outcome: row.outcome,
-    reason: row.reason,
-    issues: (parse(row.issues) as PayloadIssue[] | null) ?? [],
-    rawBody: row.raw_body,
-    callKey: row.call_key,
-    revision: row.revision,
-    replayedAt: row.replayed_at,
-  };
 }

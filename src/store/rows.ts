@@ -1,8 +1,9 @@
-// Rows of the PostgreSQL store as node-postgres returns them (BIGINT already a number,
-// BOOLEAN a boolean, BYTEA a Buffer, JSON as TEXT), and their conversion to the Store types.
-import type { Call } from '../../payload/call.js';
-import type { PayloadIssue } from '../../payload/parse-payload.js';
-import type { ClaimedRun, Receipt, RunScore, RunStatus, RunSummary, StepResult } from '../store.js';
+// Rows of both SQL backends, as their drivers return them, and their conversion to the Store
+// types. The schemas share column names; SQLite has no BOOLEAN (0/1), node-postgres returns
+// booleans (and BIGINT as numbers, BYTEA as Buffer); JSON is stored as TEXT in both.
+import type { Call } from '../payload/call.js';
+import type { PayloadIssue } from '../payload/parse-payload.js';
+import type { ClaimedRun, Receipt, RunScore, RunStatus, RunSummary, StepResult } from './store.js';
 
 export interface RunRow {
   id: number;
@@ -12,7 +13,7 @@ export interface RunRow {
   mapping_name: string;
   mapping_hash: string;
   status: RunStatus;
-  is_test: boolean;
+  is_test: boolean | number;
   attempts: number;
   next_run_at: number | null;
   last_error: string | null;
@@ -32,7 +33,7 @@ export interface ClaimedRow {
   mapping_name: string;
   mapping_hash: string;
   attempts: number;
-  is_test: boolean;
+  is_test: boolean | number;
   call_row_id: number;
   revision: number;
   next_run_at: number;
@@ -74,7 +75,7 @@ export function toClaimedRun(row: ClaimedRow, owner: string): ClaimedRun {
     mappingName: row.mapping_name,
     mappingHash: row.mapping_hash,
     attempts: row.attempts,
-    isTest: row.is_test,
+    isTest: Boolean(row.is_test),
     callRowId: row.call_row_id,
     revision: row.revision,
     call: JSON.parse(row.call_json) as Call,
@@ -91,7 +92,7 @@ export function toRunSummary(row: RunRow): RunSummary {
     mappingName: row.mapping_name,
     mappingHash: row.mapping_hash,
     status: row.status,
-    isTest: row.is_test,
+    isTest: Boolean(row.is_test),
     attempts: row.attempts,
     nextRunAt: row.next_run_at,
     lastError: row.last_error,
