@@ -150,7 +150,8 @@ describe('load-time errors name file, line, column and key', () => {
       want: 'bad.yaml:3:11 match.status',
     },
   ];
-  it.each(cases)('$name', ({ yaml, want }) => {
+  /** Loads `yaml` as bad.yaml and expects a problem line containing `want`. */
+  function expectProblem(yaml: string, want: string): void {
     const file = join(dir.path, 'bad.yaml');
     writeFileSync(file, yaml);
     let error: unknown;
@@ -162,7 +163,8 @@ describe('load-time errors name file, line, column and key', () => {
     expect(error).toBeInstanceOf(MappingLoadError);
     const lines = (error as MappingLoadError).problems.map((p) => formatProblem(p).replace(`${dir.path}/`, ''));
     expect(lines.join('\n')).toContain(want);
-  });
+  }
+  it.each(cases)('$name', ({ yaml, want }) => expectProblem(yaml, want));
 
   const more: Array<{ name: string; yaml: string; want: string }> = [
     {
@@ -211,19 +213,7 @@ describe('load-time errors name file, line, column and key', () => {
       want: 'bad.yaml:5:28 steps.0.retry.max_attempts: Too small',
     },
   ];
-  it.each(more)('$name', ({ yaml, want }) => {
-    const file = join(dir.path, 'bad.yaml');
-    writeFileSync(file, yaml);
-    let error: unknown;
-    try {
-      loadMappingFiles([file], kinds);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(MappingLoadError);
-    const lines = (error as MappingLoadError).problems.map((p) => formatProblem(p).replace(`${dir.path}/`, ''));
-    expect(lines.join('\n')).toContain(want);
-  });
+  it.each(more)('$name', ({ yaml, want }) => expectProblem(yaml, want));
 
   it('two files with one name', () => {
     const a = join(dir.path, 'a.yaml');
