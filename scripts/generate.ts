@@ -2,12 +2,14 @@
 // a checked-in copy is stale.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connectorDocs } from '../src/connectors/docs.js';
 import { stepKinds } from '../src/connectors/index.js';
 import { mappingJsonSchema } from '../src/mapping/mapping-json-schema.js';
 
 const root = join(import.meta.dirname, '..');
 export const GENERATED: Record<string, () => string> = {
   'mappings/mapping.schema.json': () => `${JSON.stringify(mappingJsonSchema(stepKinds()), null, 2)}\n`,
+  'docs/connectors.md': () => connectorDocs(),
 };
 
 if (process.argv[1] === import.meta.filename) {

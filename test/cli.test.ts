@@ -49,7 +49,7 @@ describe('aftercall check', () => {
     writeFileSync(bad, 'name: bad\nsteps:\n  - id: a\n    use: sms.send\n    with: {}\n');
     const r = cli(['check', bad]);
     expect(r.code).toBe(1);
-    expect(r.err.trim()).toBe(`${bad}:4:10 steps.0.use: unknown step kind "sms.send" (known: http.request, log)`);
+    expect(r.err.trim()).toBe(`${bad}:4:10 steps.0.use: unknown step kind "sms.send" (known: http.request, log, hubspot.contact.upsert, hubspot.note.create, hubspot.deal.create, hubspot.task.create, salesforce.lead.upsert, salesforce.contact.update, salesforce.task.create, pipedrive.person.upsert, pipedrive.note.create, pipedrive.activity.create, pipedrive.deal.create, twilio.sms.send, email.send)`);
   });
 });
 

@@ -14,7 +14,23 @@ describe('generated files are up to date', () => {
     const schema = JSON.parse(GENERATED['mappings/mapping.schema.json']!()) as {
       properties: { steps: { items: { properties: { use: { enum: string[] } }; allOf: unknown[] } } };
     };
-    expect(schema.properties.steps.items.properties.use.enum).toEqual(['http.request', 'log']);
+    expect(schema.properties.steps.items.properties.use.enum).toEqual([
+      'http.request',
+      'log',
+      'hubspot.contact.upsert',
+      'hubspot.note.create',
+      'hubspot.deal.create',
+      'hubspot.task.create',
+      'salesforce.lead.upsert',
+      'salesforce.contact.update',
+      'salesforce.task.create',
+      'pipedrive.person.upsert',
+      'pipedrive.note.create',
+      'pipedrive.activity.create',
+      'pipedrive.deal.create',
+      'twilio.sms.send',
+      'email.send',
+    ]);
     expect(JSON.stringify(schema.properties.steps.items.allOf)).toContain('"url":{"description":"Where to send the request (http or https)."}');
   });
 });

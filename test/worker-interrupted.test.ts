@@ -85,6 +85,44 @@ describe('interrupted steps that must not repeat', () => {
   });
 });
 
+describe('a shutdown that cuts a send short', () => {
+  it('leaves the step started, so the resumed run asks an operator instead of sending again', async () => {
+    let aborted = 0;
+    const hanging: Connector = {
+      name: 'fake-sms',
+      steps: [
+        defineStep({
+          kind: 'fake.sms',
+          description: 'never answers until aborted',
+          input: z.strictObject({ to: z.string() }),
+          defaultRepeat: 'never',
+          safeToRepeat: false,
+          execute: (_input, ctx) =>
+            new Promise((_resolve, reject) => {
+              ctx.signal.addEventListener('abort', () => {
+                aborted += 1;
+                reject(new Error('aborted mid-send'));
+              });
+            }),
+        }),
+      ],
+    };
+    const first = await startTestService({ 'sms.yaml': MAPPING }, { SHUTDOWN_TIMEOUT_MS: '100' }, undefined, { connectors: [...CONNECTORS, hanging] });
+    await first.post({ ...fixture<Record<string, unknown>>('seed-001-autocalls'), id: 5050, customer_phone: '+14155550100' });
+    await first.waitFor(async () => (await first.store.listRuns())[0]?.status, (status) => status === 'running');
+    await new Promise((r) => setTimeout(r, 50)); // the send is in flight
+    await first.stopKeepingFiles();
+    expect(aborted).toBe(1);
+
+    const { connector, sent } = smsLike();
+    service = await startTestService({ 'sms.yaml': MAPPING }, {}, { dir: first.dir }, { connectors: [...CONNECTORS, connector] });
+    const s = service;
+    const [dead] = await s.waitFor(() => s.store.listRuns(), (runs) => runs[0]?.status === 'dead');
+    expect(dead!.lastError).toMatch(/^STEP_OUTCOME_UNKNOWN/);
+    expect(sent).toEqual([]);
+  });
+});
+
 describe('connector configuration is checked at load', () => {
   it('a mapping using a connector without credentials stops the start, naming file, step and variable', async () => {
     const { connector } = smsLike(false);

@@ -34,6 +34,11 @@ export interface StepKind<Schema extends z.ZodType = z.ZodType> {
 
 export interface Connector {
   name: string;
+  /**
+   * The environment variables the connector reads (each `.describe()`d), for the generated
+   * docs; connectors read them at call time, and `missingConfig()` names what is missing.
+   */
+  configSchema?: z.ZodObject;
   steps: StepKind[];
 }
 

@@ -1,9 +1,22 @@
 // Every connector, registered in one plain list.
 import type { Connector, StepKind } from './connector.js';
+import { emailConnector } from './email/index.js';
 import { httpConnector } from './http-request.js';
+import { hubspotConnector } from './hubspot/index.js';
 import { logConnector } from './log.js';
+import { pipedriveConnector } from './pipedrive/index.js';
+import { salesforceConnector } from './salesforce/index.js';
+import { twilioConnector } from './twilio/index.js';
 
-export const CONNECTORS: readonly Connector[] = [httpConnector, logConnector];
+export const CONNECTORS: readonly Connector[] = [
+  httpConnector,
+  logConnector,
+  hubspotConnector,
+  salesforceConnector,
+  pipedriveConnector,
+  twilioConnector,
+  emailConnector,
+];
 
 export type StepKinds = ReadonlyMap<string, StepKind>;
 

@@ -132,6 +132,9 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
         idempotencyKey: `aftercall-${run.id}-${step.id}`,
       });
     } catch (error) {
+      // Aborted by shutdown mid-send: a step that must not repeat stays `started`, so the
+      // resumed run shows its outcome as unknown instead of sending it again.
+      if (signal.aborted && step.kind.safeToRepeat === false) throw error;
       const message = maskText(error instanceof Error ? error.message : String(error));
       const transient = error instanceof TransientError || isTransient(error);
       deps.onStepSettled?.({ kind: step.kind.kind, outcome: transient ? 'transient' : 'permanent', seconds: (now() - started) / 1000 });

@@ -1,0 +1,86 @@
+// HubSpot through @hubspot/api-client: configuration, one client per step, and what HubSpot's
+// errors mean. The SDK (≈50 MB) is imported on first use so start-up and the CLI stay fast.
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { z } from 'zod';
+import type { Client } from '@hubspot/api-client';
+import { parseRetryAfter, type StepContext } from '../connector.js';
+import { actionOf, baseUrl, classifyCommon, classifyFailure, envConfig, header, untilDeadline } from '../vendor.js';
+
+export const hubspotEnv = envConfig(
+  'HubSpot',
+  z.object({
+    HUBSPOT_ACCESS_TOKEN: z.string().describe('Private app access token (Settings → Integrations → Private apps), with the CRM scopes the steps use.'),
+    HUBSPOT_BASE_URL: baseUrl.optional().describe('API base URL; unset: https://api.hubapi.com. For a sandbox proxy or a local stub.'),
+  }),
+);
+
+/**
+ * Runs `work` with a HubSpot client until the step's deadline. The SDK takes no AbortSignal,
+ * so each step gets its own HTTP agent, destroyed at the deadline to end a request in flight.
+ * HubSpot errors come back as TransientError / PermanentError.
+ */
+export async function withHubSpot<T>(ctx: StepContext, action: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const config = hubspotEnv.read();
+  const { Client: HubSpotClient } = await import('@hubspot/api-client');
+  const base = config.HUBSPOT_BASE_URL ?? 'https://api.hubapi.com';
+  const agent = base.startsWith('https:') ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
+  // numberOfApiCallRetries stays unset: the SDK's retries ignore Retry-After; the worker retries.
+  const client = new HubSpotClient({ accessToken: config.HUBSPOT_ACCESS_TOKEN, basePath: base, httpAgent: agent });
+  try {
+    return await untilDeadline(ctx, () => work(client), () => agent.destroy());
+  } catch (error) {
+    throw classifyHubSpotError(`HubSpot (${actionOf(error, action)})`, error);
+  } finally {
+    agent.destroy();
+  }
+}
+
+interface ApiExceptionLike {
+  code: number;
+  body: unknown;
+  headers: Record<string, string>;
+}
+
+function isApiException(error: unknown): error is ApiExceptionLike {
+  const e = error as Partial<ApiExceptionLike> | null;
+  return typeof e?.code === 'number' && typeof e.headers === 'object';
+}
+
+/** HubSpot's ApiException carries the status, the parsed body and the headers. */
+export function classifyHubSpotError(action: string, error: unknown) {
+  if (isApiException(error)) {
+    return classifyFailure(action, {
+      status: error.code,
+      detail: hubspotMessage(error.body),
+      retryAfterMs: parseRetryAfter(header(error.headers, 'retry-after')),
+    });
+  }
+  return classifyCommon(action, error) ?? classifyFailure(action, { network: error instanceof Error ? error.message : String(error) });
+}
+
+/** `{status, message, category, errors: [{message}]}` → "CATEGORY: message (detail; detail)". */
+export function hubspotMessage(body: unknown): string {
+  if (typeof body === 'string') return body;
+  const b = (body ?? {}) as { message?: unknown; category?: unknown; errors?: Array<{ message?: unknown }> };
+  const details = Array.isArray(b.errors) ? b.errors.map((e) => e.message).filter((m) => typeof m === 'string' && m !== b.message) : [];
+  const text = [typeof b.message === 'string' ? b.message : JSON.stringify(body), details.length ? `(${details.join('; ')})` : '']
+    .filter(Boolean)
+    .join(' ');
+  return typeof b.category === 'string' ? `${b.category}: ${text}` : text;
+}
+
+/** The HubSpot status of an error thrown inside `withHubSpot`'s work, if it is one. */
+export function hubspotStatus(error: unknown): number | undefined {
+  return isApiException(error) ? error.code : undefined;
+}
+
+/** Property values as HubSpot takes them: strings; null and undefined leave a property alone. */
+export function hubspotProperties(values: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (value === null || value === undefined) continue;
+    out[key] = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  }
+  return out;
+}

@@ -1,0 +1,112 @@
+// The HubSpot CRM calls the steps share, on the SDK's generic objects API
+// (/crm/v3/objects/<type>, …/search, …/<id>): search by equal values, create with
+// associations, update, and "create once" with an idempotency property.
+import type { Client } from '@hubspot/api-client';
+import type {
+  AssociationSpecAssociationCategoryEnum,
+  FilterOperatorEnum,
+  SimplePublicObject,
+} from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
+import type { StepContext } from '../connector.js';
+import { during } from '../vendor.js';
+
+const EQ = 'EQ' as FilterOperatorEnum;
+const HUBSPOT_DEFINED = 'HUBSPOT_DEFINED' as AssociationSpecAssociationCategoryEnum;
+
+/** HubSpot-defined association type ids (from the SDK's AssociationTypes). */
+export const ASSOCIATION = {
+  dealToContact: 3,
+  noteToContact: 202,
+  taskToContact: 204,
+  noteToDeal: 214,
+  taskToDeal: 216,
+} as const;
+
+export interface Association {
+  to: string;
+  typeId: number;
+}
+
+/**
+ * Objects matching ANY of the groups, each group a set of property = value filters (ANDed).
+ * HubSpot's search index lags writes by a few seconds; callers that must not duplicate also
+ * rely on HubSpot's own unique checks (email, unique-value properties).
+ */
+export async function searchEqual(
+  client: Client,
+  objectType: string,
+  groups: Array<Record<string, string>>,
+  properties: string[],
+): Promise<SimplePublicObject[]> {
+  const page = await during(`search ${objectType}`, () =>
+    client.crm.objects.searchApi.doSearch(objectType, {
+      filterGroups: groups.map((group) => ({
+        filters: Object.entries(group).map(([propertyName, value]) => ({ propertyName, operator: EQ, value })),
+      })),
+      properties,
+      limit: 10,
+    }),
+  );
+  // Oldest first: the same record wins every time.
+  return [...page.results].sort((a, b) => time(a.createdAt) - time(b.createdAt) || Number(a.id) - Number(b.id));
+}
+
+export async function createObject(
+  client: Client,
+  objectType: string,
+  properties: Record<string, string>,
+  associations: Association[],
+): Promise<SimplePublicObject> {
+  return during(`create ${singular(objectType)}`, () =>
+    client.crm.objects.basicApi.create(objectType, {
+      properties,
+      associations: associations.map((a) => ({
+        to: { id: a.to },
+        types: [{ associationCategory: HUBSPOT_DEFINED, associationTypeId: a.typeId }],
+      })),
+    }),
+  );
+}
+
+export async function updateObject(client: Client, objectType: string, id: string, properties: Record<string, string>): Promise<void> {
+  await during(`update ${singular(objectType)}`, () => client.crm.objects.basicApi.update(objectType, id, { properties }));
+}
+
+/**
+ * Creates the object, unless an earlier attempt of this step already did: with an
+ * `idempotencyProperty` (a custom text property, e.g. aftercall_key) the step's idempotency
+ * key is stored in it and searched for first. Without one, a retry after an unanswered
+ * create can leave a second record (HubSpot has no idempotency keys for creates).
+ */
+export async function createOnce(
+  client: Client,
+  ctx: StepContext,
+  objectType: string,
+  properties: Record<string, string>,
+  associations: Association[],
+  idempotencyProperty: string | null | undefined,
+): Promise<{ id: string; created: boolean }> {
+  if (idempotencyProperty) {
+    const [earlier] = await searchEqual(client, objectType, [{ [idempotencyProperty]: ctx.idempotencyKey }], [idempotencyProperty]);
+    if (earlier) {
+      ctx.logger.info({ object: objectType, id: earlier.id }, 'found the record an earlier attempt created');
+      return { id: earlier.id, created: false };
+    }
+    properties = { ...properties, [idempotencyProperty]: ctx.idempotencyKey };
+  }
+  const created = await createObject(client, objectType, properties, associations);
+  return { id: created.id, created: true };
+}
+
+export function associations(...entries: Array<[string | null | undefined, number]>): Association[] {
+  return entries.filter((e): e is [string, number] => Boolean(e[0])).map(([to, typeId]) => ({ to, typeId }));
+}
+
+function time(value: Date | string | undefined): number {
+  const t = value instanceof Date ? value.getTime() : Date.parse(String(value));
+  return Number.isNaN(t) ? 0 : t;
+}
+
+function singular(objectType: string): string {
+  return objectType.replace(/s$/, '');
+}

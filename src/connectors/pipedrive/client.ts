@@ -1,0 +1,105 @@
+// Pipedrive through the `pipedrive` SDK (API v2 for persons, deals and activities; notes exist
+// only in v1): configuration, the API objects for one step, and what Pipedrive's errors mean.
+// The SDK is imported on first use (it takes most of a second to load).
+import { z } from 'zod';
+import type { v1, v2 } from 'pipedrive';
+import { parseRetryAfter, PermanentError, type StepContext } from '../connector.js';
+import { actionOf, baseUrl, classifyCommon, classifyFailure, envConfig, header, untilDeadline } from '../vendor.js';
+
+export const pipedriveEnv = envConfig(
+  'Pipedrive',
+  z.object({
+    PIPEDRIVE_API_TOKEN: z.string().describe('Personal API token (Personal preferences → API), sent as the x-api-token header.'),
+    PIPEDRIVE_BASE_URL: baseUrl
+      .optional()
+      .describe('API base without /v1 or /api/v2; unset: https://api.pipedrive.com (your company domain, https://acme.pipedrive.com, works too).'),
+  }),
+);
+
+export interface PipedriveApis {
+  persons: v2.PersonsApi;
+  deals: v2.DealsApi;
+  activities: v2.ActivitiesApi;
+  notes: v1.NotesApi;
+}
+
+/** The SDK's axios instance (protected in its types). */
+interface AxiosLike {
+  interceptors: { response: { clear(): void; use(onFulfilled: (response: { data: unknown }) => unknown): unknown } };
+}
+
+/**
+ * Runs `work` with the Pipedrive APIs until the step's deadline (axios gets the timeout and the
+ * abort signal); Pipedrive errors come back as TransientError / PermanentError.
+ */
+export async function withPipedrive<T>(ctx: StepContext, action: string, work: (api: PipedriveApis) => Promise<T>): Promise<T> {
+  const config = pipedriveEnv.read();
+  const { v1: V1, v2: V2 } = await import('pipedrive');
+  const base = config.PIPEDRIVE_BASE_URL ?? 'https://api.pipedrive.com';
+  try {
+    return await untilDeadline(ctx, (signal) => {
+      const options = { timeout: ctx.timeoutMs, signal };
+      const configV2 = new V2.Configuration({ apiKey: config.PIPEDRIVE_API_TOKEN, basePath: `${base}/api/v2` });
+      const configV1 = new V1.Configuration({ apiKey: config.PIPEDRIVE_API_TOKEN, basePath: `${base}/v1` });
+      configV2.baseOptions = options;
+      configV1.baseOptions = options;
+      return work({
+        persons: keepErrors(new V2.PersonsApi(configV2)),
+        deals: keepErrors(new V2.DealsApi(configV2)),
+        activities: keepErrors(new V2.ActivitiesApi(configV2)),
+        notes: keepErrors(new V1.NotesApi(configV1)),
+      });
+    });
+  } catch (error) {
+    throw classifyPipedriveError(`Pipedrive (${actionOf(error, action)})`, error);
+  }
+}
+
+/**
+ * The SDK's error interceptor rejects with the response body alone (status and Retry-After
+ * lost). Replace it: errors stay AxiosErrors, successes still resolve to the body.
+ */
+function keepErrors<A extends object>(api: A): A {
+  const axios = (api as unknown as { axios: AxiosLike }).axios;
+  axios.interceptors.response.clear();
+  axios.interceptors.response.use((response) => response.data);
+  return api;
+}
+
+interface AxiosErrorLike {
+  isAxiosError?: boolean;
+  code?: string;
+  message?: string;
+  response?: { status: number; headers: unknown; data: unknown };
+}
+
+export function classifyPipedriveError(action: string, error: unknown) {
+  const e = error as AxiosErrorLike | null;
+  if (e?.response) {
+    return classifyFailure(action, {
+      status: e.response.status,
+      detail: pipedriveMessage(e.response.data),
+      retryAfterMs: parseRetryAfter(header(e.response.headers, 'retry-after')),
+    });
+  }
+  const common = classifyCommon(action, error);
+  if (common) return common;
+  if (e?.code === 'ERR_CANCELED') return classifyFailure(action, { network: 'no answer in time' });
+  return classifyFailure(action, { network: e?.code ?? e?.message ?? String(error) });
+}
+
+/** `{success: false, error, error_info, code}` → "code: error (error_info)". */
+function pipedriveMessage(data: unknown): string {
+  if (typeof data === 'string') return data;
+  const d = (data ?? {}) as { error?: unknown; error_info?: unknown; code?: unknown };
+  const text = typeof d.error === 'string' ? d.error : JSON.stringify(data);
+  const code = typeof d.code === 'string' ? `${d.code}: ` : '';
+  return `${code}${text}${typeof d.error_info === 'string' ? ` (${d.error_info})` : ''}`;
+}
+
+/** Pipedrive answers `{success, data}`; the record id is in data.id. */
+export function dataId(result: unknown): number {
+  const id = (result as { data?: { id?: unknown } } | null)?.data?.id;
+  if (typeof id !== 'number') throw new PermanentError(`Pipedrive answered without a record id: ${JSON.stringify(result).slice(0, 200)}`);
+  return id;
+}

@@ -1,0 +1,6 @@
+// Twilio (twilio SDK): SMS.
+import type { Connector } from '../connector.js';
+import { twilioEnv } from './client.js';
+import { smsSend } from './sms-send.js';
+
+export const twilioConnector: Connector = { name: 'twilio', configSchema: twilioEnv.schema, steps: [smsSend] };

@@ -1,0 +1,66 @@
+// `twilio.sms.send`: one text message. Not safe to repeat: Twilio cannot deduplicate sends, so
+// the worker records the step before and after, never re-sends one left "started" by a crash,
+// and a send that got no answer is reported instead of retried.
+import { z } from 'zod';
+import { defineStep, PermanentError } from '../connector.js';
+import { DeadlineError, optional, untilDeadline } from '../vendor.js';
+import { classifyTwilioError, twilioClient, twilioEnv } from './client.js';
+import { smsSegments } from './segments.js';
+
+const E164 = /^\+[1-9]\d{1,14}$/;
+const SENDER = /^(\+[1-9]\d{1,14}|\d{3,8}|(?=[A-Za-z0-9 ]*[A-Za-z])[A-Za-z0-9 ]{1,11})$/;
+
+const input = z.strictObject({
+  to: z.string().regex(E164, 'must be an E.164 phone number like +14155550100').describe('Recipient in E.164, e.g. "{{ call.customer_phone }}".'),
+  body: z.string().min(1).max(1600).describe('Message text (up to 1600 characters; over 160 GSM-7 or 70 other characters it is sent, and billed, as several segments).'),
+  from: optional(z.string().regex(SENDER, 'must be an E.164 number, a short code or an alphanumeric sender id (up to 11 characters)')).describe(
+    'Sender; default TWILIO_MESSAGING_SERVICE_SID, else TWILIO_FROM.',
+  ),
+  messaging_service_sid: optional(z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'must be MG and 32 hex digits')).describe('Messaging service to send from (instead of from).'),
+  status_callback: optional(z.url()).describe('URL Twilio posts delivery status updates to.'),
+});
+
+export const smsSend = defineStep({
+  kind: 'twilio.sms.send',
+  description: 'Send an SMS through Twilio. Output: { sid, status, segments, to }.',
+  input,
+  defaultRepeat: 'never',
+  safeToRepeat: false,
+  missingConfig: () => twilioEnv.missing(),
+  async execute(req, ctx) {
+    const config = twilioEnv.read();
+    const sender = req.from
+      ? { from: req.from }
+      : req.messaging_service_sid
+        ? { messagingServiceSid: req.messaging_service_sid }
+        : config.TWILIO_MESSAGING_SERVICE_SID
+          ? { messagingServiceSid: config.TWILIO_MESSAGING_SERVICE_SID }
+          : config.TWILIO_FROM
+            ? { from: config.TWILIO_FROM }
+            : null;
+    if (!sender) throw new PermanentError('Twilio (send SMS): no sender: set from or messaging_service_sid in the step, or TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID');
+    const count = smsSegments(req.body);
+    if (count.segments > 1) {
+      ctx.logger.warn({ segments: count.segments, encoding: count.encoding, chars: req.body.length }, 'SMS body is sent (and billed) as several segments');
+    }
+    const { client, http } = await twilioClient(config, ctx.timeoutMs);
+    // Nothing has left yet: a shutdown may still stop the step. Once the request is out it is
+    // not abandoned (its own timeout bounds it), so the step records what really happened.
+    if (ctx.signal.aborted) throw new DeadlineError(ctx.timeoutMs, true);
+    const sendCtx = { ...ctx, signal: new AbortController().signal };
+    try {
+      const message = await untilDeadline(sendCtx, () =>
+        client.messages.create({
+          to: req.to,
+          body: req.body,
+          ...sender,
+          ...(req.status_callback ? { statusCallback: req.status_callback } : {}),
+        }),
+      );
+      const billed = Number(message.numSegments);
+      return { sid: message.sid, status: message.status, segments: Number.isFinite(billed) && billed > 0 ? billed : count.segments, to: message.to ?? req.to };
+    } catch (error) {
+      throw classifyTwilioError('Twilio (send SMS)', error, http.lastResponse?.headers);
+    }
+  },
+});

@@ -1,0 +1,73 @@
+// A real SMTP server (smtp-server) on 127.0.0.1 that parses what it receives (mailparser).
+// `script` sets how the next transactions are answered: a rejected recipient (450 / 550), a
+// refused message (451), or a reply held back past the client's timeout.
+import { SMTPServer } from 'smtp-server';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import type { AddressInfo } from 'node:net';
+
+export type SmtpBehaviour = 'accept' | { rcpt: number } | { data: number } | { holdDataMs: number };
+
+export interface SmtpStub {
+  url: string;
+  port: number;
+  messages: ParsedMail[];
+  /** Envelope recipients of every accepted message. */
+  envelopes: string[][];
+  script(...next: SmtpBehaviour[]): void;
+  close(): Promise<void>;
+}
+
+const smtpError = (code: number, text: string) => Object.assign(new Error(text), { responseCode: code });
+
+export async function startSmtpStub(): Promise<SmtpStub> {
+  const messages: ParsedMail[] = [];
+  const envelopes: string[][] = [];
+  const plan: SmtpBehaviour[] = [];
+  let current: SmtpBehaviour = 'accept';
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    closeTimeout: 200,
+    onMailFrom(_address, _session, callback) {
+      current = plan.shift() ?? 'accept';
+      callback();
+    },
+    onRcptTo(_address, _session, callback) {
+      if (typeof current === 'object' && 'rcpt' in current) {
+        return callback(smtpError(current.rcpt, current.rcpt >= 500 ? 'No such user here' : 'Mailbox busy, try again later'));
+      }
+      callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const behaviour = current;
+        if (typeof behaviour === 'object' && 'data' in behaviour) return callback(smtpError(behaviour.data, 'Temporary local problem, try later'));
+        const finish = () => {
+          simpleParser(Buffer.concat(chunks)).then(
+            (parsed) => {
+              messages.push(parsed);
+              envelopes.push(session.envelope.rcptTo.map((r) => r.address));
+              callback();
+            },
+            (error: Error) => callback(error),
+          );
+        };
+        if (typeof behaviour === 'object' && 'holdDataMs' in behaviour) setTimeout(finish, behaviour.holdDataMs).unref();
+        else finish();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    url: `smtp://127.0.0.1:${port}?ignoreTLS=true`,
+    port,
+    messages,
+    envelopes,
+    script: (...next) => plan.push(...next),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

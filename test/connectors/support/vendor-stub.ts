@@ -1,0 +1,91 @@
+// A recording HTTP server on 127.0.0.1 standing in for a vendor API: every request is kept
+// (method, path, query, headers, JSON or form body), answers come from a route function, and
+// `failNext` puts scripted answers (429 with Retry-After, 500, a delay past the timeout, …)
+// in front of the routes for the next requests.
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { StubReply } from '../../support/stub-server.js';
+
+export type { StubReply };
+
+export interface VendorRequest {
+  method: string;
+  /** Path with query, as sent. */
+  url: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: string;
+  json: unknown;
+  /** Form-encoded bodies (Twilio, OAuth) as a plain object. */
+  form: Record<string, string> | null;
+  at: number;
+}
+
+export type Route = (req: VendorRequest) => StubReply | undefined;
+
+export interface VendorStub {
+  url: string;
+  requests: VendorRequest[];
+  /** Every request as "METHOD path". */
+  calls(): string[];
+  failNext(...replies: StubReply[]): void;
+  close(): Promise<void>;
+}
+
+export async function startVendorStub(route: Route): Promise<VendorStub> {
+  const requests: VendorRequest[] = [];
+  const failures: StubReply[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const url = new URL(req.url ?? '/', 'http://stub');
+      const type = String(req.headers['content-type'] ?? '');
+      const recorded: VendorRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+        json: type.includes('json') && body ? (JSON.parse(body) as unknown) : null,
+        form: type.includes('x-www-form-urlencoded') ? Object.fromEntries(new URLSearchParams(body)) : null,
+        at: Date.now(),
+      };
+      requests.push(recorded);
+      const reply = failures.shift() ?? route(recorded) ?? { status: 404, body: { message: `no route for ${req.method} ${url.pathname}` } };
+      const answer = () => {
+        if (res.destroyed) return;
+        const text = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+        res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
+        res.end(text);
+      };
+      if (reply.delayMs) setTimeout(answer, reply.delayMs).unref();
+      else answer();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    calls: () => requests.map((r) => `${r.method} ${r.path}`),
+    failNext: (...replies) => failures.push(...replies),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A port nothing listens on (connection refused). */
+export async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
