@@ -8,7 +8,7 @@ import { errorReply, type ErrorCodeName } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import { matchMappings } from '../mapping/match.js';
-import { contentHash } from '../payload/content-hash.js';
+import { serializeCall } from '../payload/content-hash.js';
 import { parsePayload, type PayloadIssue } from '../payload/parse-payload.js';
 import type { SchemaMode } from '../payload/schema.js';
 import { isDocumentedSample } from '../payload/test-request.js';
@@ -111,13 +111,15 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
     const runs: PlannedRun[] = matched.length
       ? matched.map((m) => ({ mappingName: m.name, mappingHash: m.hash }))
       : [{ mappingName: NO_MAPPING, mappingHash: '', skipReason: noMatchReason(notMatched) }];
+    const serialized = serializeCall(call);
     const result = await deps.store.acceptDelivery({
       requestId: req.requestId,
       sender,
       receivedAt: now(),
       rawBody: raw,
       call,
-      contentHash: contentHash(call),
+      contentHash: serialized.hash,
+      callJson: serialized.json,
       isTest,
       runs,
     });

@@ -50,9 +50,16 @@ function normalizeStatus(status: RawCall['status']): Status {
   return status === 'no-answer' ? 'unanswered' : status;
 }
 
+/**
+ * A fresh plain object with its keys sorted: every other object of a Call is built here in a
+ * fixed key order, so `JSON.stringify(call)` is canonical and content hashes ignore the order
+ * a sender lists its variables in. (Keys were already checked against prototype names.)
+ */
 function copyVariables(vars: Record<string, Scalar> | null | undefined): Record<string, Scalar> {
-  // A fresh plain object: keys were already checked against prototype names by the schema.
-  return vars ? { ...vars } : {};
+  const out: Record<string, Scalar> = {};
+  if (!vars) return out;
+  for (const key of Object.keys(vars).sort()) out[key] = vars[key]!;
+  return out;
 }
 
 /** Dates as ISO 8601 UTC strings; digits beyond milliseconds are kept when the sender gives them. */

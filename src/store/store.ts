@@ -38,6 +38,8 @@ export interface DeliveryFacts {
 export interface AcceptInput extends DeliveryFacts {
   call: Call;
   contentHash: string;
+  /** `JSON.stringify(call)` when the caller has it already (it hashed it); saves a pass. */
+  callJson?: string;
   isTest: boolean;
   runs: PlannedRun[];
 }

@@ -126,7 +126,7 @@ export class PostgresStore implements Store {
           `INSERT INTO revisions (call_row_id, revision, content_hash, call_json, variant, call_status, is_test, created_at, customer_phone)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
           [
-            call.id, revision, input.contentHash, JSON.stringify(input.call), input.call.variant, input.call.status, input.isTest, at,
+            call.id, revision, input.contentHash, input.callJson ?? JSON.stringify(input.call), input.call.variant, input.call.status, input.isTest, at,
             input.call.customer_phone,
           ],
         )

@@ -112,7 +112,9 @@ export class SqliteStore implements Store {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       dueRuns: db.prepare(
-        `SELECT r.id FROM runs r
+        // INDEXED BY: left alone, the planner picks runs_by_status and sorts every waiting
+        // run, so claiming slows down linearly with the queue (measured: 20 ms at 50k).
+        `SELECT r.id FROM runs r INDEXED BY runs_due
          WHERE r.status IN ('pending', 'retrying') AND r.next_run_at <= ?
            AND NOT EXISTS (
              SELECT 1 FROM runs e
@@ -249,7 +251,7 @@ export class SqliteStore implements Store {
       }
       const revision = call.latest_revision + 1;
       const inserted = this.sql.insertRevision.run(
-        call.id, revision, input.contentHash, JSON.stringify(input.call), input.call.variant, input.call.status,
+        call.id, revision, input.contentHash, input.callJson ?? JSON.stringify(input.call), input.call.variant, input.call.status,
         input.isTest ? 1 : 0, at, input.call.customer_phone,
       );
       const revisionId = Number(inserted.lastInsertRowid);
