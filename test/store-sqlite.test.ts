@@ -9,6 +9,7 @@ import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from '../s
 import { StoreUnavailableError, type AcceptResult } from '../src/store/store.js';
 import { callVersion, delivery, describeStoreConformance, expectAccepted, T0 } from './store/store-conformance.js';
 import { tempDir } from './support/temp-dir.js';
+import { openThreadedSqliteStore } from '../src/store/sqlite/threaded-sqlite-store.js';
 
 describeStoreConformance('sqlite', async () => {
   const dir = tempDir();
@@ -21,6 +22,23 @@ describeStoreConformance('sqlite', async () => {
     },
   };
 });
+
+// The same contract through the serving process's store: SQLite in a thread of its own.
+describeStoreConformance(
+  'sqlite in its own thread',
+  async () => {
+    const dir = tempDir();
+    const store = await openThreadedSqliteStore({ path: join(dir.path, 'aftercall.db') });
+    return {
+      store,
+      async cleanup() {
+        await store.close();
+        dir.cleanup();
+      },
+    };
+  },
+  'sqlite',
+);
 
 const CRM_ONLY = [{ mappingName: 'crm', mappingHash: 'hash-crm-v1' }];
 

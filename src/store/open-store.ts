@@ -3,6 +3,7 @@
 import type { Config } from '../config.js';
 import { openPostgresStore } from './postgres/postgres-store.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
+import { openThreadedSqliteStore } from './sqlite/threaded-sqlite-store.js';
 import type { Store } from './store.js';
 
 export interface OpenStoreOptions {
@@ -19,5 +20,8 @@ export async function openStore(
   options: OpenStoreOptions,
 ): Promise<Store> {
   if (config.DATABASE_URL) return openPostgresStore({ connectionString: config.DATABASE_URL });
-  return openSqliteStore({ path: config.SQLITE_PATH, ownsQueue: options.ownsQueue, busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS });
+  const sqlite = { path: config.SQLITE_PATH, ownsQueue: options.ownsQueue, busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS };
+  // The server gives SQLite a thread of its own so COMMITs never block its event loop; a
+  // short CLI command has no requests to keep answering and opens the file directly.
+  return options.ownsQueue ? openThreadedSqliteStore(sqlite) : openSqliteStore(sqlite);
 }

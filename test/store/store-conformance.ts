@@ -93,10 +93,10 @@ function normalizedCounts(counts: Record<string, number>): Record<string, number
 }
 
 /**
- * Registers the contract tests. `name` is the backend's `Store.kind` ('sqlite' | 'postgres');
+ * Registers the contract tests. `kind` (default: `name`) is the backend's `Store.kind` ('sqlite' | 'postgres');
  * `open` must return an EMPTY store for every test (fresh file, schema or truncated tables).
  */
-export function describeStoreConformance(name: string, open: () => Promise<OpenedStore>): void {
+export function describeStoreConformance(name: string, open: () => Promise<OpenedStore>, kind: string = name): void {
   describe(`Store conformance: ${name}`, () => {
     let store: Store;
     let cleanupStore: () => Promise<void>;
@@ -130,7 +130,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     }
 
     it('is the backend it says it is and answers ping', async () => {
-      expect(store.kind).toBe(name);
+      expect(store.kind).toBe(kind);
       await expect(store.ping()).resolves.toBeUndefined();
     });
 

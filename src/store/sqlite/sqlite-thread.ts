@@ -1,0 +1,38 @@
+// The SQLite store's own thread. better-sqlite3 is synchronous: run on the main thread, every
+// batch's COMMIT (and its fsync, synchronous=FULL) would stop the event loop. Here it blocks
+// only this thread, while the main thread goes on reading and validating the next requests.
+import { parentPort, workerData } from 'node:worker_threads';
+import { StoreUnavailableError, type Store } from '../store.js';
+import { openSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+import { fromWire, type WireReply, type WireRequest } from './thread-wire.js';
+
+const port = parentPort;
+if (!port) throw new Error('sqlite-thread.ts runs as a worker thread');
+
+let store: Store;
+try {
+  store = openSqliteStore(workerData as SqliteStoreOptions);
+  port.postMessage({ ready: true });
+} catch (error) {
+  port.postMessage({ ready: false, error: (error as Error).message });
+  throw error;
+}
+
+port.on('message', (request: WireRequest) => {
+  const method = store[request.method] as (...args: unknown[]) => Promise<unknown>;
+  method
+    .apply(store, fromWire(request.method, request.args))
+    .then(
+      (value): WireReply => ({ id: request.id, ok: true, value }),
+      (error: unknown): WireReply => ({
+        id: request.id,
+        ok: false,
+        error: {
+          message: (error as Error)?.message ?? String(error),
+          code: (error as { code?: string })?.code,
+          unavailable: error instanceof StoreUnavailableError,
+        },
+      }),
+    )
+    .then((reply) => port.postMessage(reply));
+});

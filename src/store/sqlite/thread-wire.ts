@@ -1,0 +1,48 @@
+// What crosses between the main thread and the SQLite thread. Structured clone turns a
+// Buffer into a plain Uint8Array, so bodies are turned back into Buffers on arrival; the
+// call of a delivery travels as the JSON string the caller already made (cheaper to clone
+// than the object, and it is what the store writes).
+import type { Call } from '../../payload/call.js';
+import type { AcceptInput, QuarantineInput, Receipt, Store } from '../store.js';
+
+export type StoreMethod = {
+  [K in keyof Store]: Store[K] extends (...args: never[]) => Promise<unknown> ? K : never;
+}[keyof Store];
+
+export interface WireRequest {
+  id: number;
+  method: StoreMethod;
+  args: unknown[];
+}
+
+export type WireReply =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: { message: string; code?: string; unavailable: boolean } };
+
+const asBuffer = (bytes: Uint8Array | null): Buffer | null =>
+  bytes === null || Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+/** The fields of a Call the SQLite store reads besides its JSON. */
+type CallFacts = Pick<Call, 'id' | 'variant' | 'status' | 'customer_phone'>;
+
+export function toWire(method: StoreMethod, args: unknown[]): unknown[] {
+  if (method !== 'acceptDelivery') return args;
+  const input = args[0] as AcceptInput;
+  if (input.callJson === undefined) return args;
+  const facts: CallFacts = { id: input.call.id, variant: input.call.variant, status: input.call.status, customer_phone: input.call.customer_phone };
+  return [{ ...input, call: facts }];
+}
+
+export function fromWire(method: StoreMethod, args: unknown[]): unknown[] {
+  if (method === 'acceptDelivery' || method === 'quarantineDelivery') {
+    const input = args[0] as AcceptInput | QuarantineInput;
+    return [{ ...input, rawBody: asBuffer(input.rawBody) }];
+  }
+  return args;
+}
+
+export function replyFromWire(method: StoreMethod, value: unknown): unknown {
+  if (method === 'getReceipt' && value) return { ...(value as Receipt), rawBody: asBuffer((value as Receipt).rawBody) };
+  if (method === 'listQuarantine') return (value as Receipt[]).map((r) => ({ ...r, rawBody: asBuffer(r.rawBody) }));
+  return value;
+}

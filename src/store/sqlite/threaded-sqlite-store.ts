@@ -1,0 +1,77 @@
+// The serving process's SQLite store: the real SqliteStore runs in its own worker thread
+// (sqlite-thread.ts) and this proxy forwards each Store call to it. Same semantics, same
+// conformance suite; the main thread never waits on a COMMIT or an fsync.
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { StoreUnavailableError, type Store } from '../store.js';
+import type { SqliteStoreOptions } from './sqlite-store.js';
+import { replyFromWire, toWire, type StoreMethod, type WireReply } from './thread-wire.js';
+
+// From the sources (tsx, vitest) the thread is a .ts file that needs a loader of its own.
+const SOURCE = fileURLToPath(import.meta.url).endsWith('.ts');
+const THREAD = new URL(SOURCE ? './sqlite-thread-from-source.mjs' : './sqlite-thread.js', import.meta.url);
+
+/** Every Store method; `satisfies` makes a method added to Store without a line here a type error. */
+const FORWARDED = {
+  acceptDelivery: true, quarantineDelivery: true, getReceipt: true, listQuarantine: true, markReplayed: true,
+  claimRuns: true, extendLease: true, getStepResults: true, startStep: true, finishStep: true, findEarlierEffect: true,
+  completeRun: true, retryRunLater: true, killRun: true, saveRunScore: true, releaseRun: true, sweepExpiredLeases: true,
+  requeueDeadRun: true, requeueForRerun: true, queueStats: true, purgePayloads: true, listRuns: true, getRun: true,
+  countRunsByStatus: true, ping: true, close: true,
+} satisfies Record<StoreMethod, true>;
+
+interface Pending {
+  method: StoreMethod;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+export async function openThreadedSqliteStore(options: SqliteStoreOptions): Promise<Store> {
+  const worker = new Worker(THREAD, { workerData: options });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', (m: { ready: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(m.error))));
+    worker.once('error', reject);
+  });
+
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  let failed: Error | null = null;
+  worker.on('message', (reply: WireReply) => {
+    const call = pending.get(reply.id);
+    if (!call) return;
+    pending.delete(reply.id);
+    if (reply.ok) call.resolve(replyFromWire(call.method, reply.value));
+    else {
+      const error = reply.error.unavailable ? new StoreUnavailableError(new Error(reply.error.message)) : new Error(reply.error.message);
+      if (reply.error.code) Object.assign(error, { code: reply.error.code });
+      call.reject(error);
+    }
+  });
+  // A dead thread fails every call (503 upstream) instead of leaving them hanging.
+  const failAll = (error: Error) => {
+    failed = error;
+    for (const call of pending.values()) call.reject(new StoreUnavailableError(error));
+    pending.clear();
+  };
+  worker.on('error', failAll);
+  worker.on('exit', (code) => failAll(new Error(`the SQLite thread exited (${code})`)));
+
+  const invoke = (method: StoreMethod) => (...args: unknown[]) =>
+    new Promise((resolve, reject) => {
+      if (failed) return reject(new StoreUnavailableError(failed));
+      const id = nextId++;
+      pending.set(id, { method, resolve, reject });
+      worker.postMessage({ id, method, args: toWire(method, args) });
+    });
+
+  const proxy = Object.fromEntries(
+    (Object.keys(FORWARDED) as StoreMethod[]).filter((m) => m !== 'close').map((m) => [m, invoke(m)]),
+  ) as unknown as Store;
+  return Object.assign(proxy, {
+    kind: 'sqlite' as const,
+    async close() {
+      if (!failed) await invoke('close')();
+      await worker.terminate();
+    },
+  });
+}
