@@ -63,8 +63,12 @@ function copyVariables(vars: Record<string, Scalar> | null | undefined): Record<
 }
 
 /** Dates as ISO 8601 UTC strings; digits beyond milliseconds are kept when the sender gives them. */
+const CANONICAL_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3,9}Z$/;
+
 export function isoDate(value: string | null | undefined): string | null {
   if (!value) return null;
+  // Already UTC with at least milliseconds (autocalls.ai's own format): nothing to convert.
+  if (CANONICAL_UTC.test(value)) return value;
   const iso = new Date(value).toISOString();
   // Date keeps milliseconds only; an offset shifts hours and minutes, never the fraction.
   const fraction = /T\d{2}:\d{2}:\d{2}\.(\d{4,9})/.exec(value);

@@ -18,21 +18,33 @@ try {
   throw error;
 }
 
-port.on('message', (request: WireRequest) => {
-  const method = store[request.method] as (...args: unknown[]) => Promise<unknown>;
-  method
-    .apply(store, fromWire(request.method, request.args))
-    .then(
-      (value): WireReply => ({ id: request.id, ok: true, value }),
-      (error: unknown): WireReply => ({
-        id: request.id,
-        ok: false,
-        error: {
-          message: (error as Error)?.message ?? String(error),
-          code: (error as { code?: string })?.code,
-          unavailable: error instanceof StoreUnavailableError,
-        },
-      }),
-    )
-    .then((reply) => port.postMessage(reply));
+// Replies of one turn go back as one message, like the requests came.
+let outbox: WireReply[] = [];
+const reply = (message: WireReply) => {
+  if (outbox.push(message) === 1) {
+    setImmediate(() => {
+      const batch = outbox;
+      outbox = [];
+      port.postMessage(batch);
+    });
+  }
+};
+
+port.on('message', (requests: WireRequest[]) => {
+  for (const request of requests) {
+    const method = store[request.method] as (...args: unknown[]) => Promise<unknown>;
+    method.apply(store, fromWire(request.method, request.args)).then(
+      (value) => reply({ id: request.id, ok: true, value }),
+      (error: unknown) =>
+        reply({
+          id: request.id,
+          ok: false,
+          error: {
+            message: (error as Error)?.message ?? String(error),
+            code: (error as { code?: string })?.code,
+            unavailable: error instanceof StoreUnavailableError,
+          },
+        }),
+    );
+  }
 });

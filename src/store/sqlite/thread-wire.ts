@@ -46,3 +46,11 @@ export function replyFromWire(method: StoreMethod, value: unknown): unknown {
   if (method === 'listQuarantine') return (value as Receipt[]).map((r) => ({ ...r, rawBody: asBuffer(r.rawBody) }));
   return value;
 }
+
+/** The raw body's memory, when the body is the only thing in it (so moving it loses nothing). */
+export function transferableBody(method: StoreMethod, wireArgs: unknown[]): ArrayBuffer | null {
+  if (method !== 'acceptDelivery' && method !== 'quarantineDelivery') return null;
+  const body = (wireArgs[0] as { rawBody?: Buffer }).rawBody;
+  if (!body || body.byteOffset !== 0 || body.byteLength !== body.buffer.byteLength) return null;
+  return body.buffer instanceof ArrayBuffer ? body.buffer : null;
+}

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { StoreUnavailableError, type Store } from '../store.js';
 import type { SqliteStoreOptions } from './sqlite-store.js';
-import { replyFromWire, toWire, type StoreMethod, type WireReply } from './thread-wire.js';
+import { replyFromWire, toWire, transferableBody, type StoreMethod, type WireReply, type WireRequest } from './thread-wire.js';
 
 // From the sources (tsx, vitest) the thread is a .ts file that needs a loader of its own.
 const SOURCE = fileURLToPath(import.meta.url).endsWith('.ts');
@@ -36,15 +36,17 @@ export async function openThreadedSqliteStore(options: SqliteStoreOptions): Prom
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let failed: Error | null = null;
-  worker.on('message', (reply: WireReply) => {
-    const call = pending.get(reply.id);
-    if (!call) return;
-    pending.delete(reply.id);
-    if (reply.ok) call.resolve(replyFromWire(call.method, reply.value));
-    else {
-      const error = reply.error.unavailable ? new StoreUnavailableError(new Error(reply.error.message)) : new Error(reply.error.message);
-      if (reply.error.code) Object.assign(error, { code: reply.error.code });
-      call.reject(error);
+  worker.on('message', (replies: WireReply[]) => {
+    for (const reply of replies) {
+      const call = pending.get(reply.id);
+      if (!call) continue;
+      pending.delete(reply.id);
+      if (reply.ok) call.resolve(replyFromWire(call.method, reply.value));
+      else {
+        const error = reply.error.unavailable ? new StoreUnavailableError(new Error(reply.error.message)) : new Error(reply.error.message);
+        if (reply.error.code) Object.assign(error, { code: reply.error.code });
+        call.reject(error);
+      }
     }
   });
   // A dead thread fails every call (503 upstream) instead of leaving them hanging.
@@ -56,12 +58,26 @@ export async function openThreadedSqliteStore(options: SqliteStoreOptions): Prom
   worker.on('error', failAll);
   worker.on('exit', (code) => failAll(new Error(`the SQLite thread exited (${code})`)));
 
+  // Calls made in the same event-loop turn travel as one message (one clone, one wake-up of
+  // the thread), and request bodies are moved rather than copied where they own their memory.
+  let outbox: WireRequest[] = [];
+  let transfer: ArrayBuffer[] = [];
+  const flush = () => {
+    const batch = outbox;
+    const moved = transfer;
+    outbox = [];
+    transfer = [];
+    worker.postMessage(batch, moved);
+  };
   const invoke = (method: StoreMethod) => (...args: unknown[]) =>
     new Promise((resolve, reject) => {
       if (failed) return reject(new StoreUnavailableError(failed));
       const id = nextId++;
       pending.set(id, { method, resolve, reject });
-      worker.postMessage({ id, method, args: toWire(method, args) });
+      const wire = toWire(method, args);
+      const body = transferableBody(method, wire);
+      if (body && !transfer.includes(body)) transfer.push(body);
+      if (outbox.push({ id, method, args: wire }) === 1) setImmediate(flush);
     });
 
   const proxy = Object.fromEntries(
