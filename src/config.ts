@@ -59,6 +59,9 @@ const envSchema = z.object({
 
 export type Config = Readonly<z.infer<typeof envSchema>>;
 
+/** Every variable the service reads (connectors add their own; see docs/connectors.md). */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape) as Array<keyof Config>;
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
