@@ -92,6 +92,15 @@ export interface StepResult {
   finishedAt: number | null;
 }
 
+/** How a step ended, as `finishStep` records it. */
+export interface StepFinish {
+  status: 'succeeded' | 'skipped' | 'failed';
+  output?: unknown;
+  error?: string;
+  /** Set when the step never started (skipped before rendering). */
+  input?: unknown;
+}
+
 export interface RunSummary {
   id: number;
   sender: string;
@@ -166,7 +175,7 @@ export interface Store {
     runId: number,
     owner: string,
     stepId: string,
-    result: { status: 'succeeded' | 'skipped' | 'failed'; output?: unknown; error?: string; input?: unknown },
+    result: StepFinish,
     at: number,
   ): Promise<boolean>;
   /** The latest succeeded execution of a step for an earlier revision of the same call and mapping. */

@@ -22,6 +22,7 @@ import {
   type RunScore,
   type RunStatus,
   type RunSummary,
+  type StepFinish,
   type StepResult,
   type Store,
 } from '../store.js';
@@ -230,7 +231,7 @@ export class PostgresStore implements Store {
     runId: number,
     owner: string,
     stepId: string,
-    result: { status: 'succeeded' | 'skipped' | 'failed'; output?: unknown; error?: string; input?: unknown },
+    result: StepFinish,
     at: number,
   ): Promise<boolean> {
     return this.changed(
