@@ -1,6 +1,6 @@
 // `http.request`: send JSON to a URL (a forward to your own system, Slack, Zapier, …).
 import { z } from 'zod';
-import { defineStep, parseRetryAfter, PermanentError, TransientError, type Connector } from './connector.js';
+import { deadlineSignal, defineStep, parseRetryAfter, PermanentError, TransientError, type Connector } from './connector.js';
 
 const MAX_RESPONSE_CHARS = 64 * 1024;
 
@@ -18,35 +18,48 @@ const request = defineStep({
   input,
   defaultRepeat: 'on-change',
   async execute(req, ctx) {
-    const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(req.timeout_ms ?? ctx.timeoutMs)]);
-    let response: Response;
+    const deadline = deadlineSignal(ctx.signal, req.timeout_ms ?? ctx.timeoutMs);
     try {
-      response = await fetch(req.url, {
-        method: req.method,
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'aftercall',
-          'idempotency-key': ctx.idempotencyKey,
-          ...req.headers,
-        },
-        body: req.method === 'GET' || req.body === undefined ? undefined : JSON.stringify(req.body),
-        signal,
-        redirect: 'manual',
-      });
-    } catch (error) {
-      const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : describe(error);
-      throw new TransientError(`${req.method} ${new URL(req.url).host} ${reason}`);
+      return await send(req, ctx.idempotencyKey, deadline.signal);
+    } finally {
+      deadline.clear(); // the answer, its body included, came within the deadline (or never)
     }
-    const text = (await response.text().catch(() => '')).slice(0, MAX_RESPONSE_CHARS);
-    const body = parseBody(text);
-    const summary = `${req.method} ${new URL(req.url).host} answered ${response.status}`;
-    if (response.status === 429 || response.status === 408 || response.status >= 500) {
-      throw new TransientError(`${summary}: ${text.slice(0, 300)}`, parseRetryAfter(response.headers.get('retry-after')));
-    }
-    if (response.status >= 300) throw new PermanentError(`${summary}: ${text.slice(0, 300)}`);
-    return { status: response.status, body };
   },
 });
+
+async function send(req: z.output<typeof input>, idempotencyKey: string, signal: AbortSignal): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(req.url, {
+      method: req.method,
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'aftercall',
+        'idempotency-key': idempotencyKey,
+        ...req.headers,
+      },
+      body: req.method === 'GET' || req.body === undefined ? undefined : JSON.stringify(req.body),
+      signal,
+      redirect: 'manual',
+    });
+  } catch (error) {
+    const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : describe(error);
+    throw new TransientError(`${req.method} ${new URL(req.url).host} ${reason}`);
+  }
+  const text = (
+    await response.text().catch((error: unknown) => {
+      if (signal.aborted) throw new TransientError(`${req.method} ${new URL(req.url).host} timed out sending its answer`);
+      throw new TransientError(`${req.method} ${new URL(req.url).host} broke off its answer: ${describe(error)}`);
+    })
+  ).slice(0, MAX_RESPONSE_CHARS);
+  const body = parseBody(text);
+  const summary = `${req.method} ${new URL(req.url).host} answered ${response.status}`;
+  if (response.status === 429 || response.status === 408 || response.status >= 500) {
+    throw new TransientError(`${summary}: ${text.slice(0, 300)}`, parseRetryAfter(response.headers.get('retry-after')));
+  }
+  if (response.status >= 300) throw new PermanentError(`${summary}: ${text.slice(0, 300)}`);
+  return { status: response.status, body };
+}
 
 function parseBody(text: string): unknown {
   if (!text) return null;

@@ -3,7 +3,7 @@
 // translation of a vendor's answer into TransientError / PermanentError. Only the worker
 // decides whether to retry; these helpers only say which kind of failure it was.
 import { z } from 'zod';
-import { PermanentError, TransientError, type StepContext } from './connector.js';
+import { deadlineSignal, PermanentError, TransientError, type StepContext } from './connector.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -73,11 +73,6 @@ export const baseUrl = z
 // ---------------------------------------------------------------------------------------
 // Deadlines
 
-/** Aborts at the step's timeout or when the worker shuts down, whichever comes first. */
-export function stepSignal(ctx: StepContext): AbortSignal {
-  return AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.timeoutMs)]);
-}
-
 /** The step's deadline passed (`shutdown`: the worker is stopping and releases the run). */
 export class DeadlineError extends Error {
   constructor(
@@ -95,8 +90,13 @@ export class DeadlineError extends Error {
  * their request when the deadline passes first, so nothing keeps running behind the step.
  */
 export async function untilDeadline<T>(ctx: StepContext, work: (signal: AbortSignal) => Promise<T>, cancel?: () => void): Promise<T> {
-  const signal = stepSignal(ctx);
-  if (signal.aborted) throw new DeadlineError(ctx.timeoutMs, ctx.signal.aborted);
+  // Aborts at the step's timeout or when the worker shuts down, whichever comes first.
+  const deadline$ = deadlineSignal(ctx.signal, ctx.timeoutMs);
+  const { signal } = deadline$;
+  if (signal.aborted) {
+    deadline$.clear();
+    throw new DeadlineError(ctx.timeoutMs, ctx.signal.aborted);
+  }
   let onAbort: (() => void) | undefined;
   const deadline = new Promise<never>((_, reject) => {
     onAbort = () => {
@@ -111,6 +111,7 @@ export async function untilDeadline<T>(ctx: StepContext, work: (signal: AbortSig
     return await Promise.race([running, deadline]);
   } finally {
     signal.removeEventListener('abort', onAbort!);
+    deadline$.clear();
   }
 }
 
