@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import type { Connector } from './connectors/connector.js';
 import { stepKinds } from './connectors/index.js';
 import { createApp } from './http/app.js';
+import { answerClientErrors } from './http/client-errors.js';
 import { connectorOf, createMetrics } from './http/metrics.js';
 import { createDeliveryReceiver } from './http/receive-delivery.js';
 import { createWebhookTokens, resolveWebhookTokens } from './http/webhook-tokens.js';
@@ -92,6 +93,7 @@ export async function startService(
     s.once('error', reject);
   });
   server.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
+  answerClientErrors(server);
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST}:${port}`;
   const publicBase = (config.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');

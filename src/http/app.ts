@@ -94,7 +94,10 @@ export function createApp(deps: AppDeps): express.Express {
           throw error.type === 'entity.too.large' ? new BodyTooLargeError('too large') : error;
         }),
     });
-    if (reply.status === 413) res.setHeader('connection', 'close');
+    // Refused before the body was read (401, 413, …): read the rest and throw it away first.
+    // Answering and closing with it unread makes the kernel reset the connection, and the
+    // sender never sees the answer. Bounded, so a client cannot keep us reading forever.
+    if (!req.complete) await discardBody(req);
     send(res, reply);
   };
   app.post(['/webhooks/post-call', '/webhooks/post-call/:token'], receive);
@@ -166,6 +169,28 @@ function sameSecret(given: string | undefined, expected: string): boolean {
   if (!given) return false;
   const digest = (v: string) => createHash('sha256').update(v).digest();
   return timingSafeEqual(digest(given), digest(expected));
+}
+
+const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
+const DISCARD_MAX_MS = 10_000;
+
+function discardBody(req: Request): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = 0;
+    const stop = setTimeout(resolve, DISCARD_MAX_MS);
+    stop.unref();
+    const done = () => {
+      clearTimeout(stop);
+      resolve();
+    };
+    req.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > DISCARD_MAX_BYTES) done();
+    });
+    req.once('end', done);
+    req.once('close', done);
+    req.resume();
+  });
 }
 
 function send(res: Response, reply: { status: number; body: Record<string, unknown> }): void {
