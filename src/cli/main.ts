@@ -28,6 +28,7 @@ program.parseAsync(process.argv).catch((error: unknown) => {
     console.error(error.message);
     process.exit(1);
   }
-  console.error(error);
+  // A start-up failure (unreadable store, port in use, …): its message, not a stack trace.
+  console.error(error instanceof Error ? `aftercall: ${error.message}` : error);
   process.exit(1);
 });

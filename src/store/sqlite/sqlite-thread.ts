@@ -14,7 +14,7 @@ try {
   store = openSqliteStore(workerData as SqliteStoreOptions);
   port.postMessage({ ready: true });
 } catch (error) {
-  port.postMessage({ ready: false, error: (error as Error).message });
+  port.postMessage({ ready: false, error: (error as Error).message, code: (error as { code?: string }).code });
   throw error;
 }
 

@@ -29,7 +29,11 @@ interface Pending {
 export async function openThreadedSqliteStore(options: SqliteStoreOptions): Promise<Store> {
   const worker = new Worker(THREAD, { workerData: options });
   await new Promise<void>((resolve, reject) => {
-    worker.once('message', (m: { ready: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(m.error))));
+    worker.once('message', (m: { ready: boolean; error?: string; code?: string }) => {
+      if (m.ready) return resolve();
+      const why = [m.code, m.error].filter(Boolean).join(': ');
+      reject(new Error(`cannot open the SQLite store at ${options.path} (${why}); check that the folder exists, is writable and has space`));
+    });
     worker.once('error', reject);
   });
 
