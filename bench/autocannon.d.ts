@@ -25,6 +25,8 @@ declare module 'autocannon' {
       connections?: number;
       duration?: number;
       amount?: number;
+      /** Requests per second over all connections (a fixed offered rate). */
+      overallRate?: number;
       timeout?: number;
       pipelining?: number;
       method?: string;

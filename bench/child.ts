@@ -1,11 +1,11 @@
-// Server child processes for the benchmark: `node [flags] --import tsx <script>`, each in its
+// Server child processes for the benchmark: `node [flags] [--import tsx] <script>`, each in its
 // own process group (a terminal Ctrl-C reaches only the parent, which stops them in order).
 // The child prints {"port":N} on its first stdout line. Every child started here is killed on
 // stop(), and, as a last resort, synchronously when the parent exits.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { procCpuSeconds, rssMb } from './proc.js';
 
 export const ROOT = join(import.meta.dirname, '..');
 
@@ -17,6 +17,8 @@ export interface ServerProcess {
   exit: { code: number | null; signal: NodeJS.Signals | null } | null;
   /** User+system CPU seconds the process has used so far (Linux /proc), or null. */
   cpuSeconds(): number | null;
+  /** Resident set size now (VmRSS), in MB, or null. */
+  rssMb(): number | null;
   /** SIGTERM, then SIGKILL after `graceMs`. Resolves once the process is gone. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -31,13 +33,16 @@ export interface SpawnOptions {
   script: string;
   env: NodeJS.ProcessEnv;
   nodeArgs?: string[];
+  /** 'tsx' (default): a TypeScript script through tsx; 'none': plain JavaScript. */
+  loader?: 'tsx' | 'none';
   startTimeoutMs?: number;
   /** Called when the process exits before stop() was asked for. */
   onUnexpectedExit?: (name: string, code: number | null, signal: NodeJS.Signals | null) => void;
 }
 
 export async function spawnServer(options: SpawnOptions): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.script], {
+  const loader = options.loader === 'none' ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, options.script], {
     cwd: ROOT,
     env: options.env,
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -80,6 +85,7 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
         return exit;
       },
       cpuSeconds: () => procCpuSeconds(pid),
+      rssMb: () => rssMb(pid),
       async stop(graceMs = 20_000) {
         stopping = true;
         if (exit) return;
@@ -96,17 +102,5 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
     throw error;
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** utime + stime of a process from /proc/<pid>/stat, in seconds (USER_HZ = 100 on Linux). */
-function procCpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields after the command name start at field 3 (state): utime is field 14, stime 15.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
   }
 }

@@ -1,7 +1,18 @@
-// One bounded load round with autocannon against a 127.0.0.1 target: POSTs a fresh body per
-// request (setupRequest), counts replies by status, and measures CPU of both sides.
-import { readFileSync } from 'node:fs';
+// One bounded load round against a 127.0.0.1 target, POSTing a fresh body per request, with
+// one of two generators:
+//   - autocannon (runLoad): as fast as `connections` allow, or autocannon's `overallRate`
+//     (each connection sends its share of the second's requests back to back as soon as the
+//     second starts, then waits: a burst per second, not an even pace);
+//   - an evenly paced open loop (runPaced): one request every 1/rate s on a keep-alive pool,
+//     each latency measured from the time the request was due, so a slow reply that holds up
+//     the next ones counts against them too (no coordinated omission).
+// Both count replies by status, measure the CPU of the server, of this process, of a helper
+// (PostgreSQL, the stub vendors; when given) and of everything else, and sample the server's
+// resident memory.
+import { Agent, request } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
+import { machineBusySeconds } from './proc.js';
 
 export interface LoadOptions {
   label: string;
@@ -9,18 +20,36 @@ export interface LoadOptions {
   path: string;
   connections: number;
   durationSec: number;
+  /** Requests per second over all connections; unset: as fast as the server answers. */
+  overallRate?: number;
+  /** autocannon only: stop after this many requests instead of after `durationSec` (still the watchdog's limit). */
+  amount?: number;
   /** A new body for every request. */
   nextBody: () => string;
   /** The one status every reply must carry. */
   expectStatus: number;
   /** CPU seconds of the server process so far, if known. */
   serverCpu: () => number | null;
-  /** Lets the caller stop a running round (SIGINT, a server died). */
-  onInstance?: (instance: autocannon.Instance | null) => void;
+  /** Resident memory of the server in MB, sampled every 100 ms during the round. */
+  serverRss?: () => number | null;
+  /**
+   * CPU seconds so far of a helper the server depends on (PostgreSQL's processes, the stub
+   * vendors), reported apart from "other".
+   */
+  helperCpu?: () => number | null;
+  /** Lets the caller stop a running round (SIGINT, a server died); called with null at the end. */
+  onStoppable?: (stoppable: Stoppable | null) => void;
 }
+
+export interface Stoppable {
+  stop(): void;
+}
+
+export type Generator = 'autocannon' | 'autocannon-rate' | 'paced';
 
 export interface LoadResult {
   label: string;
+  generator: Generator;
   seconds: number;
   completed: number;
   reqPerSec: number;
@@ -38,17 +67,66 @@ export interface LoadResult {
   /** Share of one core used by the server / by this (load generator) process, 1 = 100 %. */
   serverCpu: number | null;
   loadCpu: number;
+  /** Share of one core used by the helper (PostgreSQL, stub vendors), when measured. */
+  helperCpu: number | null;
   /** CPU used by everything else on the machine (other processes, the idle server), same unit. */
   otherCpu: number | null;
+  /** Highest resident memory of the server seen during the round, MB. */
+  rssMaxMb: number | null;
+  /** The rate asked for, if any. */
+  rate: number | null;
+  /** The number of requests asked for, if any (instead of a duration). */
+  amount: number | null;
   /** True when the round had to be cut off by the watchdog. */
   overran: boolean;
 }
 
-export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  if (!Number.isFinite(options.durationSec) || options.durationSec <= 0) throw new Error('durationSec must be positive');
+type Measured = Pick<LoadResult, 'serverCpu' | 'loadCpu' | 'helperCpu' | 'otherCpu' | 'rssMaxMb'>;
+
+/** CPU and memory around one round: call the returned function when the round is over. */
+function startMeter(options: LoadOptions): (wallSec: number) => Measured {
   const serverCpuBefore = options.serverCpu();
+  const helperBefore = options.helperCpu?.() ?? null;
   const loadCpuBefore = process.cpuUsage();
   const machineBefore = machineBusySeconds();
+  let rssMaxMb: number | null = null;
+  const sampleRss = () => {
+    const rss = options.serverRss?.() ?? null;
+    if (rss !== null && (rssMaxMb === null || rss > rssMaxMb)) rssMaxMb = rss;
+  };
+  sampleRss();
+  const rssTimer = options.serverRss ? setInterval(sampleRss, 100) : undefined;
+  return (wall) => {
+    clearInterval(rssTimer);
+    sampleRss();
+    const serverCpuAfter = options.serverCpu();
+    const helperAfter = options.helperCpu?.() ?? null;
+    const loadCpu = process.cpuUsage(loadCpuBefore);
+    const machineAfter = machineBusySeconds();
+    const serverShare = serverCpuBefore !== null && serverCpuAfter !== null ? (serverCpuAfter - serverCpuBefore) / wall : null;
+    const loadShare = (loadCpu.user + loadCpu.system) / 1e6 / wall;
+    const helperShare = helperBefore !== null && helperAfter !== null ? Math.max(0, helperAfter - helperBefore) / wall : null;
+    const machineShare = machineBefore !== null && machineAfter !== null ? (machineAfter - machineBefore) / wall : null;
+    return {
+      serverCpu: serverShare,
+      loadCpu: loadShare,
+      helperCpu: helperShare,
+      otherCpu:
+        machineShare !== null && serverShare !== null ? Math.max(0, machineShare - serverShare - loadShare - (helperShare ?? 0)) : null,
+      rssMaxMb,
+    };
+  };
+}
+
+function checkDuration(options: LoadOptions): void {
+  if (!Number.isFinite(options.durationSec) || options.durationSec <= 0) throw new Error('durationSec must be positive');
+  if (options.overallRate !== undefined && !(options.overallRate > 0)) throw new Error('overallRate must be positive');
+}
+
+/** autocannon: closed loop over `connections`, or its bursty `overallRate`. */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  checkDuration(options);
+  const finishMeter = startMeter(options);
   const startedAt = Date.now();
   let lastAckAt = startedAt;
   let overran = false;
@@ -59,6 +137,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         url: `http://127.0.0.1:${options.port}`,
         connections: options.connections,
         duration: options.durationSec,
+        ...(options.overallRate ? { overallRate: options.overallRate } : {}),
+        ...(options.amount ? { amount: options.amount } : {}),
         timeout: 10,
         title: options.label,
         requests: [
@@ -75,7 +155,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       },
       (error, res) => {
         clearTimeout(watchdog);
-        options.onInstance?.(null);
+        options.onStoppable?.(null);
         if (error) reject(error);
         else resolve(res);
       },
@@ -83,29 +163,25 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     instance.on('response', (_client: unknown, status: number) => {
       if (status === options.expectStatus) lastAckAt = Date.now();
     });
-    // autocannon ends on its own after `duration`; this only guards against a stuck round.
+    // autocannon ends on its own after `duration` (or `amount`); this only guards against a stuck round.
+    const limitSec = options.amount ? options.durationSec * 4 + 30 : options.durationSec + 30;
     const watchdog = setTimeout(() => {
       overran = true;
       instance.stop();
-    }, (options.durationSec + 30) * 1000);
-    options.onInstance?.(instance);
+    }, limitSec * 1000);
+    options.onStoppable?.(instance);
   });
 
   const finishedAt = Date.now();
-  const wall = (finishedAt - startedAt) / 1000;
-  const serverCpuAfter = options.serverCpu();
-  const loadCpu = process.cpuUsage(loadCpuBefore);
-  const machineAfter = machineBusySeconds();
-  const serverShare = serverCpuBefore !== null && serverCpuAfter !== null ? (serverCpuAfter - serverCpuBefore) / wall : null;
-  const loadShare = (loadCpu.user + loadCpu.system) / 1e6 / wall;
-  const machineShare = machineBefore !== null && machineAfter !== null ? (machineAfter - machineBefore) / wall : null;
+  const measured = finishMeter((finishedAt - startedAt) / 1000);
   const statusCodes: Record<string, number> = {};
   for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCodes[code] = Number(count);
   const expected = statusCodes[String(options.expectStatus)] ?? 0;
   const completed = Object.values(statusCodes).reduce((a, b) => a + b, 0);
-  const seconds = result.duration > 0 ? result.duration : wall;
+  const seconds = result.duration > 0 ? result.duration : (finishedAt - startedAt) / 1000;
   return {
     label: options.label,
+    generator: options.overallRate ? 'autocannon-rate' : 'autocannon',
     seconds,
     completed,
     reqPerSec: expected / seconds,
@@ -124,21 +200,142 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     lastAckAt,
     startedAt,
     finishedAt,
-    serverCpu: serverShare,
-    loadCpu: loadShare,
-    otherCpu: machineShare !== null && serverShare !== null ? Math.max(0, machineShare - serverShare - loadShare) : null,
+    ...measured,
+    rate: options.overallRate ?? null,
+    amount: options.amount ?? null,
     overran,
   };
 }
 
-/** Busy CPU seconds of the whole machine, all cores (Linux /proc/stat, USER_HZ = 100), or null. */
-function machineBusySeconds(): number | null {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal ...: everything but idle and iowait
-    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-    return (user + nice + system + irq + softirq + steal) / 100;
-  } catch {
-    return null;
-  }
+/** The evenly paced open loop: `overallRate` requests per second for `durationSec`. */
+export async function runPaced(options: LoadOptions & { overallRate: number }): Promise<LoadResult> {
+  checkDuration(options);
+  const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
+  const total = Math.max(1, Math.round(options.overallRate * options.durationSec));
+  const interval = 1000 / options.overallRate;
+  const latencies: number[] = [];
+  const statusCodes: Record<string, number> = {};
+  let errors = 0;
+  let timeouts = 0;
+  let sent = 0;
+  let settled = 0;
+  let stopped = false;
+  let overran = false;
+  const finishMeter = startMeter(options);
+  const startedAt = Date.now();
+  let lastAckAt = startedAt;
+  const t0 = performance.now() + 5;
+
+  await new Promise<void>((resolve) => {
+    let pumpTimer: NodeJS.Timeout | undefined;
+    const inFlight = new Set<ReturnType<typeof request>>();
+    const done = () => {
+      clearTimeout(pumpTimer);
+      clearTimeout(watchdog);
+      options.onStoppable?.(null);
+      resolve();
+    };
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      for (const req of inFlight) req.destroy();
+      if (settled >= sent) done();
+    };
+    const settle = () => {
+      settled += 1;
+      if ((stopped || sent >= total) && settled >= sent) done();
+    };
+    const send = (dueAt: number) => {
+      const body = options.nextBody();
+      const req = request({
+        agent,
+        host: '127.0.0.1',
+        port: options.port,
+        path: options.path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        timeout: 10_000,
+      });
+      inFlight.add(req);
+      let finished = false;
+      let timedOut = false;
+      const finish = (status: number | null) => {
+        if (finished) return;
+        finished = true;
+        inFlight.delete(req);
+        if (status === null) {
+          if (!timedOut && !stopped) errors += 1;
+        } else {
+          statusCodes[status] = (statusCodes[status] ?? 0) + 1;
+          latencies.push(performance.now() - dueAt);
+          if (status === options.expectStatus) lastAckAt = Date.now();
+        }
+        settle();
+      };
+      req.on('response', (res) => {
+        res.on('error', () => finish(null));
+        res.on('end', () => finish(res.statusCode ?? 0));
+        res.resume();
+      });
+      req.on('timeout', () => {
+        timedOut = true;
+        timeouts += 1;
+        req.destroy();
+      });
+      req.on('error', () => finish(null));
+      req.end(body);
+    };
+    const pump = () => {
+      const now = performance.now();
+      while (!stopped && sent < total && t0 + sent * interval <= now) {
+        send(t0 + sent * interval);
+        sent += 1;
+      }
+      if (!stopped && sent < total) pumpTimer = setTimeout(pump, Math.max(0, t0 + sent * interval - performance.now()));
+      else if (settled >= sent) done();
+    };
+    // Replies are bounded by the request timeout; this only guards against a stuck round.
+    const watchdog = setTimeout(() => {
+      overran = true;
+      stop();
+      done();
+    }, (options.durationSec + 30) * 1000);
+    options.onStoppable?.({ stop });
+    pumpTimer = setTimeout(pump, 5);
+  });
+  agent.destroy();
+
+  const finishedAt = Date.now();
+  const measured = finishMeter((finishedAt - startedAt) / 1000);
+  latencies.sort((a, b) => a - b);
+  const at = (share: number) => latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(share * latencies.length) - 1))] ?? NaN;
+  const expected = statusCodes[String(options.expectStatus)] ?? 0;
+  const completed = Object.values(statusCodes).reduce((a, b) => a + b, 0);
+  const seconds = Math.max(options.durationSec, (finishedAt - startedAt) / 1000);
+  return {
+    label: options.label,
+    generator: 'paced',
+    seconds,
+    completed,
+    reqPerSec: expected / seconds,
+    latency: {
+      p50: at(0.5),
+      p90: at(0.9),
+      p99: at(0.99),
+      max: latencies.at(-1) ?? NaN,
+      mean: latencies.length ? latencies.reduce((a, b) => a + b, 0) / latencies.length : NaN,
+    },
+    expected,
+    unexpected: completed - expected,
+    statusCodes,
+    errors,
+    timeouts,
+    lastAckAt,
+    startedAt,
+    finishedAt,
+    ...measured,
+    rate: options.overallRate,
+    amount: null,
+    overran: overran || (stopped && sent < total),
+  };
 }

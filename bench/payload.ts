@@ -1,10 +1,12 @@
-// The benchmark body: the autocalls.ai seed (test/fixtures/seed-001-autocalls.json) with its
-// transcript padded by more turns until the JSON is about TARGET bytes. The call id is cut out
-// of the serialized text, so every request gets a unique id by string concatenation alone.
+// The benchmark body: a fixture (by default the autocalls.ai seed, test/fixtures/seed-001-autocalls.json)
+// with its transcript padded by more turns until the JSON is about TARGET bytes (0: as it is).
+// The call id is cut out of the serialized text, so every request gets a unique id by string
+// concatenation alone.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const FIXTURE = join(import.meta.dirname, '..', 'test', 'fixtures', 'seed-001-autocalls.json');
+export const FIXTURES = join(import.meta.dirname, '..', 'test', 'fixtures');
+export const FIXTURE = join(FIXTURES, 'seed-001-autocalls.json');
 
 interface Turn {
   text: string;
@@ -37,8 +39,8 @@ export interface BenchPayload {
   body(id: number): string;
 }
 
-export function buildPayload(targetBytes = 8 * 1024): BenchPayload {
-  const seed = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown> & {
+export function buildPayload(targetBytes = 8 * 1024, fixture = FIXTURE): BenchPayload {
+  const seed = JSON.parse(readFileSync(fixture, 'utf8')) as Record<string, unknown> & {
     transcript: Turn[];
     formatted_transcript: string;
   };
