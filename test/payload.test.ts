@@ -807,6 +807,22 @@ describe('reserved keys and nesting', () => {
     expect(polluted().polluted).toBeUndefined();
   });
 
+  it('finds a reserved key spelled with a \\u escape when given the source text', () => {
+    const text = fixtureText('sales-qualification').replace(
+      '"extracted_variables": {',
+      '"extracted_variables": {\n    "\\u005f_proto__": { "polluted": "yes" },',
+    );
+    const result = parsePayload(JSON.parse(text), 'strict', { sourceText: text });
+    expect(result.ok ? [] : result.issues).toEqual([{ path: 'extracted_variables.__proto__', message: 'reserved key name' }]);
+    expect(polluted().polluted).toBeUndefined();
+  });
+
+  it('finds a plain reserved key when given the source text', () => {
+    const text = '{"id": 918500, "status": "completed", "constructor": {"prototype": 1}}';
+    const result = parsePayload(JSON.parse(text), 'warn', { sourceText: text });
+    expect(result.ok ? [] : result.issues).toEqual([{ path: 'constructor', message: 'reserved key name' }]);
+  });
+
   function nested(levels: number): Node {
     const root: Node = {};
     let node = root;

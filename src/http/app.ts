@@ -36,6 +36,8 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // Nothing here is cached: an ETag is a hash of every reply body for nobody to use.
+  app.set('etag', false);
   app.set('trust proxy', deps.config.TRUST_PROXY);
 
   const requestId = (req: IncomingMessage, res: ServerResponse) => {

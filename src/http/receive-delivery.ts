@@ -97,8 +97,8 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
   }
 
   /** Validation, planning and the durable commit, shared by live deliveries and replays. */
-  async function commit(req: Pick<DeliveryRequest, 'requestId' | 'testMarker'>, sender: string, raw: Buffer, payload: unknown) {
-    const parsed = parsePayload(payload, deps.schemaMode);
+  async function commit(req: Pick<DeliveryRequest, 'requestId' | 'testMarker'>, sender: string, raw: Buffer, json: { payload: unknown; text: string }) {
+    const parsed = parsePayload(json.payload, deps.schemaMode, { sourceText: json.text });
     if (!parsed.ok) return { ok: false as const, issues: parsed.issues };
     if (parsed.unknownKeys.length > 0) {
       deps.metrics.unknownKeys.inc(parsed.unknownKeys.length);
@@ -157,9 +157,10 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
       return fail('unauthorized', 'BAD_SIGNATURE');
     }
 
-    let payload: unknown;
+    let json: { payload: unknown; text: string };
     try {
-      payload = JSON.parse(utf8.decode(raw));
+      const text = utf8.decode(raw);
+      json = { payload: JSON.parse(text), text };
     } catch (error) {
       const detail = error instanceof TypeError ? 'the body is not valid UTF-8' : (error as Error).message;
       const receiptId = await quarantine(req, sender, raw, 'malformed-json', [{ path: '', message: detail }]);
@@ -168,7 +169,7 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
 
     let committed: Awaited<ReturnType<typeof commit>>;
     try {
-      committed = await commit(req, sender, raw, payload);
+      committed = await commit(req, sender, raw, json);
       if (!committed.ok) {
         const receiptId = await quarantine(req, sender, raw, 'invalid-payload', committed.issues);
         return fail('invalid', 'INVALID_PAYLOAD', { errors: committed.issues, receipt_id: receiptId });
@@ -203,13 +204,14 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
     if (!receipt || receipt.outcome !== 'quarantined' || !receipt.rawBody) {
       return errorReply('RECEIPT_NOT_FOUND', { receipt_id: receiptId });
     }
-    let payload: unknown;
+    let json: { payload: unknown; text: string };
     try {
-      payload = JSON.parse(utf8.decode(receipt.rawBody));
+      const text = utf8.decode(receipt.rawBody);
+      json = { payload: JSON.parse(text), text };
     } catch (error) {
       return { ...errorReply('MALFORMED_JSON', { detail: (error as Error).message }), status: 422 };
     }
-    const committed = await commit({ requestId, testMarker: undefined }, receipt.sender, receipt.rawBody, payload);
+    const committed = await commit({ requestId, testMarker: undefined }, receipt.sender, receipt.rawBody, json);
     if (!committed.ok) return errorReply('INVALID_PAYLOAD', { errors: committed.issues });
     await deps.store.markReplayed(receiptId, now());
     const { result, call } = committed;
