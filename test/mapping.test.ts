@@ -80,6 +80,17 @@ describe('expression helpers', () => {
     });
   });
 
+  it('keeps formats of different zones and locales apart when they repeat', async () => {
+    const render = compileTemplate([
+      "{{ $formatDate('2025-01-15T10:30:00Z', 'MMMM dd HH:mm', 'Europe/Berlin') }}",
+      "{{ $formatDate('2025-01-15T10:30:00Z', 'MMMM dd HH:mm', 'America/New_York') }}",
+      "{{ $formatDate('2025-01-15T10:30:00Z', 'MMMM dd HH:mm', 'Europe/Berlin', 'pt-BR') }}",
+    ]);
+    const expected = ['January 15 11:30', 'January 15 05:30', 'janeiro 15 11:30'];
+    expect(await render({})).toEqual(expected);
+    expect(await render({})).toEqual(expected);
+  });
+
   it('a bad format or time zone fails the render with a clear message', async () => {
     await expect(compileTemplate("{{ $formatPhone('+14155550100', 'fancy') }}")({})).rejects.toThrow(/format must be international/);
     await expect(compileTemplate("{{ $formatDate('2025-01-01T00:00:00Z', 'yyyy', 'Mars/Olympus') }}")({})).rejects.toThrow(/time zone/i);

@@ -25,6 +25,23 @@ function formatPhone(phone: unknown, format: unknown = 'international'): unknown
 
 const TOKENS = /yyyy|MMMM|MMM|MM|dd|EEEE|EEE|HH|hh|mm|ss|a/g;
 
+// Building an Intl.DateTimeFormat costs far more than using one, and a mapping asks for the same
+// few (locale, zone, fields) on every call: keep them, bounded. A bad zone or locale throws on
+// construction, so only working formatters are kept.
+const FORMATTERS_MAX = 64;
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(locale: string, timeZone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}\u0000${timeZone}\u0000${JSON.stringify(options)}`;
+  let found = formatters.get(key);
+  if (!found) {
+    found = new Intl.DateTimeFormat(locale, { timeZone, ...options });
+    if (formatters.size >= FORMATTERS_MAX) formatters.clear();
+    formatters.set(key, found);
+  }
+  return found;
+}
+
 /**
  * `$formatDate(value, pattern = 'yyyy-MM-dd HH:mm', timeZone = 'UTC', locale = 'en-US')`.
  * Tokens: yyyy MM MMM MMMM dd EEE EEEE HH hh mm ss a. Value: ISO string or epoch milliseconds.
@@ -33,8 +50,7 @@ function formatDate(value: unknown, pattern: unknown = 'yyyy-MM-dd HH:mm', timeZ
   if (value === undefined || value === null || value === '') return undefined;
   const date = typeof value === 'number' ? new Date(value) : new Date(String(value));
   if (Number.isNaN(date.getTime())) throw new Error(`$formatDate: ${JSON.stringify(value)} is not a date`);
-  const part = (options: Intl.DateTimeFormatOptions) =>
-    new Intl.DateTimeFormat(String(locale), { timeZone: String(timeZone), ...options }).formatToParts(date);
+  const part = (options: Intl.DateTimeFormatOptions) => formatter(String(locale), String(timeZone), options).formatToParts(date);
   const numeric = Object.fromEntries(
     part({ year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).map(
       (p) => [p.type, p.value],
