@@ -5,6 +5,7 @@ import type { Client } from '@hubspot/api-client';
 import type {
   AssociationSpecAssociationCategoryEnum,
   FilterOperatorEnum,
+  PromiseConfigurationOptions,
   SimplePublicObject,
 } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
 import type { StepContext } from '../connector.js';
@@ -12,6 +13,14 @@ import { during } from '../vendor.js';
 
 const EQ = 'EQ' as FilterOperatorEnum;
 const HUBSPOT_DEFINED = 'HUBSPOT_DEFINED' as AssociationSpecAssociationCategoryEnum;
+
+/**
+ * Given to every call so the client's own middleware runs: in @hubspot/api-client 13.x a call
+ * without call-time middleware runs none of the configured middleware, so the client's
+ * `httpAgent` (and User-Agent header) were silently skipped (HubSpot/hubspot-api-nodejs#671,
+ * fixed in 14.0.1). Appending no middleware of our own keeps the configured ones in force.
+ */
+const CLIENT_MIDDLEWARE: PromiseConfigurationOptions = { middleware: [], middlewareMergeStrategy: 'append' };
 
 /** HubSpot-defined association type ids (from the SDK's AssociationTypes). */
 export const ASSOCIATION = {
@@ -45,7 +54,7 @@ export async function searchEqual(
       })),
       properties,
       limit: 10,
-    }),
+    }, CLIENT_MIDDLEWARE),
   );
   // Oldest first: the same record wins every time.
   return [...page.results].sort((a, b) => time(a.createdAt) - time(b.createdAt) || Number(a.id) - Number(b.id));
@@ -64,12 +73,12 @@ export async function createObject(
         to: { id: a.to },
         types: [{ associationCategory: HUBSPOT_DEFINED, associationTypeId: a.typeId }],
       })),
-    }),
+    }, CLIENT_MIDDLEWARE),
   );
 }
 
 export async function updateObject(client: Client, objectType: string, id: string, properties: Record<string, string>): Promise<void> {
-  await during(`update ${singular(objectType)}`, () => client.crm.objects.basicApi.update(objectType, id, { properties }));
+  await during(`update ${singular(objectType)}`, () => client.crm.objects.basicApi.update(objectType, id, { properties }, undefined, CLIENT_MIDDLEWARE));
 }
 
 /**
