@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import type { Connector } from './connectors/connector.js';
-import { stepKinds } from './connectors/index.js';
+import { closeConnectors, stepKinds } from './connectors/index.js';
 import { createApp } from './http/app.js';
 import { answerClientErrors } from './http/client-errors.js';
 import { connectorOf, createMetrics } from './http/metrics.js';
@@ -110,6 +110,7 @@ export async function startService(
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await worker.stop(config.SHUTDOWN_TIMEOUT_MS);
+      await closeConnectors(parts.connectors); // kept vendor clients and their idle connections
       server.closeAllConnections();
       await closed;
       await store.close();

@@ -40,6 +40,11 @@ export interface Connector {
    */
   configSchema?: z.ZodObject;
   steps: StepKind[];
+  /**
+   * Closes the SDK clients and keep-alive connections the connector keeps between steps (at
+   * shutdown, after the worker stopped). Steps may run again later: clients are made anew.
+   */
+  close?(): void | Promise<void>;
 }
 
 /** May pass on retry: network errors, timeouts, 429, 5xx. */

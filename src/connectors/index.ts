@@ -23,3 +23,8 @@ export type StepKinds = ReadonlyMap<string, StepKind>;
 export function stepKinds(connectors: readonly Connector[] = CONNECTORS): StepKinds {
   return new Map(connectors.flatMap((c) => c.steps.map((s) => [s.kind, s] as const)));
 }
+
+/** Closes what the connectors keep between steps (clients, idle connections): at shutdown. */
+export async function closeConnectors(connectors: readonly Connector[] = CONNECTORS): Promise<void> {
+  await Promise.all(connectors.map(async (c) => c.close?.()));
+}

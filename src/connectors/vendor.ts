@@ -3,6 +3,7 @@
 // translation of a vendor's answer into TransientError / PermanentError. Only the worker
 // decides whether to retry; these helpers only say which kind of failure it was.
 import { z } from 'zod';
+import type { ClientPool, Pooled } from './client-pool.js';
 import { deadlineSignal, PermanentError, TransientError, type StepContext } from './connector.js';
 
 export type Env = Record<string, string | undefined>;
@@ -112,6 +113,35 @@ export async function untilDeadline<T>(ctx: StepContext, work: (signal: AbortSig
   } finally {
     signal.removeEventListener('abort', onAbort!);
     deadline$.clear();
+  }
+}
+
+/**
+ * Runs `work` with a client lent by `pool` (built by `create` when none is idle for `key`, the
+ * configuration's values) until the step's deadline. At the deadline the client's agent is
+ * retired: the step's requests are destroyed (the SDK takes no AbortSignal) and the client is
+ * discarded; no other step sends on it. Otherwise it goes back to the pool with its connections.
+ */
+export async function withPooledClient<C extends Pooled, T>(
+  ctx: StepContext,
+  pool: ClientPool<C>,
+  key: string,
+  create: () => C,
+  work: (client: C, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const client = pool.lend(key, create);
+  let cutOff = false;
+  try {
+    return await untilDeadline(
+      ctx,
+      (signal) => work(client, signal),
+      () => {
+        cutOff = true;
+        client.agent.retire(new DeadlineError(ctx.timeoutMs, ctx.signal.aborted));
+      },
+    );
+  } finally {
+    pool.giveBack(client, !cutOff);
   }
 }
 

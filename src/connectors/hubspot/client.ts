@@ -1,11 +1,10 @@
-// HubSpot through @hubspot/api-client: configuration, one client per step, and what HubSpot's
+// HubSpot through @hubspot/api-client: configuration, clients kept across steps, and what HubSpot's
 // errors mean. The SDK (≈50 MB) is imported on first use so start-up and the CLI stay fast.
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { z } from 'zod';
 import type { Client } from '@hubspot/api-client';
+import { ClientPool, stepAgent, type Pooled } from '../client-pool.js';
 import { parseRetryAfter, type StepContext } from '../connector.js';
-import { actionOf, baseUrl, classifyCommon, classifyFailure, envConfig, header, untilDeadline } from '../vendor.js';
+import { actionOf, baseUrl, classifyCommon, classifyFailure, envConfig, header, withPooledClient } from '../vendor.js';
 
 export const hubspotEnv = envConfig(
   'HubSpot',
@@ -15,24 +14,35 @@ export const hubspotEnv = envConfig(
   }),
 );
 
+interface PooledHubSpot extends Pooled {
+  client: Client;
+}
+
+/** HubSpot clients by token and base URL, each with its keep-alive agent, lent one step at a time. */
+const pool = new ClientPool<PooledHubSpot>('HubSpot');
+
+/** Closes the kept HubSpot clients and their connections (at shutdown). */
+export const closeHubSpotClients = () => pool.close();
+
 /**
- * Runs `work` with a HubSpot client until the step's deadline. The SDK takes no AbortSignal,
- * so each step gets its own HTTP agent, destroyed at the deadline to end a request in flight.
- * HubSpot errors come back as TransientError / PermanentError.
+ * Runs `work` with a HubSpot client until the step's deadline. The client and its keep-alive
+ * connections are kept for later steps with the same configuration; the SDK takes no
+ * AbortSignal, so at the deadline the client's agent is retired (its requests destroyed) and the
+ * client discarded. HubSpot errors come back as TransientError / PermanentError.
  */
 export async function withHubSpot<T>(ctx: StepContext, action: string, work: (client: Client) => Promise<T>): Promise<T> {
   const config = hubspotEnv.read();
   const { Client: HubSpotClient } = await import('@hubspot/api-client');
   const base = config.HUBSPOT_BASE_URL ?? 'https://api.hubapi.com';
-  const agent = base.startsWith('https:') ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
-  // numberOfApiCallRetries stays unset: the SDK's retries ignore Retry-After; the worker retries.
-  const client = new HubSpotClient({ accessToken: config.HUBSPOT_ACCESS_TOKEN, basePath: base, httpAgent: agent });
+  const create = (): PooledHubSpot => {
+    const agent = stepAgent(base);
+    // numberOfApiCallRetries stays unset: the SDK's retries ignore Retry-After; the worker retries.
+    return { agent, client: new HubSpotClient({ accessToken: config.HUBSPOT_ACCESS_TOKEN, basePath: base, httpAgent: agent }) };
+  };
   try {
-    return await untilDeadline(ctx, () => work(client), () => agent.destroy());
+    return await withPooledClient(ctx, pool, `${base}\n${config.HUBSPOT_ACCESS_TOKEN}`, create, (pooled) => work(pooled.client));
   } catch (error) {
     throw classifyHubSpotError(`HubSpot (${actionOf(error, action)})`, error);
-  } finally {
-    agent.destroy();
   }
 }
 

@@ -1,9 +1,11 @@
-// Twilio through the `twilio` SDK: configuration, a client pointed at TWILIO_BASE_URL when set,
-// and what Twilio's errors mean. Imported on first use.
+// Twilio through the `twilio` SDK: configuration, clients kept across steps (pointed at
+// TWILIO_BASE_URL when set), and what Twilio's errors mean. Imported on first use.
 import { z } from 'zod';
+import type { Twilio as TwilioClient } from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
-import { parseRetryAfter, PermanentError, type TransientError } from '../connector.js';
-import { baseUrl, classifyFailure, DeadlineError, envConfig, header, networkCode } from '../vendor.js';
+import { ClientPool, stepAgent, type Pooled } from '../client-pool.js';
+import { parseRetryAfter, PermanentError, TransientError, type StepContext } from '../connector.js';
+import { baseUrl, classifyFailure, DeadlineError, envConfig, header, networkCode, withPooledClient } from '../vendor.js';
 
 export const twilioEnv = envConfig(
   'Twilio',
@@ -28,26 +30,78 @@ export const twilioEnv = envConfig(
 
 export type TwilioConfig = ReturnType<typeof twilioEnv.read>;
 
-/** The SDK's client, with its HTTP client kept so the last answer's headers can be read. */
-export async function twilioClient(config: TwilioConfig, timeoutMs: number) {
+interface PooledTwilio extends Pooled {
+  client: TwilioClient;
+  http: PooledRequestClient;
+}
+
+/** Twilio clients by account, token and base URL, each with its keep-alive agent, lent one step at a time. */
+const pool = new ClientPool<PooledTwilio>('Twilio');
+
+/** Closes the kept Twilio clients and their connections (at shutdown). */
+export const closeTwilioClients = () => pool.close();
+
+/**
+ * Runs `work` (one send) with a Twilio client until the step's deadline. A shutdown stops the
+ * step only before the request leaves: once out it is not abandoned, so the step records what
+ * really happened. The client and its keep-alive connections are kept for later steps with the
+ * same account; at the deadline its agent is retired (the request destroyed) and the client
+ * discarded. A failure of `work` is classified with the headers of the answer (Retry-After)
+ * while the client is still this step's.
+ */
+export async function withTwilio<T>(ctx: StepContext, config: TwilioConfig, action: string, work: (client: TwilioClient) => Promise<T>): Promise<T> {
   const { default: twilio } = await import('twilio');
-  const http = config.TWILIO_BASE_URL ? new (redirected(twilio.RequestClient, config.TWILIO_BASE_URL))({ timeout: timeoutMs }) : new twilio.RequestClient({ timeout: timeoutMs });
-  // autoRetry stays off: it ignores Retry-After, and only the worker decides retries.
-  const client = twilio(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, { httpClient: http });
-  return { client, http };
+  if (ctx.signal.aborted) throw new DeadlineError(ctx.timeoutMs, true);
+  const sendCtx = { ...ctx, signal: new AbortController().signal };
+  const target = config.TWILIO_BASE_URL ?? 'https://api.twilio.com';
+  const create = (): PooledTwilio => {
+    const agent = stepAgent(target);
+    const Http = pooledRequestClient(twilio.RequestClient, config.TWILIO_BASE_URL);
+    // autoRetry stays off: it ignores Retry-After, and only the worker decides retries.
+    const http = new Http({ timeout: ctx.timeoutMs });
+    // The SDK's own agent serves HTTP_PROXY; otherwise requests go through the pooled agent.
+    if (!process.env.HTTP_PROXY) {
+      if (/^https:/i.test(target)) http.axios.defaults.httpsAgent = agent;
+      else http.axios.defaults.httpAgent = agent;
+    }
+    return { agent, http, client: twilio(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, { httpClient: http }) };
+  };
+  const key = [config.TWILIO_BASE_URL ?? '', config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN].join('\n');
+  try {
+    return await withPooledClient(sendCtx, pool, key, create, async (pooled) => {
+      pooled.http.timeoutMs = ctx.timeoutMs;
+      try {
+        return await work(pooled.client);
+      } catch (error) {
+        throw classifyTwilioError(action, error, pooled.http.lastResponse?.headers);
+      }
+    });
+  } catch (error) {
+    throw error instanceof TransientError || error instanceof PermanentError ? error : classifyTwilioError(action, error, undefined);
+  }
+}
+
+interface PooledRequestClient extends RequestClient {
+  /** The step's timeout, given to each request (the client outlives the step that made it). */
+  timeoutMs: number;
 }
 
 /**
- * The SDK has no base-URL option (setting `api.baseUrl` breaks with regions and edges), so the
- * HTTP client rewrites each request's scheme and host and prefixes the base's path.
+ * The SDK's HTTP client with the step's timeout on every request. The SDK has no base-URL option
+ * (setting `api.baseUrl` breaks with regions and edges), so with `base` it also rewrites each
+ * request's scheme and host and prefixes the base's path.
  */
-function redirected(Base: typeof RequestClient, base: string): typeof RequestClient {
-  const target = new URL(base);
-  return class RedirectedRequestClient extends Base {
+function pooledRequestClient(Base: typeof RequestClient, base: string | undefined) {
+  const target = base ? new URL(base) : null;
+  return class extends Base implements PooledRequestClient {
+    timeoutMs = 0;
     override request<TData>(opts: RequestClient.RequestOptions<TData>) {
-      const uri = new URL(opts.uri);
-      const rewritten = `${target.origin}${target.pathname.replace(/\/+$/, '')}${uri.pathname}${uri.search}`;
-      return super.request<TData>({ ...opts, uri: rewritten });
+      let uri = opts.uri;
+      if (target) {
+        const url = new URL(opts.uri);
+        uri = `${target.origin}${target.pathname.replace(/\/+$/, '')}${url.pathname}${url.search}`;
+      }
+      return super.request<TData>({ ...opts, uri, ...(this.timeoutMs > 0 ? { timeout: this.timeoutMs } : {}) });
     }
   };
 }

@@ -3,8 +3,8 @@
 // and a send that got no answer is reported instead of retried.
 import { z } from 'zod';
 import { defineStep, PermanentError } from '../connector.js';
-import { DeadlineError, optional, untilDeadline } from '../vendor.js';
-import { classifyTwilioError, twilioClient, twilioEnv } from './client.js';
+import { optional } from '../vendor.js';
+import { twilioEnv, withTwilio } from './client.js';
 import { smsSegments } from './segments.js';
 
 const E164 = /^\+[1-9]\d{1,14}$/;
@@ -43,24 +43,16 @@ export const smsSend = defineStep({
     if (count.segments > 1) {
       ctx.logger.warn({ segments: count.segments, encoding: count.encoding, chars: req.body.length }, 'SMS body is sent (and billed) as several segments');
     }
-    const { client, http } = await twilioClient(config, ctx.timeoutMs);
-    // Nothing has left yet: a shutdown may still stop the step. Once the request is out it is
-    // not abandoned (its own timeout bounds it), so the step records what really happened.
-    if (ctx.signal.aborted) throw new DeadlineError(ctx.timeoutMs, true);
-    const sendCtx = { ...ctx, signal: new AbortController().signal };
-    try {
-      const message = await untilDeadline(sendCtx, () =>
-        client.messages.create({
-          to: req.to,
-          body: req.body,
-          ...sender,
-          ...(req.status_callback ? { statusCallback: req.status_callback } : {}),
-        }),
-      );
-      const billed = Number(message.numSegments);
-      return { sid: message.sid, status: message.status, segments: Number.isFinite(billed) && billed > 0 ? billed : count.segments, to: message.to ?? req.to };
-    } catch (error) {
-      throw classifyTwilioError('Twilio (send SMS)', error, http.lastResponse?.headers);
-    }
+    // A shutdown stops the step until the request leaves, not after (see withTwilio).
+    const message = await withTwilio(ctx, config, 'Twilio (send SMS)', (client) =>
+      client.messages.create({
+        to: req.to,
+        body: req.body,
+        ...sender,
+        ...(req.status_callback ? { statusCallback: req.status_callback } : {}),
+      }),
+    );
+    const billed = Number(message.numSegments);
+    return { sid: message.sid, status: message.status, segments: Number.isFinite(billed) && billed > 0 ? billed : count.segments, to: message.to ?? req.to };
   },
 });

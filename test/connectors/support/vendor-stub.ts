@@ -20,6 +20,8 @@ export interface VendorRequest {
   /** Form-encoded bodies (Twilio, OAuth) as a plain object. */
   form: Record<string, string> | null;
   at: number;
+  /** When the client went away before the answer was sent (its request was cut off). */
+  cutAt?: number;
 }
 
 export type Route = (req: VendorRequest) => StubReply | undefined;
@@ -30,6 +32,10 @@ export interface VendorStub {
   /** Every request as "METHOD path". */
   calls(): string[];
   failNext(...replies: StubReply[]): void;
+  /** TCP connections accepted so far (keep-alive clients reuse theirs). */
+  connections(): number;
+  /** TCP connections open now. */
+  openConnections(): number;
   close(): Promise<void>;
 }
 
@@ -56,6 +62,9 @@ export async function startVendorStub(route: Route): Promise<VendorStub> {
       };
       requests.push(recorded);
       const reply = failures.shift() ?? route(recorded) ?? { status: 404, body: { message: `no route for ${req.method} ${url.pathname}` } };
+      res.once('close', () => {
+        if (!res.writableFinished) recorded.cutAt = Date.now();
+      });
       const answer = () => {
         if (res.destroyed) return;
         const text = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
@@ -66,10 +75,20 @@ export async function startVendorStub(route: Route): Promise<VendorStub> {
       else answer();
     });
   });
+  let accepted = 0;
+  let open = 0;
+  server.on('connection', (socket) => {
+    accepted++;
+    open++;
+    socket.once('close', () => open--);
+  });
+  server.keepAliveTimeout = 30_000; // like an API front end: idle connections are the client's to close
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    connections: () => accepted,
+    openConnections: () => open,
     requests,
     calls: () => requests.map((r) => `${r.method} ${r.path}`),
     failNext: (...replies) => failures.push(...replies),

@@ -1,0 +1,224 @@
+// Vendor clients and keep-alive connections kept across steps (src/connectors/client-pool.ts),
+// with the real SDKs against local stubs that count TCP connections: consecutive steps share one
+// connection; a step cut off at its deadline has its request destroyed then, while a concurrent
+// step of the same configuration finishes; a changed environment variable gives a new client;
+// idle connections neither keep the process alive nor outlive closeConnectors().
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { TransientError, PermanentError } from '../../src/connectors/connector.js';
+import { closeConnectors } from '../../src/connectors/index.js';
+import { fakeHubSpot, fakeTwilio } from './support/fake-vendors.js';
+import { runStep, stepError } from './support/step-harness.js';
+import { startVendorStub, type Route, type VendorStub } from './support/vendor-stub.js';
+
+const TWILIO_SID = 'AC0123456789abcdef0123456789abcdef';
+
+// Node's global agent keeps connections alive too: a request that silently went through it
+// (e.g. an SDK ignoring the agent it was given) would look reused. Here it closes each one.
+const globalAgent = http.globalAgent;
+beforeAll(() => {
+  http.globalAgent = new http.Agent({ keepAlive: false });
+});
+afterAll(() => {
+  http.globalAgent = globalAgent;
+});
+
+let stubs: VendorStub[] = [];
+afterEach(async () => {
+  vi.unstubAllEnvs();
+  await closeConnectors();
+  for (const stub of stubs) await stub.close();
+  stubs = [];
+});
+
+async function stub(route: Route): Promise<VendorStub> {
+  const s = await startVendorStub(route);
+  stubs.push(s);
+  return s;
+}
+
+async function hubspotStub(token = 'pat-na1-reuse'): Promise<VendorStub> {
+  const s = await stub(fakeHubSpot().route);
+  vi.stubEnv('HUBSPOT_ACCESS_TOKEN', token);
+  vi.stubEnv('HUBSPOT_BASE_URL', s.url);
+  return s;
+}
+
+async function twilioStub(): Promise<VendorStub> {
+  const s = await stub(fakeTwilio().route);
+  vi.stubEnv('TWILIO_ACCOUNT_SID', TWILIO_SID);
+  vi.stubEnv('TWILIO_AUTH_TOKEN', 'twilio-auth-token');
+  vi.stubEnv('TWILIO_FROM', '+16505550199');
+  vi.stubEnv('TWILIO_BASE_URL', s.url);
+  return s;
+}
+
+const contact = { email: 'dana@whitfield.example', phone: '+14155550142', properties: { firstname: 'Dana' } };
+const note = { body: 'Qualified', contact_id: '501' };
+const sms = { to: '+14155550142', body: 'Thanks Dana!' };
+const noHits = { status: 200, body: { total: 0, results: [] } };
+
+const until = async (check: () => boolean, ms = 2_000) => {
+  for (const end = Date.now() + ms; !check(); ) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe('HubSpot: one client and connection across steps', () => {
+  it('consecutive steps (four requests) go over one TCP connection', async () => {
+    const s = await hubspotStub();
+    await runStep('hubspot.contact.upsert', contact); // search + create
+    await runStep('hubspot.note.create', note);
+    await runStep('hubspot.contact.upsert', contact); // search + update
+    expect(s.requests).toHaveLength(5);
+    expect(s.connections()).toBe(1);
+  });
+
+  it('a hanging request is destroyed at its step deadline; a concurrent step of the same configuration finishes', async () => {
+    const s = await hubspotStub();
+    await runStep('hubspot.note.create', note); // one idle connection in the pool
+    s.failNext({ ...noHits, delayMs: 5_000 }, { ...noHits, delayMs: 600 });
+    const started = Date.now();
+    const hanging = stepError('hubspot.contact.upsert', contact, { timeoutMs: 300 });
+    await until(() => s.requests.length === 2);
+    const concurrent = runStep('hubspot.contact.upsert', contact, { timeoutMs: 3_000 });
+
+    const error = await hanging;
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error.message).toBe('HubSpot (upsert contact): no answer within 300 ms');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    // The vendor saw that request go away at the deadline, not when it would have answered.
+    await until(() => s.requests[1]!.cutAt !== undefined, 1_000);
+    expect(s.requests[1]!.cutAt! - s.requests[1]!.at).toBeLessThan(800);
+
+    // The other step's search was in flight when the first was cut; it completes (search, create).
+    expect(await concurrent).toEqual({ id: '502', created: true });
+    expect(s.requests[2]!.cutAt).toBeUndefined();
+    expect(s.calls().slice(2)).toEqual(['POST /crm/v3/objects/contacts/search', 'POST /crm/v3/objects/contacts']);
+
+    // The cut client was discarded; later steps still work.
+    expect(await runStep('hubspot.note.create', note)).toEqual({ id: '503', created: true });
+  });
+
+  it('a changed token or base URL between steps gives a client for the new configuration', async () => {
+    const first = await hubspotStub('pat-first');
+    await runStep('hubspot.note.create', note);
+    vi.stubEnv('HUBSPOT_ACCESS_TOKEN', 'pat-second');
+    await runStep('hubspot.note.create', note);
+    expect(first.requests.map((r) => r.headers.authorization)).toEqual(['Bearer pat-first', 'Bearer pat-second']);
+
+    const second = await hubspotStub('pat-second');
+    await runStep('hubspot.note.create', note);
+    expect(first.requests).toHaveLength(2);
+    expect(second.requests.map((r) => r.headers.authorization)).toEqual(['Bearer pat-second']);
+  });
+});
+
+describe('Twilio: one client and connection across steps', () => {
+  it('consecutive sends go over one TCP connection', async () => {
+    const s = await twilioStub();
+    await runStep('twilio.sms.send', sms);
+    await runStep('twilio.sms.send', sms);
+    await runStep('twilio.sms.send', sms);
+    expect(s.requests).toHaveLength(3);
+    expect(s.connections()).toBe(1);
+  });
+
+  it('an unanswered send is destroyed at its deadline (and reported); a concurrent send finishes', async () => {
+    const s = await twilioStub();
+    s.failNext({ status: 201, delayMs: 5_000, body: {} });
+    const hanging = stepError('twilio.sms.send', sms, { timeoutMs: 300 });
+    await until(() => s.requests.length === 1);
+    s.failNext({
+      status: 201,
+      delayMs: 600,
+      body: { sid: 'SM0000000000000000000000000000beef', status: 'queued', to: sms.to, num_segments: '1' },
+    });
+    const concurrent = runStep('twilio.sms.send', sms, { timeoutMs: 3_000 });
+
+    const error = await hanging;
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.message).toMatch(/after the request was sent, so the message may have gone out/);
+    await until(() => s.requests[0]!.cutAt !== undefined, 1_000);
+    expect(s.requests[0]!.cutAt! - s.requests[0]!.at).toBeLessThan(800);
+    expect(await concurrent).toMatchObject({ sid: 'SM0000000000000000000000000000beef', status: 'queued' });
+    expect(s.requests[1]!.cutAt).toBeUndefined();
+  });
+
+  it('Retry-After of a 429 is read from this step\'s answer', async () => {
+    const s = await twilioStub();
+    s.failNext({ status: 429, headers: { 'retry-after': '7' }, body: { code: 20429, message: 'Too Many Requests', status: 429 } });
+    const [limited, sent] = await Promise.all([stepError('twilio.sms.send', sms), runStep('twilio.sms.send', sms)]);
+    expect(limited).toBeInstanceOf(TransientError);
+    expect(limited.retryAfterMs).toBe(7_000);
+    expect(sent).toMatchObject({ status: 'queued' });
+  });
+
+  it('a shutdown stops a send that has not left; one under way is not abandoned', async () => {
+    const s = await twilioStub();
+    const stopped = new AbortController();
+    stopped.abort();
+    const before = await stepError('twilio.sms.send', sms, { signal: stopped.signal });
+    expect(before.message).toBe('aborted: the service is shutting down');
+    expect(s.requests).toHaveLength(0);
+
+    s.failNext({ status: 201, delayMs: 400, body: { sid: 'SM0000000000000000000000000000f00d', status: 'queued', to: sms.to, num_segments: '1' } });
+    const stopping = new AbortController();
+    const sending = runStep('twilio.sms.send', sms, { signal: stopping.signal, timeoutMs: 3_000 });
+    await until(() => s.requests.length === 1);
+    stopping.abort();
+    expect(await sending).toMatchObject({ sid: 'SM0000000000000000000000000000f00d' });
+  });
+
+  it('a changed account between steps gives a client for it', async () => {
+    const s = await twilioStub();
+    await runStep('twilio.sms.send', sms);
+    const other = 'AC0123456789abcdef0123456789abcdee';
+    vi.stubEnv('TWILIO_ACCOUNT_SID', other);
+    await runStep('twilio.sms.send', sms);
+    expect(s.requests.map((r) => r.path)).toEqual([`/2010-04-01/Accounts/${TWILIO_SID}/Messages.json`, `/2010-04-01/Accounts/${other}/Messages.json`]);
+    expect(Buffer.from(String(s.requests[1]!.headers.authorization).slice(6), 'base64').toString()).toBe(`${other}:twilio-auth-token`);
+  });
+});
+
+describe('idle connections', () => {
+  it('closeConnectors() (service shutdown) closes the kept connections', async () => {
+    const hub = await hubspotStub();
+    const sms = await twilioStub();
+    await runStep('hubspot.note.create', note);
+    await runStep('twilio.sms.send', { to: '+14155550142', body: 'x' });
+    expect(hub.openConnections() + sms.openConnections()).toBe(2);
+    await closeConnectors();
+    await until(() => hub.openConnections() + sms.openConnections() === 0, 1_000);
+    // Steps after a close make new clients.
+    await runStep('hubspot.note.create', note);
+    expect(hub.connections()).toBe(2);
+  });
+
+  it('do not keep the process alive: a process that ran steps exits at once, without closing anything', async () => {
+    const hub = await hubspotStub();
+    const sms = await twilioStub();
+    const script = join(import.meta.dirname, 'support', 'run-steps-child.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      env: { ...process.env, HUBSPOT_BASE_URL: hub.url, TWILIO_BASE_URL: sms.url },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    let doneAt = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (!doneAt && out.includes('steps done')) doneAt = Date.now();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(out).toContain('steps done');
+    expect(code).toBe(0);
+    // The stubs keep idle connections open for 30 s and the agents for 15 s: only unref'd
+    // sockets let the process end this soon.
+    expect(Date.now() - doneAt).toBeLessThan(3_000);
+    expect(hub.connections()).toBe(1);
+    expect(sms.connections()).toBe(1);
+  }, 20_000);
+});
