@@ -24,4 +24,5 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # SIGTERM reaches node directly (exec form): graceful stop finishes or releases running steps.
-CMD ["node", "dist/cli/main.js", "serve"]
+# The heap limit is the one of `npm start` (see README, "Memory"); a test keeps them equal.
+CMD ["node", "--max-old-space-size=512", "dist/cli/main.js", "serve"]

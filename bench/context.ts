@@ -51,6 +51,13 @@ export const SERVER_SCRIPTS = {
 };
 const MEASURED_SERVERS = [SERVER_SCRIPTS.aftercall, SERVER_SCRIPTS.bare, join(ROOT, 'bench', 'servers', 'lifecycle.ts')];
 
+/** The node flags of `npm start` (the heap limit): the measured aftercall runs as deployed. */
+export function startNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.split(/\s+/);
+  return words.slice(words.indexOf('node') + 1).filter((w) => w.startsWith('--'));
+}
+
 export class Interrupted extends Error {}
 /** Thrown once a failure has been recorded (and printed) by fail(). */
 export class Failed extends Error {}
@@ -122,7 +129,7 @@ export class Bench {
     const server = await spawnServer({
       ...options,
       ...(measured ? { script: builtScript(this.build!, options.script), loader: 'none' as const } : {}),
-      nodeArgs: [...profile, ...(options.nodeArgs ?? [])],
+      nodeArgs: [...profile, ...(options.name.startsWith('aftercall') ? startNodeFlags() : []), ...(options.nodeArgs ?? [])],
       onUnexpectedExit: (name, code, signal) => {
         this.fail(`${name} server exited unexpectedly (code ${code}, signal ${signal})`);
         this.current?.stop();

@@ -25,7 +25,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ServerProcess } from './child.js';
-import { Bench, Failed, Interrupted, SECTIONS, SERVER_SCRIPTS, type Section, type Settings } from './context.js';
+import { Bench, Failed, Interrupted, SECTIONS, SERVER_SCRIPTS, startNodeFlags, type Section, type Settings } from './context.js';
 import { e2eDetail, e2eFigures, runE2e, type E2eOutcome } from './e2e.js';
 import { ingestDetail, ingestFigures, runIngest, type IngestOutcome } from './ingest.js';
 import { mappingDetail, mappingFigures, runMappingEval, type MappingOutcome } from './mapping-eval.js';
@@ -180,7 +180,7 @@ function report(
   out.push(
     bench.underTsx
       ? '- servers: aftercall and bare under tsx (BENCH_TSX=1)'
-      : '- servers: aftercall and bare transpiled to JavaScript in the temp dir and run by plain node, as `npm start` runs dist/ (the stub vendors run under tsx)',
+      : `- servers: aftercall and bare transpiled to JavaScript in the temp dir and run by plain node, as \`npm start\` runs dist/ (aftercall with its flags: ${startNodeFlags().join(' ') || 'none'}; the stub vendors run under tsx)`,
   );
   out.push(`- ingest body: ${bodyBytes} bytes (seed-001-autocalls, ${turns} transcript turns), unique call id per request`);
   out.push('- ratio: aftercall / baseline, both measured in this run; figures per round, with the CPU used by everything else ("other CPU"), below', '');
