@@ -36,7 +36,7 @@ type AddRequest = (this: HttpAgent, req: ClientRequest, options: unknown) => voi
 /** What both agent classes add: the requests sent on them, and retiring. */
 export interface StepAgent extends HttpAgent {
   /** Destroys the requests still running on this agent (a step ended and left one behind). */
-  cutRunning(reason: Error): void;
+  cutRunning(reason: Error | (() => Error)): void;
   /** Destroys every request and socket, and every request started on it from now on. */
   retire(reason: Error): void;
   readonly retired: boolean;
@@ -63,10 +63,12 @@ function stepAgentOf<A extends typeof HttpAgent>(Base: A) {
       req.once('close', () => this.running.delete(req));
     }
 
-    cutRunning(reason: Error): void {
+    cutRunning(reason: Error | (() => Error)): void {
       // A request whose answer was read to its end is `destroyed` already (its socket went back
-      // to the pool): destroy() leaves it alone.
-      for (const req of this.running) if (!req.destroyed) req.destroy(reason);
+      // to the pool) and is left alone.
+      for (const req of this.running) {
+        if (!req.destroyed) req.destroy(typeof reason === 'function' ? reason() : reason);
+      }
       this.running.clear();
     }
 
@@ -136,7 +138,7 @@ export class ClientPool<C extends Pooled> {
   giveBack(client: C, reusable: boolean): void {
     const entry = this.lent.get(client);
     this.lent.delete(client);
-    client.agent.cutRunning(new Error('the step ended before this request did'));
+    client.agent.cutRunning(() => new Error('the step ended before this request did'));
     const current = entry !== undefined && this.entries.get(entry.key) === entry;
     if (reusable && current && !client.agent.retired && entry.idle.length < this.limits.maxIdle) entry.idle.push(client);
     else discard(client);

@@ -71,6 +71,19 @@ export const baseUrl = z
   .refine((v) => /^https?:\/\//i.test(v), 'must start with http:// or https://')
   .transform((v) => v.replace(/\/+$/, ''));
 
+/**
+ * `load` (a dynamic import of an SDK) run once and its promise kept: a repeated `import()` of a
+ * loaded module still resolves it each time. A failed load is tried again on the next call.
+ */
+export function lazyImport<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | null = null;
+  return () =>
+    (loading ??= load().catch((error: unknown) => {
+      loading = null;
+      throw error;
+    }));
+}
+
 // ---------------------------------------------------------------------------------------
 // Deadlines
 

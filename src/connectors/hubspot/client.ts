@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Client } from '@hubspot/api-client';
 import { ClientPool, stepAgent, type Pooled } from '../client-pool.js';
 import { parseRetryAfter, type StepContext } from '../connector.js';
-import { actionOf, baseUrl, classifyCommon, classifyFailure, envConfig, header, withPooledClient } from '../vendor.js';
+import { actionOf, baseUrl, classifyCommon, classifyFailure, envConfig, header, lazyImport, withPooledClient } from '../vendor.js';
 
 export const hubspotEnv = envConfig(
   'HubSpot',
@@ -13,6 +13,9 @@ export const hubspotEnv = envConfig(
     HUBSPOT_BASE_URL: baseUrl.optional().describe('API base URL; unset: https://api.hubapi.com. For a sandbox proxy or a local stub.'),
   }),
 );
+
+/** The SDK, imported on first use. */
+const loadHubSpot = lazyImport(() => import('@hubspot/api-client'));
 
 interface PooledHubSpot extends Pooled {
   client: Client;
@@ -32,7 +35,7 @@ export const closeHubSpotClients = () => pool.close();
  */
 export async function withHubSpot<T>(ctx: StepContext, action: string, work: (client: Client) => Promise<T>): Promise<T> {
   const config = hubspotEnv.read();
-  const { Client: HubSpotClient } = await import('@hubspot/api-client');
+  const { Client: HubSpotClient } = await loadHubSpot();
   const base = config.HUBSPOT_BASE_URL ?? 'https://api.hubapi.com';
   const create = (): PooledHubSpot => {
     const agent = stepAgent(base);

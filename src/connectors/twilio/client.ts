@@ -5,7 +5,7 @@ import type { Twilio as TwilioClient } from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { ClientPool, stepAgent, type Pooled } from '../client-pool.js';
 import { parseRetryAfter, PermanentError, TransientError, type StepContext } from '../connector.js';
-import { baseUrl, classifyFailure, DeadlineError, envConfig, header, networkCode, withPooledClient } from '../vendor.js';
+import { baseUrl, classifyFailure, DeadlineError, envConfig, header, lazyImport, networkCode, withPooledClient } from '../vendor.js';
 
 export const twilioEnv = envConfig(
   'Twilio',
@@ -30,6 +30,9 @@ export const twilioEnv = envConfig(
 
 export type TwilioConfig = ReturnType<typeof twilioEnv.read>;
 
+/** The SDK, imported on first use. */
+const loadTwilio = lazyImport(() => import('twilio'));
+
 interface PooledTwilio extends Pooled {
   client: TwilioClient;
   http: PooledRequestClient;
@@ -50,7 +53,7 @@ export const closeTwilioClients = () => pool.close();
  * while the client is still this step's.
  */
 export async function withTwilio<T>(ctx: StepContext, config: TwilioConfig, action: string, work: (client: TwilioClient) => Promise<T>): Promise<T> {
-  const { default: twilio } = await import('twilio');
+  const { default: twilio } = await loadTwilio();
   if (ctx.signal.aborted) throw new DeadlineError(ctx.timeoutMs, true);
   const sendCtx = { ...ctx, signal: new AbortController().signal };
   const target = config.TWILIO_BASE_URL ?? 'https://api.twilio.com';
