@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TransientError, PermanentError } from '../../src/connectors/connector.js';
 import { closeConnectors } from '../../src/connectors/index.js';
-import { fakeHubSpot, fakeTwilio } from './support/fake-vendors.js';
+import { fakeHubSpot, fakePipedrive, fakeTwilio } from './support/fake-vendors.js';
 import { runStep, stepError } from './support/step-harness.js';
 import { startVendorStub, type Route, type VendorStub } from './support/vendor-stub.js';
 
@@ -52,6 +52,13 @@ async function twilioStub(): Promise<VendorStub> {
   vi.stubEnv('TWILIO_AUTH_TOKEN', 'twilio-auth-token');
   vi.stubEnv('TWILIO_FROM', '+16505550199');
   vi.stubEnv('TWILIO_BASE_URL', s.url);
+  return s;
+}
+
+async function pipedriveStub(token = 'pd-token'): Promise<VendorStub> {
+  const s = await stub(fakePipedrive().route);
+  vi.stubEnv('PIPEDRIVE_API_TOKEN', token);
+  vi.stubEnv('PIPEDRIVE_BASE_URL', s.url);
   return s;
 }
 
@@ -184,15 +191,52 @@ describe('Twilio: one client and connection across steps', () => {
   });
 });
 
+describe('Pipedrive: one client and connection across steps', () => {
+  const person = { name: 'Jonas Becker', phone: '+4917612345098' };
+
+  it('consecutive steps, v1 and v2 APIs, go over one TCP connection', async () => {
+    const s = await pipedriveStub();
+    await runStep('pipedrive.person.upsert', person); // search + add (v2)
+    await runStep('pipedrive.note.create', { content: 'Called', person_id: 101 }); // v1
+    await runStep('pipedrive.person.upsert', person); // search (v2)
+    expect(s.calls()).toEqual(['GET /api/v2/persons/search', 'POST /api/v2/persons', 'POST /v1/notes', 'GET /api/v2/persons/search']);
+    expect(s.connections()).toBe(1);
+  });
+
+  it('a hanging request is destroyed at its step deadline; a concurrent step of the same configuration finishes', async () => {
+    const s = await pipedriveStub();
+    s.failNext({ status: 201, delayMs: 5_000, body: { success: true, data: { id: 1 } } }, { status: 201, delayMs: 600, body: { success: true, data: { id: 2 } } });
+    const hanging = stepError('pipedrive.note.create', { content: 'a', person_id: 101 }, { timeoutMs: 300 });
+    await until(() => s.requests.length === 1);
+    const concurrent = runStep('pipedrive.note.create', { content: 'b', person_id: 101 }, { timeoutMs: 3_000 });
+    expect(await hanging).toBeInstanceOf(TransientError);
+    await until(() => s.requests[0]!.cutAt !== undefined, 1_000);
+    expect(s.requests[0]!.cutAt! - s.requests[0]!.at).toBeLessThan(800);
+    expect(await concurrent).toEqual({ id: 2 });
+    expect(s.requests[1]!.cutAt).toBeUndefined();
+  });
+
+  it('a changed token between steps gives a client for it', async () => {
+    const s = await pipedriveStub('pd-first');
+    await runStep('pipedrive.note.create', { content: 'a', person_id: 101 });
+    vi.stubEnv('PIPEDRIVE_API_TOKEN', 'pd-second');
+    await runStep('pipedrive.note.create', { content: 'b', person_id: 101 });
+    expect(s.requests.map((r) => r.headers['x-api-token'])).toEqual(['pd-first', 'pd-second']);
+  });
+});
+
 describe('idle connections', () => {
   it('closeConnectors() (service shutdown) closes the kept connections', async () => {
     const hub = await hubspotStub();
     const sms = await twilioStub();
+    const crm = await pipedriveStub();
     await runStep('hubspot.note.create', note);
     await runStep('twilio.sms.send', { to: '+14155550142', body: 'x' });
-    expect(hub.openConnections() + sms.openConnections()).toBe(2);
+    await runStep('pipedrive.note.create', { content: 'a', person_id: 101 });
+    const open = () => [hub, sms, crm].map((s) => s.openConnections());
+    expect(open()).toEqual([1, 1, 1]);
     await closeConnectors();
-    await until(() => hub.openConnections() + sms.openConnections() === 0, 1_000);
+    await until(() => open().every((n) => n === 0), 1_000);
     // Steps after a close make new clients.
     await runStep('hubspot.note.create', note);
     expect(hub.connections()).toBe(2);

@@ -1,10 +1,11 @@
 // Pipedrive through the `pipedrive` SDK (API v2 for persons, deals and activities; notes exist
-// only in v1): configuration, the API objects for one step, and what Pipedrive's errors mean.
+// only in v1): configuration, API objects kept across steps, and what Pipedrive's errors mean.
 // The SDK is imported on first use (it takes most of a second to load).
 import { z } from 'zod';
 import type { v1, v2 } from 'pipedrive';
+import { ClientPool, stepAgent, type Pooled } from '../client-pool.js';
 import { parseRetryAfter, PermanentError, type StepContext } from '../connector.js';
-import { actionOf, baseUrl, classifyCommon, classifyFailure, envConfig, header, untilDeadline } from '../vendor.js';
+import { actionOf, baseUrl, classifyCommon, classifyFailure, envConfig, header, lazyImport, withPooledClient } from '../vendor.js';
 
 export const pipedriveEnv = envConfig(
   'Pipedrive',
@@ -28,27 +29,50 @@ interface AxiosLike {
   interceptors: { response: { clear(): void; use(onFulfilled: (response: { data: unknown }) => unknown): unknown } };
 }
 
+/** The SDK, imported on first use. */
+const loadPipedrive = lazyImport(() => import('pipedrive'));
+
+interface PooledPipedrive extends Pooled {
+  apis: PipedriveApis;
+  configs: Array<{ baseOptions?: unknown }>;
+}
+
+/** Pipedrive API objects by token and base URL, with their keep-alive agent, lent one step at a time. */
+const pool = new ClientPool<PooledPipedrive>('Pipedrive');
+
+/** Closes the kept Pipedrive clients and their connections (at shutdown). */
+export const closePipedriveClients = () => pool.close();
+
 /**
  * Runs `work` with the Pipedrive APIs until the step's deadline (axios gets the timeout and the
- * abort signal); Pipedrive errors come back as TransientError / PermanentError.
+ * abort signal); Pipedrive errors come back as TransientError / PermanentError. The API objects
+ * and their keep-alive connections are kept for later steps with the same token and base URL.
  */
 export async function withPipedrive<T>(ctx: StepContext, action: string, work: (api: PipedriveApis) => Promise<T>): Promise<T> {
   const config = pipedriveEnv.read();
-  const { v1: V1, v2: V2 } = await import('pipedrive');
+  const { v1: V1, v2: V2 } = await loadPipedrive();
   const base = config.PIPEDRIVE_BASE_URL ?? 'https://api.pipedrive.com';
-  try {
-    return await untilDeadline(ctx, (signal) => {
-      const options = { timeout: ctx.timeoutMs, signal };
-      const configV2 = new V2.Configuration({ apiKey: config.PIPEDRIVE_API_TOKEN, basePath: `${base}/api/v2` });
-      const configV1 = new V1.Configuration({ apiKey: config.PIPEDRIVE_API_TOKEN, basePath: `${base}/v1` });
-      configV2.baseOptions = options;
-      configV1.baseOptions = options;
-      return work({
+  const https = /^https:/i.test(base);
+  const create = (): PooledPipedrive => {
+    const configV2 = new V2.Configuration({ apiKey: config.PIPEDRIVE_API_TOKEN, basePath: `${base}/api/v2` });
+    const configV1 = new V1.Configuration({ apiKey: config.PIPEDRIVE_API_TOKEN, basePath: `${base}/v1` });
+    return {
+      agent: stepAgent(base),
+      configs: [configV1, configV2],
+      apis: {
         persons: keepErrors(new V2.PersonsApi(configV2)),
         deals: keepErrors(new V2.DealsApi(configV2)),
         activities: keepErrors(new V2.ActivitiesApi(configV2)),
         notes: keepErrors(new V1.NotesApi(configV1)),
-      });
+      },
+    };
+  };
+  try {
+    return await withPooledClient(ctx, pool, `${base}\n${config.PIPEDRIVE_API_TOKEN}`, create, (pooled, signal) => {
+      // Every request of this step: its timeout, its deadline signal and the client's agent.
+      const options = { timeout: ctx.timeoutMs, signal, ...(https ? { httpsAgent: pooled.agent } : { httpAgent: pooled.agent }) };
+      for (const c of pooled.configs) c.baseOptions = options;
+      return work(pooled.apis);
     });
   } catch (error) {
     throw classifyPipedriveError(`Pipedrive (${actionOf(error, action)})`, error);

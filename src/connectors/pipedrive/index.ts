@@ -1,6 +1,6 @@
 // Pipedrive (pipedrive SDK): persons, notes, call activities and deals.
 import type { Connector } from '../connector.js';
-import { pipedriveEnv } from './client.js';
+import { closePipedriveClients, pipedriveEnv } from './client.js';
 import { personUpsert } from './person-upsert.js';
 import { activityCreate, dealCreate, noteCreate } from './records.js';
 
@@ -8,4 +8,5 @@ export const pipedriveConnector: Connector = {
   name: 'pipedrive',
   configSchema: pipedriveEnv.schema,
   steps: [personUpsert, noteCreate, activityCreate, dealCreate],
+  close: closePipedriveClients,
 };
