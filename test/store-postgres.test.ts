@@ -199,10 +199,11 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
       const app = new URL(schema.url).searchParams.get('application_name')!;
       for (let round = 0; round < 6; round++) {
         const id = 100 + round;
-        const inFlight = store.acceptDelivery(delivery(callVersion(0, { id })));
+        // Handled from the start: it may fail while the termination below is still awaited.
+        const inFlight = store.acceptDelivery(delivery(callVersion(0, { id }))).then((r) => r.outcome, (e: unknown) => e);
         if (round % 2) proxy.cut();
         else await schema.admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [app]);
-        const first = await inFlight.then((r) => r.outcome, (e: unknown) => e);
+        const first = await inFlight;
         if (first !== 'accepted') expect(first).toEqual(unavailable);
         // The sender retries: accepted now, or a duplicate when the first attempt did commit.
         let retry: unknown = new StoreUnavailableError('not tried yet');
