@@ -704,6 +704,28 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.listRuns({ status: 'dead' })).toEqual([]);
       });
 
+      it('listRuns search finds runs by call id, or by the customer phone of their own revision', async () => {
+        const withPhone = (id: number, phone: string, n = 0) =>
+          variant('seed-001-autocalls', (payload) => {
+            payload.id = id;
+            payload.customer_phone = phone;
+            if (n > 0) (payload.extracted_variables as Record<string, unknown>).evaluation = `re-evaluated ${n}`;
+          });
+        const a1 = expectAccepted(await store.acceptDelivery(delivery(withPhone(701, '+14155550101'), { runs: CRM_ONLY })));
+        // Re-evaluated with another phone: revision 2's run has the new phone, revision 1's the old one.
+        const a2 = expectAccepted(await store.acceptDelivery(delivery(withPhone(701, '+14155550199', 1), { runs: CRM_ONLY })));
+        const b = expectAccepted(await store.acceptDelivery(delivery(withPhone(702, '+14155550101'), { runs: CRM_ONLY })));
+        expectAccepted(await store.acceptDelivery(delivery(withPhone(703, '+14155550303'), { runs: CRM_ONLY })));
+
+        const found = async (search: string) => (await store.listRuns({ search })).map((r) => r.id);
+        expect(await found('701')).toEqual([a2.runIds[0], a1.runIds[0]]);
+        expect(await found('+1 (415) 555-0101')).toEqual([b.runIds[0], a1.runIds[0]]);
+        expect(await found('+14155550199')).toEqual([a2.runIds[0]]);
+        expect(await found('999')).toEqual([]);
+        expect((await store.listRuns({ search: '+14155550101', limit: 1 })).map((r) => r.id)).toEqual([b.runIds[0]]);
+        expect((await store.listRuns({ search: '701', status: 'dead' })).map((r) => r.id)).toEqual([]);
+      });
+
       it('getRun includes the call of its revision and its steps; unknown ids are null', async () => {
         const v1 = callVersion(0);
         const v2 = callVersion(1);

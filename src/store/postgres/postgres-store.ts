@@ -428,7 +428,12 @@ export class PostgresStore implements Store {
     if (filter.search) {
       const { callKey: key, phone } = searchTerms(filter.search);
       params.push(key, phone);
-      where.push(`(c.call_key = $${params.length - 1} OR v.customer_phone = $${params.length})`);
+      const [k, p] = [`$${params.length - 1}`, `$${params.length}`];
+      // The few calls whose id or customer phone match first (by index), then their runs.
+      where.push(
+        `r.call_row_id IN (SELECT id FROM calls WHERE call_key = ${k} UNION SELECT call_row_id FROM revisions WHERE customer_phone = ${p})
+         AND (c.call_key = ${k} OR v.customer_phone = ${p})`,
+      );
     }
     params.push(Math.min(filter.limit ?? 50, 500));
     const { rows } = await this.query<RunRow>(

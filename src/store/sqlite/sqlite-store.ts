@@ -195,6 +195,11 @@ export class SqliteStore implements Store {
          JOIN revisions v ON v.id = r.revision_id WHERE r.id = ?`,
       ),
       countByStatus: db.prepare('SELECT status, COUNT(*) AS n FROM runs GROUP BY status'),
+      // Each subquery is one index lookup (min/max optimization).
+      runSpan: db.prepare(
+        `SELECT (SELECT min(created_at) FROM runs) AS first, (SELECT max(created_at) FROM runs) AS last,
+           (SELECT max(id) FROM runs) AS count`,
+      ),
       receipt: db.prepare(
         `SELECT t.id, t.request_id, t.sender, t.received_at, t.outcome, t.reason, t.issues, t.raw_body, t.call_key,
            v.revision, t.replayed_at
@@ -411,41 +416,9 @@ export class SqliteStore implements Store {
   }
 
   async listRuns(filter: RunFilter = {}): Promise<RunSummary[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.status) {
-      where.push('r.status = ?');
-      params.push(filter.status);
-    }
-    if (filter.beforeId) {
-      where.push('r.id < ?');
-      params.push(filter.beforeId);
-    }
-    if (filter.mappingName) {
-      where.push('r.mapping_name = ?');
-      params.push(filter.mappingName);
-    }
-    if (filter.createdFrom !== undefined) {
-      where.push('r.created_at >= ?');
-      params.push(filter.createdFrom);
-    }
-    if (filter.createdTo !== undefined) {
-      where.push('r.created_at < ?');
-      params.push(filter.createdTo);
-    }
-    if (filter.search) {
-      const { callKey: key, phone } = searchTerms(filter.search);
-      where.push('(c.call_key = ? OR v.customer_phone = ?)');
-      params.push(key, phone);
-    }
-    params.push(Math.min(filter.limit ?? 50, 500));
-    const rows = this.db
-      .prepare(
-        `SELECT ${RUN_COLUMNS} FROM runs r JOIN calls c ON c.id = r.call_row_id JOIN revisions v ON v.id = r.revision_id
-         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC LIMIT ?`,
-      )
-      .all(...params) as RunRow[];
-    return rows.map(toRunSummary);
+    const timed = filter.createdFrom !== undefined || filter.createdTo !== undefined;
+    const { sql, params } = listRunsQuery(filter, timed ? (this.sql.runSpan.get() as RunSpan) : undefined);
+    return (this.db.prepare(sql).all(...params) as RunRow[]).map(toRunSummary);
   }
 
   async getRun(id: number): Promise<RunDetail | null> {
@@ -469,4 +442,80 @@ export class SqliteStore implements Store {
     await this.writes.run(() => undefined).catch(() => undefined);
     if (this.db.open) this.db.close();
   }
+}
+
+/** How many runs there are (about: the highest id) and the times of the first and last. */
+export interface RunSpan {
+  first: number | null;
+  last: number | null;
+  count: number | null;
+}
+
+/** Sorting a match by id costs about this many steps of a walk over the runs (joins, sort). */
+const SORT_WEIGHT = 4;
+
+/**
+ * Whether a time filter is better served by walking the runs newest first (checking each
+ * one's time, stopping at a full page) than by the time index (then sorting every match by
+ * id). SQLite keeps no statistics on the range to decide this itself; here the runs are taken
+ * as spread evenly over their time span. A walk passes every run newer than the range, then
+ * a page of matches (or, finding fewer, all runs); the index costs a sort of every match.
+ */
+export function walkNewestFirst(filter: RunFilter, span: RunSpan | undefined): boolean {
+  if (!span || span.first === null || span.last === null || span.count === null) return false;
+  const from = Math.max(filter.createdFrom ?? span.first, span.first);
+  const to = Math.min(filter.createdTo ?? span.last + 1, span.last + 1);
+  if (to <= from) return false;
+  const perMs = span.count / Math.max(1, span.last + 1 - span.first);
+  const matches = perMs * (to - from);
+  const page = Math.min(filter.limit ?? 50, 500);
+  const walk = matches >= page ? perMs * (span.last + 1 - to) + page : span.count;
+  return walk < SORT_WEIGHT * matches;
+}
+
+/**
+ * The Runs page's query. Each filter has an index to start from (status, mapping, time; see
+ * walkNewestFirst for wide time ranges); a search first finds the few calls whose id or
+ * customer phone match (calls_by_key, revisions_by_phone) and takes their runs by
+ * runs_by_call, instead of checking every run.
+ */
+export function listRunsQuery(filter: RunFilter, span?: RunSpan): { sql: string; params: unknown[] } {
+  // A unary + keeps SQLite off the time index.
+  const createdAt = walkNewestFirst(filter, span) ? '+r.created_at' : 'r.created_at';
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.status) {
+    where.push('r.status = ?');
+    params.push(filter.status);
+  }
+  if (filter.beforeId) {
+    where.push('r.id < ?');
+    params.push(filter.beforeId);
+  }
+  if (filter.mappingName) {
+    where.push('r.mapping_name = ?');
+    params.push(filter.mappingName);
+  }
+  if (filter.createdFrom !== undefined) {
+    where.push(`${createdAt} >= ?`);
+    params.push(filter.createdFrom);
+  }
+  if (filter.createdTo !== undefined) {
+    where.push(`${createdAt} < ?`);
+    params.push(filter.createdTo);
+  }
+  if (filter.search) {
+    const { callKey: key, phone } = searchTerms(filter.search);
+    where.push(
+      `r.call_row_id IN (SELECT id FROM calls WHERE call_key = ? UNION SELECT call_row_id FROM revisions WHERE customer_phone = ?)
+       AND (c.call_key = ? OR v.customer_phone = ?)`,
+    );
+    params.push(key, phone, key, phone);
+  }
+  params.push(Math.min(filter.limit ?? 50, 500));
+  return {
+    sql: `SELECT ${RUN_COLUMNS} FROM runs r JOIN calls c ON c.id = r.call_row_id JOIN revisions v ON v.id = r.revision_id
+         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC LIMIT ?`,
+    params,
+  };
 }
