@@ -89,10 +89,11 @@ export function stepAgent(url: string, options: AgentOptions = {}): StepAgent {
   return /^https:/i.test(url) ? new StepHttpsAgent(settings) : new StepHttpAgent(settings);
 }
 
-/** A pooled client: whatever the connector keeps, with the agent its requests go through. */
+/** A pooled client: whatever the connector keeps for one configuration. */
 export interface Pooled {
-  agent: StepAgent;
-  /** Frees what the client holds besides its agent (e.g. an SMTP pool). */
+  /** The keep-alive agent an HTTP client's requests go through. */
+  agent?: StepAgent;
+  /** Closes what the client holds besides its agent (an SMTP connection), at once. */
   dispose?(): void;
 }
 
@@ -104,11 +105,9 @@ interface Entry<C> {
 export class ClientPool<C extends Pooled> {
   private entries = new Map<string, Entry<C>>();
   private readonly lent = new Map<C, Entry<C>>();
+  private readonly cutOff = new WeakSet<C>();
 
-  constructor(
-    readonly vendor: string,
-    private readonly limits = { maxIdle: MAX_IDLE_CLIENTS, maxConfigs: MAX_CONFIGS },
-  ) {}
+  constructor(private readonly limits = { maxIdle: MAX_IDLE_CLIENTS, maxConfigs: MAX_CONFIGS }) {}
 
   /** A client for the configuration `key` (its values joined), lent to one step until `giveBack`. */
   lend(key: string, create: () => C): C {
@@ -132,15 +131,27 @@ export class ClientPool<C extends Pooled> {
   }
 
   /**
-   * Back from its step. `reusable` false (the step was cut off at its deadline, its work may
-   * still be running): the client is discarded; so is one whose configuration was dropped.
+   * The step holding `client` passed its deadline: everything it has under way is stopped now
+   * (its requests destroyed, its connections closed) and the client is never lent again, since
+   * the step's work may still be running with it.
    */
-  giveBack(client: C, reusable: boolean): void {
+  cut(client: C, reason: Error): void {
+    this.cutOff.add(client);
+    client.agent?.retire(reason);
+    client.dispose?.();
+  }
+
+  /**
+   * Back from its step: kept for the next step with its configuration, with its idle
+   * connections; a request the step left running is destroyed. Discarded when it was cut off,
+   * its configuration was dropped meanwhile, or enough clients are idle.
+   */
+  giveBack(client: C): void {
     const entry = this.lent.get(client);
     this.lent.delete(client);
-    client.agent.cutRunning(() => new Error('the step ended before this request did'));
+    client.agent?.cutRunning(() => new Error('the step ended before this request did'));
     const current = entry !== undefined && this.entries.get(entry.key) === entry;
-    if (reusable && current && !client.agent.retired && entry.idle.length < this.limits.maxIdle) entry.idle.push(client);
+    if (current && !this.cutOff.has(client) && entry.idle.length < this.limits.maxIdle) entry.idle.push(client);
     else discard(client);
   }
 
@@ -150,14 +161,9 @@ export class ClientPool<C extends Pooled> {
     this.entries = new Map();
     for (const entry of entries.values()) for (const client of entry.idle.splice(0)) discard(client);
   }
-
-  /** Idle clients kept for `key` (tests). */
-  idleCount(key: string): number {
-    return this.entries.get(key)?.idle.length ?? 0;
-  }
 }
 
 function discard(client: Pooled): void {
-  client.agent.retire(new Error('the client was discarded'));
+  client.agent?.retire(new Error('the client was discarded'));
   client.dispose?.();
 }

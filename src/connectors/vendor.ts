@@ -131,9 +131,10 @@ export async function untilDeadline<T>(ctx: StepContext, work: (signal: AbortSig
 
 /**
  * Runs `work` with a client lent by `pool` (built by `create` when none is idle for `key`, the
- * configuration's values) until the step's deadline. At the deadline the client's agent is
- * retired: the step's requests are destroyed (the SDK takes no AbortSignal) and the client is
- * discarded; no other step sends on it. Otherwise it goes back to the pool with its connections.
+ * configuration's values) until the step's deadline. At the deadline the client is cut off: the
+ * step's requests are destroyed (the SDKs take no AbortSignal) or its connection closed, and the
+ * client is discarded; no other step uses it. Otherwise it goes back to the pool with its
+ * connections.
  */
 export async function withPooledClient<C extends Pooled, T>(
   ctx: StepContext,
@@ -143,18 +144,14 @@ export async function withPooledClient<C extends Pooled, T>(
   work: (client: C, signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const client = pool.lend(key, create);
-  let cutOff = false;
   try {
     return await untilDeadline(
       ctx,
       (signal) => work(client, signal),
-      () => {
-        cutOff = true;
-        client.agent.retire(new DeadlineError(ctx.timeoutMs, ctx.signal.aborted));
-      },
+      () => pool.cut(client, new DeadlineError(ctx.timeoutMs, ctx.signal.aborted)),
     );
   } finally {
-    pool.giveBack(client, !cutOff);
+    pool.giveBack(client);
   }
 }
 

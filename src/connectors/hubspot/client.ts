@@ -2,7 +2,7 @@
 // errors mean. The SDK (≈50 MB) is imported on first use so start-up and the CLI stay fast.
 import { z } from 'zod';
 import type { Client } from '@hubspot/api-client';
-import { ClientPool, stepAgent, type Pooled } from '../client-pool.js';
+import { ClientPool, stepAgent, type Pooled, type StepAgent } from '../client-pool.js';
 import { parseRetryAfter, type StepContext } from '../connector.js';
 import { actionOf, baseUrl, classifyCommon, classifyFailure, envConfig, header, lazyImport, withPooledClient } from '../vendor.js';
 
@@ -18,11 +18,12 @@ export const hubspotEnv = envConfig(
 const loadHubSpot = lazyImport(() => import('@hubspot/api-client'));
 
 interface PooledHubSpot extends Pooled {
+  agent: StepAgent;
   client: Client;
 }
 
 /** HubSpot clients by token and base URL, each with its keep-alive agent, lent one step at a time. */
-const pool = new ClientPool<PooledHubSpot>('HubSpot');
+const pool = new ClientPool<PooledHubSpot>();
 
 /** Closes the kept HubSpot clients and their connections (at shutdown). */
 export const closeHubSpotClients = () => pool.close();

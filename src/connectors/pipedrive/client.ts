@@ -3,7 +3,7 @@
 // The SDK is imported on first use (it takes most of a second to load).
 import { z } from 'zod';
 import type { v1, v2 } from 'pipedrive';
-import { ClientPool, stepAgent, type Pooled } from '../client-pool.js';
+import { ClientPool, stepAgent, type Pooled, type StepAgent } from '../client-pool.js';
 import { parseRetryAfter, PermanentError, type StepContext } from '../connector.js';
 import { actionOf, baseUrl, classifyCommon, classifyFailure, envConfig, header, lazyImport, withPooledClient } from '../vendor.js';
 
@@ -33,12 +33,13 @@ interface AxiosLike {
 const loadPipedrive = lazyImport(() => import('pipedrive'));
 
 interface PooledPipedrive extends Pooled {
+  agent: StepAgent;
   apis: PipedriveApis;
   configs: Array<{ baseOptions?: unknown }>;
 }
 
 /** Pipedrive API objects by token and base URL, with their keep-alive agent, lent one step at a time. */
-const pool = new ClientPool<PooledPipedrive>('Pipedrive');
+const pool = new ClientPool<PooledPipedrive>();
 
 /** Closes the kept Pipedrive clients and their connections (at shutdown). */
 export const closePipedriveClients = () => pool.close();

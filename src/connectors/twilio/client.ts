@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { Twilio as TwilioClient } from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
-import { ClientPool, stepAgent, type Pooled } from '../client-pool.js';
+import { ClientPool, stepAgent, type Pooled, type StepAgent } from '../client-pool.js';
 import { parseRetryAfter, PermanentError, TransientError, type StepContext } from '../connector.js';
 import { baseUrl, classifyFailure, DeadlineError, envConfig, header, lazyImport, networkCode, withPooledClient } from '../vendor.js';
 
@@ -34,12 +34,13 @@ export type TwilioConfig = ReturnType<typeof twilioEnv.read>;
 const loadTwilio = lazyImport(() => import('twilio'));
 
 interface PooledTwilio extends Pooled {
+  agent: StepAgent;
   client: TwilioClient;
   http: PooledRequestClient;
 }
 
 /** Twilio clients by account, token and base URL, each with its keep-alive agent, lent one step at a time. */
-const pool = new ClientPool<PooledTwilio>('Twilio');
+const pool = new ClientPool<PooledTwilio>();
 
 /** Closes the kept Twilio clients and their connections (at shutdown). */
 export const closeTwilioClients = () => pool.close();
