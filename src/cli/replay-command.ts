@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { stepKinds } from '../connectors/index.js';
+import { closeConnectors, stepKinds } from '../connectors/index.js';
 import { createLogger } from '../logger.js';
 import { prepareStep, startMapping } from '../mapping/evaluate-mapping.js';
 import { loadMappingDir, type CompiledMapping } from '../mapping/load-mappings.js';
@@ -185,6 +185,7 @@ export function registerReplayCommand(program: Command): void {
         plans.push(await replayFile(file, mappings, { dryRun: Boolean(opts.dryRun), schemaMode: config.SCHEMA_MODE, stepTimeoutMs: config.STEP_TIMEOUT_MS }));
         progress(plans.length, files.length);
       }
+      await closeConnectors(); // kept vendor clients and connections (an SMTP one would hold the process)
       if (opts.json) console.log(JSON.stringify(plans, null, 2));
       else plans.forEach((p) => printPlan(p, Boolean(opts.dryRun)));
       const bad = plans.some((p) => !p.valid || p.matched.some((m) => m.status !== 'ok'));

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { TransientError, PermanentError } from '../../src/connectors/connector.js';
 import { closeConnectors } from '../../src/connectors/index.js';
 import { fakeHubSpot, fakePipedrive, fakeTwilio } from './support/fake-vendors.js';
+import { startSmtpStub, type SmtpStub } from './support/smtp-stub.js';
 import { runStep, stepError } from './support/step-harness.js';
 import { startVendorStub, type Route, type VendorStub } from './support/vendor-stub.js';
 
@@ -25,7 +26,7 @@ afterAll(() => {
   http.globalAgent = globalAgent;
 });
 
-let stubs: VendorStub[] = [];
+let stubs: Array<VendorStub | SmtpStub> = [];
 afterEach(async () => {
   vi.unstubAllEnvs();
   await closeConnectors();
@@ -59,6 +60,14 @@ async function pipedriveStub(token = 'pd-token'): Promise<VendorStub> {
   const s = await stub(fakePipedrive().route);
   vi.stubEnv('PIPEDRIVE_API_TOKEN', token);
   vi.stubEnv('PIPEDRIVE_BASE_URL', s.url);
+  return s;
+}
+
+async function smtpStub(): Promise<SmtpStub> {
+  const s = await startSmtpStub();
+  stubs.push(s);
+  vi.stubEnv('SMTP_URL', s.url);
+  vi.stubEnv('EMAIL_FROM', 'Acme Support <support@acme.example>');
   return s;
 }
 
@@ -225,16 +234,73 @@ describe('Pipedrive: one client and connection across steps', () => {
   });
 });
 
+describe('email: one SMTP connection across steps', () => {
+  const mail = { to: 'dana@whitfield.example', subject: 'Your demo', text: 'Thanks, Dana!' };
+
+  it('consecutive sends go over one connection, also after refused recipients', async () => {
+    const s = await smtpStub();
+    await runStep('email.send', mail);
+    s.script({ rcpt: 550 }, { rcpt: 450 });
+    expect(await stepError('email.send', mail)).toBeInstanceOf(PermanentError);
+    expect(await stepError('email.send', mail)).toBeInstanceOf(TransientError);
+    await runStep('email.send', mail);
+    expect(s.messages).toHaveLength(2);
+    expect(s.connections()).toBe(1);
+  });
+
+  it('a send left unanswered is cut at its deadline (its connection closed, reported as maybe delivered); a concurrent send completes', async () => {
+    const s = await smtpStub();
+    s.script({ holdDataMs: 5_000 });
+    const started = Date.now();
+    const unanswered = stepError('email.send', mail, { timeoutMs: 300 });
+    await until(() => s.transactions() === 1);
+    const concurrent = runStep('email.send', { ...mail, subject: 'Second' }, { timeoutMs: 3_000 });
+    const error = await unanswered;
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.message).toMatch(/after the message was sent, so it may have been delivered/);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(await concurrent).toMatchObject({ accepted: ['dana@whitfield.example'], rejected: [] });
+    // The cut connection closes now, not when the server would have answered; the other stays for reuse.
+    await until(() => s.openConnections() === 1, 1_000);
+    expect(s.messages.map((m) => m.subject)).toEqual(['Second']);
+  });
+
+  it('a shutdown stops a send that has not begun; one under way is not abandoned', async () => {
+    const s = await smtpStub();
+    const stopped = new AbortController();
+    stopped.abort();
+    expect((await stepError('email.send', mail, { signal: stopped.signal })).message).toBe('aborted: the service is shutting down');
+    expect(s.transactions()).toBe(0);
+
+    s.script({ holdDataMs: 400 });
+    const stopping = new AbortController();
+    const sending = runStep('email.send', mail, { signal: stopping.signal, timeoutMs: 3_000 });
+    await until(() => s.transactions() === 1);
+    stopping.abort();
+    expect(await sending).toMatchObject({ accepted: ['dana@whitfield.example'] });
+  });
+
+  it('a changed SMTP_URL between steps gives a transport for it', async () => {
+    const first = await smtpStub();
+    await runStep('email.send', mail);
+    const second = await smtpStub();
+    await runStep('email.send', mail);
+    expect([first.messages.length, second.messages.length]).toEqual([1, 1]);
+  });
+});
+
 describe('idle connections', () => {
   it('closeConnectors() (service shutdown) closes the kept connections', async () => {
     const hub = await hubspotStub();
     const sms = await twilioStub();
     const crm = await pipedriveStub();
+    const smtp = await smtpStub();
     await runStep('hubspot.note.create', note);
     await runStep('twilio.sms.send', { to: '+14155550142', body: 'x' });
     await runStep('pipedrive.note.create', { content: 'a', person_id: 101 });
-    const open = () => [hub, sms, crm].map((s) => s.openConnections());
-    expect(open()).toEqual([1, 1, 1]);
+    await runStep('email.send', { to: 'dana@whitfield.example', subject: 'x', text: 'x' });
+    const open = () => [hub, sms, crm, smtp].map((s) => s.openConnections());
+    expect(open()).toEqual([1, 1, 1, 1]);
     await closeConnectors();
     await until(() => open().every((n) => n === 0), 1_000);
     // Steps after a close make new clients.

@@ -4,8 +4,8 @@
 // operator's retry carries the same id (mail systems that dedupe by Message-ID drop it).
 import { z } from 'zod';
 import { defineStep, PermanentError } from '../connector.js';
-import { DeadlineError, escapeHtml, optional, untilDeadline } from '../vendor.js';
-import { classifySmtpError, emailEnv, smtpSession } from './transport.js';
+import { escapeHtml, optional } from '../vendor.js';
+import { emailEnv, withSmtp } from './transport.js';
 
 const ADDRESS = /^(?:[^<>@\s][^<>@]*\s*<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+)$/;
 const address = z.string().trim().regex(ADDRESS, 'must be an email address or "Name <address>"');
@@ -57,38 +57,25 @@ export const emailSend = defineStep({
     if (!from) throw new PermanentError('Email: no sender: set from in the step, or EMAIL_FROM');
     const domain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'aftercall.local';
     const messageId = `<${ctx.idempotencyKey.replace(/[^A-Za-z0-9._-]/g, '-')}@${domain}>`;
-    const session = await smtpSession(config.SMTP_URL, ctx.timeoutMs);
-    // Nothing has left yet: a shutdown may still stop the step. Once sending it is not
-    // abandoned (the SMTP timeouts bound it), so the step records what really happened.
-    if (ctx.signal.aborted) throw new DeadlineError(ctx.timeoutMs, true);
-    const sendCtx = { ...ctx, signal: new AbortController().signal };
-    try {
-      const info = await untilDeadline(
-        sendCtx,
-        () =>
-          session.transport.sendMail({
-            from,
-            to: req.to,
-            ...(req.cc ? { cc: req.cc } : {}),
-            ...(req.bcc ? { bcc: req.bcc } : {}),
-            ...(req.reply_to ? { replyTo: req.reply_to } : {}),
-            subject: fill(req.subject, req.values),
-            ...(req.text ? { text: fill(req.text, req.values) } : {}),
-            ...(req.html ? { html: fill(req.html, req.values, escapeHtml) } : {}),
-            messageId,
-            ...(req.transcript
-              ? { attachments: [{ filename: req.transcript_filename, content: req.transcript, contentType: 'text/plain; charset=utf-8' }] }
-              : {}),
-          }),
-        () => session.transport.close(),
-      );
-      const rejected = (info.rejected ?? []).map(String);
-      if (rejected.length > 0) ctx.logger.warn({ rejected: rejected.length }, 'the SMTP server refused some recipients');
-      return { message_id: info.messageId ?? messageId, accepted: (info.accepted ?? []).map(String), rejected };
-    } catch (error) {
-      throw classifySmtpError('Email (send)', error, session.transmitted());
-    } finally {
-      session.transport.close();
-    }
+    // A shutdown stops the step until the message is under way, not after (see withSmtp).
+    const info = await withSmtp(ctx, config.SMTP_URL, 'Email (send)', (transport) =>
+      transport.sendMail({
+        from,
+        to: req.to,
+        ...(req.cc ? { cc: req.cc } : {}),
+        ...(req.bcc ? { bcc: req.bcc } : {}),
+        ...(req.reply_to ? { replyTo: req.reply_to } : {}),
+        subject: fill(req.subject, req.values),
+        ...(req.text ? { text: fill(req.text, req.values) } : {}),
+        ...(req.html ? { html: fill(req.html, req.values, escapeHtml) } : {}),
+        messageId,
+        ...(req.transcript
+          ? { attachments: [{ filename: req.transcript_filename, content: req.transcript, contentType: 'text/plain; charset=utf-8' }] }
+          : {}),
+      }),
+    );
+    const rejected = (info.rejected ?? []).map(String);
+    if (rejected.length > 0) ctx.logger.warn({ rejected: rejected.length }, 'the SMTP server refused some recipients');
+    return { message_id: info.messageId ?? messageId, accepted: (info.accepted ?? []).map(String), rejected };
   },
 });

@@ -1,6 +1,6 @@
 // Email (nodemailer over SMTP).
 import type { Connector } from '../connector.js';
 import { emailSend } from './email-send.js';
-import { emailEnv } from './transport.js';
+import { closeSmtpTransports, emailEnv } from './transport.js';
 
-export const emailConnector: Connector = { name: 'email', configSchema: emailEnv.schema, steps: [emailSend] };
+export const emailConnector: Connector = { name: 'email', configSchema: emailEnv.schema, steps: [emailSend], close: closeSmtpTransports };

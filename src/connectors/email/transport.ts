@@ -1,9 +1,10 @@
-// Email through nodemailer over SMTP (SMTP_URL): configuration, a transport per step that
-// notices when the message data has gone out, and what SMTP's answers mean.
+// Email through nodemailer over SMTP (SMTP_URL): configuration, a pooled connection kept across
+// steps that notices when a step's message data has gone out, and what SMTP's answers mean.
 import { z } from 'zod';
 import type { Transporter } from 'nodemailer';
-import { PermanentError, TransientError } from '../connector.js';
-import { classifyFailure, clip, DeadlineError, envConfig, networkCode } from '../vendor.js';
+import { ClientPool, type Pooled } from '../client-pool.js';
+import { PermanentError, TransientError, type StepContext } from '../connector.js';
+import { classifyFailure, clip, DeadlineError, envConfig, lazyImport, networkCode, withPooledClient } from '../vendor.js';
 
 export const emailEnv = envConfig(
   'Email',
@@ -18,29 +19,79 @@ export const emailEnv = envConfig(
   }).describe('A step without its own from needs EMAIL_FROM.'),
 );
 
-export interface SmtpSession {
+/** nodemailer, imported on first use. */
+const loadNodemailer = lazyImport(() => import('nodemailer'));
+
+/**
+ * A pooled SMTP transport of one connection, lent to one step at a time, so a later email
+ * reuses the connection (greeting, TLS, login done) instead of opening one per message.
+ */
+interface PooledSmtp extends Pooled {
   transport: Transporter;
-  /** True once the whole message has been written to the server (only its answer is missing). */
-  transmitted(): boolean;
+  /** True once this step's whole message has been written to the server (only its answer is missing). */
+  transmitted: boolean;
 }
 
-export async function smtpSession(smtpUrl: string, timeoutMs: number): Promise<SmtpSession> {
-  const { default: nodemailer } = await import('nodemailer');
-  let transmitted = false;
-  const transport = nodemailer.createTransport({
-    url: smtpUrl,
-    connectionTimeout: timeoutMs,
-    greetingTimeout: timeoutMs,
-    socketTimeout: timeoutMs,
-    // nodemailer logs the end of the message data as tnx "message" (with the byte counts):
-    // from then on a failure leaves it unknown whether the server took the message.
-    logger: {
-      info(entry: { tnx?: string; outByteCount?: number }) {
-        if (entry?.tnx === 'message' && typeof entry.outByteCount === 'number') transmitted = true;
+const pool = new ClientPool<PooledSmtp>();
+
+/** Closes the kept SMTP connections (at shutdown). */
+export const closeSmtpTransports = () => pool.close();
+
+/** An idle kept SMTP connection is closed (QUIT) after this; servers wait at least 5 minutes (RFC 5321). */
+export const SMTP_IDLE_MS = 15_000;
+
+/**
+ * Runs `send` (one message) with an SMTP transport until the step's deadline. A shutdown stops
+ * the step only before sending; once under way the send is not abandoned, so the step records
+ * what really happened. The connection is kept for later steps with the same SMTP_URL; at the
+ * deadline it is closed (the send cut off) and the transport discarded. Failures come back
+ * classified: after the message data went out, a lost answer is not retried blindly.
+ */
+export async function withSmtp<T>(ctx: StepContext, smtpUrl: string, action: string, send: (transport: Transporter) => Promise<T>): Promise<T> {
+  const { default: nodemailer } = await loadNodemailer();
+  if (ctx.signal.aborted) throw new DeadlineError(ctx.timeoutMs, true);
+  const sendCtx = { ...ctx, signal: new AbortController().signal };
+  const create = (): PooledSmtp => {
+    const pooled = { transmitted: false } as PooledSmtp;
+    pooled.transport = nodemailer.createTransport({
+      url: smtpUrl,
+      pool: true,
+      maxConnections: 1,
+      // A message whose connection closed is failed, never sent again over another one: the
+      // worker decides (a send whose data went out is reported, not retried).
+      maxRequeues: 0,
+      idleTimeout: SMTP_IDLE_MS,
+      connectionTimeout: ctx.timeoutMs,
+      greetingTimeout: ctx.timeoutMs,
+      socketTimeout: ctx.timeoutMs,
+      // nodemailer logs the end of the message data as tnx "message" (with the byte counts):
+      // from then on a failure leaves it unknown whether the server took the message.
+      logger: {
+        info(entry: { tnx?: string; outByteCount?: number }) {
+          if (entry?.tnx === 'message' && typeof entry.outByteCount === 'number') pooled.transmitted = true;
+        },
       },
-    },
-  });
-  return { transport, transmitted: () => transmitted };
+    });
+    // Also a connection in the middle of a message: the step gave up on it.
+    pooled.dispose = () => pooled.transport.close({ force: true });
+    return pooled;
+  };
+  let lent: PooledSmtp | undefined;
+  try {
+    return await withPooledClient(sendCtx, pool, `${smtpUrl}\n${ctx.timeoutMs}`, create, async (pooled) => {
+      lent = pooled;
+      pooled.transmitted = false;
+      try {
+        return await send(pooled.transport);
+      } catch (error) {
+        throw classifySmtpError(action, error, pooled.transmitted);
+      }
+    });
+  } catch (error) {
+    if (error instanceof TransientError || error instanceof PermanentError) throw error;
+    // The deadline: the transport was cut off and is lent to no other step.
+    throw classifySmtpError(action, error, lent?.transmitted ?? false);
+  }
 }
 
 interface SmtpError {

@@ -3,7 +3,7 @@
 // refused message (451), or a reply held back past the client's timeout.
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export type SmtpBehaviour = 'accept' | { rcpt: number } | { data: number } | { holdDataMs: number };
 
@@ -14,6 +14,12 @@ export interface SmtpStub {
   /** Envelope recipients of every accepted message. */
   envelopes: string[][];
   script(...next: SmtpBehaviour[]): void;
+  /** Transactions begun so far (MAIL FROM). */
+  transactions(): number;
+  /** TCP connections accepted so far (a pooled client reuses its). */
+  connections(): number;
+  /** TCP connections open now. */
+  openConnections(): number;
   close(): Promise<void>;
 }
 
@@ -24,12 +30,14 @@ export async function startSmtpStub(): Promise<SmtpStub> {
   const envelopes: string[][] = [];
   const plan: SmtpBehaviour[] = [];
   let current: SmtpBehaviour = 'accept';
+  let begun = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     closeTimeout: 200,
     onMailFrom(_address, _session, callback) {
+      begun++;
       current = plan.shift() ?? 'accept';
       callback();
     },
@@ -60,9 +68,19 @@ export async function startSmtpStub(): Promise<SmtpStub> {
       });
     },
   });
+  let accepted = 0;
+  let open = 0;
+  server.server.on('connection', (socket: Socket) => {
+    accepted++;
+    open++;
+    socket.once('close', () => open--);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
   return {
+    transactions: () => begun,
+    connections: () => accepted,
+    openConnections: () => open,
     url: `smtp://127.0.0.1:${port}?ignoreTLS=true`,
     port,
     messages,
