@@ -5,6 +5,7 @@
 // synchronous=FULL), loaded in alternating rounds with the same 8 KB body as figure 1, each
 // round drained before the next. Target: the large file within 20 % of the small one.
 import { statSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { BENCH_MAPPING, BENCH_MAPPING_NAME, BENCH_MAPPING_STEP, writeBenchMapping } from './bench-mapping.js';
 import type { ServerProcess } from './child.js';
@@ -14,10 +15,49 @@ import type { LoadResult } from './load.js';
 import type { BenchPayload } from './payload.js';
 import { mappingFileHash, prefillSqlite, type PrefillResult } from './prefill.js';
 import { CPU_NOTE, fixed, maxOf, meanOf, ratio, roundsTable, table, verdict, type Figure, type RoundRow } from './report.js';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import type { RunFilter } from '../src/store/store.js';
 
 const TARGET_SHARE = 0.8;
 /** Pre-filled call ids start here; the load's ids start at 1,000,000 and stay far below. */
 const PREFILL_FIRST_ID = 500_000_000;
+
+/** The Runs page's list queries (store.listRuns, one page of 50), timed on each file. */
+const PAGE_QUERIES: Array<{ name: string; filter: (span: { first: number; last: number }) => RunFilter }> = [
+  { name: 'newest runs', filter: () => ({}) },
+  { name: 'status succeeded', filter: () => ({ status: 'succeeded' }) },
+  { name: 'status dead (none)', filter: () => ({ status: 'dead' }) },
+  { name: 'mapping', filter: () => ({ mappingName: BENCH_MAPPING_NAME }) },
+  { name: 'time: all', filter: ({ first, last }) => ({ createdFrom: first, createdTo: last + 1 }) },
+  { name: 'time: the oldest 1 %', filter: ({ first, last }) => ({ createdFrom: first, createdTo: first + (last - first) / 100 }) },
+  { name: 'search: a call id', filter: () => ({ search: String(PREFILL_FIRST_ID + 7) }) },
+  { name: 'search: unknown phone', filter: () => ({ search: '+19995550100' }) },
+];
+const PAGE_REPEATS = 5;
+
+/** Median ms per query on the file, in process, opened read-mostly like a CLI command. */
+async function timeRunsPage(path: string): Promise<Record<string, number>> {
+  const store = openSqliteStore({ path });
+  try {
+    const db = new Database(path, { readonly: true });
+    const span = db.prepare('SELECT min(created_at) AS first, max(created_at) AS last FROM runs').get() as { first: number; last: number };
+    db.close();
+    const out: Record<string, number> = {};
+    for (const query of PAGE_QUERIES) {
+      const filter = query.filter(span);
+      const samples: number[] = [];
+      for (let i = 0; i < PAGE_REPEATS; i++) {
+        const started = performance.now();
+        await store.listRuns(filter);
+        samples.push(performance.now() - started);
+      }
+      out[query.name] = samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
+    }
+    return out;
+  } finally {
+    await store.close();
+  }
+}
 
 interface SizeRound {
   load: LoadResult;
@@ -34,6 +74,8 @@ export interface VolumeOutcome {
   sizes: [number, number];
   fills: [PrefillResult, PrefillResult];
   fileMb: [number, number];
+  /** Median ms of each Runs page query on each file. */
+  page: [Record<string, number>, Record<string, number>];
   rounds: Round[];
   large: boolean;
   quick: boolean;
@@ -74,6 +116,8 @@ export async function runVolume(bench: Bench, payload: BenchPayload): Promise<Vo
     bench.checkpoint();
   }
   const fileMb = paths.map((p) => statSync(p).size / 2 ** 20) as [number, number];
+  console.error('bench: volume: timing the Runs page queries on each file');
+  const page = [await timeRunsPage(paths[0]), await timeRunsPage(paths[1])] as [Record<string, number>, Record<string, number>];
 
   const servers: ServerProcess[] = [];
   const readers: SqliteRuns[] = [];
@@ -123,7 +167,7 @@ export async function runVolume(bench: Bench, payload: BenchPayload): Promise<Vo
       const dead = (await reader.countsByStatus()).dead ?? 0;
       if (dead > 0) bench.fail(`volume ${human(sizes[i]!)}: ${dead} runs ended dead`);
     }
-    return { sizes, fills: fills as [PrefillResult, PrefillResult], fileMb, rounds, large: settings.large, quick: settings.quick };
+    return { sizes, fills: fills as [PrefillResult, PrefillResult], fileMb, page, rounds, large: settings.large, quick: settings.quick };
   } finally {
     for (const reader of readers) await reader.close();
     await bench.stop(...servers);
@@ -146,6 +190,14 @@ export function volumeFigures(outcome: VolumeOutcome, connections: number): Figu
       ratio: ratio(largeRps / smallRps),
       target: `≥ ${TARGET_SHARE} × ${human(small)}`,
       result: verdict(largeRps / smallRps >= TARGET_SHARE),
+    },
+    {
+      figure: `Runs page, slowest list query at ${pair}, ms (median of ${PAGE_REPEATS})`,
+      baseline: `${fixed(Math.max(...Object.values(outcome.page[0])), 1)} (${human(small)})`,
+      value: fixed(Math.max(...Object.values(outcome.page[1])), 1),
+      ratio: ratio(Math.max(...Object.values(outcome.page[1])) / Math.max(...Object.values(outcome.page[0]))),
+      target: 'report only',
+      result: 'report only',
     },
     {
       figure: `ingest p99 at ${pair}, ms (worst of ${n}), ${connections} conn.`,
@@ -181,6 +233,15 @@ export function volumeDetail(outcome: VolumeOutcome): string {
         fixed(n / outcome.fills[i]!.seconds),
         `${fixed(outcome.fileMb[i]!)} MB`,
       ]),
+    ),
+    '',
+  );
+  out.push(
+    `Runs page list queries (store.listRuns, a page of 50, in process; median of ${PAGE_REPEATS}, ms):`,
+    '',
+    table(
+      ['query', human(small), human(large)],
+      PAGE_QUERIES.map((q) => [q.name, fixed(outcome.page[0][q.name], 2), fixed(outcome.page[1][q.name], 2)]),
     ),
     '',
   );
