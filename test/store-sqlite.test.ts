@@ -295,6 +295,25 @@ describe('SQLite store', () => {
   });
 });
 
+describe('SQLite store in its own thread', () => {
+  it('a call that throws inside the thread fails alone; the thread keeps serving', async () => {
+    const dir = tempDir();
+    const store = await openThreadedSqliteStore({ path: join(dir.path, 'aftercall.db') });
+    try {
+      // No call: the store throws before its write is even queued.
+      const broken = { ...delivery(callVersion(0)), call: undefined } as unknown as Parameters<typeof store.acceptDelivery>[0];
+      const error = await store.acceptDelivery(broken).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect(error).not.toBeInstanceOf(StoreUnavailableError);
+      expectAccepted(await store.acceptDelivery(delivery(callVersion(0))));
+      await store.ping();
+    } finally {
+      await store.close();
+      dir.cleanup();
+    }
+  });
+});
+
 // The Runs page stays fast on a large file when each filter starts from an index (measured on
 // 100k runs: a search went from a 650 ms scan to under 1 ms; a wide time range from a 1.2 s
 // sort to 3 ms). SQLite plans without statistics, so the plans checked here are the ones it uses.

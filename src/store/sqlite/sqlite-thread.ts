@@ -33,7 +33,9 @@ const reply = (message: WireReply) => {
 port.on('message', (requests: WireRequest[]) => {
   for (const request of requests) {
     const method = store[request.method] as (...args: unknown[]) => Promise<unknown>;
-    method.apply(store, fromWire(request.method, request.args)).then(
+    // A method that throws before returning its promise fails that call, never the thread
+    // (an exception escaping this handler would end the thread, and every later call with it).
+    new Promise((resolve) => resolve(method.apply(store, fromWire(request.method, request.args)))).then(
       (value) => reply({ id: request.id, ok: true, value }),
       (error: unknown) =>
         reply({
