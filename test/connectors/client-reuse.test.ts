@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TransientError, PermanentError } from '../../src/connectors/connector.js';
 import { closeConnectors } from '../../src/connectors/index.js';
-import { fakeHubSpot, fakePipedrive, fakeTwilio } from './support/fake-vendors.js';
+import { fakeHubSpot, fakePipedrive, fakeSalesforce, fakeTwilio } from './support/fake-vendors.js';
 import { startSmtpStub, type SmtpStub } from './support/smtp-stub.js';
 import { runStep, stepError } from './support/step-harness.js';
 import { startVendorStub, type Route, type VendorStub } from './support/vendor-stub.js';
@@ -231,6 +231,44 @@ describe('Pipedrive: one client and connection across steps', () => {
     vi.stubEnv('PIPEDRIVE_API_TOKEN', 'pd-second');
     await runStep('pipedrive.note.create', { content: 'b', person_id: 101 });
     expect(s.requests.map((r) => r.headers['x-api-token'])).toEqual(['pd-first', 'pd-second']);
+  });
+});
+
+describe('Salesforce: jsforce on Node\'s global agent, each request ending by the step deadline', () => {
+  const lead = { fields: { LastName: 'Whitfield', Company: 'Whitfield Roofing', Phone: '+14155550142' } };
+  const noRecords = { status: 200, body: { totalSize: 0, done: true, records: [] } };
+
+  async function salesforceStub(): Promise<VendorStub> {
+    let url = '';
+    const s = await stub(fakeSalesforce({ instanceUrl: () => url }).route);
+    url = s.url;
+    vi.stubEnv('SALESFORCE_INSTANCE_URL', s.url);
+    vi.stubEnv('SALESFORCE_ACCESS_TOKEN', '00D5e000000AbCd!token');
+    return s;
+  }
+
+  it('a request started late in the step gets only the time left: it is cut at the step deadline', async () => {
+    const s = await salesforceStub();
+    s.failNext({ ...noRecords, delayMs: 250 }, { status: 201, delayMs: 5_000, body: { id: '00Q1', success: true, errors: [] } });
+    const error = await stepError('salesforce.lead.upsert', lead, { timeoutMs: 450 });
+    expect(error).toBeInstanceOf(TransientError);
+    expect(s.calls()).toEqual(['GET /services/data/v59.0/query', 'POST /services/data/v59.0/sobjects/Lead']);
+    await until(() => s.requests[1]!.cutAt !== undefined, 1_000);
+    // About 450 ms after the step's first request; a full timeout of its own would end it at 700.
+    expect(s.requests[1]!.cutAt! - s.requests[0]!.at).toBeLessThan(600);
+  });
+
+  it('a hanging request is cut at its step deadline; a concurrent step finishes', async () => {
+    const s = await salesforceStub();
+    s.failNext({ ...noRecords, delayMs: 5_000 }, { ...noRecords, delayMs: 500 });
+    const hanging = stepError('salesforce.lead.upsert', lead, { timeoutMs: 300 });
+    await until(() => s.requests.length === 1);
+    const concurrent = runStep('salesforce.lead.upsert', lead, { timeoutMs: 3_000 });
+    expect(await hanging).toBeInstanceOf(TransientError);
+    await until(() => s.requests[0]!.cutAt !== undefined, 1_000);
+    expect(s.requests[0]!.cutAt! - s.requests[0]!.at).toBeLessThan(800);
+    expect(await concurrent).toMatchObject({ created: true });
+    expect(s.requests[1]!.cutAt).toBeUndefined();
   });
 });
 

@@ -237,6 +237,13 @@ describe('Salesforce errors', () => {
     expect(error.message).toMatch(/^Salesforce \(create task\): no answer (within 200 ms|in time)$/);
   });
 
+  it('consecutive steps reuse one TCP connection (jsforce takes no agent: Node\'s global keep-alive agent)', async () => {
+    await runStep('salesforce.lead.upsert', lead);
+    await runStep('salesforce.lead.upsert', lead);
+    expect(stub.requests.length).toBeGreaterThanOrEqual(3);
+    expect(stub.connections()).toBe(1);
+  });
+
   it('connection refused: transient', async () => {
     vi.stubEnv('SALESFORCE_INSTANCE_URL', await closedPortUrl());
     const error = await stepError('salesforce.task.create', {});

@@ -1,10 +1,16 @@
 // Salesforce through jsforce: configuration (an access token + instance URL, or OAuth2 client
-// credentials), one connection per step, and what Salesforce's errors mean. jsforce is
+// credentials), one Connection object per step, and what Salesforce's errors mean. jsforce is
 // imported on first use (it is heavy and reads HTTP(S)_PROXY when loaded).
+//
+// jsforce takes no HTTP agent (its fetch gets only a proxy agent), so its requests use Node's
+// global agent, which keeps connections alive (Node >= 19: keepAlive, idle sockets closed after
+// 5 s and unref'd): consecutive steps reuse the connection. The deadline holds through jsforce's
+// own per-request timeout, which aborts that request alone. A Connection costs some 20-40 µs
+// and keeps the step's answer tracker, so it is not pooled.
 import { z } from 'zod';
 import type { Connection, HttpRequest, HttpRequestOptions, HttpResponse, OAuth2 } from 'jsforce';
 import { parseRetryAfter, PermanentError, TransientError, type StepContext } from '../connector.js';
-import { baseUrl, classifyCommon, classifyFailure, clip, envConfig, header, joinNames, untilDeadline } from '../vendor.js';
+import { baseUrl, classifyCommon, classifyFailure, clip, envConfig, header, joinNames, lazyImport, untilDeadline } from '../vendor.js';
 
 export const API_VERSION = '59.0';
 
@@ -41,6 +47,9 @@ interface Session {
   accessToken: string;
 }
 
+/** jsforce, imported on first use. */
+const loadJsforce = lazyImport(() => import('jsforce'));
+
 /** Tokens from the client credentials flow, per login URL and client: reused until refused. */
 const tokenCache = new Map<string, Session>();
 
@@ -51,17 +60,19 @@ export function forgetSalesforceTokens(): void {
 
 /**
  * Keeps the status and headers of the last answer (jsforce's errors carry neither) and gives
- * every request the step's timeout, without jsforce's own retries (they ignore Retry-After;
- * the worker retries).
+ * every request what is left of the step's time as its timeout, so none outlives the step's
+ * deadline, without jsforce's own retries (they ignore Retry-After; the worker retries).
  */
 class ResponseTracker {
   last: HttpResponse | undefined;
-  constructor(private readonly timeoutMs: number) {}
+  /** `deadline`: when the step's time is up (epoch ms); each request gets what is left of it. */
+  constructor(private readonly deadline: number) {}
   attach(transport: { httpRequest(req: HttpRequest, options?: HttpRequestOptions): Promise<HttpResponse> }): void {
     const send = transport.httpRequest.bind(transport);
     transport.httpRequest = ((req: HttpRequest, options?: HttpRequestOptions) => {
       this.last = undefined;
-      const pending = send(req, { ...options, retry: { maxRetries: 0 }, timeout: this.timeoutMs });
+      const timeout = Math.max(1, this.deadline - Date.now());
+      const pending = send(req, { ...options, retry: { maxRetries: 0 }, timeout });
       pending.then(
         (res) => (this.last = res),
         () => undefined,
@@ -78,8 +89,8 @@ class ResponseTracker {
  */
 export async function withSalesforce<T>(ctx: StepContext, action: string, work: (conn: Connection) => Promise<T>): Promise<T> {
   const config = salesforceEnv.read();
-  const jsforce = await import('jsforce');
-  const tracker = new ResponseTracker(ctx.timeoutMs);
+  const jsforce = await loadJsforce();
+  const tracker = new ResponseTracker(Date.now() + ctx.timeoutMs);
   let stage = action;
   const attempt = async (renew: boolean) => {
     stage = 'sign in';
