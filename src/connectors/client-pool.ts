@@ -1,6 +1,6 @@
-// Vendor SDK clients kept across steps, each with a keep-alive HTTP agent of its own, so a step
-// reuses the client and the TCP/TLS connection an earlier step opened instead of building both
-// anew for every request.
+// Vendor SDK clients kept across steps, each with a keep-alive HTTP agent of its own (or, for
+// email, an SMTP connection), so a step reuses the client and the TCP/TLS connection an earlier
+// step opened instead of building both anew for every request.
 //
 // A client is lent to ONE step at a time (a lease): while the step runs, nothing else sends on its
 // agent. That keeps the step deadline exact for SDKs that take no AbortSignal: at the deadline the
