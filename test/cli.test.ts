@@ -2,11 +2,15 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { startStubServer } from './support/stub-server.js';
 import { FIXTURES_DIR } from './support/fixtures.js';
 import { startTestService } from './support/test-service.js';
 import { tempDir } from './support/temp-dir.js';
+
+// Every command is a tsx child process (1–3 s each, more on a loaded machine); a test runs up
+// to nine of them one after the other.
+vi.setConfig({ testTimeout: 90_000 });
 
 const ROOT = join(import.meta.dirname, '..');
 const dir = tempDir();
