@@ -8,13 +8,12 @@
 //     order (the CRM ends with the latest content), and one whose input never changes once.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../support/temp-dir.js';
+import { describe, expect, it } from 'vitest';
 import { chaosCall, httpStep, mappingYaml } from './support/calls.js';
 import { postJson, ServiceSupervisor, type PostResult } from './support/child-service.js';
+import { chaosScenario } from './support/scenario.js';
 import { chaosSeed, pick, pollUntil, printSummary, seededRandom } from './support/scale.js';
 import { readStore, unfinishedRuns } from './support/store-probe.js';
-import { startVendorStub, type VendorStub } from './support/vendor-stub.js';
 
 const CALLS = pick({ short: 6, full: 24 });
 /** Concurrent copies of the first content. */
@@ -24,14 +23,8 @@ const CONTENTS = pick({ short: 3, full: 5 });
 const TEST_TIMEOUT_MS = pick({ short: 45_000, full: 180_000 });
 const FIRST_ID = 710_000;
 
-const dir = tempDir('aftercall-chaos-storm-');
-let supervisor: ServiceSupervisor | undefined;
-const stubs: VendorStub[] = [];
-afterAll(async () => {
-  await supervisor?.kill9();
-  for (const stub of stubs) await stub.close();
-  dir.cleanup();
-});
+const scenario = chaosScenario('storm');
+const { dir } = scenario;
 
 const summaryOf = (id: number, content: number) => `call ${id}, evaluation ${content}`;
 
@@ -46,13 +39,12 @@ describe('chaos: duplicate storm', () => {
     async () => {
       const seed = chaosSeed();
       const random = seededRandom(seed);
-      const crm = await startVendorStub({
+      const crm = await scenario.stub({
         name: 'crm',
         latencyMs: () => Math.floor(random() * 15),
         unitOf: (path, body) => (path === '/contacts' ? `crm:${String(body.call)}:${String(body.summary)}` : `tag:${String(body.call)}`),
       });
-      const sms = await startVendorStub({ name: 'sms', latencyMs: () => Math.floor(random() * 15), unitOf: (_p, body) => `sms:${String(body.call)}` });
-      stubs.push(crm, sms);
+      const sms = await scenario.stub({ name: 'sms', latencyMs: () => Math.floor(random() * 15), unitOf: (_p, body) => `sms:${String(body.call)}` });
       const mappings = join(dir.path, 'mappings');
       mkdirSync(mappings);
       writeFileSync(
@@ -66,10 +58,10 @@ describe('chaos: duplicate storm', () => {
         ]),
       );
       const sqlitePath = join(dir.path, 'aftercall.db');
-      supervisor = await ServiceSupervisor.create({
+      scenario.supervisor = await ServiceSupervisor.create({
         env: { SQLITE_PATH: sqlitePath, MAPPINGS_DIR: mappings, WORKER_CONCURRENCY: '8', WORKER_POLL_INTERVAL_MS: '50' },
       });
-      const service = supervisor;
+      const service = scenario.supervisor;
       await service.start();
 
       const ids = Array.from({ length: CALLS }, (_, i) => FIRST_ID + i);

@@ -9,13 +9,12 @@
 //     and no run is left pending/running/retrying.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../support/temp-dir.js';
+import { describe, expect, it } from 'vitest';
 import { chaosCall, httpStep, mappingYaml } from './support/calls.js';
 import { postJson, ServiceSupervisor } from './support/child-service.js';
+import { chaosScenario } from './support/scenario.js';
 import { chaosSeed, pick, pollUntil, printSummary, seededRandom, sleep } from './support/scale.js';
 import { readStore, unfinishedRuns } from './support/store-probe.js';
-import { startVendorStub, type VendorStub } from './support/vendor-stub.js';
 
 const CALLS = pick({ short: 60, full: 500 });
 const KILLS = pick({ short: 3, full: 12 });
@@ -27,14 +26,8 @@ const GIVE_UP = 0.15;
 const TEST_TIMEOUT_MS = pick({ short: 60_000, full: 300_000 });
 const FIRST_ID = 900_000;
 
-const dir = tempDir('aftercall-chaos-kill-');
-let supervisor: ServiceSupervisor | undefined;
-const stubs: VendorStub[] = [];
-afterAll(async () => {
-  await supervisor?.kill9();
-  for (const stub of stubs) await stub.close();
-  dir.cleanup();
-});
+const scenario = chaosScenario('kill');
+const { dir } = scenario;
 
 describe('chaos: kill -9 under load', () => {
   it(
@@ -43,10 +36,9 @@ describe('chaos: kill -9 under load', () => {
       const seed = chaosSeed();
       const random = seededRandom(seed);
       const latency = () => 5 + Math.floor(random() * 55);
-      const crm = await startVendorStub({ name: 'crm', latencyMs: latency });
-      const sms = await startVendorStub({ name: 'sms', latencyMs: latency });
-      const erp = await startVendorStub({ name: 'erp', latencyMs: latency });
-      stubs.push(crm, sms, erp);
+      const crm = await scenario.stub({ name: 'crm', latencyMs: latency });
+      const sms = await scenario.stub({ name: 'sms', latencyMs: latency });
+      const erp = await scenario.stub({ name: 'erp', latencyMs: latency });
 
       const mappings = join(dir.path, 'mappings');
       mkdirSync(mappings);
@@ -64,7 +56,7 @@ describe('chaos: kill -9 under load', () => {
         mappingYaml('erp-forward', [httpStep('forward', `${erp.url}/calls`, '{ call: "{{ call.id }}" }')]),
       );
       const sqlitePath = join(dir.path, 'data', 'aftercall.db');
-      supervisor = await ServiceSupervisor.create({
+      scenario.supervisor = await ServiceSupervisor.create({
         env: {
           SQLITE_PATH: sqlitePath,
           MAPPINGS_DIR: mappings,
@@ -76,7 +68,7 @@ describe('chaos: kill -9 under load', () => {
           RETRY_MAX_DELAY_MS: '500',
         },
       });
-      const service = supervisor;
+      const service = scenario.supervisor;
       await service.start();
 
       // --- the platform: N distinct calls, paced so the load spans the kills --------------

@@ -8,13 +8,13 @@
 // the dead letter only after exactly that many attempts, with RETRIES_EXHAUSTED.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../support/temp-dir.js';
+import { describe, expect, it } from 'vitest';
 import { chaosCall, httpStep, mappingYaml } from './support/calls.js';
 import { postJson, ServiceSupervisor } from './support/child-service.js';
+import { chaosScenario } from './support/scenario.js';
 import { chaosSeed, pick, pollUntil, printSummary, seededRandom, sleep } from './support/scale.js';
 import { readStore, unfinishedRuns } from './support/store-probe.js';
-import { startVendorStub, type Fault, type VendorStub } from './support/vendor-stub.js';
+import type { Fault } from './support/vendor-stub.js';
 
 const CALLS = pick({ short: 30, full: 200 });
 const OUTAGE_MS = pick({ short: 3_000, full: 12_000 });
@@ -28,14 +28,8 @@ const FIRST_ID = 820_000;
 const CRM_OUTAGE: Fault[] = ['error-500', 'ok', 'throttle-429', 'timeout-after-effect', 'ok', 'unavailable-503', 'reset-before-effect', 'timeout-before-effect'];
 const SMS_OUTAGE: Fault[] = ['timeout-after-effect', 'error-500', 'reset-after-effect', 'throttle-429', 'timeout-before-effect', 'unavailable-503'];
 
-const dir = tempDir('aftercall-chaos-outage-');
-let supervisor: ServiceSupervisor | undefined;
-const stubs: VendorStub[] = [];
-afterAll(async () => {
-  await supervisor?.kill9();
-  for (const stub of stubs) await stub.close();
-  dir.cleanup();
-});
+const scenario = chaosScenario('outage');
+const { dir } = scenario;
 
 describe('chaos: vendor outage', () => {
   it(
@@ -44,10 +38,9 @@ describe('chaos: vendor outage', () => {
       const seed = chaosSeed();
       const random = seededRandom(seed);
       const holdMs = STEP_TIMEOUT_MS * 3;
-      const crm = await startVendorStub({ name: 'crm', holdMs, retryAfter: '1', latencyMs: () => Math.floor(random() * 10) });
-      const sms = await startVendorStub({ name: 'sms', holdMs, retryAfter: '1', latencyMs: () => Math.floor(random() * 10) });
-      const erp = await startVendorStub({ name: 'erp' });
-      stubs.push(crm, sms, erp);
+      const crm = await scenario.stub({ name: 'crm', holdMs, retryAfter: '1', latencyMs: () => Math.floor(random() * 10) });
+      const sms = await scenario.stub({ name: 'sms', holdMs, retryAfter: '1', latencyMs: () => Math.floor(random() * 10) });
+      const erp = await scenario.stub({ name: 'erp' });
       const mappings = join(dir.path, 'mappings');
       mkdirSync(mappings);
       writeFileSync(
@@ -68,7 +61,7 @@ describe('chaos: vendor outage', () => {
         ]),
       );
       const sqlitePath = join(dir.path, 'aftercall.db');
-      supervisor = await ServiceSupervisor.create({
+      scenario.supervisor = await ServiceSupervisor.create({
         env: {
           SQLITE_PATH: sqlitePath,
           MAPPINGS_DIR: mappings,
@@ -80,7 +73,7 @@ describe('chaos: vendor outage', () => {
           RETRY_MAX_DELAY_MS: '400',
         },
       });
-      const service = supervisor;
+      const service = scenario.supervisor;
       await service.start();
 
       // --- the outage: calls arrive while the CRM and SMS gateway misbehave; the ERP is down for good
