@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chaosCall, httpStep, mappingYaml } from './support/calls.js';
+import { chaosCall, httpStep, mappingYaml, salesFollowupYaml } from './support/calls.js';
 import { postJson, ServiceSupervisor } from './support/child-service.js';
 import { chaosScenario } from './support/scenario.js';
 import { chaosSeed, pick, pollUntil, printSummary, seededRandom, sleep } from './support/scale.js';
@@ -42,15 +42,7 @@ describe('chaos: kill -9 under load', () => {
 
       const mappings = join(dir.path, 'mappings');
       mkdirSync(mappings);
-      writeFileSync(
-        join(mappings, 'sales-followup.yaml'),
-        mappingYaml('sales-followup', [
-          httpStep('crm', `${crm.url}/contacts`, '{ call: "{{ call.id }}", summary: "{{ extracted.summary }}" }'),
-          httpStep('sms', `${sms.url}/messages`, '{ call: "{{ call.id }}", to: "{{ call.customer_phone }}", text: "Thanks! {{ extracted.summary }}" }', [
-            'repeat: never',
-          ]),
-        ]),
-      );
+      writeFileSync(join(mappings, 'sales-followup.yaml'), salesFollowupYaml(crm.url, sms.url));
       writeFileSync(
         join(mappings, 'erp-forward.yaml'),
         mappingYaml('erp-forward', [httpStep('forward', `${erp.url}/calls`, '{ call: "{{ call.id }}" }')]),

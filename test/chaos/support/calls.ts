@@ -18,3 +18,13 @@ export function httpStep(id: string, url: string, body: string, extra: string[] 
 export function mappingYaml(name: string, steps: string[]): string {
   return `name: ${name}\nsteps:\n${steps.join('\n')}\n`;
 }
+
+/** The scenarios' sales follow-up: a CRM update on every change, then one SMS (repeat: never). */
+export function salesFollowupYaml(crmUrl: string, smsUrl: string): string {
+  return mappingYaml('sales-followup', [
+    httpStep('crm', `${crmUrl}/contacts`, '{ call: "{{ call.id }}", summary: "{{ extracted.summary }}" }'),
+    httpStep('sms', `${smsUrl}/messages`, '{ call: "{{ call.id }}", to: "{{ call.customer_phone }}", text: "Thanks! {{ extracted.summary }}" }', [
+      'repeat: never',
+    ]),
+  ]);
+}
