@@ -126,7 +126,32 @@ describe('SQLite store', () => {
       await open({ ownsQueue: true }).close();
       expect(read()).toEqual(rows);
       const tables = otherConnection().prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
-      expect(tables).toEqual(['calls', 'receipts', 'revisions', 'runs', 'schema_migrations', 'step_results']);
+      expect(tables).toEqual(['calls', 'receipts', 'revisions', 'run_counts', 'runs', 'schema_migrations', 'step_results']);
+    });
+
+    it('keeps run counts by status in step with the runs, and seeds them when the migration meets existing runs', async () => {
+      const store = open({ ownsQueue: true });
+      for (let id = 1; id <= 3; id++) expectAccepted(await store.acceptDelivery(delivery(callVersion(0, { id }))));
+      const [claimed] = await store.claimRuns('w', 1, T0, 60_000);
+      await store.completeRun(claimed!.id, 'w', 'succeeded', T0 + 1);
+      const grouped = () =>
+        Object.fromEntries(
+          (otherConnection().prepare('SELECT status, COUNT(*) AS n FROM runs GROUP BY status').all() as Array<{ status: string; n: number }>).map(
+            (r) => [r.status, r.n],
+          ),
+        );
+      expect(await store.countRunsByStatus()).toEqual(grouped());
+      await store.close();
+
+      // A file from before migration 5, whose runs changed since: the migration counts them.
+      const db = otherConnection();
+      db.exec(`DROP TRIGGER run_counts_insert; DROP TRIGGER run_counts_update; DROP TRIGGER run_counts_delete;
+        DROP TABLE run_counts; DELETE FROM schema_migrations WHERE version = 5;
+        UPDATE runs SET status = 'dead' WHERE status = 'pending';`);
+      db.close();
+      const reopened = open();
+      expect(await reopened.countRunsByStatus()).toEqual(grouped());
+      expect(grouped()).toMatchObject({ dead: expect.any(Number), succeeded: 1 });
     });
 
     it('runs in WAL mode with synchronous=FULL, foreign keys on and the configured busy timeout', () => {

@@ -106,4 +106,22 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX runs_by_mapping ON runs (mapping_name, id);
       CREATE INDEX runs_by_created ON runs (created_at, id);`,
   },
+  {
+    version: 5,
+    name: 'run counts by status kept by triggers',
+    // Counting runs by status read the whole status index: ~10 ms per 100k runs, on the one
+    // thread that also commits deliveries, at every /metrics scrape and Runs page view.
+    sql: `CREATE TABLE run_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+      INSERT INTO run_counts (status, n) SELECT status, COUNT(*) FROM runs GROUP BY status;
+      CREATE TRIGGER run_counts_insert AFTER INSERT ON runs BEGIN
+        INSERT INTO run_counts (status, n) VALUES (NEW.status, 1) ON CONFLICT (status) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER run_counts_update AFTER UPDATE OF status ON runs WHEN OLD.status IS NOT NEW.status BEGIN
+        UPDATE run_counts SET n = n - 1 WHERE status = OLD.status;
+        INSERT INTO run_counts (status, n) VALUES (NEW.status, 1) ON CONFLICT (status) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER run_counts_delete AFTER DELETE ON runs BEGIN
+        UPDATE run_counts SET n = n - 1 WHERE status = OLD.status;
+      END;`,
+  },
 ];

@@ -194,7 +194,7 @@ export class SqliteStore implements Store {
         `SELECT ${RUN_COLUMNS}, v.call_json FROM runs r JOIN calls c ON c.id = r.call_row_id
          JOIN revisions v ON v.id = r.revision_id WHERE r.id = ?`,
       ),
-      countByStatus: db.prepare('SELECT status, COUNT(*) AS n FROM runs GROUP BY status'),
+      countByStatus: db.prepare('SELECT status, n FROM run_counts WHERE n > 0'),
       // Each subquery is one index lookup (min/max optimization).
       runSpan: db.prepare(
         `SELECT (SELECT min(created_at) FROM runs) AS first, (SELECT max(created_at) FROM runs) AS last,
