@@ -130,6 +130,16 @@ export async function untilDeadline<T>(ctx: StepContext, work: (signal: AbortSig
 }
 
 /**
+ * The context of a send that must not be abandoned once under way (an SMS, an email): a
+ * shutdown that has begun stops the step now (DeadlineError, the run is released); one that
+ * comes later does not, so the step records what really happened. The step's deadline holds.
+ */
+export function sendContext(ctx: StepContext): StepContext {
+  if (ctx.signal.aborted) throw new DeadlineError(ctx.timeoutMs, true);
+  return { ...ctx, signal: new AbortController().signal };
+}
+
+/**
  * Runs `work` with a client lent by `pool` (built by `create` when none is idle for `key`, the
  * configuration's values) until the step's deadline. At the deadline the client is cut off: the
  * step's requests are destroyed (the SDKs take no AbortSignal) or its connection closed, and the

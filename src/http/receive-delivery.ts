@@ -64,6 +64,18 @@ function isJsonContentType(value: string | undefined): boolean {
 }
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
+/** A body read as JSON, with its text (parsePayload skips work the text shows is not needed). */
+interface JsonBody {
+  payload: unknown;
+  text: string;
+}
+
+/** Throws a TypeError for bytes that are not UTF-8, a SyntaxError for text that is not JSON. */
+function readJson(raw: Buffer): JsonBody {
+  const text = utf8.decode(raw);
+  return { payload: JSON.parse(text), text };
+}
+
 export function createDeliveryReceiver(deps: ReceiveDeps) {
   const now = deps.now ?? Date.now;
 
@@ -97,7 +109,7 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
   }
 
   /** Validation, planning and the durable commit, shared by live deliveries and replays. */
-  async function commit(req: Pick<DeliveryRequest, 'requestId' | 'testMarker'>, sender: string, raw: Buffer, json: { payload: unknown; text: string }) {
+  async function commit(req: Pick<DeliveryRequest, 'requestId' | 'testMarker'>, sender: string, raw: Buffer, json: JsonBody) {
     const parsed = parsePayload(json.payload, deps.schemaMode, { sourceText: json.text });
     if (!parsed.ok) return { ok: false as const, issues: parsed.issues };
     if (parsed.unknownKeys.length > 0) {
@@ -157,10 +169,9 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
       return fail('unauthorized', 'BAD_SIGNATURE');
     }
 
-    let json: { payload: unknown; text: string };
+    let json: JsonBody;
     try {
-      const text = utf8.decode(raw);
-      json = { payload: JSON.parse(text), text };
+      json = readJson(raw);
     } catch (error) {
       const detail = error instanceof TypeError ? 'the body is not valid UTF-8' : (error as Error).message;
       const receiptId = await quarantine(req, sender, raw, 'malformed-json', [{ path: '', message: detail }]);
@@ -204,10 +215,9 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
     if (!receipt || receipt.outcome !== 'quarantined' || !receipt.rawBody) {
       return errorReply('RECEIPT_NOT_FOUND', { receipt_id: receiptId });
     }
-    let json: { payload: unknown; text: string };
+    let json: JsonBody;
     try {
-      const text = utf8.decode(receipt.rawBody);
-      json = { payload: JSON.parse(text), text };
+      json = readJson(receipt.rawBody);
     } catch (error) {
       return { ...errorReply('MALFORMED_JSON', { detail: (error as Error).message }), status: 422 };
     }

@@ -53,9 +53,10 @@ function walk(context: object, names: readonly string[]): unknown {
 
 function compileExpression(source: string, path: Array<string | number>): Expression {
   try {
-    const expr = jsonata(source.trim());
+    const trimmed = source.trim();
+    const expr = jsonata(trimmed);
     for (const [name, fn] of Object.entries(EXPRESSION_FUNCTIONS)) expr.registerFunction(name, fn);
-    const names = plainPath(source.trim());
+    const names = plainPath(trimmed);
     if (!names) return expr;
     return {
       evaluate(context) {

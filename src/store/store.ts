@@ -238,6 +238,11 @@ export function withoutTranscripts(call: Call): Call {
   return { ...call, transcript: empty, transfers: call.transfers.map((t) => ({ ...t, transcript: empty })) };
 }
 
+/** How many runs one page of listRuns holds: 50 unless asked, at most 500. */
+export function pageSize(filter: Pick<RunFilter, 'limit'>): number {
+  return Math.min(filter.limit ?? 50, 500);
+}
+
 /** What a search box query means: a call id as typed, and the phone it would be as E.164. */
 export function searchTerms(query: string): { callKey: string; phone: string } {
   const trimmed = query.trim();

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Transporter } from 'nodemailer';
 import { ClientPool, type Pooled } from '../client-pool.js';
 import { PermanentError, TransientError, type StepContext } from '../connector.js';
-import { classifyFailure, clip, DeadlineError, envConfig, lazyImport, networkCode, withPooledClient } from '../vendor.js';
+import { classifyFailure, clip, DeadlineError, envConfig, lazyImport, networkCode, sendContext, withPooledClient } from '../vendor.js';
 
 export const emailEnv = envConfig(
   'Email',
@@ -49,8 +49,7 @@ export const SMTP_IDLE_MS = 15_000;
  */
 export async function withSmtp<T>(ctx: StepContext, smtpUrl: string, action: string, send: (transport: Transporter) => Promise<T>): Promise<T> {
   const { default: nodemailer } = await loadNodemailer();
-  if (ctx.signal.aborted) throw new DeadlineError(ctx.timeoutMs, true);
-  const sendCtx = { ...ctx, signal: new AbortController().signal };
+  const sendCtx = sendContext(ctx);
   const create = (): PooledSmtp => {
     const pooled = { transmitted: false } as PooledSmtp;
     pooled.transport = nodemailer.createTransport({

@@ -5,7 +5,7 @@ import type { Twilio as TwilioClient } from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { ClientPool, stepAgent, type Pooled, type StepAgent } from '../client-pool.js';
 import { parseRetryAfter, PermanentError, TransientError, type StepContext } from '../connector.js';
-import { baseUrl, classifyFailure, DeadlineError, envConfig, header, lazyImport, networkCode, withPooledClient } from '../vendor.js';
+import { baseUrl, classifyFailure, DeadlineError, envConfig, header, lazyImport, networkCode, sendContext, withPooledClient } from '../vendor.js';
 
 export const twilioEnv = envConfig(
   'Twilio',
@@ -55,8 +55,7 @@ export const closeTwilioClients = () => pool.close();
  */
 export async function withTwilio<T>(ctx: StepContext, config: TwilioConfig, action: string, work: (client: TwilioClient) => Promise<T>): Promise<T> {
   const { default: twilio } = await loadTwilio();
-  if (ctx.signal.aborted) throw new DeadlineError(ctx.timeoutMs, true);
-  const sendCtx = { ...ctx, signal: new AbortController().signal };
+  const sendCtx = sendContext(ctx);
   const target = config.TWILIO_BASE_URL ?? 'https://api.twilio.com';
   const create = (): PooledTwilio => {
     const agent = stepAgent(target);

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { Call } from '../../payload/call.js';
 import {
   callKey,
+  pageSize,
   searchTerms,
   StoreUnavailableError,
   withoutTranscripts,
@@ -435,7 +436,7 @@ export class PostgresStore implements Store {
          AND (c.call_key = ${k} OR v.customer_phone = ${p})`,
       );
     }
-    params.push(Math.min(filter.limit ?? 50, 500));
+    params.push(pageSize(filter));
     const { rows } = await this.query<RunRow>(
       `SELECT ${RUN_COLUMNS} FROM runs r JOIN calls c ON c.id = r.call_row_id JOIN revisions v ON v.id = r.revision_id
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC LIMIT $${params.length}`,

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import type { Call } from '../../payload/call.js';
 import {
   callKey,
+  pageSize,
   searchTerms,
   StoreUnavailableError,
   withoutTranscripts,
@@ -468,7 +469,7 @@ export function walkNewestFirst(filter: RunFilter, span: RunSpan | undefined): b
   if (to <= from) return false;
   const perMs = span.count / Math.max(1, span.last + 1 - span.first);
   const matches = perMs * (to - from);
-  const page = Math.min(filter.limit ?? 50, 500);
+  const page = pageSize(filter);
   const walk = matches >= page ? perMs * (span.last + 1 - to) + page : span.count;
   return walk < SORT_WEIGHT * matches;
 }
@@ -512,7 +513,7 @@ export function listRunsQuery(filter: RunFilter, span?: RunSpan): { sql: string;
     );
     params.push(key, phone, key, phone);
   }
-  params.push(Math.min(filter.limit ?? 50, 500));
+  params.push(pageSize(filter));
   return {
     sql: `SELECT ${RUN_COLUMNS} FROM runs r JOIN calls c ON c.id = r.call_row_id JOIN revisions v ON v.id = r.revision_id
          ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC LIMIT ?`,
