@@ -156,6 +156,13 @@ export interface PurgeCounts {
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /**
+   * True when writes are applied in the order they are called, whether or not the caller
+   * waited for the earlier ones (one writer, first in first out: SQLite's group commit). The
+   * worker then sends a step's record without waiting and lets it share the next write's
+   * commit. PostgreSQL runs queries on several connections at once: false.
+   */
+  readonly ordersWrites: boolean;
 
   /** Receipt + call revision + pending runs, committed together before this resolves. */
   acceptDelivery(input: AcceptInput): Promise<AcceptResult>;

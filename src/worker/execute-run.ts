@@ -42,9 +42,44 @@ class StepFailure extends Error {
   }
 }
 
+/**
+ * Step records whose only reader is a later resume (a finished or skipped step, the score)
+ * are sent without waiting and awaited together with the next write that must be on disk
+ * before anything happens outside: a step's start, or the run's end. Sent in the same
+ * event-loop turn, they share that write's transaction and fsync (SQLite commits a turn's
+ * writes as one group, in order), so a step costs one commit instead of two. A crash before
+ * that commit leaves the step `started`, as a crash during the step would. A store that may
+ * apply writes out of order (PostgreSQL: a pool of connections) gets each one awaited, or
+ * a run's completion could land before its last step's record, which then finds the run no
+ * longer running and is lost.
+ */
+class WriteBehind {
+  private pending: Array<Promise<{ ok: boolean } | { error: unknown }>> = [];
+
+  constructor(private readonly ordered: boolean) {}
+
+  /** Sends a write; its answer (a lost lease, an error) counts at the next `commit`. */
+  async send(write: Promise<boolean>): Promise<void> {
+    // Handled at once, so a failure waiting for the next commit is not an unhandled rejection.
+    const settled = write.then((ok) => ({ ok }), (error: unknown) => ({ error }));
+    this.pending.push(settled);
+    if (!this.ordered) await settled;
+  }
+
+  /** Waits for `write` and everything sent before it; false when any found the lease gone. */
+  async commit(write: Promise<boolean>): Promise<boolean> {
+    await this.send(write);
+    const results = await Promise.all(this.pending);
+    this.pending = [];
+    for (const result of results) if ('error' in result) throw result.error;
+    return results.every((result) => 'ok' in result && result.ok);
+  }
+}
+
 export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal: AbortSignal): Promise<RunOutcome> {
   const { store, now } = deps;
   const owner = run.leaseOwner;
+  const writes = new WriteBehind(store.ordersWrites);
   const log = deps.logger.child({ run_id: run.id, call_id: run.call.id, revision: run.revision, mapping: run.mappingName });
   const mapping = deps.mappings.resolve(run.mappingName, run.mappingHash);
   if (!mapping) {
@@ -60,7 +95,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     return (await store.killRun(run.id, owner, error, now(), 'invalid-variables')) ? 'invalid-variables' : 'lost-lease';
   }
   const { context } = start;
-  if (context.score && !(await store.saveRunScore(run.id, owner, context.score))) return 'lost-lease';
+  if (context.score) await writes.send(store.saveRunScore(run.id, owner, context.score));
   try {
     for (const step of mapping.steps) {
       const outcome = await executeStep(step, done.get(step.id));
@@ -69,13 +104,13 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
   } catch (error) {
     if (signal.aborted) {
       // Shutting down mid-step: give the run back without spending an attempt.
-      await store.releaseRun(run.id, owner);
+      await writes.commit(store.releaseRun(run.id, owner));
       return 'released';
     }
     return settleFailure(error);
   }
   const final = run.isTest ? 'test' : 'succeeded';
-  if (!(await store.completeRun(run.id, owner, final, now()))) return 'lost-lease';
+  if (!(await writes.commit(store.completeRun(run.id, owner, final, now())))) return 'lost-lease';
   log.info({ outcome: final }, 'run finished');
   return final;
 
@@ -93,8 +128,8 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     }
     const skip = async (reason: string, output: unknown = null) => {
       context.steps[step.id] = output;
-      const ok = await store.finishStep(run.id, owner, step.id, { status: 'skipped', output, error: reason }, now());
-      return ok ? ('ok' as const) : ('lost-lease' as const);
+      await writes.send(store.finishStep(run.id, owner, step.id, { status: 'skipped', output, error: reason }, now()));
+      return 'ok' as const;
     };
     const prepared = await prepareStep(step, context);
     if (prepared.action === 'skip') return skip(prepared.reason);
@@ -107,8 +142,8 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       const keep = step.repeat === 'never' || (step.repeat === 'on-change' && prior.inputHash === inputHash);
       if (keep) {
         context.steps[step.id] = prior.output;
-        const ok = await store.finishStep(run.id, owner, step.id, { status: 'succeeded', output: prior.output }, now());
-        return ok ? 'ok' : 'lost-lease';
+        await writes.send(store.finishStep(run.id, owner, step.id, { status: 'succeeded', output: prior.output }, now()));
+        return 'ok';
       }
     }
 
@@ -121,7 +156,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     }
 
     // Recorded before the side effect: a crash in between leaves a visible "started" step.
-    if (!(await store.startStep(run.id, owner, step.id, input, inputHash, now()))) return 'lost-lease';
+    if (!(await writes.commit(store.startStep(run.id, owner, step.id, input, inputHash, now())))) return 'lost-lease';
     const started = now();
     let output: unknown;
     try {
@@ -138,7 +173,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       const message = maskText(error instanceof Error ? error.message : String(error));
       const transient = error instanceof TransientError || isTransient(error);
       deps.onStepSettled?.({ kind: step.kind.kind, outcome: transient ? 'transient' : 'permanent', seconds: (now() - started) / 1000 });
-      await store.finishStep(run.id, owner, step.id, { status: 'failed', error: message }, now());
+      await writes.send(store.finishStep(run.id, owner, step.id, { status: 'failed', error: message }, now()));
       if (transient) {
         throw new StepFailure('STEP_TRANSIENT', `step ${step.id}: ${message}`, (error as TransientError).retryAfterMs, step.retry);
       }
@@ -148,7 +183,8 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     deps.onStepSettled?.({ kind: step.kind.kind, outcome: 'succeeded', seconds: (now() - started) / 1000 });
     context.steps[step.id] = output;
     log.debug({ step: step.id, ms: now() - started }, 'step succeeded');
-    return (await store.finishStep(run.id, owner, step.id, { status: 'succeeded', output }, now())) ? 'ok' : 'lost-lease';
+    await writes.send(store.finishStep(run.id, owner, step.id, { status: 'succeeded', output }, now()));
+    return 'ok';
   }
 
   async function settleFailure(error: unknown): Promise<RunOutcome> {
@@ -166,11 +202,11 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     if (failure.code === 'STEP_TRANSIENT' && attempt < maxAttempts) {
       const at = nextRunAt(attempt, now(), backoff, failure.retryAfterMs, deps.random);
       log.warn({ attempt, retry_in_ms: at - now(), error: message }, 'run will be retried');
-      return (await store.retryRunLater(run.id, owner, message, at, now())) ? 'retrying' : 'lost-lease';
+      return (await writes.commit(store.retryRunLater(run.id, owner, message, at, now()))) ? 'retrying' : 'lost-lease';
     }
     const final = failure.code === 'STEP_TRANSIENT' ? `RETRIES_EXHAUSTED after ${attempt} attempts: ${message}` : message;
     log.error({ attempt, error: final }, 'run is dead');
-    return (await store.killRun(run.id, owner, final, now())) ? 'dead' : 'lost-lease';
+    return (await writes.commit(store.killRun(run.id, owner, final, now()))) ? 'dead' : 'lost-lease';
   }
 }
 

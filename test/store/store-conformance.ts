@@ -430,6 +430,31 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     });
 
     describe('steps', () => {
+      it('ordersWrites: writes sent without waiting land in call order, so a run ends after its last step record', async () => {
+        // The worker relies on this to let a step's record share the next write's commit.
+        if (!store.ordersWrites) {
+          expect(kind).toBe('postgres'); // a pool of connections: the worker awaits every write there
+          return;
+        }
+        const run = await acceptAndClaim('w');
+        expect(await store.startStep(run.id, 'w', 'crm', { a: 1 }, 'ih', T0 + 10)).toBe(true);
+        // Sent together, nothing awaited in between: the record first, then the completion.
+        const recorded = store.finishStep(run.id, 'w', 'crm', { status: 'succeeded', output: { id: 'c-1' } }, T0 + 20);
+        const skipped = store.finishStep(run.id, 'w', 'sms', { status: 'skipped', error: 'when: false' }, T0 + 21);
+        const completed = store.completeRun(run.id, 'w', 'succeeded', T0 + 22);
+        expect(await Promise.all([recorded, skipped, completed])).toEqual([true, true, true]);
+        expect((await store.getStepResults(run.id)).map((s) => [s.stepId, s.status])).toEqual([
+          ['crm', 'succeeded'],
+          ['sms', 'skipped'],
+        ]);
+        expect((await store.getRun(run.id))?.status).toBe('succeeded');
+        // And the other way round: a record sent after the completion finds the run no longer ours.
+        const late = await acceptAndClaim('w', 5002, T0 + 100);
+        const done = store.completeRun(late.id, 'w', 'succeeded', T0 + 101);
+        const after = store.finishStep(late.id, 'w', 'crm', { status: 'succeeded', output: null }, T0 + 102);
+        expect(await Promise.all([done, after])).toEqual([true, false]);
+      });
+
       it('startStep and finishStep record attempts, input, output and error', async () => {
         const run = await acceptAndClaim('w');
         expect(await store.startStep(run.id, 'w', 'upsert', { name: 'John' }, 'ih-1', T0 + 10)).toBe(true);

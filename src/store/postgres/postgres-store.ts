@@ -66,6 +66,7 @@ const OWNED = `SELECT id FROM runs WHERE id = $1 AND lease_owner = $2 AND status
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
+  readonly ordersWrites = false;
   private readonly sql: Sql;
   private closing: Promise<void> | null = null;
 

@@ -87,6 +87,7 @@ function migrate(db: Database.Database): void {
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
+  readonly ordersWrites = true;
   private readonly writes: GroupCommit;
   private readonly sql;
 

@@ -89,6 +89,8 @@ export async function openThreadedSqliteStore(options: SqliteStoreOptions): Prom
   ) as unknown as Store;
   return Object.assign(proxy, {
     kind: 'sqlite' as const,
+    // One message queue to one thread, one GroupCommit there: the order of the calls.
+    ordersWrites: true,
     async close() {
       if (!failed) await invoke('close')();
       await worker.terminate();
