@@ -9,8 +9,11 @@
 //      latency from receipt (runs.created_at) to the last step (runs.finished_at);
 //   3. a burst of rate × duration calls as fast as possible (the bare endpoint: as fast as possible
 //      for the duration): calls/s end to end = the burst's runs / (last finish − burst start).
+// Then, per round, the same burst through a second aftercall serving the default example
+// mappings (mappings/, http.request to a stub receiver): the worker's own machinery without SDKs.
 // Each aftercall round is drained before the next bare one. RSS (VmRSS) of both processes is
 // read at idle and sampled under load.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, type ServerProcess } from './child.js';
 import { probe, SERVER_SCRIPTS, sleep, TOKEN, type Bench } from './context.js';
@@ -24,6 +27,13 @@ const TARGET_ACK_P99_MS = 20;
 const TARGET_RSS_MB = 200;
 const EXAMPLE_DIR = join(ROOT, 'examples', 'hubspot-twilio');
 const VENDOR_REQUESTS_PER_CALL = 6;
+// The service's own example mappings (what `npm start` serves): for the sales fixture,
+// sales-qualification (crm + alert_sales http.request steps, scored) and forward-completed-calls
+// (log + forward): 2 runs, 3 requests to the local receiver, no SDK.
+const DEFAULT_MAPPINGS_DIR = join(ROOT, 'mappings');
+const DEFAULT_RECEIVER = 'http://127.0.0.1:4000';
+const DEFAULT_RUNS_PER_CALL = 2;
+const DEFAULT_REQUESTS_PER_CALL = 3;
 
 type Phase = 'rate' | 'paced' | 'max';
 const PHASES: readonly Phase[] = ['rate', 'paced', 'max'];
@@ -46,6 +56,8 @@ interface Round {
   round: number;
   bare: Record<Phase, LoadResult>;
   e2e: Record<Phase, E2eLoad>;
+  /** The same burst through the default example mappings (http.request to a stub receiver). */
+  defaults: E2eLoad;
 }
 
 export interface E2eOutcome {
@@ -59,6 +71,7 @@ export interface E2eOutcome {
   runsSucceeded: number;
   workerConcurrency: string;
   underTsx: boolean;
+  defaultRequests: number;
 }
 
 export async function runE2e(bench: Bench, bare: ServerProcess): Promise<E2eOutcome> {
@@ -68,6 +81,7 @@ export async function runE2e(bench: Bench, bare: ServerProcess): Promise<E2eOutc
   let nextBareId = 50_000_000;
   const servers: ServerProcess[] = [];
   let reader: SqliteRuns | null = null;
+  let defaultsReader: SqliteRuns | null = null;
   try {
     console.error('bench: e2e: starting the stub vendors and aftercall with examples/hubspot-twilio');
     const [vendors] = await bench.startAll([{ name: 'vendors', script: SERVER_SCRIPTS.vendors, env: bench.baseEnv }]);
@@ -96,6 +110,25 @@ export async function runE2e(bench: Bench, bare: ServerProcess): Promise<E2eOutc
     ]);
     servers.push(service!);
     const e2e = service!;
+    // The default example mappings, their receiver URL pointed at the stub vendors' /receiver/.
+    const defaultsDir = bench.dir('e2e-defaults');
+    const defaultMappings = join(defaultsDir, 'mappings');
+    mkdirSync(defaultMappings);
+    for (const file of readdirSync(DEFAULT_MAPPINGS_DIR)) {
+      const text = readFileSync(join(DEFAULT_MAPPINGS_DIR, file), 'utf8');
+      writeFileSync(join(defaultMappings, file), file.endsWith('.yaml') ? text.replaceAll(DEFAULT_RECEIVER, `${vendorUrl}/receiver`) : text);
+    }
+    const defaultsDb = join(defaultsDir, 'aftercall.db');
+    const [defaultsService] = await bench.startAll([
+      {
+        name: 'aftercall-e2e-defaults',
+        script: SERVER_SCRIPTS.aftercall,
+        env: { ...bench.baseEnv, SQLITE_PATH: defaultsDb, MAPPINGS_DIR: defaultMappings, WEBHOOK_TOKENS: TOKEN, LOG_LEVEL: bench.logLevel, RATE_LIMIT_PER_MINUTE: '0' },
+      },
+    ]);
+    servers.push(defaultsService!);
+    defaultsReader = new SqliteRuns(defaultsDb);
+    const defaultsSource = defaultsReader;
     bench.checkpoint();
     const rssStart = e2e.rssMb();
     reader = new SqliteRuns(dbPath);
@@ -106,8 +139,22 @@ export async function runE2e(bench: Bench, bare: ServerProcess): Promise<E2eOutc
     await bench.drain(source, 0, Date.now(), 'e2e probe');
     const probeStatus = await source.countsByStatus();
     if ((probeStatus.succeeded ?? 0) !== 1) throw new Error(`e2e probe: the run did not succeed (${JSON.stringify(probeStatus)}); see the aftercall-e2e log above`);
+    await probe(defaultsService!.port, payload.body(nextId++), (body) => body.status === 'accepted' && body.runs === DEFAULT_RUNS_PER_CALL);
+    await bench.drain(defaultsSource, 0, Date.now(), 'e2e defaults probe');
+    const defaultsProbe = await defaultsSource.countsByStatus();
+    if ((defaultsProbe.succeeded ?? 0) !== DEFAULT_RUNS_PER_CALL) {
+      throw new Error(`e2e probe (default mappings): the runs did not succeed (${JSON.stringify(defaultsProbe)}); see the aftercall-e2e-defaults log above`);
+    }
+    const defaultsTarget = { service: defaultsService!, source: defaultsSource, runsPerCall: DEFAULT_RUNS_PER_CALL };
+    const requestsBefore = await vendorStats(vendorUrl);
 
-    const loadE2e = async (phase: Phase, label: string, durationSec: number): Promise<E2eLoad> => {
+    const loadE2e = async (
+      phase: Phase,
+      label: string,
+      durationSec: number,
+      target: { service: ServerProcess; source: SqliteRuns; runsPerCall: number } = { service: e2e, source, runsPerCall: 1 },
+    ): Promise<E2eLoad> => {
+      const { service: e2e, source, runsPerCall } = target;
       const sinceId = await source.maxRunId();
       const cpuBefore = e2e.cpuSeconds();
       const vendorCpuBefore = vendors!.cpuSeconds();
@@ -127,13 +174,14 @@ export async function runE2e(bench: Bench, bare: ServerProcess): Promise<E2eOutc
       const latencies = await source.latencies(sinceId);
       const runs = latencies.length;
       const last = drain.lastFinishedAt;
-      const perCall = (before: number | null, after: number | null) => (before !== null && after !== null && runs > 0 ? ((after - before) * 1000) / runs : null);
+      const calls = runs / runsPerCall;
+      const perCall = (before: number | null, after: number | null) => (before !== null && after !== null && runs > 0 ? ((after - before) * 1000) / calls : null);
       return {
         load,
         runs,
         finishedDuringLoad,
         drain,
-        callsPerSec: last !== null && last > load.startedAt ? runs / ((last - load.startedAt) / 1000) : null,
+        callsPerSec: last !== null && last > load.startedAt ? calls / ((last - load.startedAt) / 1000) : null,
         cpuMsPerCall: perCall(cpuBefore, cpuAfter),
         vendorCpuMsPerCall: perCall(vendorCpuBefore, vendorCpuAfter),
         latency: {
@@ -158,6 +206,7 @@ export async function runE2e(bench: Bench, bare: ServerProcess): Promise<E2eOutc
     if (settings.warmupSec > 0) {
       await loadBare('max', 'e2e warm-up bare', settings.warmupSec);
       await loadE2e('paced', 'e2e warm-up aftercall', settings.warmupSec);
+      await loadE2e('max', 'e2e warm-up aftercall (default mappings)', settings.warmupSec, defaultsTarget);
     }
     await sleep(1_000); // idle: no load, the queue empty, timers settled
     const rssIdle = { bareIdle: bare.rssMb(), e2eStart: rssStart, e2eIdle: e2e.rssMb(), e2eIdleEnd: null as number | null };
@@ -170,6 +219,7 @@ export async function runE2e(bench: Bench, bare: ServerProcess): Promise<E2eOutc
         entry.bare[phase] = await loadBare(phase, `e2e round ${round} bare ${what}`, settings.durationSec);
         entry.e2e[phase] = await loadE2e(phase, `e2e round ${round} aftercall ${phase === 'max' ? 'burst' : what}`, settings.durationSec);
       }
+      entry.defaults = await loadE2e('max', `e2e round ${round} aftercall burst (default mappings)`, settings.durationSec, defaultsTarget);
       rounds.push(entry);
     }
     await sleep(1_000);
@@ -180,10 +230,20 @@ export async function runE2e(bench: Bench, bare: ServerProcess): Promise<E2eOutc
     if (dead > 0) bench.fail(`e2e: ${dead} runs ended dead`);
     const notSucceeded = Object.entries(statusCounts).filter(([s]) => s !== 'succeeded');
     if (notSucceeded.length > 0) bench.fail(`e2e: runs not succeeded: ${JSON.stringify(Object.fromEntries(notSucceeded))}`);
-    const stats = (await (await fetch(`${vendorUrl}/__bench/stats`, { signal: AbortSignal.timeout(5_000) })).json()) as {
-      total: number;
-      counts: Record<string, number>;
-    };
+    const stats = await vendorStats(vendorUrl);
+    const receiverRequests = (counts: Record<string, number>) =>
+      Object.entries(counts).filter(([k]) => k.includes(' /receiver/')).reduce((sum, [, v]) => sum + v, 0);
+    const defaultRequests = receiverRequests(stats.counts) - receiverRequests(requestsBefore.counts);
+    const defaultsStatus = await defaultsSource.countsByStatus();
+    const defaultsNotSucceeded = Object.entries(defaultsStatus).filter(([s]) => s !== 'succeeded');
+    if (defaultsNotSucceeded.length > 0) bench.fail(`e2e (default mappings): runs not succeeded: ${JSON.stringify(Object.fromEntries(defaultsNotSucceeded))}`);
+    const defaultCalls = (defaultsStatus.succeeded ?? 0) / DEFAULT_RUNS_PER_CALL;
+    if (receiverRequests(stats.counts) < defaultCalls * DEFAULT_REQUESTS_PER_CALL) {
+      bench.fail(`e2e (default mappings): the stub receiver saw ${receiverRequests(stats.counts)} requests for ${defaultCalls} calls (expected ${DEFAULT_REQUESTS_PER_CALL} each)`);
+    }
+    // The rest of the report is about the SDK example's requests.
+    stats.total -= receiverRequests(stats.counts);
+    for (const key of Object.keys(stats.counts)) if (key.includes(' /receiver/')) delete stats.counts[key];
     const runsSucceeded = statusCounts.succeeded ?? 0;
     if (stats.total < runsSucceeded * VENDOR_REQUESTS_PER_CALL) {
       bench.fail(`e2e: the stub vendors saw ${stats.total} requests for ${runsSucceeded} runs (expected ${VENDOR_REQUESTS_PER_CALL} each)`);
@@ -199,11 +259,18 @@ export async function runE2e(bench: Bench, bare: ServerProcess): Promise<E2eOutc
       runsSucceeded,
       workerConcurrency: process.env.WORKER_CONCURRENCY ?? '8 (default)',
       underTsx: bench.underTsx,
+      defaultRequests,
     };
   } finally {
     await reader?.close();
+    await defaultsReader?.close();
     await bench.stop(...servers.reverse());
   }
+}
+
+async function vendorStats(vendorUrl: string): Promise<{ total: number; counts: Record<string, number> }> {
+  const response = await fetch(`${vendorUrl}/__bench/stats`, { signal: AbortSignal.timeout(5_000) });
+  return (await response.json()) as { total: number; counts: Record<string, number> };
 }
 
 export function e2eFigures(outcome: E2eOutcome): Figure[] {
@@ -211,6 +278,7 @@ export function e2eFigures(outcome: E2eOutcome): Figure[] {
   const r = outcome.rounds;
   const bareMax = meanOf(r.map((x) => x.bare.max.reqPerSec));
   const e2eMax = meanOf(r.map((x) => x.e2e.max.callsPerSec ?? NaN));
+  const defaultsMax = meanOf(r.map((x) => x.defaults.callsPerSec ?? NaN));
   const p99 = (phase: Phase, side: 'bare' | 'e2e') => maxOf(r.map((x) => (side === 'bare' ? x.bare[phase] : x.e2e[phase].load).latency.p99));
   const e2eLatency = (q: 'p50' | 'p99') => maxOf(r.map((x) => x.e2e.paced.latency[q]));
   const rssLoad = maxOf(r.flatMap((x) => PHASES.map((p) => x.e2e[p].load.rssMaxMb)));
@@ -224,6 +292,14 @@ export function e2eFigures(outcome: E2eOutcome): Figure[] {
       ratio: ratio(e2eMax / bareMax),
       target: `≥ ${TARGET_E2E_PER_SEC} calls/s`,
       result: verdict(Number.isFinite(e2eMax) ? e2eMax >= TARGET_E2E_PER_SEC : false),
+    },
+    {
+      figure: `end to end on SQLite (default example mappings: 2 runs, 3 http.request per call, stub receiver), calls/s for a burst of ${r[0]?.defaults.load.amount ?? '—'} calls (mean of ${n})`,
+      baseline: `${fixed(bareMax)} req/s (bare)`,
+      value: fixed(defaultsMax),
+      ratio: ratio(defaultsMax / bareMax),
+      target: `≥ ${TARGET_E2E_PER_SEC} calls/s`,
+      result: verdict(Number.isFinite(defaultsMax) ? defaultsMax >= TARGET_E2E_PER_SEC : false),
     },
     {
       figure: `end to end latency, receipt → last step, at ${rate}/s paced, p50 / p99 ms (worst of ${n})`,
@@ -295,12 +371,13 @@ export function e2eDetail(outcome: E2eOutcome): string {
       (outcome.underTsx ? ' (BENCH_TSX=1: both under tsx, whose loader adds tens of MB)' : ' (both transpiled to JavaScript, as deployed; not under tsx)'),
   );
   out.push('');
-  const rows: RoundRow[] = outcome.rounds.flatMap((r) =>
-    PHASES.flatMap((p) => [
+  const rows: RoundRow[] = outcome.rounds.flatMap((r) => [
+    ...PHASES.flatMap((p) => [
       { round: r.round, server: 'bare', result: r.bare[p] },
       { round: r.round, server: 'aftercall e2e', result: r.e2e[p].load },
     ]),
-  );
+    { round: r.round, server: 'aftercall default mappings', result: r.defaults.load },
+  ]);
   out.push(roundsTable(rows, { helper: 'vendors' }), '');
   out.push(
     table(
@@ -316,11 +393,10 @@ export function e2eDetail(outcome: E2eOutcome): string {
         'CPU ms per call: aftercall / vendors',
       ],
       outcome.rounds.flatMap((r) =>
-        PHASES.map((p) => {
-          const x = r.e2e[p];
+        [...PHASES.map((p) => ({ x: r.e2e[p], what: '' })), { x: r.defaults, what: ' (default mappings)' }].map(({ x, what }) => {
           return [
             r.round,
-            loadLabel(x.load),
+            loadLabel(x.load) + what,
             x.load.expected,
             `${x.finishedDuringLoad} (${fixed(x.finishedDuringLoad / x.load.seconds)}/s)`,
             x.drain.openAtLastAck,
@@ -338,6 +414,11 @@ export function e2eDetail(outcome: E2eOutcome): string {
     '- calls/s end to end: the runs of that load (all succeeded) / (last run finished − load start), so a backlog the worker drains after the load counts against it; ' +
       'receipt → last step: runs.finished_at − runs.created_at (created_at is taken when the delivery is received, just before its commit and ack); ' +
       'CPU ms per call: CPU time of the process from the start of the load to the end of the drain, over the runs of that load.',
+  );
+  out.push(
+    `- default mappings: a second aftercall with the service's own mappings/ (their receiver URL pointed at the stub vendors' /receiver/), ` +
+      `the same body: sales-qualification (crm, alert_sales) and forward-completed-calls (log, forward) take it, ${DEFAULT_RUNS_PER_CALL} runs and ` +
+      `${DEFAULT_REQUESTS_PER_CALL} requests per call, no SDK; the receiver saw ${outcome.defaultRequests} requests; its runs and CPU are counted per call, not per run`,
   );
   out.push(`- runs by status at the end: ${Object.entries(outcome.statusCounts).map(([s, c]) => `${s} ${c}`).join(', ')}`);
   out.push(`- ${CPU_NOTE}`);

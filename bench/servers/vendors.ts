@@ -1,7 +1,8 @@
 // Stub vendors for the end-to-end figure: HubSpot and Twilio as the connector tests run them
 // (test/connectors/support: the recording stub server and the stateful fakes), both on one
 // 127.0.0.1 port (their paths do not overlap), answering at once. Point HUBSPOT_BASE_URL and
-// TWILIO_BASE_URL at it. `GET /__bench/stats` answers the requests seen so far by route.
+// TWILIO_BASE_URL at it; /receiver/… stands in for the default mappings' local receiver.
+// `GET /__bench/stats` answers the requests seen so far by route.
 // Recorded requests and created notes, deals and tasks are dropped every second, so memory
 // stays flat however long the bench runs (the contacts stay: upserts search them).
 // Prints {"port":N} on stdout once listening; stops like the other bench servers.
@@ -20,6 +21,8 @@ const route: Route = (req) => {
   // "POST /crm/v3/objects/contacts/search", "PATCH /crm/v3/objects/contacts/{id}", "POST /2010-04-01/.../Messages.json"
   const key = `${req.method} ${req.path.replace(/\/\d+$/, '/{id}').replace(/\/Accounts\/AC\w+\//, '/Accounts/{sid}/')}`;
   counts[key] = (counts[key] ?? 0) + 1;
+  // The default example mappings' receiver (npm run cli -- receiver), under /receiver/.
+  if (req.path.startsWith('/receiver/')) return { status: 200, body: { received: true } };
   return hubspot.route(req) ?? twilio.route(req);
 };
 
