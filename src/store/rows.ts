@@ -69,7 +69,7 @@ export interface ReceiptRow {
 export const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 export const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
 
-export function toClaimedRun(row: ClaimedRow, owner: string): ClaimedRun {
+export function toClaimedRun(row: ClaimedRow, owner: string, steps: StepResult[]): ClaimedRun {
   return {
     id: row.id,
     mappingName: row.mapping_name,
@@ -80,6 +80,7 @@ export function toClaimedRun(row: ClaimedRow, owner: string): ClaimedRun {
     revision: row.revision,
     call: JSON.parse(row.call_json) as Call,
     leaseOwner: owner,
+    steps,
   };
 }
 

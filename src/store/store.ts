@@ -78,6 +78,11 @@ export interface ClaimedRun {
   revision: number;
   call: Call;
   leaseOwner: string;
+  /**
+   * The run's step records as of the claim (steps done before a crash, a retry or a re-run),
+   * read in the claim so a run starts without another round trip to the store.
+   */
+  steps: StepResult[];
 }
 
 export interface StepResult {

@@ -87,7 +87,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     return 'dead';
   }
 
-  const done = new Map((await store.getStepResults(run.id)).map((r) => [r.stepId, r] as const));
+  const done = new Map(run.steps.map((r) => [r.stepId, r] as const));
   const start = await startMapping(run.call, mapping, now());
   if (!start.ok) {
     const error = `INVALID_VARIABLES: ${start.problems.join('; ')}`;

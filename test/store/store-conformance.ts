@@ -430,6 +430,22 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     });
 
     describe('steps', () => {
+      it('a claimed run carries its step records, as getStepResults reads them', async () => {
+        const run = await acceptAndClaim('w');
+        expect(run.steps).toEqual([]);
+        expect(await store.startStep(run.id, 'w', 'crm', { a: 1 }, 'ih-1', T0 + 10)).toBe(true);
+        expect(await store.finishStep(run.id, 'w', 'crm', { status: 'succeeded', output: { id: 'c-1' } }, T0 + 20)).toBe(true);
+        expect(await store.startStep(run.id, 'w', 'sms', { to: '+14155550100' }, 'ih-2', T0 + 30)).toBe(true);
+        expect(await store.retryRunLater(run.id, 'w', 'HTTP 503', T0 + 100, T0 + 40)).toBe(true);
+        const [again] = await claimAll('w2', T0 + 100);
+        expect(again!.id).toBe(run.id);
+        expect(again!.steps).toEqual(await store.getStepResults(run.id));
+        expect(again!.steps.map((s) => [s.stepId, s.status, s.output])).toEqual([
+          ['crm', 'succeeded', { id: 'c-1' }],
+          ['sms', 'started', null],
+        ]);
+      });
+
       it('ordersWrites: writes sent without waiting land in call order, so a run ends after its last step record', async () => {
         // The worker relies on this to let a step's record share the next write's commit.
         if (!store.ordersWrites) {

@@ -196,7 +196,18 @@ export class PostgresStore implements Store {
        RETURNING r.id, r.mapping_name, r.mapping_hash, r.attempts, r.is_test, r.call_row_id, r.revision, r.next_run_at, v.call_json`,
       [now, limit, owner, now + leaseMs],
     );
-    return rows.sort((a, b) => a.next_run_at - b.next_run_at || a.id - b.id).map((row) => toClaimedRun(row, owner));
+    if (rows.length === 0) return [];
+    // The claimed runs' step records in one query (the runs are ours now: nobody else writes them).
+    const { rows: stepRows } = await this.query<StepRow & { run_id: number }>(
+      `SELECT run_id, step_id, status, input, input_hash, output, error, attempts, started_at, finished_at
+       FROM step_results WHERE run_id = ANY($1::bigint[]) ORDER BY run_id, started_at NULLS FIRST, step_id COLLATE "C"`,
+      [rows.map((row) => row.id)],
+    );
+    const steps = new Map<number, StepResult[]>();
+    for (const row of stepRows) steps.set(row.run_id, [...(steps.get(row.run_id) ?? []), toStepResult(row)]);
+    return rows
+      .sort((a, b) => a.next_run_at - b.next_run_at || a.id - b.id)
+      .map((row) => toClaimedRun(row, owner, steps.get(row.id) ?? []));
   }
 
   extendLease(runId: number, owner: string, until: number): Promise<boolean> {

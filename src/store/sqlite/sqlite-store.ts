@@ -306,7 +306,8 @@ export class SqliteStore implements Store {
       const claimed: ClaimedRun[] = [];
       for (const id of ids) {
         if (this.sql.lease.run(owner, now + leaseMs, now, id).changes === 0) continue;
-        claimed.push(toClaimedRun(this.sql.claimedRun.get(id) as ClaimedRow, owner));
+        const steps = (this.sql.stepResults.all(id) as StepRow[]).map(toStepResult);
+        claimed.push(toClaimedRun(this.sql.claimedRun.get(id) as ClaimedRow, owner, steps));
       }
       return claimed;
     });
