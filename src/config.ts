@@ -28,6 +28,8 @@ const envSchema = z.object({
   /** How long a write waits for a lock held by another process (e.g. a CLI command). */
   SQLITE_BUSY_TIMEOUT_MS: int(5_000, 0, 60_000),
   DATABASE_URL: optionalText,
+  /** Connections each instance keeps to PostgreSQL (instances × this must fit the server's max_connections). */
+  DATABASE_POOL_SIZE: int(10, 1, 1_000),
   MAPPINGS_DIR: z.string().default('./mappings'),
   SCHEMA_MODE: z.enum(['strict', 'warn'], { message: 'must be strict or warn' }).default('strict'),
   LOG_LEVEL: z

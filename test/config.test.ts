@@ -35,6 +35,8 @@ describe('configuration', () => {
     const url = 'postgresql://aftercall:secret@db:5432/aftercall';
     expect(loadConfig({ DATABASE_URL: ` ${url} `, WEBHOOK_TOKENS: 'aaaaaaaaaaaaaaaa' }).DATABASE_URL).toBe(url);
     expect(loadConfig({}).DATABASE_URL).toBeUndefined();
+    expect(loadConfig({}).DATABASE_POOL_SIZE).toBe(10);
+    expect(loadConfig({ DATABASE_POOL_SIZE: '4' }).DATABASE_POOL_SIZE).toBe(4);
   });
 
   it.each([
@@ -49,6 +51,7 @@ describe('configuration', () => {
     [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL: must be a URL'],
     [{ DATABASE_URL: 'mysql://db/x', WEBHOOK_TOKENS: 'aaaaaaaaaaaaaaaa' }, 'DATABASE_URL: must be a PostgreSQL URL'],
     [{ DATABASE_URL: 'postgres://db/x' }, 'WEBHOOK_TOKENS: must be set with DATABASE_URL'],
+    [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE: must be at least 1'],
   ])('%j is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

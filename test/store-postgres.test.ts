@@ -5,6 +5,8 @@
 // Skipped, with a warning, when TEST_DATABASE_URL is not set.
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { openStore } from '../src/store/open-store.js';
 import { MIGRATIONS } from '../src/store/postgres/migrations.js';
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../src/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
@@ -46,6 +48,22 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
     await schema.truncate();
     const store = await openPostgresStore({ connectionString: schema.url });
     return { store, cleanup: () => store.close() };
+  });
+
+  it('DATABASE_POOL_SIZE sets how many connections an instance keeps', async () => {
+    const store = await openStore(
+      { SQLITE_PATH: './unused.db', SQLITE_BUSY_TIMEOUT_MS: 5_000, DATABASE_URL: schema.url, DATABASE_POOL_SIZE: 3 },
+      { ownsQueue: true },
+    );
+    try {
+      expect(store.kind).toBe('postgres');
+      expect((store as unknown as { pool: pg.Pool }).pool.options.max).toBe(3);
+      // Many calls at once share those three connections.
+      await Promise.all(Array.from({ length: 12 }, () => store.listRuns({ limit: 5 })));
+      expect((store as unknown as { pool: pg.Pool }).pool.totalCount).toBeLessThanOrEqual(3);
+    } finally {
+      await store.close();
+    }
   });
 
   describe('migrations', () => {

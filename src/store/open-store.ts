@@ -16,10 +16,10 @@ export interface OpenStoreOptions {
 }
 
 export async function openStore(
-  config: Pick<Config, 'SQLITE_PATH' | 'SQLITE_BUSY_TIMEOUT_MS' | 'DATABASE_URL'>,
+  config: Pick<Config, 'SQLITE_PATH' | 'SQLITE_BUSY_TIMEOUT_MS' | 'DATABASE_URL' | 'DATABASE_POOL_SIZE'>,
   options: OpenStoreOptions,
 ): Promise<Store> {
-  if (config.DATABASE_URL) return openPostgresStore({ connectionString: config.DATABASE_URL });
+  if (config.DATABASE_URL) return openPostgresStore({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
   const sqlite = { path: config.SQLITE_PATH, ownsQueue: options.ownsQueue, busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS };
   // The server gives SQLite a thread of its own so COMMITs never block its event loop; a
   // short CLI command has no requests to keep answering and opens the file directly.
