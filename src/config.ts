@@ -27,6 +27,8 @@ const envSchema = z.object({
   SQLITE_PATH: z.string().default('./data/aftercall.db'),
   /** How long a write waits for a lock held by another process (e.g. a CLI command). */
   SQLITE_BUSY_TIMEOUT_MS: int(5_000, 0, 60_000),
+  /** Heap limit (MB) of the SQLite store's thread; 0: the process's own. */
+  SQLITE_THREAD_HEAP_MB: int(0, 0, 65_536),
   DATABASE_URL: optionalText,
   /** Connections each instance keeps to PostgreSQL (instances × this must fit the server's max_connections). */
   DATABASE_POOL_SIZE: int(10, 1, 1_000),

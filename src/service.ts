@@ -31,6 +31,12 @@ export interface RunningService {
   webhookUrl: string;
   /** Path of the generated token file, when aftercall manages the token. */
   tokenFile: string | null;
+  /**
+   * Resolves when the store can no longer work and will not recover by itself (its SQLite
+   * thread died): deliveries get 503 from then on, and the process should stop and be
+   * restarted (`aftercall serve` does so, with exit code 1).
+   */
+  fatal: Promise<Error>;
   stop(): Promise<void>;
 }
 
@@ -47,7 +53,17 @@ export async function startService(
   const kinds = stepKinds(parts.connectors);
   const mappings = new MappingRegistry(loadMappingDir(config.MAPPINGS_DIR, kinds));
   const tokens = resolveWebhookTokens(config.WEBHOOK_TOKENS, config.SQLITE_PATH);
-  const store = await openStore(config, { ownsQueue: true });
+  let reportFatal: (error: Error) => void = () => undefined;
+  const fatal = new Promise<Error>((resolve) => {
+    reportFatal = resolve;
+  });
+  const store = await openStore(config, {
+    ownsQueue: true,
+    onFatal: (error) => {
+      logger.fatal({ err: error }, 'the store stopped working and cannot recover (its SQLite thread died); aftercall must be restarted');
+      reportFatal(error);
+    },
+  });
   const retention = scheduleRetention(store, config.RETENTION_DAYS, logger);
   const metrics = createMetrics({ runsByStatus: () => store.countRunsByStatus(), queue: (now) => store.queueStats(now) });
   const watcher = watchMappingDir(config.MAPPINGS_DIR, kinds, mappings, logger, {
@@ -117,5 +133,5 @@ export async function startService(
       logger.info('aftercall stopped');
     })());
 
-  return { server, store, worker, mappings, logger, baseUrl, webhookUrl, tokenFile: tokens.generatedFile, stop };
+  return { server, store, worker, mappings, logger, baseUrl, webhookUrl, tokenFile: tokens.generatedFile, fatal, stop };
 }

@@ -52,7 +52,7 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
 
   it('DATABASE_POOL_SIZE sets how many connections an instance keeps', async () => {
     const store = await openStore(
-      { SQLITE_PATH: './unused.db', SQLITE_BUSY_TIMEOUT_MS: 5_000, DATABASE_URL: schema.url, DATABASE_POOL_SIZE: 3 },
+      { SQLITE_PATH: './unused.db', SQLITE_BUSY_TIMEOUT_MS: 5_000, SQLITE_THREAD_HEAP_MB: 0, DATABASE_URL: schema.url, DATABASE_POOL_SIZE: 3 },
       { ownsQueue: true },
     );
     try {

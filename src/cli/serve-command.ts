@@ -13,17 +13,20 @@ export function registerServeCommand(program: Command): void {
       console.log('Paste this URL into your assistant\'s post-call webhook settings:\n');
       console.log(`  ${service.webhookUrl}\n`);
       if (service.tokenFile) console.log(`(token generated and kept in ${service.tokenFile}; set WEBHOOK_TOKENS to choose your own)\n`);
-      const shutdown = (signal: string) => {
-        service.logger.info({ signal }, 'shutting down');
+      const shutdown = (reason: string, code: 0 | 1) => {
+        service.logger.info({ reason }, 'shutting down');
         service.stop().then(
-          () => process.exit(0),
+          () => process.exit(code),
           (error: unknown) => {
             service.logger.error({ err: error }, 'unclean shutdown');
             process.exit(1);
           },
         );
       };
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
+      process.once('SIGTERM', () => shutdown('SIGTERM', 0));
+      process.once('SIGINT', () => shutdown('SIGINT', 0));
+      // A store that cannot recover by itself: stop with a failure code, so the supervisor
+      // (systemd, Docker, Kubernetes) restarts aftercall instead of it answering 503 forever.
+      void service.fatal.then(() => shutdown('store failed', 1));
     });
 }

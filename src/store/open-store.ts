@@ -13,15 +13,24 @@ export interface OpenStoreOptions {
    * several instances, so such runs come back when their lease runs out (sweepExpiredLeases).
    */
   ownsQueue: boolean;
+  /**
+   * The store can no longer work and will not recover by itself (the SQLite thread died): the
+   * process should stop and be restarted. Called at most once.
+   */
+  onFatal?: (error: Error) => void;
 }
 
 export async function openStore(
-  config: Pick<Config, 'SQLITE_PATH' | 'SQLITE_BUSY_TIMEOUT_MS' | 'DATABASE_URL' | 'DATABASE_POOL_SIZE'>,
+  config: Pick<Config, 'SQLITE_PATH' | 'SQLITE_BUSY_TIMEOUT_MS' | 'SQLITE_THREAD_HEAP_MB' | 'DATABASE_URL' | 'DATABASE_POOL_SIZE'>,
   options: OpenStoreOptions,
 ): Promise<Store> {
   if (config.DATABASE_URL) return openPostgresStore({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
   const sqlite = { path: config.SQLITE_PATH, ownsQueue: options.ownsQueue, busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS };
   // The server gives SQLite a thread of its own so COMMITs never block its event loop; a
   // short CLI command has no requests to keep answering and opens the file directly.
-  return options.ownsQueue ? openThreadedSqliteStore(sqlite) : openSqliteStore(sqlite);
+  if (!options.ownsQueue) return openSqliteStore(sqlite);
+  return openThreadedSqliteStore(sqlite, {
+    heapLimitMb: config.SQLITE_THREAD_HEAP_MB || undefined,
+    ...(options.onFatal ? { onThreadDeath: options.onFatal } : {}),
+  });
 }

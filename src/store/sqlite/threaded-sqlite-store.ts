@@ -26,8 +26,21 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-export async function openThreadedSqliteStore(options: SqliteStoreOptions): Promise<Store> {
-  const worker = new Worker(THREAD, { workerData: options });
+export interface ThreadOptions {
+  /** Heap limit of the thread (MB); unset: as large as the process's. */
+  heapLimitMb?: number;
+  /**
+   * The thread died while the store was open (out of memory, or a crash): every call now fails
+   * with StoreUnavailableError and nothing brings the thread back but a restart.
+   */
+  onThreadDeath?: (error: Error) => void;
+}
+
+export async function openThreadedSqliteStore(options: SqliteStoreOptions, thread: ThreadOptions = {}): Promise<Store> {
+  const worker = new Worker(THREAD, {
+    workerData: options,
+    ...(thread.heapLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: thread.heapLimitMb } } : {}),
+  });
   await new Promise<void>((resolve, reject) => {
     worker.once('message', (m: { ready: boolean; error?: string; code?: string }) => {
       if (m.ready) return resolve();
@@ -40,6 +53,7 @@ export async function openThreadedSqliteStore(options: SqliteStoreOptions): Prom
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let failed: Error | null = null;
+  let closing = false;
   worker.on('message', (replies: WireReply[]) => {
     for (const reply of replies) {
       const call = pending.get(reply.id);
@@ -55,9 +69,11 @@ export async function openThreadedSqliteStore(options: SqliteStoreOptions): Prom
   });
   // A dead thread fails every call (503 upstream) instead of leaving them hanging.
   const failAll = (error: Error) => {
-    failed = error;
     for (const call of pending.values()) call.reject(new StoreUnavailableError(error));
     pending.clear();
+    if (failed) return; // 'error' comes first, then 'exit': report the cause once
+    failed = error;
+    if (!closing) thread.onThreadDeath?.(error);
   };
   worker.on('error', failAll);
   worker.on('exit', (code) => failAll(new Error(`the SQLite thread exited (${code})`)));
@@ -92,6 +108,7 @@ export async function openThreadedSqliteStore(options: SqliteStoreOptions): Prom
     // One message queue to one thread, one GroupCommit there: the order of the calls.
     ordersWrites: true,
     async close() {
+      closing = true;
       if (!failed) await invoke('close')();
       await worker.terminate();
     },
