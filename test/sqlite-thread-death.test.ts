@@ -71,10 +71,12 @@ describe('the SQLite thread dies', () => {
       failed = error;
     });
     expect((await s.post({ ...fixture<object>('seed-001-autocalls'), id: 8080 })).status).toBe(202);
-    const runId = await startedRun(s.store);
-    await expect(s.store.finishStep(runId, 'w', 'crm', { status: 'succeeded', output: hugeOutput() }, 12)).rejects.toBeInstanceOf(
-      StoreUnavailableError,
-    );
+    // No run to claim here (the service's own worker would race for it): a quarantined body
+    // with 300k problems is as much for the thread to take in.
+    const huge = hugeOutput().map(({ i, item }) => ({ path: `x.${i}`, message: item }));
+    await expect(
+      s.store.quarantineDelivery({ requestId: 'r-huge', sender: 'default', receivedAt: 1, rawBody: Buffer.from('{}'), reason: 'invalid-payload', issues: huge }),
+    ).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect.poll(() => failed?.message).toMatch(/memory limit/);
     const refused = await s.post({ ...fixture<object>('seed-001-autocalls'), id: 8081 });
     expect(refused.status).toBe(503);
