@@ -145,20 +145,20 @@ export async function runE2e(bench: Bench, bare: ServerProcess): Promise<E2eOutc
     if ((defaultsProbe.succeeded ?? 0) !== DEFAULT_RUNS_PER_CALL) {
       throw new Error(`e2e probe (default mappings): the runs did not succeed (${JSON.stringify(defaultsProbe)}); see the aftercall-e2e-defaults log above`);
     }
-    const defaultsTarget = { service: defaultsService!, source: defaultsSource, runsPerCall: DEFAULT_RUNS_PER_CALL };
+    const defaultsTarget = { service: defaultsService!, runs: defaultsSource, runsPerCall: DEFAULT_RUNS_PER_CALL };
     const requestsBefore = await vendorStats(vendorUrl);
 
     const loadE2e = async (
       phase: Phase,
       label: string,
       durationSec: number,
-      target: { service: ServerProcess; source: SqliteRuns; runsPerCall: number } = { service: e2e, source, runsPerCall: 1 },
+      target: { service: ServerProcess; runs: SqliteRuns; runsPerCall: number } = { service: e2e, runs: source, runsPerCall: 1 },
     ): Promise<E2eLoad> => {
-      const { service: e2e, source, runsPerCall } = target;
-      const sinceId = await source.maxRunId();
-      const cpuBefore = e2e.cpuSeconds();
+      const { service, runs: runsOf, runsPerCall } = target;
+      const sinceId = await runsOf.maxRunId();
+      const cpuBefore = service.cpuSeconds();
       const vendorCpuBefore = vendors!.cpuSeconds();
-      const load = await bench.load(e2e, {
+      const load = await bench.load(service, {
         label,
         durationSec,
         nextBody: () => payload.body(nextId++),
@@ -166,12 +166,12 @@ export async function runE2e(bench: Bench, bare: ServerProcess): Promise<E2eOutc
         ...(phase === 'max' ? { amount: Math.round(settings.rate * durationSec) } : { overallRate: settings.rate, paced: phase === 'paced' }),
       });
       bench.checkpoint();
-      const finishedDuringLoad = await source.finishedIn(sinceId, load.startedAt, load.finishedAt);
-      const drain = await bench.drain(source, sinceId, load.lastAckAt, label);
+      const finishedDuringLoad = await runsOf.finishedIn(sinceId, load.startedAt, load.finishedAt);
+      const drain = await bench.drain(runsOf, sinceId, load.lastAckAt, label);
       bench.checkpoint();
-      const cpuAfter = e2e.cpuSeconds();
+      const cpuAfter = service.cpuSeconds();
       const vendorCpuAfter = vendors!.cpuSeconds();
-      const latencies = await source.latencies(sinceId);
+      const latencies = await runsOf.latencies(sinceId);
       const runs = latencies.length;
       const last = drain.lastFinishedAt;
       const calls = runs / runsPerCall;
@@ -228,21 +228,24 @@ export async function runE2e(bench: Bench, bare: ServerProcess): Promise<E2eOutc
     const statusCounts = await source.countsByStatus();
     const dead = statusCounts.dead ?? 0;
     if (dead > 0) bench.fail(`e2e: ${dead} runs ended dead`);
-    const notSucceeded = Object.entries(statusCounts).filter(([s]) => s !== 'succeeded');
-    if (notSucceeded.length > 0) bench.fail(`e2e: runs not succeeded: ${JSON.stringify(Object.fromEntries(notSucceeded))}`);
+    const failUnlessAllSucceeded = (label: string, counts: Record<string, number>) => {
+      const notSucceeded = Object.entries(counts).filter(([s]) => s !== 'succeeded');
+      if (notSucceeded.length > 0) bench.fail(`${label}: runs not succeeded: ${JSON.stringify(Object.fromEntries(notSucceeded))}`);
+    };
+    failUnlessAllSucceeded('e2e', statusCounts);
     const stats = await vendorStats(vendorUrl);
     const receiverRequests = (counts: Record<string, number>) =>
       Object.entries(counts).filter(([k]) => k.includes(' /receiver/')).reduce((sum, [, v]) => sum + v, 0);
-    const defaultRequests = receiverRequests(stats.counts) - receiverRequests(requestsBefore.counts);
+    const receiverTotal = receiverRequests(stats.counts);
+    const defaultRequests = receiverTotal - receiverRequests(requestsBefore.counts);
     const defaultsStatus = await defaultsSource.countsByStatus();
-    const defaultsNotSucceeded = Object.entries(defaultsStatus).filter(([s]) => s !== 'succeeded');
-    if (defaultsNotSucceeded.length > 0) bench.fail(`e2e (default mappings): runs not succeeded: ${JSON.stringify(Object.fromEntries(defaultsNotSucceeded))}`);
+    failUnlessAllSucceeded('e2e (default mappings)', defaultsStatus);
     const defaultCalls = (defaultsStatus.succeeded ?? 0) / DEFAULT_RUNS_PER_CALL;
-    if (receiverRequests(stats.counts) < defaultCalls * DEFAULT_REQUESTS_PER_CALL) {
-      bench.fail(`e2e (default mappings): the stub receiver saw ${receiverRequests(stats.counts)} requests for ${defaultCalls} calls (expected ${DEFAULT_REQUESTS_PER_CALL} each)`);
+    if (receiverTotal < defaultCalls * DEFAULT_REQUESTS_PER_CALL) {
+      bench.fail(`e2e (default mappings): the stub receiver saw ${receiverTotal} requests for ${defaultCalls} calls (expected ${DEFAULT_REQUESTS_PER_CALL} each)`);
     }
     // The rest of the report is about the SDK example's requests.
-    stats.total -= receiverRequests(stats.counts);
+    stats.total -= receiverTotal;
     for (const key of Object.keys(stats.counts)) if (key.includes(' /receiver/')) delete stats.counts[key];
     const runsSucceeded = statusCounts.succeeded ?? 0;
     if (stats.total < runsSucceeded * VENDOR_REQUESTS_PER_CALL) {

@@ -29,8 +29,5 @@ export async function openStore(
   // The server gives SQLite a thread of its own so COMMITs never block its event loop; a
   // short CLI command has no requests to keep answering and opens the file directly.
   if (!options.ownsQueue) return openSqliteStore(sqlite);
-  return openThreadedSqliteStore(sqlite, {
-    heapLimitMb: config.SQLITE_THREAD_HEAP_MB || undefined,
-    ...(options.onFatal ? { onThreadDeath: options.onFatal } : {}),
-  });
+  return openThreadedSqliteStore(sqlite, { heapLimitMb: config.SQLITE_THREAD_HEAP_MB || undefined, onThreadDeath: options.onFatal });
 }

@@ -47,6 +47,10 @@ import {
 export type PostgresStoreOptions = PgPoolOptions;
 
 const UNFINISHED = `('pending', 'running', 'retrying')`;
+// Step records as getStepResults and claimRuns read them. COLLATE "C": byte order, as SQLite
+// sorts, whatever the database's locale.
+const STEP_COLUMNS = 'step_id, status, input, input_hash, output, error, attempts, started_at, finished_at';
+const STEP_ORDER = 'started_at NULLS FIRST, step_id COLLATE "C"';
 const PURGE_BATCH = 500;
 
 /** Connects, applies the migrations (under an advisory lock) and returns the store. */
@@ -199,12 +203,15 @@ export class PostgresStore implements Store {
     if (rows.length === 0) return [];
     // The claimed runs' step records in one query (the runs are ours now: nobody else writes them).
     const { rows: stepRows } = await this.query<StepRow & { run_id: number }>(
-      `SELECT run_id, step_id, status, input, input_hash, output, error, attempts, started_at, finished_at
-       FROM step_results WHERE run_id = ANY($1::bigint[]) ORDER BY run_id, started_at NULLS FIRST, step_id COLLATE "C"`,
+      `SELECT run_id, ${STEP_COLUMNS} FROM step_results WHERE run_id = ANY($1::bigint[]) ORDER BY run_id, ${STEP_ORDER}`,
       [rows.map((row) => row.id)],
     );
     const steps = new Map<number, StepResult[]>();
-    for (const row of stepRows) steps.set(row.run_id, [...(steps.get(row.run_id) ?? []), toStepResult(row)]);
+    for (const row of stepRows) {
+      const list = steps.get(row.run_id) ?? [];
+      list.push(toStepResult(row));
+      steps.set(row.run_id, list);
+    }
     return rows
       .sort((a, b) => a.next_run_at - b.next_run_at || a.id - b.id)
       .map((row) => toClaimedRun(row, owner, steps.get(row.id) ?? []));
@@ -215,12 +222,7 @@ export class PostgresStore implements Store {
   }
 
   async getStepResults(runId: number): Promise<StepResult[]> {
-    // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
-    const { rows } = await this.query<StepRow>(
-      `SELECT step_id, status, input, input_hash, output, error, attempts, started_at, finished_at
-       FROM step_results WHERE run_id = $1 ORDER BY started_at NULLS FIRST, step_id COLLATE "C"`,
-      [runId],
-    );
+    const { rows } = await this.query<StepRow>(`SELECT ${STEP_COLUMNS} FROM step_results WHERE run_id = $1 ORDER BY ${STEP_ORDER}`, [runId]);
     return rows.map(toStepResult);
   }
 
