@@ -48,6 +48,15 @@ const envSchema = z.object({
   RETRY_BASE_DELAY_MS: int(2_000, 1),
   RETRY_MAX_DELAY_MS: int(3_600_000, 1),
   WORKER_CONCURRENCY: int(8, 1, 256),
+  /**
+   * While deliveries arrive, the worker lowers its active runs whenever the event loop is
+   * busier than this share (0–1), so acks stay fast; 1 turns this off.
+   */
+  WORKER_YIELD_ABOVE_UTILIZATION: z.coerce
+    .number({ message: 'must be a number' })
+    .gt(0, 'must be more than 0')
+    .max(1, 'must be at most 1')
+    .default(0.5),
   WORKER_POLL_INTERVAL_MS: int(1_000, 10),
   LEASE_MS: int(60_000, 1_000),
   STEP_TIMEOUT_MS: int(15_000, 100),

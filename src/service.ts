@@ -17,6 +17,7 @@ import { watchMappingDir } from './mapping/mapping-watcher.js';
 import { openStore } from './store/open-store.js';
 import { scheduleRetention } from './store/retention.js';
 import type { Store } from './store/store.js';
+import { createIngestPriority } from './worker/ingest-priority.js';
 import { createWorker, type Worker } from './worker/worker.js';
 
 export interface RunningService {
@@ -65,7 +66,12 @@ export async function startService(
     },
   });
   const retention = scheduleRetention(store, config.RETENTION_DAYS, logger);
-  const metrics = createMetrics({ runsByStatus: () => store.countRunsByStatus(), queue: (now) => store.queueStats(now) });
+  const ingestPriority = createIngestPriority({ concurrency: config.WORKER_CONCURRENCY, ceiling: config.WORKER_YIELD_ABOVE_UTILIZATION });
+  const metrics = createMetrics({
+    runsByStatus: () => store.countRunsByStatus(),
+    queue: (now) => store.queueStats(now),
+    workerSteps: () => ingestPriority.stats(),
+  });
   const watcher = watchMappingDir(config.MAPPINGS_DIR, kinds, mappings, logger, {
     onProblems: () => metrics.mappingReloadErrors.inc(),
   });
@@ -75,6 +81,7 @@ export async function startService(
     store,
     mappings,
     logger,
+    ingestPriority,
     options: {
       concurrency: config.WORKER_CONCURRENCY,
       pollIntervalMs: config.WORKER_POLL_INTERVAL_MS,
@@ -99,6 +106,7 @@ export async function startService(
     schemaMode: config.SCHEMA_MODE,
     logger,
     metrics,
+    onDelivery: () => ingestPriority.noteDelivery(),
     onAccepted: () => worker.wake(),
     isShuttingDown: () => shuttingDown,
   });

@@ -39,6 +39,12 @@ describe('configuration', () => {
     expect(loadConfig({ DATABASE_POOL_SIZE: '4' }).DATABASE_POOL_SIZE).toBe(4);
   });
 
+  it('gives way to deliveries above half the event loop by default', () => {
+    expect(loadConfig({})).toMatchObject({ WORKER_YIELD_ABOVE_UTILIZATION: 0.5 });
+    expect(loadConfig({ WORKER_YIELD_ABOVE_UTILIZATION: '1' }).WORKER_YIELD_ABOVE_UTILIZATION).toBe(1);
+    expect(loadConfig({ WORKER_YIELD_ABOVE_UTILIZATION: '0.25' }).WORKER_YIELD_ABOVE_UTILIZATION).toBe(0.25);
+  });
+
   it.each([
     [{ PORT: 'eighty' }, 'PORT: must be a number'],
     [{ PORT: '70000' }, 'PORT: must be at most 65535'],
@@ -52,6 +58,9 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'mysql://db/x', WEBHOOK_TOKENS: 'aaaaaaaaaaaaaaaa' }, 'DATABASE_URL: must be a PostgreSQL URL'],
     [{ DATABASE_URL: 'postgres://db/x' }, 'WEBHOOK_TOKENS: must be set with DATABASE_URL'],
     [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE: must be at least 1'],
+    [{ WORKER_YIELD_ABOVE_UTILIZATION: '0' }, 'WORKER_YIELD_ABOVE_UTILIZATION: must be more than 0'],
+    [{ WORKER_YIELD_ABOVE_UTILIZATION: '1.5' }, 'WORKER_YIELD_ABOVE_UTILIZATION: must be at most 1'],
+    [{ WORKER_YIELD_ABOVE_UTILIZATION: 'half' }, 'WORKER_YIELD_ABOVE_UTILIZATION: must be a number'],
   ])('%j is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -26,6 +26,8 @@ export interface Metrics {
 export interface MetricsSources {
   runsByStatus(): Promise<Record<string, number>>;
   queue(now: number): Promise<{ depth: number; oldestDueAt: number | null }>;
+  /** The worker's step limit (lowered while it gives way to deliveries) and its steps. */
+  workerSteps?(): { limit: number; executing: number; waiting: number };
 }
 
 export function createMetrics(sources?: MetricsSources): Metrics {
@@ -79,6 +81,25 @@ export function createMetrics(sources?: MetricsSources): Metrics {
 }
 
 function registerStoreGauges(registry: Registry, sources: MetricsSources): void {
+  const { workerSteps } = sources;
+  if (workerSteps) {
+    new Gauge({
+      name: 'aftercall_worker_step_limit',
+      help: 'Steps the worker may execute at once now: below WORKER_CONCURRENCY while it gives way to deliveries',
+      registers: [registry],
+      collect() {
+        this.set(workerSteps().limit);
+      },
+    });
+    new Gauge({
+      name: 'aftercall_worker_steps_waiting',
+      help: 'Steps of claimed runs waiting for the worker to stop giving way to deliveries',
+      registers: [registry],
+      collect() {
+        this.set(workerSteps().waiting);
+      },
+    });
+  }
   new Gauge({
     name: 'aftercall_runs',
     help: 'Runs in the store by status',

@@ -47,6 +47,8 @@ export interface ReceiveDeps {
   logger: Logger;
   metrics: Metrics;
   now?: () => number;
+  /** Told when a known sender's delivery arrives, before its body is read (the worker yields to deliveries). */
+  onDelivery?: () => void;
   /** Told after a commit that created runs (wakes the worker). */
   onAccepted?: () => void;
   isShuttingDown?: () => boolean;
@@ -151,6 +153,8 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
       }
     }
     if (!sender) return fail('unauthorized', 'UNAUTHORIZED');
+    // Only known senders make the worker give way: a stranger's flood is the rate limiter's.
+    deps.onDelivery?.();
 
     if (!isJsonContentType(req.contentType)) {
       return fail('unsupported_media_type', 'UNSUPPORTED_MEDIA_TYPE', { content_type: req.contentType ?? null });

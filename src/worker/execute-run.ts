@@ -24,6 +24,8 @@ export interface RunExecutionDeps {
   now: () => number;
   random?: () => number;
   stepTimeoutMs: number;
+  /** Waits until a step may execute (deliveries come first); resolves to the slot's release. */
+  stepSlot?: () => Promise<() => void>;
   maxAttempts: number;
   backoff: BackoffPolicy;
 }
@@ -98,7 +100,13 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
   if (context.score) await writes.send(store.saveRunScore(run.id, owner, context.score));
   try {
     for (const step of mapping.steps) {
-      const outcome = await executeStep(step, done.get(step.id));
+      const release = await deps.stepSlot?.();
+      let outcome: Awaited<ReturnType<typeof executeStep>>;
+      try {
+        outcome = await executeStep(step, done.get(step.id));
+      } finally {
+        release?.();
+      }
       if (outcome === 'lost-lease') return 'lost-lease';
     }
   } catch (error) {

@@ -6,6 +6,7 @@ import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import type { ClaimedRun, Store } from '../store/store.js';
 import type { BackoffPolicy } from './backoff.js';
 import { executeRun, type RunExecutionDeps, type RunOutcome } from './execute-run.js';
+import type { IngestPriority } from './ingest-priority.js';
 
 export interface WorkerOptions {
   concurrency: number;
@@ -23,6 +24,8 @@ export interface WorkerDeps {
   options: WorkerOptions;
   clock?: { now(): number };
   random?: () => number;
+  /** Lowers the number of active runs while deliveries arrive and the event loop is busy. */
+  ingestPriority?: IngestPriority;
   /** Called after every run settles (metrics, tests). */
   onRunSettled?: (run: ClaimedRun, outcome: RunOutcome | 'error') => void;
   /** Called after every step execution (metrics). */
@@ -80,6 +83,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         now,
         random: deps.random,
         stepTimeoutMs: options.stepTimeoutMs,
+        stepSlot: deps.ingestPriority?.stepSlot,
         maxAttempts: options.maxAttempts,
         backoff: options.backoff,
         onStepSettled: deps.onStepSettled,
@@ -103,7 +107,8 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   async function loop(): Promise<void> {
     while (running) {
-      const free = options.concurrency - active.size;
+      const limit = deps.ingestPriority?.limit() ?? options.concurrency;
+      const free = limit - active.size;
       let claimedAll = false;
       if (free > 0) {
         try {
@@ -124,7 +129,8 @@ export function createWorker(deps: WorkerDeps): Worker {
         }
       }
       // More may be due right away when every free slot was filled; else wait for a wake-up.
-      if (!claimedAll || active.size >= options.concurrency) await sleep(options.pollIntervalMs);
+      // (A run that finishes wakes the loop, so a lowered limit is looked at again soon.)
+      if (!claimedAll || active.size >= limit) await sleep(options.pollIntervalMs);
     }
   }
 
