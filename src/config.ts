@@ -47,7 +47,7 @@ const envSchema = z.object({
   RETRY_MAX_ATTEMPTS: int(8, 1, 100),
   RETRY_BASE_DELAY_MS: int(2_000, 1),
   RETRY_MAX_DELAY_MS: int(3_600_000, 1),
-  WORKER_CONCURRENCY: int(8, 1, 256),
+  WORKER_CONCURRENCY: int(32, 1, 256),
   /**
    * While deliveries arrive, the worker lowers its active runs whenever the event loop is
    * busier than this share (0–1), so acks stay fast; 1 turns this off.

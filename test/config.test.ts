@@ -39,8 +39,8 @@ describe('configuration', () => {
     expect(loadConfig({ DATABASE_POOL_SIZE: '4' }).DATABASE_POOL_SIZE).toBe(4);
   });
 
-  it('gives way to deliveries above half the event loop by default', () => {
-    expect(loadConfig({})).toMatchObject({ WORKER_YIELD_ABOVE_UTILIZATION: 0.5 });
+  it('runs 32 runs at once and gives way to deliveries above half the event loop by default', () => {
+    expect(loadConfig({})).toMatchObject({ WORKER_CONCURRENCY: 32, WORKER_YIELD_ABOVE_UTILIZATION: 0.5 });
     expect(loadConfig({ WORKER_YIELD_ABOVE_UTILIZATION: '1' }).WORKER_YIELD_ABOVE_UTILIZATION).toBe(1);
     expect(loadConfig({ WORKER_YIELD_ABOVE_UTILIZATION: '0.25' }).WORKER_YIELD_ABOVE_UTILIZATION).toBe(0.25);
   });
