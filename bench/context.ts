@@ -47,9 +47,10 @@ const SERVICE_ENV_PREFIXES = ['HUBSPOT_', 'SALESFORCE_', 'PIPEDRIVE_', 'TWILIO_'
 export const SERVER_SCRIPTS = {
   aftercall: join(ROOT, 'bench', 'servers', 'aftercall.ts'),
   bare: join(ROOT, 'bench', 'servers', 'bare.ts'),
+  reference: join(ROOT, 'bench', 'servers', 'reference.ts'),
   vendors: join(ROOT, 'bench', 'servers', 'vendors.ts'),
 };
-const MEASURED_SERVERS = [SERVER_SCRIPTS.aftercall, SERVER_SCRIPTS.bare, join(ROOT, 'bench', 'servers', 'lifecycle.ts')];
+const MEASURED_SERVERS = [SERVER_SCRIPTS.aftercall, SERVER_SCRIPTS.bare, SERVER_SCRIPTS.reference, join(ROOT, 'bench', 'servers', 'lifecycle.ts')];
 
 /** The node flags of `npm start` (the heap limit): the measured aftercall runs as deployed. */
 export function startNodeFlags(): string[] {

@@ -29,9 +29,18 @@ interface StoreRound {
   drain: DrainResult;
 }
 
+/** Issue 3's orientation points, measured in the same rounds (bench/servers/reference.ts). */
+export type ReferenceName = 'validate' | 'naive-sqlite';
+const REFERENCES: readonly ReferenceName[] = ['validate', 'naive-sqlite'];
+const REFERENCE_LABEL: Record<ReferenceName, string> = {
+  validate: 'bare + zod parse (no store)',
+  'naive-sqlite': 'bare + zod parse + naive SQLite insert (FULL)',
+};
+
 interface Round {
   round: number;
   bare: LoadResult;
+  references: Record<ReferenceName, LoadResult>;
   stores: Partial<Record<StoreName, StoreRound>>;
 }
 
@@ -59,6 +68,7 @@ export async function runIngest(bench: Bench, bare: ServerProcess, payload: Benc
   }
   const stores: StoreName[] = schema ? ['sqlite', 'postgres'] : ['sqlite'];
   const servers: Partial<Record<StoreName, ServerProcess>> = {};
+  const references: Partial<Record<ReferenceName, ServerProcess>> = {};
   const sources: Partial<Record<StoreName, RunsSource>> = {};
   const acked: Record<StoreName, number> = { sqlite: 0, postgres: 0 };
   let nextCallId = 1_000_000; // one sequence for both stores: every id unique
@@ -81,6 +91,10 @@ export async function runIngest(bench: Bench, bare: ServerProcess, payload: Benc
       stores.map((store) => ({ name: `aftercall-${store}`, script: SERVER_SCRIPTS.aftercall, env: env(store) })),
     );
     stores.forEach((store, i) => (servers[store] = started[i]!));
+    const startedReferences = await bench.startAll(
+      REFERENCES.map((name) => ({ name: `reference-${name}`, script: SERVER_SCRIPTS.reference, env: { ...bench.baseEnv, REFERENCE: name } })),
+    );
+    REFERENCES.forEach((name, i) => (references[name] = startedReferences[i]!));
     bench.checkpoint();
     sources.sqlite = new SqliteRuns(join(bench.tmp, 'ingest-sqlite', 'aftercall.db'));
     if (schema) sources.postgres = new PostgresRuns(schema.url);
@@ -109,19 +123,30 @@ export async function runIngest(bench: Bench, bare: ServerProcess, payload: Benc
       const cpuMsPerCall = cpuBefore !== null && cpuAfter !== null && load.expected > 0 ? ((cpuAfter - cpuBefore) * 1000) / load.expected : null;
       return { load, cpuMsPerCall, finishedDuringLoad, drain };
     };
-    const loadBare = async (label: string, durationSec: number) => {
-      const result = await bench.load(bare, { label, durationSec, nextBody: () => payload.body(nextBareId()) });
+    const loadBare = async (label: string, durationSec: number, server: ServerProcess = bare) => {
+      const result = await bench.load(server, { label, durationSec, nextBody: () => payload.body(nextBareId()) });
       bench.checkpoint();
       return result;
+    };
+    const loadReferences = async (round: number | string, durationSec: number) => {
+      const results = {} as Record<ReferenceName, LoadResult>;
+      for (const name of REFERENCES) results[name] = await loadBare(`ingest ${round} reference ${name}`, durationSec, references[name]!);
+      return results;
     };
 
     if (settings.warmupSec > 0) {
       await loadBare('ingest warm-up bare', settings.warmupSec);
+      await loadReferences('warm-up', settings.warmupSec);
       for (const store of stores) await loadStore(store, `ingest warm-up ${store}`, settings.warmupSec);
     }
     const rounds: Round[] = [];
     for (let round = 1; round <= settings.rounds; round++) {
-      const entry: Round = { round, bare: await loadBare(`ingest round ${round} bare`, settings.durationSec), stores: {} };
+      const entry: Round = {
+        round,
+        bare: await loadBare(`ingest round ${round} bare`, settings.durationSec),
+        references: await loadReferences(`round ${round}`, settings.durationSec),
+        stores: {},
+      };
       for (const store of stores) entry.stores[store] = await loadStore(store, `ingest round ${round} ${store}`, settings.durationSec);
       rounds.push(entry);
     }
@@ -143,7 +168,7 @@ export async function runIngest(bench: Bench, bare: ServerProcess, payload: Benc
     };
   } finally {
     for (const source of Object.values(sources)) await source.close();
-    await bench.stop(...Object.values(servers));
+    await bench.stop(...Object.values(servers), ...Object.values(references));
     if (schema) {
       await schema.drop().catch((error: unknown) => {
         console.error(`bench: could not drop the PostgreSQL schema ${schema.name}: ${(error as Error).message}`);
@@ -156,7 +181,17 @@ export function ingestFigures(outcome: IngestOutcome, connections: number): Figu
   const n = outcome.rounds.length;
   const bareRps = meanOf(outcome.rounds.map((r) => r.bare.reqPerSec));
   const bareP99 = maxOf(outcome.rounds.map((r) => r.bare.latency.p99));
-  const figures: Figure[] = [];
+  const figures: Figure[] = REFERENCES.map((name) => {
+    const rps = meanOf(outcome.rounds.map((r) => r.references[name].reqPerSec));
+    return {
+      figure: `reference: ${REFERENCE_LABEL[name]}, req/s (mean of ${n})`,
+      baseline: `${fixed(bareRps)} (bare)`,
+      value: fixed(rps),
+      ratio: ratio(rps / bareRps),
+      target: 'report only',
+      result: 'report only',
+    };
+  });
   for (const store of ['sqlite', 'postgres'] as const) {
     const label = LABEL[store];
     if (!outcome.stores.includes(store)) {
@@ -202,6 +237,11 @@ export function ingestDetail(outcome: IngestOutcome): string {
   const hasPg = outcome.stores.includes('postgres');
   out.push('### 1. Durable ingest: SQLite and PostgreSQL vs bare (issue 6)', '');
   out.push(
+    '- references (bench/servers/reference.ts), the orientation points of issue 3 measured in the same rounds: the bare endpoint ' +
+      'plus our strict zod parse and normalization (no store: no durable ingest can be faster), and plus one INSERT per request ' +
+      'into SQLite (WAL, synchronous=FULL) on the main thread',
+  );
+  out.push(
     '- one mapping with a `log` step (debug, no-op sink); SQLite: WAL + synchronous=FULL in a temp dir; ' +
       ('schema' in outcome.postgres
         ? `PostgreSQL: ${outcome.postgres.describe}, fresh schema \`${outcome.postgres.schema}\` (dropped at the end), synchronous_commit as the server has it`
@@ -210,6 +250,7 @@ export function ingestDetail(outcome: IngestOutcome): string {
   out.push('');
   const rows: RoundRow[] = outcome.rounds.flatMap((r) => [
     { round: r.round, server: 'bare', result: r.bare },
+    ...REFERENCES.map((name) => ({ round: r.round, server: REFERENCE_LABEL[name], result: r.references[name] })),
     ...outcome.stores.map((s) => ({ round: r.round, server: `aftercall ${LABEL[s]}`, result: r.stores[s]!.load })),
   ]);
   out.push(roundsTable(rows, hasPg ? { helper: 'PostgreSQL' } : {}), '');
