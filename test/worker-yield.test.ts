@@ -46,8 +46,8 @@ function heldConnector(executing: Held[]): Connector {
         description: 'executes until the test lets it finish',
         input: z.strictObject({ step: z.string() }),
         defaultRepeat: 'on-change',
-        execute: (input) =>
-          new Promise((resolve) => {
+        execute: (input, context) =>
+          new Promise((resolve, reject) => {
             const held: Held = {
               step: input.step,
               finish: () => {
@@ -56,6 +56,10 @@ function heldConnector(executing: Held[]): Connector {
               },
             };
             executing.push(held);
+            context.signal.addEventListener('abort', () => {
+              executing.splice(executing.indexOf(held), 1);
+              reject(new Error('aborted by shutdown'));
+            });
           }),
       }),
     ],
@@ -75,35 +79,56 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** A real SQLite store holding `runs` runs of the two-step mapping, and a worker (not started). */
+async function setup(runs: number) {
+  const dir = tempDir();
+  cleanups.push(() => dir.cleanup());
+  const store: Store = openSqliteStore({ path: join(dir.path, 'aftercall.db') });
+  cleanups.push(() => store.close());
+  const executing: Held[] = [];
+  const compiled = compileMappingSource(MAPPING, 'two-steps.yaml', stepKinds([...CONNECTORS, heldConnector(executing)]));
+  if (!('mapping' in compiled)) throw new Error(JSON.stringify(compiled.problems));
+  for (let id = 1; id <= runs; id++) {
+    const parsed = parsePayload({ ...(fixture('seed-001-autocalls') as object), id }, 'strict');
+    if (!parsed.ok) throw new Error('fixture invalid');
+    const { hash, json } = serializeCall(parsed.call);
+    await store.acceptDelivery({
+      requestId: `r${id}`, sender: 'default', receivedAt: Date.now(), rawBody: Buffer.from('{}'), call: parsed.call,
+      contentHash: hash, callJson: json, isTest: false, runs: [{ mappingName: 'two-steps', mappingHash: compiled.mapping.hash }],
+    });
+  }
+  let clock = 0;
+  const priority = createIngestPriority({ concurrency: 4, ceiling: 0.5, windowMs: 50, now: () => clock, utilization: () => 1 });
+  const worker: Worker = createWorker({
+    store,
+    mappings: new MappingRegistry([compiled.mapping]),
+    logger: createLogger('silent'),
+    ingestPriority: priority,
+    options: { concurrency: 4, pollIntervalMs: 20, leaseMs: 60_000, stepTimeoutMs: 60_000, maxAttempts: 3, backoff: { baseMs: 10, maxMs: 100 } },
+  });
+  cleanups.push(() => worker.stop(0)); // a second stop after the test's own finds nothing to do
+  return {
+    store,
+    priority,
+    executing,
+    worker,
+    advance: (ms: number) => {
+      clock += ms;
+    },
+    /** Deliveries arrive while the loop is busy: 4 → 2 → 1 over two windows. */
+    lowerToOne() {
+      for (let i = 0; i < 2; i++) {
+        clock += 50;
+        priority.noteDelivery();
+        priority.limit();
+      }
+    },
+  };
+}
+
 describe('the worker gives way to deliveries', () => {
   it('runs in flight wait at their next step while the limit is lowered, then go on at full concurrency', async () => {
-    const dir = tempDir();
-    cleanups.push(() => dir.cleanup());
-    const store: Store = openSqliteStore({ path: join(dir.path, 'aftercall.db') });
-    cleanups.push(() => store.close());
-    const executing: Held[] = [];
-    const compiled = compileMappingSource(MAPPING, 'two-steps.yaml', stepKinds([...CONNECTORS, heldConnector(executing)]));
-    if (!('mapping' in compiled)) throw new Error(JSON.stringify(compiled.problems));
-    for (let id = 1; id <= 4; id++) {
-      const parsed = parsePayload({ ...(fixture('seed-001-autocalls') as object), id }, 'strict');
-      if (!parsed.ok) throw new Error('fixture invalid');
-      const { hash, json } = serializeCall(parsed.call);
-      await store.acceptDelivery({
-        requestId: `r${id}`, sender: 'default', receivedAt: Date.now(), rawBody: Buffer.from('{}'), call: parsed.call,
-        contentHash: hash, callJson: json, isTest: false, runs: [{ mappingName: 'two-steps', mappingHash: compiled.mapping.hash }],
-      });
-    }
-
-    let clock = 0;
-    const priority = createIngestPriority({ concurrency: 4, ceiling: 0.5, windowMs: 50, now: () => clock, utilization: () => 1 });
-    const worker: Worker = createWorker({
-      store,
-      mappings: new MappingRegistry([compiled.mapping]),
-      logger: createLogger('silent'),
-      ingestPriority: priority,
-      options: { concurrency: 4, pollIntervalMs: 20, leaseMs: 60_000, stepTimeoutMs: 60_000, maxAttempts: 3, backoff: { baseMs: 10, maxMs: 100 } },
-    });
-    cleanups.push(() => worker.stop(0));
+    const { store, worker, priority, executing, advance, lowerToOne } = await setup(4);
     worker.start();
 
     // No delivery arriving: all four runs execute their first step at once.
@@ -111,11 +136,7 @@ describe('the worker gives way to deliveries', () => {
     expect(executing.map((h) => h.step)).toEqual(['one', 'one', 'one', 'one']);
 
     // Deliveries arrive while the loop is busy: 4 → 2 → 1 over two windows.
-    for (let i = 0; i < 2; i++) {
-      clock += 50;
-      priority.noteDelivery();
-      priority.limit();
-    }
+    lowerToOne();
     expect(priority.stats().limit).toBe(1);
     for (const held of [...executing]) held.finish();
     await until('three second steps waiting', () => priority.stats().waiting === 3);
@@ -125,12 +146,33 @@ describe('the worker gives way to deliveries', () => {
     await until('the next second step', () => priority.stats().waiting === 2 && executing.length === 1);
 
     // Deliveries stop: the waiting steps go on together, without waiting for the one executing.
-    clock += 100;
+    advance(100);
     await until('the other second steps', () => executing.length === 3);
     expect(priority.stats()).toEqual({ limit: 4, executing: 3, waiting: 0 });
 
     for (const held of [...executing]) held.finish();
     await until('all runs succeeded', async () => (await store.countRunsByStatus()).succeeded === 4);
+  });
+});
+
+describe('shutdown while runs wait for a step slot', () => {
+  it('a run waiting between its steps is given back without starting the next one', async () => {
+    const { store, worker, priority, executing, lowerToOne } = await setup(2);
+    worker.start();
+    await until('both first steps', () => executing.length === 2);
+    lowerToOne();
+    for (const held of [...executing]) held.finish();
+    await until('one second step executing, one waiting', () => executing.length === 1 && priority.stats().waiting === 1);
+
+    await worker.stop(0); // aborts the executing step; the waiting run must not start its own
+
+    const runs = await Promise.all((await store.listRuns()).map((r) => store.getRun(r.id)));
+    const steps = runs.map((run) => Object.fromEntries(run!.steps.map((step) => [step.stepId, step.status])));
+    expect(runs.map((run) => run!.status)).toEqual(['pending', 'pending']);
+    // One run was stopped inside its second step; the other never got to start it.
+    expect(steps.filter((s) => s.two !== undefined)).toHaveLength(1);
+    expect(steps.filter((s) => s.two === undefined)).toEqual([{ one: 'succeeded' }]);
+    expect(priority.stats()).toMatchObject({ executing: 0, waiting: 0 });
   });
 });
 

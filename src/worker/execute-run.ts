@@ -103,6 +103,8 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       const release = await deps.stepSlot?.();
       let outcome: Awaited<ReturnType<typeof executeStep>>;
       try {
+        // Shutting down while this run waited between steps: give it back before the next one.
+        signal.throwIfAborted();
         outcome = await executeStep(step, done.get(step.id));
       } finally {
         release?.();
