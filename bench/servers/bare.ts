@@ -1,9 +1,8 @@
 // Baseline server: a bare Express 5 app that parses the JSON body and answers 202, nothing else.
 // Prints {"port":N} on stdout once listening; exits when told (SIGTERM/SIGINT) or when the parent
 // goes away (stdin closes).
-import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { onStop, ready } from './lifecycle.js';
+import { serveUntilStopped } from './lifecycle.js';
 
 const app = express();
 app.disable('x-powered-by');
@@ -13,12 +12,4 @@ app.post('/{*path}', (req, res) => {
   res.status(202).json({ status: 'accepted', call_id: id ?? null });
 });
 
-const server = app.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
-server.keepAliveTimeout = 65_000;
-onStop(
-  () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-);
+serveUntilStopped(app);

@@ -1,5 +1,7 @@
 // Shared by the benchmark's server processes: report the bound port to the parent, and stop
 // cleanly on SIGTERM/SIGINT or as soon as the parent's end of stdin closes (the parent died).
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
 export function ready(port: number): void {
   process.stdout.write(`${JSON.stringify({ port })}\n`);
 }
@@ -20,4 +22,20 @@ export function onStop(stop: () => Promise<void>): void {
   process.stdin.on('end', () => shutdown(0));
   process.stdin.on('error', () => shutdown(0));
   process.stdin.resume();
+}
+
+/** Serves `app` on an ephemeral 127.0.0.1 port until stopped; `afterClose` runs once the server is closed. */
+export function serveUntilStopped(app: Express, afterClose: () => void = () => undefined): void {
+  const server = app.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
+  server.keepAliveTimeout = 65_000;
+  onStop(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          afterClose();
+          resolve();
+        });
+      }),
+  );
 }

@@ -6,13 +6,12 @@
 // They bound what any store design can reach on this machine: no durable ingest can be faster
 // than `validate`. Prints {"port":N} once listening, like the other bench servers.
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import express from 'express';
 import { parsePayload } from '../../src/payload/parse-payload.js';
-import { onStop, ready } from './lifecycle.js';
+import { serveUntilStopped } from './lifecycle.js';
 
 const level = process.env.REFERENCE;
 if (level !== 'validate' && level !== 'naive-sqlite') throw new Error('REFERENCE must be validate or naive-sqlite');
@@ -39,16 +38,7 @@ app.post('/{*path}', (req, res) => {
   res.status(202).json({ status: 'accepted', call_id: parsed.call.id });
 });
 
-const server = app.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
-server.keepAliveTimeout = 65_000;
-onStop(
-  () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => {
-        db?.close();
-        if (dir) rmSync(dir, { recursive: true, force: true });
-        resolve();
-      });
-    }),
-);
+serveUntilStopped(app, () => {
+  db?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
