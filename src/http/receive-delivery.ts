@@ -121,6 +121,8 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
     const call = parsed.call;
     const isTest = /^(1|true|yes)$/i.test(req.testMarker ?? '') || isDocumentedSample(call);
     const { matched, notMatched } = matchMappings(call, deps.mappings.current());
+    const callId = call.id;
+    const queued = matched.length;
     // A call no mapping takes still shows up in the run history, saying why.
     const runs: PlannedRun[] = matched.length
       ? matched.map((m) => ({ mappingName: m.name, mappingHash: m.hash }))
@@ -137,8 +139,8 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
       isTest,
       runs,
     });
-    if (result.outcome === 'accepted' && matched.length > 0) deps.onAccepted?.();
-    return { ok: true as const, call, isTest, result, queued: matched.length };
+    if (result.outcome === 'accepted' && queued > 0) deps.onAccepted?.();
+    return { ok: true as const, callId, isTest, result, queued };
   }
 
   async function receive(req: DeliveryRequest): Promise<Reply> {
@@ -197,16 +199,16 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
       throw error;
     }
 
-    const { call, result, isTest, queued } = committed;
+    const { callId, result, isTest, queued } = committed;
     deps.metrics.ingestSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     if (result.outcome === 'duplicate') {
       deps.metrics.deliveries.inc({ outcome: 'duplicate' });
-      return { status: 200, body: { status: 'duplicate', call_id: call.id, revision: result.revision } };
+      return { status: 200, body: { status: 'duplicate', call_id: callId, revision: result.revision } };
     }
     deps.metrics.deliveries.inc({ outcome: 'accepted' });
     return {
       status: 202,
-      body: { status: 'accepted', call_id: call.id, revision: result.revision, runs: queued, test: isTest },
+      body: { status: 'accepted', call_id: callId, revision: result.revision, runs: queued, test: isTest },
     };
   }
 
@@ -228,10 +230,10 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
     const committed = await commit({ requestId, testMarker: undefined }, receipt.sender, receipt.rawBody, json);
     if (!committed.ok) return errorReply('INVALID_PAYLOAD', { errors: committed.issues });
     await deps.store.markReplayed(receiptId, now());
-    const { result, call } = committed;
+    const { result, callId } = committed;
     return {
       status: result.outcome === 'accepted' ? 202 : 200,
-      body: { status: result.outcome, call_id: call.id, revision: result.revision },
+      body: { status: result.outcome, call_id: callId, revision: result.revision },
     };
   }
 
