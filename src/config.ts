@@ -16,6 +16,9 @@ const optionalText = z
   .transform((v) => (v && v.trim() ? v.trim() : undefined));
 const list = optionalText.transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []));
 
+/** The most runs (and so steps) a worker executes at once. */
+export const MAX_WORKER_CONCURRENCY = 256;
+
 const envSchema = z.object({
   PORT: int(3000, 0, 65535),
   HOST: z.string().default('0.0.0.0'),
@@ -47,7 +50,7 @@ const envSchema = z.object({
   RETRY_MAX_ATTEMPTS: int(8, 1, 100),
   RETRY_BASE_DELAY_MS: int(2_000, 1),
   RETRY_MAX_DELAY_MS: int(3_600_000, 1),
-  WORKER_CONCURRENCY: int(32, 1, 256),
+  WORKER_CONCURRENCY: int(32, 1, MAX_WORKER_CONCURRENCY),
   /**
    * While deliveries arrive, the worker lowers its active runs whenever the event loop is
    * busier than this share (0–1), so acks stay fast; 1 turns this off.

@@ -11,6 +11,7 @@
 // variable gives a new client), a few configurations per vendor, a few idle clients each.
 import { Agent as HttpAgent, type AgentOptions, type ClientRequest } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { MAX_WORKER_CONCURRENCY } from '../config.js';
 
 /**
  * Keep-alive limits of every vendor agent: idle sockets close after 15 s, below the idle timeouts
@@ -27,8 +28,13 @@ export const KEEP_ALIVE: Readonly<AgentOptions> = {
   scheduling: 'lifo',
 };
 
-/** Idle clients kept per configuration, and configurations kept per vendor. */
-export const MAX_IDLE_CLIENTS = 16;
+/**
+ * Idle clients kept per configuration, and configurations kept per vendor. A client is made only
+ * when every idle one is lent, so a configuration never has more clients than steps ran at once;
+ * keeping fewer than that made every wave of WORKER_CONCURRENCY steps build the rest anew, with
+ * new connections (seen in a CPU profile of the e2e bench at concurrency 32: connects, closes).
+ */
+export const MAX_IDLE_CLIENTS = MAX_WORKER_CONCURRENCY;
 export const MAX_CONFIGS = 4;
 
 type AddRequest = (this: HttpAgent, req: ClientRequest, options: unknown) => void;

@@ -21,8 +21,9 @@ const input = z.strictObject({
 // Every http.request step shares these: forwards to one receiver reuse its connections. Each
 // request is cut at its own deadline through its signal, so sharing cannot stretch a deadline.
 // More sockets per host than a vendor client's, since WORKER_CONCURRENCY steps may forward to
-// the same receiver at once.
-const AGENT_OPTIONS = { ...KEEP_ALIVE, maxSockets: 64, maxFreeSockets: 16 };
+// the same receiver at once, and as many kept idle: keeping fewer closed the rest after every
+// wave of concurrent forwards, only to connect anew for the next (idle ones close after 15 s).
+const AGENT_OPTIONS = { ...KEEP_ALIVE, maxSockets: 64, maxFreeSockets: 64 };
 let agents: { http: HttpAgent; https: HttpsAgent } | null = null;
 
 function agentsNow(): { http: HttpAgent; https: HttpsAgent } {

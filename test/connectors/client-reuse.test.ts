@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { TransientError, PermanentError } from '../../src/connectors/connector.js';
 import { closeConnectors } from '../../src/connectors/index.js';
 import { fakeHubSpot, fakePipedrive, fakeSalesforce, fakeTwilio } from './support/fake-vendors.js';
@@ -15,6 +16,7 @@ import { runStep, stepError } from './support/step-harness.js';
 import { startVendorStub, type Route, type VendorStub } from './support/vendor-stub.js';
 
 const TWILIO_SID = 'AC0123456789abcdef0123456789abcdef';
+const { WORKER_CONCURRENCY } = loadConfig({});
 
 // Node's global agent keeps connections alive too: a request that silently went through it
 // (e.g. an SDK ignoring the agent it was given) would look reused. Here it closes each one.
@@ -91,6 +93,17 @@ describe('HubSpot: one client and connection across steps', () => {
     await runStep('hubspot.contact.upsert', contact); // search + update
     expect(s.requests).toHaveLength(5);
     expect(s.connections()).toBe(1);
+  });
+
+  it('as many steps at once as the worker runs by default: a second wave reuses every client and connection', async () => {
+    const s = await hubspotStub();
+    const wave = () => Promise.all(Array.from({ length: WORKER_CONCURRENCY }, () => runStep('hubspot.note.create', note)));
+    await wave();
+    const opened = s.connections();
+    expect(opened).toBeGreaterThan(1); // the steps overlapped, each on a client of its own
+    await wave();
+    expect(s.requests).toHaveLength(2 * WORKER_CONCURRENCY);
+    expect(s.connections()).toBe(opened);
   });
 
   it('a hanging request is destroyed at its step deadline; a concurrent step of the same configuration finishes', async () => {

@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { httpConnector } from '../../src/connectors/http-request.js';
 import { closedPortUrl, startVendorStub, type VendorStub } from './support/vendor-stub.js';
 import { runStep, stepError } from './support/step-harness.js';
@@ -106,6 +107,15 @@ describe('http.request', () => {
     await runStep('http.request', { url: `${stub.url}/echo`, body: { n: 1 } });
     await runStep('http.request', { url: `${stub.url}/echo`, body: { n: 2 } });
     expect(stub.connections()).toBe(before); // the same keep-alive connection, not new ones
+  });
+
+  it('as many forwards at once as the worker runs by default: a second wave reuses every connection', async () => {
+    const { WORKER_CONCURRENCY } = loadConfig({});
+    const wave = () => Promise.all(Array.from({ length: WORKER_CONCURRENCY }, (_, n) => runStep('http.request', { url: `${stub.url}/echo`, body: { n } })));
+    await wave();
+    const opened = stub.connections();
+    await wave();
+    expect(stub.connections()).toBe(opened);
   });
 
   it('close() drops the idle connections; a later step connects anew', async () => {
