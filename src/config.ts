@@ -60,6 +60,8 @@ const envSchema = z.object({
     .gt(0, 'must be more than 0')
     .max(1, 'must be at most 1')
     .default(0.5),
+  /** ... and only while deliveries arrive at least this fast (per second; 0: at any rate). */
+  WORKER_YIELD_ABOVE_RATE: int(100, 0, 1_000_000),
   WORKER_POLL_INTERVAL_MS: int(1_000, 10),
   LEASE_MS: int(60_000, 1_000),
   STEP_TIMEOUT_MS: int(15_000, 100),

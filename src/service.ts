@@ -66,7 +66,11 @@ export async function startService(
     },
   });
   const retention = scheduleRetention(store, config.RETENTION_DAYS, logger);
-  const ingestPriority = createIngestPriority({ concurrency: config.WORKER_CONCURRENCY, ceiling: config.WORKER_YIELD_ABOVE_UTILIZATION });
+  const ingestPriority = createIngestPriority({
+    concurrency: config.WORKER_CONCURRENCY,
+    ceiling: config.WORKER_YIELD_ABOVE_UTILIZATION,
+    minRate: config.WORKER_YIELD_ABOVE_RATE,
+  });
   const metrics = createMetrics({
     runsByStatus: () => store.countRunsByStatus(),
     queue: (now) => store.queueStats(now),

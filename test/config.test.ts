@@ -40,7 +40,7 @@ describe('configuration', () => {
   });
 
   it('runs 32 runs at once and gives way to deliveries above half the event loop by default', () => {
-    expect(loadConfig({})).toMatchObject({ WORKER_CONCURRENCY: 32, WORKER_YIELD_ABOVE_UTILIZATION: 0.5 });
+    expect(loadConfig({})).toMatchObject({ WORKER_CONCURRENCY: 32, WORKER_YIELD_ABOVE_UTILIZATION: 0.5, WORKER_YIELD_ABOVE_RATE: 100 });
     expect(loadConfig({ WORKER_YIELD_ABOVE_UTILIZATION: '1' }).WORKER_YIELD_ABOVE_UTILIZATION).toBe(1);
     expect(loadConfig({ WORKER_YIELD_ABOVE_UTILIZATION: '0.25' }).WORKER_YIELD_ABOVE_UTILIZATION).toBe(0.25);
   });
@@ -61,6 +61,7 @@ describe('configuration', () => {
     [{ WORKER_YIELD_ABOVE_UTILIZATION: '0' }, 'WORKER_YIELD_ABOVE_UTILIZATION: must be more than 0'],
     [{ WORKER_YIELD_ABOVE_UTILIZATION: '1.5' }, 'WORKER_YIELD_ABOVE_UTILIZATION: must be at most 1'],
     [{ WORKER_YIELD_ABOVE_UTILIZATION: 'half' }, 'WORKER_YIELD_ABOVE_UTILIZATION: must be a number'],
+    [{ WORKER_YIELD_ABOVE_RATE: '-1' }, 'WORKER_YIELD_ABOVE_RATE: must be at least 0'],
   ])('%j is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

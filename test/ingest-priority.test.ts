@@ -1,7 +1,7 @@
-// The worker gives way to deliveries: while they arrive and the event loop is busier than the
-// ceiling, the number of steps executing at once halves each window, down to one; below the
-// ceiling it grows by one; without deliveries it is the full concurrency at once. Clock and
-// utilization are given, so every window is decided here, not by the machine's speed.
+// The worker gives way to deliveries: while they arrive in numbers and the event loop is busier
+// than the ceiling, the number of steps executing at once halves each window, down to one; below
+// the ceiling it grows by one; at a trickle, or without deliveries, it is the full concurrency.
+// Clock and utilization are given, so every window is decided here, not by the machine's speed.
 import { describe, expect, it } from 'vitest';
 import { createIngestPriority } from '../src/worker/ingest-priority.js';
 
@@ -17,10 +17,10 @@ function setup(options: { concurrency?: number; ceiling?: number; busy?: number 
   });
   return {
     priority,
-    /** One window later, with a delivery in it (or not). */
-    window(delivery = true) {
+    /** One window later, with `deliveries` in it (10 in 50 ms: 200/s, over the default 100/s). */
+    window(deliveries = 10) {
       clock += 50;
-      if (delivery) priority.noteDelivery();
+      for (let i = 0; i < deliveries; i++) priority.noteDelivery();
       return priority.limit();
     },
     setBusy(value: number) {
@@ -35,7 +35,7 @@ describe('ingest priority: how many steps may execute at once', () => {
   it('is the full concurrency while no delivery arrives, however busy the loop is', () => {
     const { priority, window } = setup({ busy: 1 });
     expect(priority.limit()).toBe(16);
-    expect([window(false), window(false), window(false)]).toEqual([16, 16, 16]);
+    expect([window(0), window(0), window(0)]).toEqual([16, 16, 16]);
   });
 
   it('halves each window while deliveries arrive and the loop is over the ceiling, never below one', () => {
@@ -50,10 +50,17 @@ describe('ingest priority: how many steps may execute at once', () => {
     expect([window(), window(), window()]).toEqual([2, 3, 4]);
   });
 
+  it('a trickle of deliveries (under WORKER_YIELD_ABOVE_RATE) changes nothing: a draining backlog keeps its speed', () => {
+    const { window } = setup({ busy: 1 });
+    expect([window(4), window(4), window(4)]).toEqual([16, 16, 16]); // 80/s
+    expect(window(5)).toBe(8); // 100/s
+    expect(window(1)).toBe(16);
+  });
+
   it('is back at full concurrency in the first window without a delivery', () => {
     const { window } = setup({ busy: 0.9 });
     for (let i = 0; i < 5; i++) window();
-    expect(window(false)).toBe(16);
+    expect(window(0)).toBe(16);
   });
 
   it('decides once per window: calls within a window do not halve again', () => {
@@ -98,7 +105,7 @@ describe('ingest priority: step slots', () => {
 
   it('admits waiting steps when the limit rises, even if no running step finishes', async () => {
     let clock = 0;
-    const priority = createIngestPriority({ concurrency: 4, ceiling: 0.5, windowMs: 20, now: () => clock, utilization: () => 1 });
+    const priority = createIngestPriority({ concurrency: 4, ceiling: 0.5, minRate: 0, windowMs: 20, now: () => clock, utilization: () => 1 });
     for (let i = 0; i < 3; i++) {
       clock += 20;
       priority.noteDelivery();

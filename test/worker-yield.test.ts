@@ -98,7 +98,7 @@ async function setup(runs: number) {
     });
   }
   let clock = 0;
-  const priority = createIngestPriority({ concurrency: 4, ceiling: 0.5, windowMs: 50, now: () => clock, utilization: () => 1 });
+  const priority = createIngestPriority({ concurrency: 4, ceiling: 0.5, minRate: 0, windowMs: 50, now: () => clock, utilization: () => 1 });
   const worker: Worker = createWorker({
     store,
     mappings: new MappingRegistry([compiled.mapping]),
@@ -191,7 +191,8 @@ describe('the service: which deliveries make the worker give way', () => {
   };
 
   it('a known sender\'s deliveries lower the limit on a busy loop; a stranger\'s 401s do not', async () => {
-    const s = (service = await startTestService({}, { WORKER_CONCURRENCY: '8', WORKER_YIELD_ABOVE_UTILIZATION: '0.01' }));
+    // Any busy loop and any rate count: what is tested is which deliveries are noted.
+    const s = (service = await startTestService({}, { WORKER_CONCURRENCY: '8', WORKER_YIELD_ABOVE_UTILIZATION: '0.01', WORKER_YIELD_ABOVE_RATE: '0' }));
     const body = JSON.stringify({ ...(fixture('seed-001-autocalls') as object), id: 77 });
     const deliver = (token: string) =>
       fetch(`${s.baseUrl}/webhooks/post-call/${token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.status);

@@ -1,12 +1,14 @@
 // Deliveries come first. The worker shares the event loop (and, on small machines, the cores)
 // with the HTTP server, and acks must be fast: a sender that waits too long retries, and
-// every retry is a duplicate to store and dedupe. So while deliveries arrive, the number of
-// steps executing at once follows how busy the event loop is: halved while the loop's
-// utilization is above the ceiling, one more while it is below (AIMD, as in TCP congestion
-// control). Runs already in flight wait at their next step boundary, so the worker gives
-// way within one step rather than one run. It never goes below one step, so a steady stream
-// of deliveries cannot starve the queue, and with no delivery in the last window it is back
-// at full concurrency at once.
+// every retry is a duplicate to store and dedupe. So while deliveries arrive in numbers (at
+// least `minRate` a second), the number of steps executing at once follows how busy the event
+// loop is: halved each window while its utilization is above the ceiling, one more while it is
+// below (AIMD, as in TCP congestion control). A trickle of deliveries changes nothing: a
+// backlog draining after an outage keeps its full speed while a few calls a second come in,
+// and their acks, a few ms slower, are still far inside any sender's timeout. Runs already in
+// flight wait at their next step boundary, so the worker gives way within one step rather than
+// one run. It never goes below one step, so a steady stream of deliveries cannot starve the
+// queue, and with no delivery in the last window it is back at full concurrency at once.
 import { performance } from 'node:perf_hooks';
 
 export interface IngestPriorityOptions {
@@ -17,7 +19,9 @@ export interface IngestPriorityOptions {
    * 1 turns yielding off.
    */
   ceiling: number;
-  /** How often utilization is sampled, and how recent a delivery must be to count (ms). */
+  /** Deliveries a second from which the worker gives way (0: any delivery). */
+  minRate?: number;
+  /** How often utilization and the delivery rate are sampled (ms). */
   windowMs?: number;
   now?: () => number;
   /** Utilization (0–1) of the event loop since the previous call; default: this thread's. */
@@ -36,13 +40,17 @@ export interface IngestPriority {
 }
 
 export const DEFAULT_WINDOW_MS = 50;
+export const DEFAULT_MIN_RATE = 100;
 
 export function createIngestPriority(options: IngestPriorityOptions): IngestPriority {
   const { concurrency, ceiling } = options;
   const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
+  const minRate = options.minRate ?? DEFAULT_MIN_RATE;
   const now = options.now ?? (() => performance.now());
   const utilization = options.utilization ?? loopUtilization();
   let lastDelivery = -Infinity;
+  let deliveries = 0; // since the window began
+  let pressed = false; // the last window's deliveries reached minRate
   let sampledAt = now();
   let allowed = concurrency;
   let executing = 0;
@@ -53,14 +61,16 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
   function limit(): number {
     if (ceiling >= 1) return concurrency;
     const at = now();
-    const pressed = at - lastDelivery < windowMs;
-    let next = pressed ? allowed : concurrency;
     if (at - sampledAt >= windowMs) {
-      const busy = utilization();
+      const busy = utilization() > ceiling;
+      pressed = deliveries > 0 && (deliveries * 1000) / (at - sampledAt) >= minRate;
       sampledAt = at;
-      if (pressed) next = busy > ceiling ? Math.floor(next / 2) : next + 1;
+      deliveries = 0;
+      allowed = pressed ? (busy ? Math.floor(allowed / 2) : allowed + 1) : concurrency;
     }
-    allowed = Math.max(1, Math.min(next, concurrency));
+    // The deliveries stopped: no need to wait for the window to turn.
+    if (at - lastDelivery >= windowMs) allowed = concurrency;
+    allowed = Math.max(1, Math.min(allowed, concurrency));
     return allowed;
   }
 
@@ -93,6 +103,7 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
   return {
     noteDelivery() {
       lastDelivery = now();
+      deliveries++;
     },
     limit,
     stepSlot() {
@@ -106,7 +117,7 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
       });
     },
     stats: () => ({
-      limit: ceiling < 1 && now() - lastDelivery < windowMs ? allowed : concurrency,
+      limit: ceiling < 1 && pressed && now() - lastDelivery < windowMs ? allowed : concurrency,
       executing,
       waiting: waiting.length,
     }),
