@@ -28,6 +28,8 @@ const TARGET_ACK_P99_MS = 20;
 const TARGET_RSS_MB = 200;
 const EXAMPLE_DIR = join(ROOT, 'examples', 'hubspot-twilio');
 const VENDOR_REQUESTS_PER_CALL = 6;
+/** The service's settings when the environment sets none, to name the worker settings measured. */
+const DEFAULTS = loadConfig({});
 // The service's own example mappings (what `npm start` serves): for the sales fixture,
 // sales-qualification (crm + alert_sales http.request steps, scored) and forward-completed-calls
 // (log + forward): 2 runs, 3 requests to the local receiver, no SDK.
@@ -262,8 +264,8 @@ export async function runE2e(bench: Bench, bare: ServerProcess): Promise<E2eOutc
       vendorRequests: stats.total,
       vendorCounts: stats.counts,
       runsSucceeded,
-      workerConcurrency: process.env.WORKER_CONCURRENCY ?? `${loadConfig({}).WORKER_CONCURRENCY} (default)`,
-      workerYield: process.env.WORKER_YIELD_ABOVE_UTILIZATION ?? `${loadConfig({}).WORKER_YIELD_ABOVE_UTILIZATION} (default)`,
+      workerConcurrency: process.env.WORKER_CONCURRENCY ?? `${DEFAULTS.WORKER_CONCURRENCY} (default)`,
+      workerYield: process.env.WORKER_YIELD_ABOVE_UTILIZATION ?? `${DEFAULTS.WORKER_YIELD_ABOVE_UTILIZATION} (default)`,
       underTsx: bench.underTsx,
       defaultRequests,
     };

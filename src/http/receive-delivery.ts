@@ -124,7 +124,7 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
     const callId = call.id;
     const queued = matched.length;
     // A call no mapping takes still shows up in the run history, saying why.
-    const runs: PlannedRun[] = matched.length
+    const runs: PlannedRun[] = queued
       ? matched.map((m) => ({ mappingName: m.name, mappingHash: m.hash }))
       : [{ mappingName: NO_MAPPING, mappingHash: '', skipReason: noMatchReason(notMatched) }];
     const serialized = serializeCall(call);

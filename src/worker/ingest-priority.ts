@@ -39,8 +39,8 @@ export interface IngestPriority {
   stats(): { limit: number; executing: number; waiting: number };
 }
 
-export const DEFAULT_WINDOW_MS = 50;
-export const DEFAULT_MIN_RATE = 100;
+const DEFAULT_WINDOW_MS = 50;
+const DEFAULT_MIN_RATE = 100;
 
 export function createIngestPriority(options: IngestPriorityOptions): IngestPriority {
   const { concurrency, ceiling } = options;
@@ -50,7 +50,6 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
   const utilization = options.utilization ?? loopUtilization();
   let lastDelivery = -Infinity;
   let deliveries = 0; // since the window began
-  let pressed = false; // the last window's deliveries reached minRate
   let sampledAt = now();
   let allowed = concurrency;
   let executing = 0;
@@ -63,7 +62,7 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
     const at = now();
     if (at - sampledAt >= windowMs) {
       const busy = utilization() > ceiling;
-      pressed = deliveries > 0 && (deliveries * 1000) / (at - sampledAt) >= minRate;
+      const pressed = deliveries > 0 && (deliveries * 1000) / (at - sampledAt) >= minRate;
       sampledAt = at;
       deliveries = 0;
       allowed = pressed ? (busy ? Math.floor(allowed / 2) : allowed + 1) : concurrency;
@@ -117,7 +116,8 @@ export function createIngestPriority(options: IngestPriorityOptions): IngestPrio
       });
     },
     stats: () => ({
-      limit: ceiling < 1 && pressed && now() - lastDelivery < windowMs ? allowed : concurrency,
+      // Lowered only by a window with deliveries in numbers; stale once they stopped.
+      limit: now() - lastDelivery < windowMs ? allowed : concurrency,
       executing,
       waiting: waiting.length,
     }),
