@@ -1,11 +1,11 @@
 // Wires the parts together: store, mappings, worker, ingest core and HTTP. Also the
 // graceful stop: stop accepting, let running steps finish or release them, close the store.
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import type { Connector } from './connectors/connector.js';
 import { closeConnectors, stepKinds } from './connectors/index.js';
-import { createApp } from './http/app.js';
+import { createRequestHandler } from './http/app.js';
 import { answerClientErrors } from './http/client-errors.js';
 import { connectorOf, createMetrics } from './http/metrics.js';
 import { createDeliveryReceiver } from './http/receive-delivery.js';
@@ -114,10 +114,10 @@ export async function startService(
     onAccepted: () => worker.wake(),
     isShuttingDown: () => shuttingDown,
   });
-  const app = createApp({ config, receiver, store, mappings, metrics, logger, onRequeued: () => worker.wake() });
+  const handler = createRequestHandler({ config, receiver, store, mappings, metrics, logger, onRequeued: () => worker.wake() });
 
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
+    const s = createServer(handler).listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', reject);
   });
   server.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts

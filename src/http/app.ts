@@ -1,11 +1,13 @@
-// Express at the edge only: it reads headers and the raw body, calls the ingest core and
-// writes the reply. `createApp(deps)` is separate from `listen()` so tests use it directly.
+// Node's request handler: the webhook route (webhook-route.ts) takes deliveries, Express
+// everything else (health, metrics, admin API and UI, 404s, 405s). Both run the same edge
+// middleware: request id and logging, and one rate limiter whose counts they share.
+// `createRequestHandler(deps)` is separate from `listen()` so tests use it directly.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { pinoHttp } from 'pino-http';
-import getRawBody from 'raw-body';
+import proxyAddr from 'proxy-addr';
 import type { Config } from '../config.js';
 import { errorReply } from '../errors.js';
 import { maskUrl, type Logger } from '../logger.js';
@@ -14,8 +16,10 @@ import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import type { Store } from '../store/store.js';
 import { createAdminApi } from './admin-api.js';
 import { createAdminRoutes } from './admin/admin-routes.js';
+import { sendError, sendReply as send } from './json-reply.js';
 import type { Metrics } from './metrics.js';
-import { BodyTooLargeError, type DeliveryReceiver } from './receive-delivery.js';
+import type { DeliveryReceiver } from './receive-delivery.js';
+import { bearerToken, createWebhookRoute, type EdgeMiddleware } from './webhook-route.js';
 
 export interface AppDeps {
   config: Pick<
@@ -33,76 +37,36 @@ export interface AppDeps {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-export function createApp(deps: AppDeps): express.Express {
+export function createRequestHandler(deps: AppDeps): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   // Nothing here is cached: an ETag is a hash of every reply body for nobody to use.
   app.set('etag', false);
   app.set('trust proxy', deps.config.TRUST_PROXY);
 
-  const requestId = (req: IncomingMessage, res: ServerResponse) => {
-    const given = req.headers['x-request-id'];
-    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    res.setHeader('x-request-id', id);
-    return id;
-  };
-  if (deps.logger.isLevelEnabled('info')) {
-    app.use(
-      pinoHttp({
-        logger: deps.logger,
-        genReqId: requestId,
-        // Tokens travel in the path and query: log the route, never the raw URL or headers.
-        serializers: {
-          req: (req: { id?: unknown; method?: string; url?: string }) => ({ id: req.id, method: req.method, url: maskUrl(req.url ?? '') }),
-          res: (res: { statusCode?: number }) => ({ status: res.statusCode }),
-        },
-        customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      }),
-    );
-  } else {
-    // No per-request log line would be written: skip pino-http's per-request child logger.
-    app.use((req, res, next) => {
-      req.id = requestId(req, res);
-      req.log = deps.logger;
-      next();
-    });
-  }
-
+  const edge: EdgeMiddleware[] = [requestIdAndLogging(deps.logger)];
+  app.use(edge[0]!);
   if (deps.config.RATE_LIMIT_PER_MINUTE > 0) {
-    app.use(
-      ['/webhooks', '/api', '/admin'],
-      rateLimit({
-        windowMs: 60_000,
-        limit: deps.config.RATE_LIMIT_PER_MINUTE,
-        standardHeaders: 'draft-7',
-        legacyHeaders: false,
-        handler: (_req, res) => send(res, errorReply('RATE_LIMITED')),
-      }),
-    );
+    // The client as Express's req.ip names it (TRUST_PROXY hops), on either route.
+    const trust = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
+    const limiter = rateLimit({
+      windowMs: 60_000,
+      limit: deps.config.RATE_LIMIT_PER_MINUTE,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      keyGenerator: (req) => ipKeyGenerator(proxyAddr(req, trust)),
+      handler: (_req, res) => send(res, errorReply('RATE_LIMITED')),
+    });
+    app.use(['/webhooks', '/api', '/admin'], limiter);
+    edge.push(limiter as unknown as EdgeMiddleware);
   }
 
-  const signatureHeader = deps.config.WEBHOOK_SIGNATURE_HEADER;
-  const receive = async (req: Request, res: Response) => {
-    const length = req.headers['content-length'];
-    const reply = await deps.receiver.receive({
-      requestId: String(req.id),
-      tokens: [pathToken(req), bearerToken(req), queryToken(req)],
-      contentType: req.headers['content-type'],
-      contentLength: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
-      signature: header(req, signatureHeader),
-      testMarker: header(req, 'x-aftercall-test'),
-      readBody: (limit) =>
-        getRawBody(req, { limit, length: length ?? null }).catch((error: { type?: string }) => {
-          throw error.type === 'entity.too.large' ? new BodyTooLargeError('too large') : error;
-        }),
-    });
-    // Refused before the body was read (401, 413, …): read the rest and throw it away first.
-    // Answering and closing with it unread makes the kernel reset the connection, and the
-    // sender never sees the answer. Bounded, so a client cannot keep us reading forever.
-    if (!req.complete) await discardBody(req);
-    send(res, reply);
-  };
-  app.post(['/webhooks/post-call', '/webhooks/post-call/:token'], receive);
+  const webhook = createWebhookRoute({
+    receiver: deps.receiver,
+    signatureHeader: deps.config.WEBHOOK_SIGNATURE_HEADER,
+    before: edge,
+    logger: deps.logger,
+  });
   app.all(['/webhooks/post-call', '/webhooks/post-call/:token'], (_req, res) => {
     res.setHeader('allow', 'POST');
     send(res, errorReply('METHOD_NOT_ALLOWED'));
@@ -156,66 +120,42 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use((_req, res) => send(res, errorReply('NOT_FOUND')));
   // Express 5 forwards rejected async handlers here; every reply stays JSON.
-  app.use((error: { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
-    if (typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
-      send(res, { ...errorReply('BAD_REQUEST', { detail: error.type ?? 'bad request' }), status: error.status });
-      return;
-    }
-    req.log.error({ err: error }, 'unhandled error');
-    send(res, errorReply('INTERNAL'));
-  });
-  return app;
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => sendError(res, error, req.log ?? deps.logger));
+  return (req, res) => {
+    if (!webhook(req, res)) app(req, res);
+  };
+}
+
+/** Gives every request an id (a valid X-Request-Id is kept) and, at info level, a log line. */
+function requestIdAndLogging(logger: Logger): EdgeMiddleware {
+  const requestId = (req: IncomingMessage, res: ServerResponse) => {
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    res.setHeader('x-request-id', id);
+    return id;
+  };
+  if (logger.isLevelEnabled('info')) {
+    return pinoHttp({
+      logger,
+      genReqId: requestId,
+      // Tokens travel in the path and query: log the route, never the raw URL or headers.
+      serializers: {
+        req: (req: { id?: unknown; method?: string; url?: string }) => ({ id: req.id, method: req.method, url: maskUrl(req.url ?? '') }),
+        res: (res: { statusCode?: number }) => ({ status: res.statusCode }),
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    });
+  }
+  // No per-request log line would be written: skip pino-http's per-request child logger.
+  return (req, res, next) => {
+    req.id = requestId(req, res);
+    req.log = logger;
+    next();
+  };
 }
 
 function sameSecret(given: string | undefined, expected: string): boolean {
   if (!given) return false;
   const digest = (v: string) => createHash('sha256').update(v).digest();
   return timingSafeEqual(digest(given), digest(expected));
-}
-
-const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
-const DISCARD_MAX_MS = 10_000;
-
-function discardBody(req: Request): Promise<void> {
-  return new Promise((resolve) => {
-    let seen = 0;
-    const stop = setTimeout(resolve, DISCARD_MAX_MS);
-    stop.unref();
-    const done = () => {
-      clearTimeout(stop);
-      resolve();
-    };
-    req.on('data', (chunk: Buffer) => {
-      seen += chunk.length;
-      if (seen > DISCARD_MAX_BYTES) done();
-    });
-    req.once('end', done);
-    req.once('close', done);
-    req.resume();
-  });
-}
-
-function send(res: Response, reply: { status: number; body: Record<string, unknown> }): void {
-  if (res.headersSent) return;
-  res.status(reply.status).json({ ...reply.body, request_id: res.getHeader('x-request-id') });
-}
-
-function header(req: Request, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function pathToken(req: Request): string | undefined {
-  const token = req.params.token;
-  return typeof token === 'string' ? token : undefined;
-}
-
-function queryToken(req: Request): string | undefined {
-  const token = req.query.token;
-  return typeof token === 'string' ? token : undefined;
-}
-
-function bearerToken(req: Request): string | undefined {
-  const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-  return match?.[1];
 }

@@ -14,6 +14,7 @@ import type { SchemaMode } from '../payload/schema.js';
 import { isDocumentedSample } from '../payload/test-request.js';
 import { NO_MAPPING, StoreUnavailableError, type PlannedRun, type Store } from '../store/store.js';
 import { verifyBodySignature } from './body-signature.js';
+import type { Reply } from './json-reply.js';
 import type { DeliveryOutcome, Metrics } from './metrics.js';
 import type { WebhookTokens } from './webhook-tokens.js';
 
@@ -28,11 +29,6 @@ export interface DeliveryRequest {
   testMarker: string | undefined;
   /** Reads the whole body; rejects with BodyTooLargeError beyond `limit`. */
   readBody(limit: number): Promise<Buffer>;
-}
-
-export interface Reply {
-  status: number;
-  body: Record<string, unknown>;
 }
 
 export class BodyTooLargeError extends Error {}

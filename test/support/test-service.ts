@@ -2,6 +2,7 @@
 // end-to-end tests. Mapping files are written into a temp folder from YAML strings.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DestinationStream } from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startService, type RunningService, type ServiceParts } from '../../src/service.js';
@@ -26,7 +27,7 @@ export async function startTestService(
   env: Record<string, string> = {},
   /** Reuse the folder (database, token file) of an earlier service, e.g. to restart it. */
   reuse?: { dir: string },
-  parts: ServiceParts = {},
+  parts: ServiceParts & { logTo?: DestinationStream } = {},
 ): Promise<TestService> {
   const dir = reuse ? { path: reuse.dir, cleanup: () => rmSync(reuse.dir, { recursive: true, force: true }) } : tempDir();
   const mappingsDir = join(dir.path, 'mappings');
@@ -46,7 +47,7 @@ export async function startTestService(
     STEP_TIMEOUT_MS: '2000',
     ...env,
   });
-  const service = await startService(config, createLogger(config.LOG_LEVEL), parts);
+  const service = await startService(config, createLogger(config.LOG_LEVEL, parts.logTo), parts);
   const hookPath = `/webhooks/post-call/${TEST_TOKEN}`;
   return {
     ...service,
