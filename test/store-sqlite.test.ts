@@ -337,6 +337,29 @@ describe('SQLite store in its own thread', () => {
       dir.cleanup();
     }
   });
+
+  it('commits the first deliveries of a burst while the main thread is still busy with the rest', async () => {
+    const dir = tempDir();
+    const path = join(dir.path, 'aftercall.db');
+    const store = await openThreadedSqliteStore({ path });
+    const reader = new Database(path, { readonly: true });
+    try {
+      const receipts = reader.prepare('SELECT COUNT(*) AS n FROM receipts').pluck();
+      // One event-loop turn: 16 deliveries queued, then this thread stays busy (as while it
+      // parses a burst of requests) and watches the file from its own connection.
+      const accepted = Array.from({ length: 16 }, (_, i) => store.acceptDelivery(delivery(callVersion(0, { id: 93_000 + i }))));
+      let committedMeanwhile = 0;
+      const until = Date.now() + 5_000;
+      while (Date.now() < until && committedMeanwhile === 0) committedMeanwhile = receipts.get() as number;
+      expect(committedMeanwhile).toBeGreaterThan(0); // handed over at the end of the turn, it would be 0
+      for (const result of await Promise.all(accepted)) expectAccepted(result);
+      expect(receipts.get()).toBe(16);
+    } finally {
+      reader.close();
+      await store.close();
+      dir.cleanup();
+    }
+  });
 });
 
 // The Runs page stays fast on a large file when each filter starts from an index (measured on
