@@ -44,5 +44,6 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 
 /** The webhook path and query carry the token: keep only the route. */
 export function maskUrl(url: string): string {
-  return maskText(url.replace(/(\/webhooks\/post-call\/)[^/?]+/, '$1[token]').replace(/([?&]token=)[^&]+/, '$1[token]'));
+  // Any case: the webhook route matches the path case-insensitively, as Express did.
+  return maskText(url.replace(/(\/webhooks\/post-call\/)[^/?]+/i, '$1[token]').replace(/([?&]token=)[^&]+/, '$1[token]'));
 }

@@ -41,5 +41,7 @@ describe('logs never carry phones, emails or transcripts in clear', () => {
   it('keeps webhook tokens out of logged URLs', () => {
     expect(maskUrl('/webhooks/post-call/abcdefghijklmnop?x=1')).toBe('/webhooks/post-call/[token]?x=1');
     expect(maskUrl('/webhooks/post-call?token=abcdefghijklmnop&x=1')).toBe('/webhooks/post-call?token=[token]&x=1');
+    expect(maskUrl('/WEBHOOKS/Post-Call/abcdefghijklmnop/')).toBe('/WEBHOOKS/Post-Call/[token]/');
+    expect(maskUrl('http://127.0.0.1:3000/webhooks/post-call/abcdefghijklmnop')).toBe('http://127.0.0.1:3000/webhooks/post-call/[token]');
   });
 });

@@ -3,7 +3,7 @@
 // that everything else still reaches Express. The rest of the ingest contract is in
 // http-ingest.test.ts, over the same route.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -52,6 +52,26 @@ describe('the webhook route', () => {
     ]);
     expect(replies.map((r) => r.status)).toEqual([202, 202, 202, 202]);
     for (const r of replies) expect(r.body.status).toBe('accepted');
+  });
+
+  it('takes a request target in absolute form, as a forward proxy sends it', async () => {
+    const s = await start();
+    const { port } = new URL(s.baseUrl);
+    const body = call();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          `POST http://127.0.0.1:${port}/webhooks/post-call/${TEST_TOKEN} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n` +
+            `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        );
+      });
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 202 /);
+    expect(answer).toContain('"status":"accepted"');
   });
 
   it('a token that is not valid percent-encoding is a 400 JSON reply, and the process goes on', async () => {

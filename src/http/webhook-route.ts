@@ -13,8 +13,11 @@ import { BodyTooLargeError, type DeliveryReceiver } from './receive-delivery.js'
 /** Connect-style middleware on Node's request and response (what Express also accepts). */
 export type EdgeMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => unknown;
 
-/** POST /webhooks/post-call[/:token][?…], matched as Express would: any case, optional trailing slash. */
-const WEBHOOK_PATH = /^\/webhooks\/post-call(?:\/([^/?]+))?\/?(?:\?(.*))?$/i;
+/**
+ * POST /webhooks/post-call[/:token][?…], matched as Express would: any case, an optional
+ * trailing slash, and the request target in origin form or absolute form (`http://host/…`).
+ */
+const WEBHOOK_PATH = /^(?:[a-z][a-z\d+.-]*:\/\/[^/?]*)?\/webhooks\/post-call(?:\/([^/?]+))?\/?(?:\?(.*))?$/i;
 
 export interface WebhookRouteDeps {
   receiver: DeliveryReceiver;
