@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type pg from 'pg';
 import { openStore } from '../src/store/open-store.js';
 import { MIGRATIONS } from '../src/store/postgres/migrations.js';
-import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../src/store/postgres/postgres-store.js';
+import { openPostgresStore, workerConnections, type PostgresStore, type PostgresStoreOptions } from '../src/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { NO_MAPPING, StoreUnavailableError, type RunFilter, type Store } from '../src/store/store.js';
 import { callVersion, delivery, describeStoreConformance, expectAccepted, T0, variant } from './store/store-conformance.js';
@@ -63,6 +63,32 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
       expect((store as unknown as { pool: pg.Pool }).pool.totalCount).toBeLessThanOrEqual(3);
     } finally {
       await store.close();
+    }
+  });
+
+  it('keeps a fifth of the pool for deliveries: the worker never holds every connection', async () => {
+    expect([1, 2, 3, 5, 10, 20].map(workerConnections)).toEqual([1, 1, 2, 4, 8, 16]);
+    await schema.truncate();
+    const store = await open({ max: 5, connectionTimeoutMs: 1_000 });
+    expectAccepted(await store.acceptDelivery(delivery(callVersion(0, { id: 94_000 }))));
+    const blocker = await schema.admin.connect();
+    try {
+      // Every worker query that reads step records now waits for the lock, holding its
+      // connection: ten of them, twice the pool.
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE step_results IN ACCESS EXCLUSIVE MODE');
+      const stuck = Array.from({ length: 10 }, () => store.getStepResults(1));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const pool = (store as unknown as { pool: pg.Pool }).pool;
+      expect(pool.totalCount - pool.idleCount).toBe(4); // the worker's four, no more
+      // A delivery still gets a connection at once (with all five held it would wait for the
+      // connection timeout and fail as unavailable).
+      expectAccepted(await store.acceptDelivery(delivery(callVersion(0, { id: 94_001 }))));
+      await store.ping();
+      await blocker.query('ROLLBACK');
+      expect(await Promise.all(stuck)).toHaveLength(10);
+    } finally {
+      blocker.release();
     }
   });
 

@@ -3,6 +3,7 @@
 // with row locks: a delivery locks its call's row, runs are claimed with
 // FOR UPDATE SKIP LOCKED, and every write after a claim checks the lease in the same
 // statement. All times are the callers' epoch-ms numbers, never the database clock.
+import pLimit, { type LimitFunction } from 'p-limit';
 import type pg from 'pg';
 import type { Call } from '../../payload/call.js';
 import {
@@ -46,6 +47,18 @@ import {
 
 export type PostgresStoreOptions = PgPoolOptions;
 
+const DEFAULT_POOL_SIZE = 10;
+
+/**
+ * Connections of the pool the worker's calls may hold at once; the rest are kept for
+ * deliveries (and the admin page and /readyz), which otherwise queue for a connection behind
+ * every concurrent step's writes and, with a slow database, time out into 503s while the
+ * worker holds the pool. A fifth, at least one, once the pool has two.
+ */
+export function workerConnections(poolSize: number): number {
+  return poolSize < 2 ? poolSize : poolSize - Math.max(1, Math.floor(poolSize / 5));
+}
+
 const UNFINISHED = `('pending', 'running', 'retrying')`;
 // Step records as getStepResults and claimRuns read them. COLLATE "C": byte order, as SQLite
 // sorts, whatever the database's locale.
@@ -62,7 +75,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     await pool.end().catch(() => undefined);
     throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
   }
-  return new PostgresStore(pool);
+  return new PostgresStore(pool, options.max ?? DEFAULT_POOL_SIZE);
 }
 
 /** A claimed run is ours while this holds; FOR SHARE keeps a sweep from taking it mid-write. */
@@ -73,9 +86,12 @@ export class PostgresStore implements Store {
   readonly ordersWrites = false;
   private readonly sql: Sql;
   private closing: Promise<void> | null = null;
+  /** Every worker call runs through this: at most workerConnections(pool size) at once. */
+  private readonly work: LimitFunction;
 
-  constructor(private readonly pool: pg.Pool) {
+  constructor(private readonly pool: pg.Pool, poolSize: number) {
     this.sql = sqlOn(pool);
+    this.work = pLimit(workerConnections(poolSize));
   }
 
   /** Connection-level failures become StoreUnavailableError (503 upstream); the rest propagate. */
@@ -95,9 +111,14 @@ export class PostgresStore implements Store {
     return this.guard(() => inTransaction(this.pool, fn));
   }
 
-  /** An UPDATE guarded by the lease: true when it changed the run. */
-  private async changed(text: string, values: unknown[]): Promise<boolean> {
-    return ((await this.query(text, values)).rowCount ?? 0) === 1;
+  /** A query of the worker's (or retention's): it waits for one of the worker's connections. */
+  private workQuery<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.work(() => this.query<R>(text, values));
+  }
+
+  /** A worker's write guarded by the lease: true when it changed the run. */
+  private changed(text: string, values: unknown[]): Promise<boolean> {
+    return this.work(async () => ((await this.query(text, values)).rowCount ?? 0) === 1);
   }
 
   acceptDelivery(input: AcceptInput): Promise<AcceptResult> {
@@ -182,7 +203,7 @@ export class PostgresStore implements Store {
     // of waiting; a row another instance claimed first fails the re-check of the status and
     // drops out. A run waits while an earlier revision's run of the same call and mapping
     // is unfinished, so revisions execute in order (and `repeat` sees its predecessor).
-    const { rows } = await this.query<ClaimedRow>(
+    const { rows } = await this.workQuery<ClaimedRow>(
       `WITH due AS (
          SELECT r.id FROM runs r
          WHERE r.status IN ('pending', 'retrying') AND r.next_run_at <= $1
@@ -202,7 +223,7 @@ export class PostgresStore implements Store {
     );
     if (rows.length === 0) return [];
     // The claimed runs' step records in one query (the runs are ours now: nobody else writes them).
-    const { rows: stepRows } = await this.query<StepRow & { run_id: number }>(
+    const { rows: stepRows } = await this.workQuery<StepRow & { run_id: number }>(
       `SELECT run_id, ${STEP_COLUMNS} FROM step_results WHERE run_id = ANY($1::bigint[]) ORDER BY run_id, ${STEP_ORDER}`,
       [rows.map((row) => row.id)],
     );
@@ -222,7 +243,7 @@ export class PostgresStore implements Store {
   }
 
   async getStepResults(runId: number): Promise<StepResult[]> {
-    const { rows } = await this.query<StepRow>(`SELECT ${STEP_COLUMNS} FROM step_results WHERE run_id = $1 ORDER BY ${STEP_ORDER}`, [runId]);
+    const { rows } = await this.workQuery<StepRow>(`SELECT ${STEP_COLUMNS} FROM step_results WHERE run_id = $1 ORDER BY ${STEP_ORDER}`, [runId]);
     return rows.map(toStepResult);
   }
 
@@ -261,7 +282,7 @@ export class PostgresStore implements Store {
   }
 
   async findEarlierEffect(callRowId: number, mappingName: string, stepId: string, beforeRevision: number): Promise<EarlierEffect | null> {
-    const { rows } = await this.query<{ revision: number; input_hash: string | null; output: string | null }>(
+    const { rows } = await this.workQuery<{ revision: number; input_hash: string | null; output: string | null }>(
       `SELECT r.revision, s.input_hash, s.output FROM step_results s JOIN runs r ON r.id = s.run_id
        WHERE r.call_row_id = $1 AND r.mapping_name = $2 AND s.step_id = $3 AND s.status = 'succeeded' AND r.revision < $4
        ORDER BY r.revision DESC LIMIT 1`,
@@ -316,7 +337,7 @@ export class PostgresStore implements Store {
     // here, since the other instances' runs are live. Every instance sweeps; SKIP LOCKED
     // keeps two sweeps from deadlocking on each other's rows, and leaves a run whose old
     // owner is writing a step right now (FOR SHARE) to the next sweep, after that write.
-    const result = await this.query(
+    const result = await this.workQuery(
       `WITH expired AS (SELECT id FROM runs WHERE status = 'running' AND lease_until < $1 FOR UPDATE SKIP LOCKED)
        UPDATE runs r SET status = CASE WHEN r.attempts > 0 THEN 'retrying' ELSE 'pending' END,
          lease_owner = NULL, lease_until = NULL, next_run_at = $1
@@ -383,7 +404,7 @@ export class PostgresStore implements Store {
     // timeout; SKIP LOCKED lets the instances' hourly purges overlap without waiting.
     let receipts = 0;
     for (;;) {
-      const purged = await this.query(
+      const purged = await this.workQuery(
         `UPDATE receipts SET raw_body = NULL WHERE id IN (
            SELECT id FROM receipts WHERE received_at < $1 AND raw_body IS NOT NULL LIMIT ${PURGE_BATCH * 10} FOR UPDATE SKIP LOCKED)`,
         [before],
@@ -393,7 +414,7 @@ export class PostgresStore implements Store {
     }
     let revisions = 0;
     for (;;) {
-      const purged = await this.transaction(async (sql) => {
+      const purged = await this.work(() => this.transaction(async (sql) => {
         const { rows } = await sql<{ id: number; call_json: string }>(
           `SELECT v.id, v.call_json FROM revisions v
            WHERE v.purged_at IS NULL AND v.created_at < $1
@@ -411,7 +432,7 @@ export class PostgresStore implements Store {
         );
         await sql('UPDATE step_results SET input = NULL WHERE run_id IN (SELECT id FROM runs WHERE revision_id = ANY($1::bigint[]))', [ids]);
         return rows.length;
-      });
+      }));
       revisions += purged;
       if (purged < PURGE_BATCH) return { receipts, revisions };
     }
