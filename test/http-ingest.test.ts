@@ -5,9 +5,8 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signBody } from '../src/http/body-signature.js';
 import { fixture, fixtureText } from './support/fixtures.js';
-import { startTestService, TEST_TOKEN, type TestService } from './support/test-service.js';
+import { LOG_ONLY, startTestService, TEST_TOKEN, type TestService } from './support/test-service.js';
 
-const LOG_ONLY = { 'log.yaml': 'name: log-all\nsteps:\n  - id: note\n    use: log\n    with: { message: "call {{ call.id }}", level: debug }\n' };
 
 let services: TestService[] = [];
 async function start(env: Record<string, string> = {}, mappings: Record<string, string> = LOG_ONLY, reuse?: { dir: string }) {

@@ -11,9 +11,8 @@ import { createLogger } from '../src/logger.js';
 import type { DeliveryReceiver } from '../src/http/receive-delivery.js';
 import { createWebhookRoute } from '../src/http/webhook-route.js';
 import { fixture } from './support/fixtures.js';
-import { startTestService, TEST_TOKEN, type TestService } from './support/test-service.js';
+import { LOG_ONLY, startTestService, TEST_TOKEN, type TestService } from './support/test-service.js';
 
-const LOG_ONLY = { 'log.yaml': 'name: log-all\nsteps:\n  - id: note\n    use: log\n    with: { message: "call {{ call.id }}", level: debug }\n' };
 const ADMIN = 'admin-token-0123456789abcdef';
 
 let services: TestService[] = [];

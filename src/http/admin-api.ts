@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { errorReply } from '../errors.js';
 import type { RunStatus, Store } from '../store/store.js';
+import { sendReply as reply } from './json-reply.js';
 import type { DeliveryReceiver } from './receive-delivery.js';
 
 export interface AdminApiDeps {
@@ -19,8 +20,6 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
 export function createAdminApi(deps: AdminApiDeps): Router {
   const router = Router();
   const expected = digest(deps.adminToken);
-  const reply = (res: Response, r: { status: number; body: Record<string, unknown> }) =>
-    res.status(r.status).json({ ...r.body, request_id: res.getHeader('x-request-id') });
 
   router.use((req, res, next) => {
     const given = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];

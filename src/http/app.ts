@@ -1,7 +1,7 @@
 // Node's request handler: the webhook route (webhook-route.ts) takes deliveries, Express
 // everything else (health, metrics, admin API and UI, 404s, 405s). Both run the same edge
 // middleware: request id and logging, and one rate limiter whose counts they share.
-// `createRequestHandler(deps)` is separate from `listen()` so tests use it directly.
+// `createRequestHandler(deps)` is separate from `listen()`: service.ts makes the server.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';

@@ -1,8 +1,9 @@
 // The webhook route, served on Node's own request handler ahead of Express: every delivery
 // takes this path, and Express's router, request/response decoration and res.json cost more
 // CPU per delivery than validating it (ingest bench, aftercall over the bare endpoint in the
-// same runs: 0.41–0.45 through Express, 0.59–0.64 here). The edge middleware every route shares (request
-// id and logging, the rate limiter) runs here too, in the same order, with the same instances.
+// same runs: 0.41–0.45 through Express, 0.59–0.64 here). The edge middleware every route
+// shares (request id and logging, the rate limiter) runs here too, in the same order, with
+// the same instances.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
 import { errorReply } from '../errors.js';
@@ -21,7 +22,7 @@ const WEBHOOK_PATH = /^(?:[a-z][a-z\d+.-]*:\/\/[^/?]*)?\/webhooks\/post-call(?:\
 
 export interface WebhookRouteDeps {
   receiver: DeliveryReceiver;
-  /** Header carrying the body's HMAC signature (WEBHOOK_SIGNATURE_HEADER), lower case. */
+  /** Header carrying the body's HMAC signature (WEBHOOK_SIGNATURE_HEADER), in any case. */
   signatureHeader: string;
   /** Runs first, in order: request id and logging, then the rate limiter. */
   before: EdgeMiddleware[];

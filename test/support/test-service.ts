@@ -10,6 +10,9 @@ import { tempDir } from './temp-dir.js';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
+/** One mapping that takes every call and only logs it (debug): runs exist, nothing is sent. */
+export const LOG_ONLY = { 'log.yaml': 'name: log-all\nsteps:\n  - id: note\n    use: log\n    with: { message: "call {{ call.id }}", level: debug }\n' };
+
 export interface TestService extends RunningService {
   dir: string;
   config: Config;

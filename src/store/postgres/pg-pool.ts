@@ -2,6 +2,9 @@
 // are dropped instead of crashing the process, and BIGINT columns come back as numbers.
 import pg from 'pg';
 
+/** Connections per instance when DATABASE_POOL_SIZE is not given. */
+export const DEFAULT_POOL_SIZE = 10;
+
 export interface PgPoolOptions {
   connectionString: string;
   /** Connections per instance (default 10). */
@@ -30,7 +33,7 @@ export function createPgPool(options: PgPoolOptions): pg.Pool {
   const statementTimeout = options.statementTimeoutMs ?? 10_000;
   const pool = new pg.Pool({
     connectionString: options.connectionString,
-    max: options.max ?? 10,
+    max: options.max ?? DEFAULT_POOL_SIZE,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
     statement_timeout: statementTimeout,

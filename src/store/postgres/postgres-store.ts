@@ -30,7 +30,7 @@ import {
 } from '../store.js';
 import { applyMigrations } from './migrations.js';
 import { isUnavailable } from './pg-errors.js';
-import { createPgPool, inTransaction, sqlOn, type PgPoolOptions, type Sql } from './pg-pool.js';
+import { createPgPool, DEFAULT_POOL_SIZE, inTransaction, sqlOn, type PgPoolOptions, type Sql } from './pg-pool.js';
 import {
   json,
   parse,
@@ -46,8 +46,6 @@ import {
 } from '../rows.js';
 
 export type PostgresStoreOptions = PgPoolOptions;
-
-const DEFAULT_POOL_SIZE = 10;
 
 /**
  * Connections of the pool the worker's calls may hold at once; the rest are kept for
@@ -75,7 +73,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     await pool.end().catch(() => undefined);
     throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
   }
-  return new PostgresStore(pool, options.max ?? DEFAULT_POOL_SIZE);
+  return new PostgresStore(pool);
 }
 
 /** A claimed run is ours while this holds; FOR SHARE keeps a sweep from taking it mid-write. */
@@ -89,9 +87,9 @@ export class PostgresStore implements Store {
   /** Every worker call runs through this: at most workerConnections(pool size) at once. */
   private readonly work: LimitFunction;
 
-  constructor(private readonly pool: pg.Pool, poolSize: number) {
+  constructor(private readonly pool: pg.Pool) {
     this.sql = sqlOn(pool);
-    this.work = pLimit(workerConnections(poolSize));
+    this.work = pLimit(workerConnections(pool.options.max ?? DEFAULT_POOL_SIZE));
   }
 
   /** Connection-level failures become StoreUnavailableError (503 upstream); the rest propagate. */
