@@ -1,8 +1,11 @@
 // twilio.sms.send with the real `twilio` SDK, its requests redirected to a local stub by
 // TWILIO_BASE_URL: the exact form the SDK posts, senders, segments, E.164 checks, and errors.
 // A send that got no answer may have gone out, so it is reported, never retried blindly.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PermanentError, TransientError } from '../../src/connectors/connector.js';
+import { formEncode, MAX_ANSWER_BYTES } from '../../src/connectors/twilio/request-client.js';
 import { smsSegments } from '../../src/connectors/twilio/segments.js';
 import { fakeTwilio } from './support/fake-vendors.js';
 import { inputProblems, KINDS, runStep, stepContext, stepError } from './support/step-harness.js';
@@ -120,6 +123,32 @@ describe('Twilio errors', () => {
     expect(stub.requests).toHaveLength(1);
   });
 
+  it('an answer cut off halfway, or larger than any Twilio answer: the message may have gone out', async () => {
+    // Headers and half a body, then the connection closes.
+    const cutting = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(201, { 'content-type': 'application/json', 'content-length': '400' });
+        res.write('{"sid": "SM');
+        setTimeout(() => res.socket?.destroy(), 20);
+      });
+    });
+    await new Promise<void>((resolve) => cutting.listen(0, '127.0.0.1', resolve));
+    try {
+      vi.stubEnv('TWILIO_BASE_URL', `http://127.0.0.1:${(cutting.address() as AddressInfo).port}`);
+      const cut = await stepError('twilio.sms.send', sms);
+      expect(cut).toBeInstanceOf(PermanentError);
+      expect(cut.message).toMatch(/^Twilio \(send SMS\): ECONNRESET after the request was sent, so the message may have gone out/);
+    } finally {
+      cutting.close();
+    }
+    vi.stubEnv('TWILIO_BASE_URL', stub.url);
+    stub.failNext({ status: 201, body: 'x'.repeat(MAX_ANSWER_BYTES + 1) });
+    const huge = await stepError('twilio.sms.send', sms);
+    expect(huge).toBeInstanceOf(PermanentError);
+    expect(huge.message).toMatch(/^Twilio \(send SMS\): ECONNABORTED after the request was sent, so the message may have gone out/);
+  });
+
   it('connection refused (nothing sent): transient', async () => {
     vi.stubEnv('TWILIO_BASE_URL', await closedPortUrl());
     const error = await stepError('twilio.sms.send', sms);
@@ -143,5 +172,26 @@ describe('Twilio errors', () => {
     vi.stubEnv('TWILIO_ACCOUNT_SID', 'SK0123');
     vi.stubEnv('TWILIO_AUTH_TOKEN', 'x');
     expect(step.missingConfig!()).toBe('TWILIO_ACCOUNT_SID (must be an account SID: AC and 32 hex digits)');
+  });
+});
+
+describe('Twilio transport', () => {
+  it('form-encodes as the SDK does: lists repeated, null empty, each part percent-encoded', () => {
+    expect(formEncode({ To: '+1 415', MediaUrl: ['https://a.example/1.png', 'https://a.example/2.png'], From: null, Skipped: undefined, SmartEncoded: true })).toBe(
+      'To=%2B1%20415&MediaUrl=https%3A%2F%2Fa.example%2F1.png&MediaUrl=https%3A%2F%2Fa.example%2F2.png&From=&SmartEncoded=true',
+    );
+  });
+
+  it('sends through node:http; behind HTTP_PROXY through the SDK\'s own client (its agent is the one that tunnels)', async () => {
+    await runStep('twilio.sms.send', sms);
+    vi.stubEnv('HTTP_PROXY', 'http://127.0.0.1:9'); // the SDK's proxy agent serves https targets; the stub is http
+    const out = (await runStep('twilio.sms.send', sms)) as Record<string, unknown>;
+    expect(out).toMatchObject({ status: 'queued', to: sms.to });
+    // Both carry the SDK's User-Agent; only axios asks for compressed answers.
+    expect(stub.requests.map((r) => [r.headers['user-agent']?.split('/')[0], r.headers['accept-encoding']])).toEqual([
+      ['twilio-node', undefined],
+      ['twilio-node', expect.stringContaining('gzip')],
+    ]);
+    expect(stub.requests[1]!.form).toEqual(stub.requests[0]!.form);
   });
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Twilio as TwilioClient } from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { ClientPool, stepAgent, type Pooled, type StepAgent } from '../client-pool.js';
+import { StepRequestClient, type TwilioHttp } from './request-client.js';
 import { parseRetryAfter, PermanentError, TransientError, type StepContext } from '../connector.js';
 import { baseUrl, classifyFailure, DeadlineError, envConfig, header, lazyImport, networkCode, sendContext, withPooledClient } from '../vendor.js';
 
@@ -36,7 +37,7 @@ const loadTwilio = lazyImport(() => import('twilio'));
 interface PooledTwilio extends Pooled {
   agent: StepAgent;
   client: TwilioClient;
-  http: PooledRequestClient;
+  http: TwilioHttp;
 }
 
 /** Twilio clients by account, token and base URL, each with its keep-alive agent, lent one step at a time. */
@@ -59,17 +60,15 @@ export async function withTwilio<T>(ctx: StepContext, config: TwilioConfig, acti
   const target = config.TWILIO_BASE_URL ?? 'https://api.twilio.com';
   const create = (): PooledTwilio => {
     const agent = stepAgent(target);
-    const Http = pooledRequestClient(twilio.RequestClient, config.TWILIO_BASE_URL);
-    // autoRetry stays off: it ignores Retry-After, and only the worker decides retries.
-    const http = new Http({ timeout: ctx.timeoutMs });
-    // The SDK's own agent serves HTTP_PROXY; otherwise requests go through the pooled agent.
-    if (!process.env.HTTP_PROXY) {
-      if (/^https:/i.test(target)) http.axios.defaults.httpsAgent = agent;
-      else http.axios.defaults.httpAgent = agent;
-    }
-    return { agent, http, client: twilio(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, { httpClient: http }) };
+    // Through the pooled agent on node:http; behind HTTP_PROXY the SDK's own client, whose agent
+    // tunnels through the proxy. autoRetry stays off: it ignores Retry-After, only the worker retries.
+    const http = process.env.HTTP_PROXY
+      ? new (sdkRequestClient(twilio.RequestClient, config.TWILIO_BASE_URL))({ timeout: ctx.timeoutMs })
+      : new StepRequestClient(agent, config.TWILIO_BASE_URL);
+    // The SDK takes any object with RequestClient's request(); its type names the whole class.
+    return { agent, http, client: twilio(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, { httpClient: http as unknown as RequestClient }) };
   };
-  const key = [config.TWILIO_BASE_URL ?? '', config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN].join('\n');
+  const key = [config.TWILIO_BASE_URL ?? '', config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, process.env.HTTP_PROXY ?? ''].join('\n');
   try {
     return await withPooledClient(sendCtx, pool, key, create, async (pooled) => {
       pooled.http.timeoutMs = ctx.timeoutMs;
@@ -84,19 +83,13 @@ export async function withTwilio<T>(ctx: StepContext, config: TwilioConfig, acti
   }
 }
 
-interface PooledRequestClient extends RequestClient {
-  /** The step's timeout, given to each request (the client outlives the step that made it). */
-  timeoutMs: number;
-}
-
 /**
- * The SDK's HTTP client with the step's timeout on every request. The SDK has no base-URL option
- * (setting `api.baseUrl` breaks with regions and edges), so with `base` it also rewrites each
- * request's scheme and host and prefixes the base's path.
+ * The SDK's own HTTP client (axios, its proxy agent) with the step's timeout on every request and,
+ * with `base`, each request's scheme and host replaced and the base's path prefixed.
  */
-function pooledRequestClient(Base: typeof RequestClient, base: string | undefined) {
+function sdkRequestClient(Base: typeof RequestClient, base: string | undefined) {
   const target = base ? new URL(base) : null;
-  return class extends Base implements PooledRequestClient {
+  return class extends Base implements TwilioHttp {
     timeoutMs = 0;
     override request<TData>(opts: RequestClient.RequestOptions<TData>) {
       let uri = opts.uri;
