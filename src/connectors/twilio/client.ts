@@ -4,9 +4,9 @@ import { z } from 'zod';
 import type { Twilio as TwilioClient } from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { ClientPool, stepAgent, type Pooled, type StepAgent } from '../client-pool.js';
-import { StepRequestClient, type TwilioHttp } from './request-client.js';
 import { parseRetryAfter, PermanentError, TransientError, type StepContext } from '../connector.js';
 import { baseUrl, classifyFailure, DeadlineError, envConfig, header, lazyImport, networkCode, sendContext, withPooledClient } from '../vendor.js';
+import { rebase, StepRequestClient, type TwilioHttp } from './request-client.js';
 
 export const twilioEnv = envConfig(
   'Twilio',
@@ -84,19 +84,15 @@ export async function withTwilio<T>(ctx: StepContext, config: TwilioConfig, acti
 }
 
 /**
- * The SDK's own HTTP client (axios, its proxy agent) with the step's timeout on every request and,
- * with `base`, each request's scheme and host replaced and the base's path prefixed.
+ * The SDK's own HTTP client (axios, its proxy agent) with the step's timeout on every request, sent
+ * to `base` when given (see rebase).
  */
 function sdkRequestClient(Base: typeof RequestClient, base: string | undefined) {
   const target = base ? new URL(base) : null;
   return class extends Base implements TwilioHttp {
     timeoutMs = 0;
     override request<TData>(opts: RequestClient.RequestOptions<TData>) {
-      let uri = opts.uri;
-      if (target) {
-        const url = new URL(opts.uri);
-        uri = `${target.origin}${target.pathname.replace(/\/+$/, '')}${url.pathname}${url.search}`;
-      }
+      const uri = rebase(opts.uri, target).href;
       return super.request<TData>({ ...opts, uri, ...(this.timeoutMs > 0 ? { timeout: this.timeoutMs } : {}) });
     }
   };
