@@ -3,6 +3,7 @@
 // classified (429 with Retry-After, 401, 500, validation, timeout, connection refused).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PermanentError, TransientError } from '../../src/connectors/connector.js';
+import { MAX_ANSWER_BYTES } from '../../src/connectors/vendor-http.js';
 import { fakeHubSpot } from './support/fake-vendors.js';
 import { KINDS, runStep, stepError, inputProblems } from './support/step-harness.js';
 import { closedPortUrl, startVendorStub, type VendorStub } from './support/vendor-stub.js';
@@ -43,6 +44,14 @@ describe('hubspot.contact.upsert', () => {
       associations: [],
       properties: { email: 'dana@whitfield.example', phone: '+14155550142', firstname: 'Dana', ai_score: '78' },
     });
+  });
+
+  it('goes through aftercall\'s transport with the SDK\'s headers: its User-Agent, JSON, no compressed answer asked for', async () => {
+    await runStep('hubspot.note.create', { body: 'x', contact_id: '1' });
+    const { headers } = stub.requests[0]!;
+    expect(headers['user-agent']).toMatch(/^hubspot-api-client-nodejs; /);
+    expect(headers['content-type']).toBe('application/json');
+    expect(headers['accept-encoding']).toBeUndefined(); // node-fetch, the SDK's default, asks for gzip
   });
 
   it('a contact found by phone is updated, and gets the email it lacked (its phone is kept)', async () => {
@@ -225,6 +234,13 @@ describe('HubSpot errors', () => {
     expect(Date.now() - started).toBeLessThan(1_500);
     expect(error).toBeInstanceOf(TransientError);
     expect(error.message).toBe('HubSpot (upsert contact): no answer within 200 ms');
+  });
+
+  it('an answer larger than any CRM answer is not read to its end: transient, nothing kept', async () => {
+    stub.failNext({ status: 201, body: { id: '9', properties: { hs_note_body: 'x'.repeat(MAX_ANSWER_BYTES) } } });
+    const error = await stepError('hubspot.note.create', { body: 'x', contact_id: '1' });
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error.message).toBe(`HubSpot (create note) failed: ECONNABORTED`);
   });
 
   it('connection refused: transient', async () => {

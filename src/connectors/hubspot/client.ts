@@ -1,7 +1,7 @@
 // HubSpot through @hubspot/api-client: configuration, clients kept across steps, and what HubSpot's
 // errors mean. The SDK (≈50 MB) is imported on first use so start-up and the CLI stay fast.
 import { z } from 'zod';
-import type { Client } from '@hubspot/api-client';
+import type { BasicApi, createConfiguration, PromiseConfigurationOptions, SearchApi } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
 import { ClientPool, stepAgent, type Pooled, type StepAgent } from '../client-pool.js';
 import { parseRetryAfter, type StepContext } from '../connector.js';
 import { actionOf, baseUrl, classifyCommon, classifyFailure, envConfig, header, lazyImport, withPooledClient } from '../vendor.js';
@@ -14,12 +14,46 @@ export const hubspotEnv = envConfig(
   }),
 );
 
-/** The SDK, imported on first use. */
-const loadHubSpot = lazyImport(() => import('@hubspot/api-client'));
+/**
+ * The SDK's generated CRM objects API (the one `client.crm.objects` is), on a configuration of
+ * aftercall's making, and the options each call is given (crm.ts).
+ */
+export interface HubSpot {
+  basicApi: BasicApi;
+  searchApi: SearchApi;
+  options: PromiseConfigurationOptions;
+}
 
-interface PooledHubSpot extends Pooled {
+/**
+ * The SDK's CRM objects API, its client configurator and aftercall's transport for it, imported
+ * on first use. A configuration is made as `new Client(...)` makes the one of `client.crm.objects`
+ * (the configurator's auth, base URL and middleware) but with aftercall's `httpApi`: the SDK takes
+ * no transport through Client, and a call-time `httpApi` is ignored (13.x sends through the
+ * configuration's). Each call is given options that make the configured middleware run: in 13.x
+ * a call without call-time middleware runs none of it, so the User-Agent header was silently
+ * skipped (HubSpot/hubspot-api-nodejs#671, fixed in 14.0.1); appending none of our own keeps the
+ * configured ones in force.
+ */
+const loadHubSpot = lazyImport(async () => {
+  const [crm, { ApiClientConfigurator }, { NodeHttpLibrary }] = await Promise.all([
+    import('@hubspot/api-client/lib/codegen/crm/objects/index.js'),
+    import('@hubspot/api-client/lib/src/configuration/ApiClientConfigurator.js'),
+    import('./http-library.js'),
+  ]);
+  const options: PromiseConfigurationOptions = { middleware: [], middlewareMergeStrategy: 'append' };
+  return (accessToken: string, basePath: string, agent: StepAgent): HubSpot => {
+    // As ObjectsDiscovery does; the configurator's middleware type names an interface of the
+    // request context where the generated code names the class, hence the cast.
+    const params = ApiClientConfigurator.getParams({ accessToken, basePath }, crm.ServerConfiguration, crm.Observable, crm.Observable);
+    const configuration = crm.createConfiguration({ ...(params as ConfigurationParameters), httpApi: new NodeHttpLibrary(agent) });
+    return { basicApi: new crm.BasicApi(configuration), searchApi: new crm.SearchApi(configuration), options };
+  };
+});
+
+type ConfigurationParameters = NonNullable<Parameters<typeof createConfiguration>[0]>;
+
+interface PooledHubSpot extends Pooled, HubSpot {
   agent: StepAgent;
-  client: Client;
 }
 
 /** HubSpot clients by token and base URL, each with its keep-alive agent, lent one step at a time. */
@@ -32,19 +66,19 @@ export const closeHubSpotClients = () => pool.close();
  * Runs `work` with a HubSpot client until the step's deadline. The client and its keep-alive
  * connections are kept for later steps with the same configuration; the SDK takes no
  * AbortSignal, so at the deadline the client's agent is retired (its requests destroyed) and the
- * client discarded. HubSpot errors come back as TransientError / PermanentError.
+ * client discarded. HubSpot errors come back as TransientError / PermanentError. The SDK's own
+ * retries are not configured: they ignore Retry-After; the worker retries.
  */
-export async function withHubSpot<T>(ctx: StepContext, action: string, work: (client: Client) => Promise<T>): Promise<T> {
+export async function withHubSpot<T>(ctx: StepContext, action: string, work: (hubspot: HubSpot) => Promise<T>): Promise<T> {
   const config = hubspotEnv.read();
-  const { Client: HubSpotClient } = await loadHubSpot();
+  const makeClient = await loadHubSpot();
   const base = config.HUBSPOT_BASE_URL ?? 'https://api.hubapi.com';
   const create = (): PooledHubSpot => {
     const agent = stepAgent(base);
-    // numberOfApiCallRetries stays unset: the SDK's retries ignore Retry-After; the worker retries.
-    return { agent, client: new HubSpotClient({ accessToken: config.HUBSPOT_ACCESS_TOKEN, basePath: base, httpAgent: agent }) };
+    return { agent, ...makeClient(config.HUBSPOT_ACCESS_TOKEN, base, agent) };
   };
   try {
-    return await withPooledClient(ctx, pool, `${base}\n${config.HUBSPOT_ACCESS_TOKEN}`, create, (pooled) => work(pooled.client));
+    return await withPooledClient(ctx, pool, `${base}\n${config.HUBSPOT_ACCESS_TOKEN}`, create, work);
   } catch (error) {
     throw classifyHubSpotError(`HubSpot (${actionOf(error, action)})`, error);
   }

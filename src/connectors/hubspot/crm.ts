@@ -1,26 +1,17 @@
 // The HubSpot CRM calls the steps share, on the SDK's generic objects API
 // (/crm/v3/objects/<type>, …/search, …/<id>): search by equal values, create with
 // associations, update, and "create once" with an idempotency property.
-import type { Client } from '@hubspot/api-client';
 import type {
   AssociationSpecAssociationCategoryEnum,
   FilterOperatorEnum,
-  PromiseConfigurationOptions,
   SimplePublicObject,
 } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
 import type { StepContext } from '../connector.js';
+import type { HubSpot } from './client.js';
 import { during } from '../vendor.js';
 
 const EQ = 'EQ' as FilterOperatorEnum;
 const HUBSPOT_DEFINED = 'HUBSPOT_DEFINED' as AssociationSpecAssociationCategoryEnum;
-
-/**
- * Given to every call so the client's own middleware runs: in @hubspot/api-client 13.x a call
- * without call-time middleware runs none of the configured middleware, so the client's
- * `httpAgent` (and User-Agent header) were silently skipped (HubSpot/hubspot-api-nodejs#671,
- * fixed in 14.0.1). Appending no middleware of our own keeps the configured ones in force.
- */
-const CLIENT_MIDDLEWARE: PromiseConfigurationOptions = { middleware: [], middlewareMergeStrategy: 'append' };
 
 /** HubSpot-defined association type ids (from the SDK's AssociationTypes). */
 export const ASSOCIATION = {
@@ -42,43 +33,43 @@ export interface Association {
  * rely on HubSpot's own unique checks (email, unique-value properties).
  */
 export async function searchEqual(
-  client: Client,
+  hubspot: HubSpot,
   objectType: string,
   groups: Array<Record<string, string>>,
   properties: string[],
 ): Promise<SimplePublicObject[]> {
   const page = await during(`search ${objectType}`, () =>
-    client.crm.objects.searchApi.doSearch(objectType, {
+    hubspot.searchApi.doSearch(objectType, {
       filterGroups: groups.map((group) => ({
         filters: Object.entries(group).map(([propertyName, value]) => ({ propertyName, operator: EQ, value })),
       })),
       properties,
       limit: 10,
-    }, CLIENT_MIDDLEWARE),
+    }, hubspot.options),
   );
   // Oldest first: the same record wins every time.
   return [...page.results].sort((a, b) => time(a.createdAt) - time(b.createdAt) || Number(a.id) - Number(b.id));
 }
 
 export async function createObject(
-  client: Client,
+  hubspot: HubSpot,
   objectType: string,
   properties: Record<string, string>,
   associations: Association[],
 ): Promise<SimplePublicObject> {
   return during(`create ${singular(objectType)}`, () =>
-    client.crm.objects.basicApi.create(objectType, {
+    hubspot.basicApi.create(objectType, {
       properties,
       associations: associations.map((a) => ({
         to: { id: a.to },
         types: [{ associationCategory: HUBSPOT_DEFINED, associationTypeId: a.typeId }],
       })),
-    }, CLIENT_MIDDLEWARE),
+    }, hubspot.options),
   );
 }
 
-export async function updateObject(client: Client, objectType: string, id: string, properties: Record<string, string>): Promise<void> {
-  await during(`update ${singular(objectType)}`, () => client.crm.objects.basicApi.update(objectType, id, { properties }, undefined, CLIENT_MIDDLEWARE));
+export async function updateObject(hubspot: HubSpot, objectType: string, id: string, properties: Record<string, string>): Promise<void> {
+  await during(`update ${singular(objectType)}`, () => hubspot.basicApi.update(objectType, id, { properties }, undefined, hubspot.options));
 }
 
 /**
@@ -88,7 +79,7 @@ export async function updateObject(client: Client, objectType: string, id: strin
  * create can leave a second record (HubSpot has no idempotency keys for creates).
  */
 export async function createOnce(
-  client: Client,
+  hubspot: HubSpot,
   ctx: StepContext,
   objectType: string,
   properties: Record<string, string>,
@@ -96,14 +87,14 @@ export async function createOnce(
   idempotencyProperty: string | null | undefined,
 ): Promise<{ id: string; created: boolean }> {
   if (idempotencyProperty) {
-    const [earlier] = await searchEqual(client, objectType, [{ [idempotencyProperty]: ctx.idempotencyKey }], [idempotencyProperty]);
+    const [earlier] = await searchEqual(hubspot, objectType, [{ [idempotencyProperty]: ctx.idempotencyKey }], [idempotencyProperty]);
     if (earlier) {
       ctx.logger.info({ object: objectType, id: earlier.id }, 'found the record an earlier attempt created');
       return { id: earlier.id, created: false };
     }
     properties = { ...properties, [idempotencyProperty]: ctx.idempotencyKey };
   }
-  const created = await createObject(client, objectType, properties, associations);
+  const created = await createObject(hubspot, objectType, properties, associations);
   return { id: created.id, created: true };
 }
 
