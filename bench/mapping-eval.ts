@@ -192,13 +192,13 @@ async function attribute(bodies: unknown[], calls: Call[], mappings: readonly Co
         const { context } = start;
         for (const step of mapping.steps) {
           const when = step.when;
-          if (when && !(await timeAsync('step when', () => when(context)))) {
+          if (when && !(await timeAsync('step when', async () => when(context)))) {
             context.steps[step.id] = null;
             continue;
           }
           let rendered: unknown;
           try {
-            rendered = await timeAsync('step render', () => step.render(context));
+            rendered = await timeAsync('step render', async () => step.render(context));
           } catch {
             break;
           }

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import jsonata from 'jsonata';
 import { describe, expect, it } from 'vitest';
+import { EXPRESSION_FUNCTIONS } from '../src/mapping/expression-functions.js';
 import { compileCondition, compileTemplate } from '../src/mapping/template.js';
 
 const NAMES = ['a', 'b', 'id', 'x_1'] as const;
@@ -60,5 +61,101 @@ describe('plain dotted paths', () => {
     expect(await compileCondition('extracted.status', [])({ extracted: { status: true } })).toBe(true);
     expect(await compileCondition('extracted.status', [])({ extracted: { status: 'no' } })).toBe(true);
     expect(await compileCondition('extracted.missing', [])({ extracted: {} })).toBe(false);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Expressions beyond plain paths (fast-expression.ts): generated from the operators, literals and
+// functions it answers, plus some it leaves to JSONata, on contexts with missing values, nulls,
+// arrays, objects and awkward numbers. Whatever it answers must be JSONata's answer, and where
+// JSONata raises an error, so must the template.
+
+const textValue = fc.oneof(fc.string({ maxLength: 5 }), fc.constantFrom('', ' ', 'Dana Whitfield', 'hot', 'a  b\t', 'ß'));
+const numberValue = fc.oneof(
+  fc.integer({ min: -5, max: 200 }),
+  fc.constantFrom(0, -0, 0.5, 1.5, 2.5, -2.5, 0.1, 1e21, 1.7e308, 5e-324),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+);
+const { value: richValue } = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.oneof(textValue, numberValue, fc.boolean(), fc.constant(null)),
+    fc.dictionary(name, tie('value'), { maxKeys: 3 }),
+    fc.array(tie('value'), { maxLength: 3 }),
+  ),
+}));
+const richContext = fc.dictionary(name, richValue, { maxKeys: 4 });
+
+const literal = fc.oneof(
+  // Braces would end the template's {{ }} (its own syntax, not the expression's).
+  textValue.filter((t) => !/[{}]/.test(t)).map((t) => JSON.stringify(t)),
+  numberValue.filter((n) => n >= 0 && !Object.is(n, -0)).map((n) => String(n)),
+  fc.constantFrom('true', 'false', 'null'),
+);
+const namePath = fc.array(name, { minLength: 1, maxLength: 3 }).map((names) => names.join('.'));
+const OPERATORS = ['+', '-', '*', '/', '%', '=', '!=', '<', '<=', '>', '>=', '&', 'and', 'or', 'in'] as const;
+const ONE_ARG = ['$lowercase', '$uppercase', '$trim', '$round', '$boolean', '$exists', '$string', '$not'] as const;
+const TWO_ARGS = ['$substringBefore', '$substringAfter', '$round', '$default', '$formatPhone'] as const;
+
+const { expr: expression } = fc.letrec<{ expr: string }>((tie) => ({
+  expr: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.oneof(namePath, literal),
+    fc.tuple(tie('expr'), fc.constantFrom(...OPERATORS), tie('expr')).map(([l, op, r]) => `(${l} ${op} ${r})`),
+    fc.tuple(tie('expr'), fc.array(tie('expr'), { maxLength: 3 })).map(([l, items]) => `(${l} in [${items.join(', ')}])`),
+    fc.tuple(tie('expr'), tie('expr'), fc.option(tie('expr'))).map(([c, t, e]) => (e === null ? `(${c} ? ${t})` : `(${c} ? ${t} : ${e})`)),
+    tie('expr').map((e) => `-(${e})`),
+    fc.tuple(fc.constantFrom(...ONE_ARG), tie('expr')).map(([f, a]) => `${f}(${a})`),
+    fc.tuple(fc.constantFrom(...TWO_ARGS), tie('expr'), tie('expr')).map(([f, a, b]) => `${f}(${a}, ${b})`),
+  ),
+}));
+
+/** JSONata with aftercall's functions registered, as the template compiles it. */
+function reference(source: string) {
+  const expr = jsonata(source);
+  for (const [fnName, fn] of Object.entries(EXPRESSION_FUNCTIONS)) expr.registerFunction(fnName, fn);
+  return expr;
+}
+
+/** A value as a template keeps it, or the error's JSONata code. */
+async function outcome(run: () => unknown): Promise<{ value: unknown } | { error: unknown }> {
+  try {
+    const value = await run();
+    return { value: value === undefined ? null : (JSON.parse(JSON.stringify(value)) as unknown) };
+  } catch (error) {
+    return { error: (error as { code?: unknown }).code ?? String(error) };
+  }
+}
+
+describe('expressions', () => {
+  it('give what JSONata gives (or raise its error), as a whole value, inside text and as a condition', async () => {
+    await fc.assert(
+      fc.asyncProperty(richContext, expression, async (ctx, source) => {
+        expect(await outcome(() => compileTemplate(`{{ ${source} }}`)(ctx))).toEqual(await outcome(() => reference(source).evaluate(ctx)));
+        expect(await outcome(() => compileTemplate(`<{{${source}}}>`)(ctx))).toEqual(
+          await outcome(async () => {
+            const value: unknown = await reference(source).evaluate(ctx);
+            return value === undefined || value === null ? '<>' : `<${typeof value === 'object' ? JSON.stringify(value) : String(value)}>`;
+          }),
+        );
+        expect(await outcome(() => compileCondition(source, [])(ctx))).toEqual(
+          await outcome(async () => (await reference(`$boolean((${source}))`).evaluate(ctx)) === true),
+        );
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('are answered without JSONata\'s evaluator where they can be: a mapping renders synchronously', () => {
+    const ctx = { call: { duration: 185, customer_phone: '+14155550142' }, input: { customer_name: 'Dana Whitfield' }, score: { band: 'hot', value: 72 } };
+    const render = compileTemplate({
+      first: "{{ $substringBefore(input.customer_name, ' ') }}",
+      status: "{{ score.band = 'cold' ? 'UNQUALIFIED' : 'IN_PROGRESS' }}",
+      minutes: 'AI call ({{ $round(call.duration / 60) }} min), {{ $default(input.company, input.customer_name) }}',
+    });
+    expect(render(ctx)).toEqual({ first: 'Dana', status: 'IN_PROGRESS', minutes: 'AI call (3 min), Dana Whitfield' });
+    expect(compileCondition('score.band in ["hot", "warm"] and call.customer_phone != null', [])(ctx)).toBe(true);
+    // An array on the path: JSONata's sequence semantics, so JSONata answers (a promise).
+    expect(compileTemplate('{{ $substringBefore(input.customer_name, " ") }}')({ input: [{ customer_name: 'A B' }] })).toBeInstanceOf(Promise);
   });
 });

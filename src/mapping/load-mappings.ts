@@ -10,7 +10,7 @@ import type { StepKinds } from '../connectors/index.js';
 import { mappingFileSchema, type MappingFile } from './mapping-schema.js';
 import { compileScore, type CompiledScore } from '../scoring/score.js';
 import { checkStaticInput, stepReferences } from './static-input-check.js';
-import { compileCondition, compileTemplate, ExpressionError, type Render } from './template.js';
+import { compileCondition, compileTemplate, ExpressionError, type Condition, type Render } from './template.js';
 import { declarationProblems, normalizeDeclaration, type VariableDeclaration } from './variables.js';
 
 export interface CompiledStep {
@@ -19,7 +19,7 @@ export interface CompiledStep {
   /** Per-step overrides of the retry limits. */
   retry: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   repeat: RepeatPolicy;
-  when: ((context: object) => Promise<boolean>) | null;
+  when: Condition | null;
   whenSource: string | null;
   render: Render;
 }

@@ -1,0 +1,364 @@
+// A synchronous evaluator for the part of JSONata most mapping expressions are written in:
+// paths of plain names, literals, comparisons, arithmetic, `&`, `and`/`or`, `in`, `? :`, and calls
+// of aftercall's own functions and a few string/number built-ins. JSONata's evaluator is generic
+// and asynchronous (a promise per node); this walks the same syntax tree (JSONata's own parse) as
+// plain function calls. It answers only where its answer is JSONata's: anything it is not sure of
+// — an array met on a path (sequence semantics), an operand of a type JSONata would reject or
+// coerce, a non-finite number, a function that throws — gives DEFER, and the caller asks JSONata,
+// which gives the answer (or the error) it always did. test/mapping-template.test.ts holds this to
+// JSONata's answers on generated expressions and contexts.
+
+/** "Ask JSONata": this expression, on this context, is not answered here. */
+export const DEFER: unique symbol = Symbol('evaluate with JSONata');
+
+export type FastExpression = (context: object) => unknown;
+
+/** The fields of JSONata's syntax tree (`jsonata(source).ast()`) read here. */
+interface Node {
+  type: string;
+  value?: unknown;
+  position?: number;
+  steps?: Node[];
+  lhs?: Node;
+  rhs?: Node;
+  expression?: Node;
+  expressions?: Node[];
+  condition?: Node;
+  then?: Node;
+  else?: Node;
+  arguments?: Node[];
+  procedure?: Node;
+}
+
+type Fn = (...args: unknown[]) => unknown;
+
+/**
+ * The node's keys, besides type, value and position. A key not listed (predicate, stages, group,
+ * focus, keepArray, …) means a construct this evaluator does not know: the expression is left to
+ * JSONata entirely.
+ */
+const KEYS: Record<string, readonly string[]> = {
+  string: [],
+  number: [],
+  value: [],
+  name: [],
+  path: ['steps'],
+  binary: ['lhs', 'rhs'],
+  unary: ['expression', 'expressions'],
+  condition: ['condition', 'then', 'else'],
+  block: ['expressions'],
+  function: ['arguments', 'procedure', 'name'],
+  variable: [],
+};
+
+function known(node: Node): boolean {
+  const extra = KEYS[node.type];
+  return extra !== undefined && Object.keys(node).every((key) => key === 'type' || key === 'value' || key === 'position' || extra.includes(key));
+}
+
+const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
+
+/** JSONata's $boolean of a value that is not an array (arrays are deferred before this). */
+function effectiveBoolean(value: unknown): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return value.length > 0;
+  if (typeof value === 'number') return value !== 0;
+  if (typeof value === 'boolean') return value;
+  if (isObject(value)) return Object.keys(value).length > 0;
+  return false; // null
+}
+
+/** JSONata's $string of a scalar; DEFER for objects (its JSON form has rules of its own). */
+function asString(value: unknown): string | typeof DEFER {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(15)));
+  if (typeof value === 'boolean' || value === null) return String(value);
+  return DEFER;
+}
+
+/** JSONata's $round: half to even, `precision` decimal places (negative: tens, hundreds…). */
+function round(arg: number, precision: number | undefined): number {
+  let value = arg;
+  if (precision) {
+    const [mantissa, exponent] = value.toString().split('e');
+    value = Number(`${mantissa}e${exponent ? Number(exponent) + precision : precision}`);
+  }
+  let result = Math.round(value);
+  if (Math.abs(result - value) === 0.5 && Math.abs(result % 2) === 1) result -= 1;
+  if (precision) {
+    const [mantissa, exponent] = result.toString().split('e');
+    result = Number(`${mantissa}e${exponent ? Number(exponent) - precision : -precision}`);
+  }
+  return Object.is(result, -0) ? 0 : result;
+}
+
+/** JSONata's $trim: runs of space, tab, CR and LF become one space, none at either end. */
+function trim(text: string): string {
+  let out = text.replace(/[ \t\n\r]+/gm, ' ');
+  if (out.startsWith(' ')) out = out.slice(1);
+  if (out.endsWith(' ')) out = out.slice(0, -1);
+  return out;
+}
+
+const isString = (v: unknown) => typeof v === 'string';
+const isNumber = (v: unknown) => typeof v === 'number';
+
+/**
+ * Built-ins answered here, by the types JSONata's signatures accept: the first argument may be
+ * missing (the answer is then nothing, as in JSONata), every other one must be present and of
+ * its type; anything else is deferred, and JSONata raises its signature error.
+ */
+const BUILT_INS: Record<string, { args: Array<(v: unknown) => boolean>; optional?: number; run: Fn }> = {
+  substringBefore: {
+    args: [isString, isString],
+    run: (text, chars) => {
+      const at = (text as string).indexOf(chars as string);
+      return at > -1 ? (text as string).slice(0, at) : text;
+    },
+  },
+  substringAfter: {
+    args: [isString, isString],
+    run: (text, chars) => {
+      const at = (text as string).indexOf(chars as string);
+      return at > -1 ? (text as string).slice(at + (chars as string).length) : text;
+    },
+  },
+  lowercase: { args: [isString], run: (text) => (text as string).toLowerCase() },
+  uppercase: { args: [isString], run: (text) => (text as string).toUpperCase() },
+  trim: { args: [isString], run: (text) => trim(text as string) },
+  round: { args: [isNumber, isNumber], optional: 1, run: (n, precision) => round(n as number, precision as number | undefined) },
+  boolean: { args: [(v) => !Array.isArray(v)], run: (v) => effectiveBoolean(v) },
+};
+
+/** Compiles `source`'s syntax tree, or null when it uses anything not answered here. */
+export function compileFast(ast: unknown, functions: Readonly<Record<string, Fn>>): FastExpression | null {
+  return compile(ast as Node, functions);
+}
+
+function compile(node: Node, functions: Readonly<Record<string, Fn>>): FastExpression | null {
+  if (!known(node)) return null;
+  const sub = (child: Node | undefined) => (child ? compile(child, functions) : null);
+  switch (node.type) {
+    case 'string':
+    case 'number':
+    case 'value': {
+      const value = node.value;
+      return () => value;
+    }
+    case 'path': {
+      const names = node.steps?.map((step) => (step.type === 'name' && known(step) && typeof step.value === 'string' ? step.value : null));
+      if (!names?.length || names.some((n) => n === null)) return null;
+      return (ctx) => walk(ctx, names as string[]);
+    }
+    case 'block': {
+      if (node.expressions?.length !== 1) return null;
+      return sub(node.expressions[0]);
+    }
+    case 'condition': {
+      const test = sub(node.condition);
+      const then = sub(node.then);
+      const otherwise = node.else ? sub(node.else) : () => undefined;
+      if (!test || !then || !otherwise) return null;
+      return (ctx) => {
+        const c = test(ctx);
+        if (c === DEFER || Array.isArray(c)) return DEFER;
+        return effectiveBoolean(c) ? then(ctx) : otherwise(ctx);
+      };
+    }
+    case 'unary':
+      return node.value === '-' ? negate(sub(node.expression)) : null;
+    case 'binary':
+      return binary(node, functions);
+    case 'function':
+      return call(node, functions);
+    default:
+      return null;
+  }
+}
+
+/** The value at `names`; undefined where a name is missing; DEFER where an array is met. */
+export function walk(context: object, names: readonly string[]): unknown {
+  let value: unknown = context;
+  for (const name of names) {
+    if (Array.isArray(value)) return DEFER;
+    if (!isObject(value) || !Object.hasOwn(value, name)) return undefined;
+    value = (value as Record<string, unknown>)[name];
+  }
+  return Array.isArray(value) ? DEFER : value;
+}
+
+function negate(operand: FastExpression | null): FastExpression | null {
+  if (!operand) return null;
+  return (ctx) => {
+    const v = operand(ctx);
+    if (v === undefined) return undefined;
+    return typeof v === 'number' && Number.isFinite(v) ? -v : DEFER;
+  };
+}
+
+const ARITHMETIC: Record<string, (a: number, b: number) => number> = {
+  '+': (a, b) => a + b,
+  '-': (a, b) => a - b,
+  '*': (a, b) => a * b,
+  '/': (a, b) => a / b,
+  '%': (a, b) => a % b,
+};
+
+const COMPARE: Record<string, (a: string | number, b: string | number) => boolean> = {
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '>': (a, b) => a > b,
+  '>=': (a, b) => a >= b,
+};
+
+function binary(node: Node, functions: Readonly<Record<string, Fn>>): FastExpression | null {
+  const op = node.value as string;
+  const left = compile(node.lhs!, functions);
+  // `x in [a, b]`: the list constructor is answered here only in this place.
+  const right = op === 'in' && node.rhs?.type === 'unary' && node.rhs.value === '[' ? list(node.rhs, functions) : compile(node.rhs!, functions);
+  if (!left || !right) return null;
+
+  if (op === 'and' || op === 'or') {
+    return (ctx) => {
+      const l = left(ctx);
+      if (l === DEFER || Array.isArray(l)) return DEFER;
+      const lb = effectiveBoolean(l) ?? false;
+      if (op === 'and' ? !lb : lb) return lb;
+      const r = right(ctx);
+      if (r === DEFER || Array.isArray(r)) return DEFER;
+      return effectiveBoolean(r) ?? false;
+    };
+  }
+  const both = (ctx: object): [unknown, unknown] | null => {
+    const l = left(ctx);
+    if (l === DEFER) return null;
+    const r = right(ctx);
+    if (r === DEFER) return null;
+    return [l, r];
+  };
+  const arithmetic = ARITHMETIC[op];
+  if (arithmetic) {
+    return (ctx) => {
+      const pair = both(ctx);
+      if (!pair) return DEFER;
+      const [l, r] = pair;
+      const number = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+      if ((l !== undefined && !number(l)) || (r !== undefined && !number(r))) return DEFER;
+      if (l === undefined || r === undefined) return undefined;
+      const result = arithmetic(l as number, r as number);
+      return Number.isFinite(result) ? result : DEFER;
+    };
+  }
+  const compare = COMPARE[op];
+  if (compare) {
+    return (ctx) => {
+      const pair = both(ctx);
+      if (!pair) return DEFER;
+      const [l, r] = pair;
+      const comparable = (v: unknown) => v === undefined || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+      if (!comparable(l) || !comparable(r)) return DEFER;
+      if (l === undefined || r === undefined) return undefined;
+      if (typeof l !== typeof r) return DEFER;
+      return compare(l as string | number, r as string | number);
+    };
+  }
+  switch (op) {
+    case '=':
+    case '!=':
+      return (ctx) => {
+        const pair = both(ctx);
+        if (!pair) return DEFER;
+        const [l, r] = pair;
+        if (l === undefined || r === undefined) return false;
+        if (isObject(l) || isObject(r)) return DEFER; // deep equality: JSONata's
+        return op === '=' ? l === r : l !== r;
+      };
+    case '&':
+      return (ctx) => {
+        const pair = both(ctx);
+        if (!pair) return DEFER;
+        const [l, r] = pair;
+        const ls = l === undefined ? '' : asString(l);
+        const rs = r === undefined ? '' : asString(r);
+        return ls === DEFER || rs === DEFER ? DEFER : ls + rs;
+      };
+    case 'in':
+      return (ctx) => {
+        const pair = both(ctx);
+        if (!pair) return DEFER;
+        const [l, r] = pair;
+        if (l === undefined || r === undefined) return false;
+        return (Array.isArray(r) ? r : [r]).includes(l);
+      };
+    default:
+      return null;
+  }
+}
+
+/** `[a, "b", 3]` as the right side of `in`: the items that have a value; nested lists deferred. */
+function list(node: Node, functions: Readonly<Record<string, Fn>>): FastExpression | null {
+  if (!known(node) || node.expression) return null;
+  const items = (node.expressions ?? []).map((item) => (item.type === 'unary' && item.value === '[' ? null : compile(item, functions)));
+  if (items.some((item) => item === null)) return null;
+  return (ctx) => {
+    const out: unknown[] = [];
+    for (const item of items as FastExpression[]) {
+      const v = item(ctx);
+      if (v === DEFER || Array.isArray(v)) return DEFER;
+      if (v !== undefined) out.push(v);
+    }
+    return out;
+  };
+}
+
+function call(node: Node, functions: Readonly<Record<string, Fn>>): FastExpression | null {
+  const procedure = node.procedure;
+  if ((node as { name?: unknown }).name !== undefined) return null;
+  if (!procedure || procedure.type !== 'variable' || !known(procedure) || typeof procedure.value !== 'string') return null;
+  const args = (node.arguments ?? []).map((arg) => compile(arg, functions));
+  if (args.some((arg) => arg === null)) return null;
+  const compiled = args as FastExpression[];
+  const evaluateArgs = (ctx: object): unknown[] | null => {
+    const values: unknown[] = [];
+    for (const arg of compiled) {
+      const v = arg(ctx);
+      if (v === DEFER || Array.isArray(v)) return null;
+      values.push(v);
+    }
+    return values;
+  };
+  const own = Object.hasOwn(functions, procedure.value) ? functions[procedure.value]! : undefined;
+  if (own) {
+    // aftercall's functions (expression-functions.ts) are pure: one that throws is asked again
+    // through JSONata, which reports the error as it always did.
+    return (ctx) => {
+      const values = evaluateArgs(ctx);
+      if (!values) return DEFER;
+      try {
+        return settled(own(...values));
+      } catch {
+        return DEFER;
+      }
+    };
+  }
+  const builtIn = Object.hasOwn(BUILT_INS, procedure.value) ? BUILT_INS[procedure.value]! : undefined;
+  if (!builtIn) return null;
+  const required = builtIn.args.length - (builtIn.optional ?? 0);
+  if (compiled.length < required || compiled.length > builtIn.args.length) return null;
+  return (ctx) => {
+    const values = evaluateArgs(ctx);
+    if (!values) return DEFER;
+    for (let i = 0; i < values.length; i++) {
+      if (values[i] === undefined && i === 0) continue;
+      if (!builtIn.args[i]!(values[i])) return DEFER;
+    }
+    if (values[0] === undefined) return undefined;
+    return settled(builtIn.run(...values));
+  };
+}
+
+/** A function's answer, or DEFER for what JSONata treats in ways of its own: lists, NaN, ±Infinity. */
+function settled(result: unknown): unknown {
+  if (Array.isArray(result) || result instanceof Promise) return DEFER;
+  return typeof result === 'number' && !Number.isFinite(result) ? DEFER : result;
+}
