@@ -229,67 +229,52 @@ function binary(node: Node, functions: Readonly<Record<string, Fn>>): FastExpres
       return effectiveBoolean(r) ?? false;
     };
   }
-  const both = (ctx: object): [unknown, unknown] | null => {
+  // Both sides evaluated (as JSONata does for these operators), then `apply`.
+  const onBoth = (apply: (l: unknown, r: unknown) => unknown): FastExpression => (ctx) => {
     const l = left(ctx);
-    if (l === DEFER) return null;
+    if (l === DEFER) return DEFER;
     const r = right(ctx);
-    if (r === DEFER) return null;
-    return [l, r];
+    return r === DEFER ? DEFER : apply(l, r);
   };
   const arithmetic = ARITHMETIC[op];
   if (arithmetic) {
-    return (ctx) => {
-      const pair = both(ctx);
-      if (!pair) return DEFER;
-      const [l, r] = pair;
-      const number = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+    const number = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+    return onBoth((l, r) => {
       if ((l !== undefined && !number(l)) || (r !== undefined && !number(r))) return DEFER;
       if (l === undefined || r === undefined) return undefined;
       const result = arithmetic(l as number, r as number);
       return Number.isFinite(result) ? result : DEFER;
-    };
+    });
   }
   const compare = COMPARE[op];
   if (compare) {
-    return (ctx) => {
-      const pair = both(ctx);
-      if (!pair) return DEFER;
-      const [l, r] = pair;
-      const comparable = (v: unknown) => v === undefined || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+    const comparable = (v: unknown) => v === undefined || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+    return onBoth((l, r) => {
       if (!comparable(l) || !comparable(r)) return DEFER;
       if (l === undefined || r === undefined) return undefined;
       if (typeof l !== typeof r) return DEFER;
       return compare(l as string | number, r as string | number);
-    };
+    });
   }
   switch (op) {
     case '=':
     case '!=':
-      return (ctx) => {
-        const pair = both(ctx);
-        if (!pair) return DEFER;
-        const [l, r] = pair;
+      return onBoth((l, r) => {
         if (l === undefined || r === undefined) return false;
         if (isObject(l) || isObject(r)) return DEFER; // deep equality: JSONata's
         return op === '=' ? l === r : l !== r;
-      };
+      });
     case '&':
-      return (ctx) => {
-        const pair = both(ctx);
-        if (!pair) return DEFER;
-        const [l, r] = pair;
+      return onBoth((l, r) => {
         const ls = l === undefined ? '' : asString(l);
         const rs = r === undefined ? '' : asString(r);
         return ls === DEFER || rs === DEFER ? DEFER : ls + rs;
-      };
+      });
     case 'in':
-      return (ctx) => {
-        const pair = both(ctx);
-        if (!pair) return DEFER;
-        const [l, r] = pair;
+      return onBoth((l, r) => {
         if (l === undefined || r === undefined) return false;
         return (Array.isArray(r) ? r : [r]).includes(l);
-      };
+      });
     default:
       return null;
   }
