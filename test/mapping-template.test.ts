@@ -158,4 +158,18 @@ describe('expressions', () => {
     // An array on the path: JSONata's sequence semantics, so JSONata answers (a promise).
     expect(compileTemplate('{{ $substringBefore(input.customer_name, " ") }}')({ input: [{ customer_name: 'A B' }] })).toBeInstanceOf(Promise);
   });
+
+  it('keep order and values when JSONata answers a part in the middle of an object, a list or a text', async () => {
+    const ctx = { call: { id: 'c1', transfers: [{ to: '+1' }, { to: '+2' }] }, score: { value: 7 } };
+    const render = compileTemplate({
+      first: '{{ call.id }}',
+      list: ['{{ score.value + 1 }}', '{{ call.transfers.to }}', '{{ score.value }}'],
+      text: 'id {{ call.id }}, to {{ call.transfers.to }}, score {{ score.value * 2 }}',
+      last: "{{ call.id & '!' }}",
+    });
+    const rendered = render(ctx);
+    expect(rendered).toBeInstanceOf(Promise);
+    expect(await rendered).toEqual({ first: 'c1', list: [8, ['+1', '+2'], 7], text: 'id c1, to ["+1","+2"], score 14', last: 'c1!' });
+    expect(Object.keys((await rendered) as object)).toEqual(['first', 'list', 'text', 'last']);
+  });
 });
