@@ -1,9 +1,9 @@
 // Operator API behind ADMIN_TOKEN (Bearer): run history, retry of dead runs, replay of
 // quarantined deliveries. The admin page and the CLI build on these routes.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { errorReply } from '../errors.js';
 import type { RunStatus, Store } from '../store/store.js';
+import { bearerToken, sameSecret } from './bearer-auth.js';
 import { sendReply as reply } from './json-reply.js';
 import type { DeliveryReceiver } from './receive-delivery.js';
 
@@ -15,15 +15,12 @@ export interface AdminApiDeps {
 }
 
 const RUN_STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'skipped', 'test'];
-const digest = (value: string) => createHash('sha256').update(value).digest();
 
 export function createAdminApi(deps: AdminApiDeps): Router {
   const router = Router();
-  const expected = digest(deps.adminToken);
 
   router.use((req, res, next) => {
-    const given = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (!given || !timingSafeEqual(digest(given), expected)) return reply(res, errorReply('ADMIN_UNAUTHORIZED'));
+    if (!sameSecret(bearerToken(req), deps.adminToken)) return reply(res, errorReply('ADMIN_UNAUTHORIZED'));
     next();
   });
 

@@ -2,7 +2,7 @@
 // everything else (health, metrics, admin API and UI, 404s, 405s). Both run the same edge
 // middleware: request id and logging, and one rate limiter whose counts they share.
 // `createRequestHandler(deps)` is separate from `listen()`: service.ts makes the server.
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
@@ -15,11 +15,12 @@ import { formatProblem } from '../mapping/load-mappings.js';
 import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import type { Store } from '../store/store.js';
 import { createAdminApi } from './admin-api.js';
+import { bearerToken, sameSecret } from './bearer-auth.js';
 import { createAdminRoutes } from './admin/admin-routes.js';
 import { sendError, sendReply as send } from './json-reply.js';
 import type { Metrics } from './metrics.js';
 import type { DeliveryReceiver } from './receive-delivery.js';
-import { bearerToken, createWebhookRoute, type EdgeMiddleware } from './webhook-route.js';
+import { createWebhookRoute, type EdgeMiddleware } from './webhook-route.js';
 
 export interface AppDeps {
   config: Pick<
@@ -152,10 +153,4 @@ function requestIdAndLogging(logger: Logger): EdgeMiddleware {
     req.log = logger;
     next();
   };
-}
-
-function sameSecret(given: string | undefined, expected: string): boolean {
-  if (!given) return false;
-  const digest = (v: string) => createHash('sha256').update(v).digest();
-  return timingSafeEqual(digest(given), digest(expected));
 }

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
 import { errorReply } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { bearerToken } from './bearer-auth.js';
 import { discardBody, sendError, sendReply } from './json-reply.js';
 import { BodyTooLargeError, type DeliveryReceiver } from './receive-delivery.js';
 
@@ -98,9 +99,4 @@ function queryToken(query: string | undefined): string | undefined {
   if (!query) return undefined;
   const tokens = new URLSearchParams(query).getAll('token');
   return tokens.length === 1 ? tokens[0] : undefined;
-}
-
-export function bearerToken(req: IncomingMessage): string | undefined {
-  const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-  return match?.[1];
 }

@@ -177,7 +177,7 @@ function compile(node: Node, functions: Readonly<Record<string, Fn>>): FastExpre
 }
 
 /** The value at `names`; undefined where a name is missing; DEFER where an array is met. */
-export function walk(context: object, names: readonly string[]): unknown {
+function walk(context: object, names: readonly string[]): unknown {
   let value: unknown = context;
   for (const name of names) {
     if (Array.isArray(value)) return DEFER;
