@@ -97,12 +97,15 @@ describe('HubSpot: one client and connection across steps', () => {
 
   it('as many steps at once as the worker runs by default: a second wave reuses every client and connection', async () => {
     const s = await hubspotStub();
-    const wave = () => Promise.all(Array.from({ length: WORKER_CONCURRENCY }, () => runStep('hubspot.note.create', note)));
+    // Searches (one request per step; creates and updates go out as one batch: write-batches.ts).
+    const wave = () =>
+      Promise.all(Array.from({ length: WORKER_CONCURRENCY }, (_, i) => runStep('hubspot.contact.upsert', { phone: `+1415555${String(i).padStart(4, '0')}` })));
     await wave();
     const opened = s.connections();
     expect(opened).toBeGreaterThan(1); // the steps overlapped, each on a client of its own
     await wave();
-    expect(s.requests).toHaveLength(2 * WORKER_CONCURRENCY);
+    const searches = s.calls().filter((c) => c.endsWith('/search'));
+    expect(searches).toHaveLength(2 * WORKER_CONCURRENCY);
     expect(s.connections()).toBe(opened);
   });
 

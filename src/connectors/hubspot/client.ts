@@ -1,7 +1,7 @@
 // HubSpot through @hubspot/api-client: configuration, clients kept across steps, and what HubSpot's
 // errors mean. The SDK (≈50 MB) is imported on first use so start-up and the CLI stay fast.
 import { z } from 'zod';
-import type { BasicApi, createConfiguration, PromiseConfigurationOptions, SearchApi } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
+import type { BasicApi, BatchApi, createConfiguration, PromiseConfigurationOptions, SearchApi } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
 import { ClientPool, stepAgent, type Pooled, type StepAgent } from '../client-pool.js';
 import { parseRetryAfter, type StepContext } from '../connector.js';
 import { actionOf, baseUrl, classifyCommon, classifyFailure, envConfig, header, lazyImport, withPooledClient } from '../vendor.js';
@@ -18,9 +18,17 @@ export const hubspotEnv = envConfig(
  * The SDK's generated CRM objects API (the one `client.crm.objects` is), on a configuration of
  * aftercall's making, and the options each call is given (crm.ts).
  */
-export interface HubSpot {
+export interface HubSpot extends HubSpotApis {
+  /** The configuration's values joined: writes batch only with steps of the same account. */
+  configKey: string;
+  /** The step's deadline (write-batches.ts sends nothing for a step past it). */
+  signal: AbortSignal;
+}
+
+interface HubSpotApis {
   basicApi: BasicApi;
   searchApi: SearchApi;
+  batchApi: BatchApi;
   options: PromiseConfigurationOptions;
 }
 
@@ -41,19 +49,25 @@ const loadHubSpot = lazyImport(async () => {
     import('./http-library.js'),
   ]);
   const options: PromiseConfigurationOptions = { middleware: [], middlewareMergeStrategy: 'append' };
-  return (accessToken: string, basePath: string, agent: StepAgent): HubSpot => {
+  return (accessToken: string, basePath: string, agent: StepAgent): HubSpotApis => {
     // As ObjectsDiscovery does; the configurator's middleware type names an interface of the
     // request context where the generated code names the class, hence the cast.
     const params = ApiClientConfigurator.getParams({ accessToken, basePath }, crm.ServerConfiguration, crm.Observable, crm.Observable);
     const configuration = crm.createConfiguration({ ...(params as ConfigurationParameters), httpApi: new NodeHttpLibrary(agent) });
-    return { basicApi: new crm.BasicApi(configuration), searchApi: new crm.SearchApi(configuration), options };
+    return {
+      basicApi: new crm.BasicApi(configuration),
+      searchApi: new crm.SearchApi(configuration),
+      batchApi: new crm.BatchApi(configuration),
+      options,
+    };
   };
 });
 
 type ConfigurationParameters = NonNullable<Parameters<typeof createConfiguration>[0]>;
 
-interface PooledHubSpot extends Pooled, HubSpot {
+interface PooledHubSpot extends Pooled, HubSpotApis {
   agent: StepAgent;
+  configKey: string;
 }
 
 /** HubSpot clients by token and base URL, each with its keep-alive agent, lent one step at a time. */
@@ -73,12 +87,13 @@ export async function withHubSpot<T>(ctx: StepContext, action: string, work: (hu
   const config = hubspotEnv.read();
   const makeClient = await loadHubSpot();
   const base = config.HUBSPOT_BASE_URL ?? 'https://api.hubapi.com';
+  const configKey = `${base}\n${config.HUBSPOT_ACCESS_TOKEN}`;
   const create = (): PooledHubSpot => {
     const agent = stepAgent(base);
-    return { agent, ...makeClient(config.HUBSPOT_ACCESS_TOKEN, base, agent) };
+    return { agent, configKey, ...makeClient(config.HUBSPOT_ACCESS_TOKEN, base, agent) };
   };
   try {
-    return await withPooledClient(ctx, pool, `${base}\n${config.HUBSPOT_ACCESS_TOKEN}`, create, work);
+    return await withPooledClient(ctx, pool, configKey, create, (client, signal) => work({ ...client, signal }));
   } catch (error) {
     throw classifyHubSpotError(`HubSpot (${actionOf(error, action)})`, error);
   }

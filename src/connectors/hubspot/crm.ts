@@ -9,6 +9,7 @@ import type {
 import type { StepContext } from '../connector.js';
 import type { HubSpot } from './client.js';
 import { during } from '../vendor.js';
+import { batchedCreate, batchedUpdate } from './write-batches.js';
 
 const EQ = 'EQ' as FilterOperatorEnum;
 const HUBSPOT_DEFINED = 'HUBSPOT_DEFINED' as AssociationSpecAssociationCategoryEnum;
@@ -51,25 +52,25 @@ export async function searchEqual(
   return [...page.results].sort((a, b) => time(a.createdAt) - time(b.createdAt) || Number(a.id) - Number(b.id));
 }
 
+/** Creates a record, in one batch request with other steps' creates of the type when they run at once. */
 export async function createObject(
   hubspot: HubSpot,
   objectType: string,
   properties: Record<string, string>,
   associations: Association[],
 ): Promise<SimplePublicObject> {
-  return during(`create ${singular(objectType)}`, () =>
-    hubspot.basicApi.create(objectType, {
-      properties,
-      associations: associations.map((a) => ({
-        to: { id: a.to },
-        types: [{ associationCategory: HUBSPOT_DEFINED, associationTypeId: a.typeId }],
-      })),
-    }, hubspot.options),
-  );
+  return batchedCreate(hubspot, objectType, {
+    properties,
+    associations: associations.map((a) => ({
+      to: { id: a.to },
+      types: [{ associationCategory: HUBSPOT_DEFINED, associationTypeId: a.typeId }],
+    })),
+  });
 }
 
+/** Updates a record, in one batch request with other steps' updates of the type when they run at once. */
 export async function updateObject(hubspot: HubSpot, objectType: string, id: string, properties: Record<string, string>): Promise<void> {
-  await during(`update ${singular(objectType)}`, () => hubspot.basicApi.update(objectType, id, { properties }, undefined, hubspot.options));
+  await batchedUpdate(hubspot, objectType, id, properties);
 }
 
 /**
@@ -107,6 +108,3 @@ function time(value: Date | string | undefined): number {
   return Number.isNaN(t) ? 0 : t;
 }
 
-function singular(objectType: string): string {
-  return objectType.replace(/s$/, '');
-}

@@ -13,13 +13,59 @@ export interface HubSpotObject {
   createdAt: string;
 }
 
-/** HubSpot CRM v3 objects: search (EQ filters, groups ORed), create, update; unique contact email. */
+interface BatchInput {
+  id?: string;
+  properties?: Record<string, string>;
+  associations?: unknown;
+  objectWriteTraceId?: string;
+}
+
+/**
+ * HubSpot CRM v3 objects: search (EQ filters, groups ORed), create, update, batch create and
+ * batch update; unique contact email. Batch answers list their results in reverse input order
+ * (HubSpot does not promise input order) with each input's objectWriteTraceId; an input that
+ * fails (an update of an unknown id, a taken email) makes the answer 207 with an error naming it.
+ */
 export function fakeHubSpot() {
   const objects: Record<string, HubSpotObject[]> = {};
   let nextId = 501;
   const view = (o: HubSpotObject) => ({ id: o.id, properties: o.properties, createdAt: o.createdAt, updatedAt: iso(), archived: false });
+  const create = (type: string, input: BatchInput): HubSpotObject => {
+    const o = { id: String(nextId++), properties: { ...input.properties }, associations: input.associations ?? [], createdAt: iso() };
+    (objects[type] ??= []).push(o);
+    return o;
+  };
+  const emailTaken = (type: string, input: BatchInput) => {
+    const email = input.properties?.email;
+    return type === 'contacts' && email ? objects[type]?.find((o) => o.properties.email === email) : undefined;
+  };
+  const batch = (type: string, action: 'create' | 'update', inputs: BatchInput[]): StubReply => {
+    const results: unknown[] = [];
+    const errors: unknown[] = [];
+    for (const input of inputs) {
+      const trace = input.objectWriteTraceId === undefined ? {} : { objectWriteTraceId: input.objectWriteTraceId };
+      const fail = (category: string, message: string) =>
+        errors.push({ status: 'error', category, message, context: { ...(input.id ? { ids: [input.id] } : {}), ...(input.objectWriteTraceId ? { objectWriteTraceId: [input.objectWriteTraceId] } : {}) } });
+      if (action === 'create') {
+        const taken = emailTaken(type, input);
+        if (taken) fail('CONFLICT', `Contact already exists. Existing ID: ${taken.id}`);
+        else results.push({ ...view(create(type, input)), ...trace });
+      } else {
+        const o = objects[type]?.find((x) => x.id === input.id);
+        if (!o) fail('OBJECT_NOT_FOUND', `Could not get some ${type} objects, they may be deleted or not exist.`);
+        else {
+          Object.assign(o.properties, input.properties);
+          results.push({ ...view(o), ...trace });
+        }
+      }
+    }
+    const times = { requestedAt: iso(), startedAt: iso(), completedAt: iso() };
+    const answer = { status: 'COMPLETE', results: results.reverse(), ...times };
+    if (errors.length > 0) return { status: 207, body: { ...answer, numErrors: errors.length, errors } };
+    return { status: action === 'create' ? 201 : 200, body: answer };
+  };
   const route: Route = (req) => {
-    const m = /^\/crm\/v3\/objects\/(\w+)(?:\/(search|\d+))?$/.exec(req.path);
+    const m = /^\/crm\/v3\/objects\/(\w+)(?:\/(search|\d+|batch\/create|batch\/update))?$/.exec(req.path);
     if (!m) return undefined;
     const type = m[1]!;
     const list = (objects[type] ??= []);
@@ -27,23 +73,28 @@ export function fakeHubSpot() {
       filterGroups?: Array<{ filters: Array<{ propertyName: string; value: string }> }>;
       properties?: Record<string, string>;
       associations?: unknown;
+      inputs?: BatchInput[];
     };
+    if (req.method === 'POST' && (m[2] === 'batch/create' || m[2] === 'batch/update')) {
+      const inputs = body.inputs ?? [];
+      if (inputs.length === 0 || inputs.length > 100) {
+        return { status: 400, body: { status: 'error', message: `Batch size must be between 1 and 100, got ${inputs.length}`, category: 'VALIDATION_ERROR' } };
+      }
+      return batch(type, m[2] === 'batch/create' ? 'create' : 'update', inputs);
+    }
     if (req.method === 'POST' && m[2] === 'search') {
       const results = list.filter((o) => (body.filterGroups ?? []).some((g) => g.filters.every((f) => o.properties[f.propertyName] === f.value)));
       return { status: 200, body: { total: results.length, results: results.map(view) } };
     }
     if (req.method === 'POST' && !m[2]) {
-      const email = body.properties?.email;
-      const taken = type === 'contacts' && email ? list.find((o) => o.properties.email === email) : undefined;
+      const taken = emailTaken(type, body);
       if (taken) {
         return {
           status: 409,
           body: { status: 'error', message: `Contact already exists. Existing ID: ${taken.id}`, category: 'CONFLICT', correlationId: 'c-1' },
         };
       }
-      const o = { id: String(nextId++), properties: { ...body.properties }, associations: body.associations ?? [], createdAt: iso() };
-      list.push(o);
-      return { status: 201, body: view(o) };
+      return { status: 201, body: view(create(type, body)) };
     }
     if (req.method === 'PATCH' && m[2]) {
       const o = list.find((x) => x.id === m[2]);
