@@ -50,7 +50,7 @@ describe('HubSpot writes batched across steps', () => {
     expect(stub.calls()).toEqual(['POST /crm/v3/objects/notes']);
     stub.requests.length = 0;
     const outs = await notesAtOnce(MAX_BATCH_INPUTS + 3);
-    expect(stub.calls()).toEqual(['POST /crm/v3/objects/notes/batch/create', 'POST /crm/v3/objects/notes/batch/create']);
+    expect(stub.calls()).toEqual(Array(3).fill('POST /crm/v3/objects/notes/batch/create'));
     expect(stub.requests.map((r) => (r.json as { inputs: unknown[] }).inputs.length)).toEqual([MAX_BATCH_INPUTS, 3]);
     expect(outs).toHaveLength(MAX_BATCH_INPUTS + 3);
   });
@@ -95,11 +95,16 @@ describe('HubSpot writes batched across steps', () => {
     expect(stub.calls()).toEqual(['POST /crm/v3/objects/notes/batch/create']);
   });
 
-  it('a 500 or no answer in time: every step is transient (the records may exist), nothing is sent again', async () => {
+  it('a 500, an answer without results or none in time: every step is transient (the records may exist), nothing is sent again', async () => {
     stub.failNext({ status: 500, body: { status: 'error', message: 'internal error' } });
     for (const { error } of await Promise.all([0, 1].map((i) => settle(runStep('hubspot.note.create', note(i)))))) {
       expect(error).toBeInstanceOf(TransientError);
       expect(error!.message).toMatch(/answered 500/);
+    }
+    stub.failNext({ status: 201, body: { status: 'COMPLETE', startedAt: '2026-01-01T00:00:00Z', completedAt: '2026-01-01T00:00:00Z' } });
+    for (const { error } of await Promise.all([0, 1].map((i) => settle(runStep('hubspot.note.create', note(i)))))) {
+      expect(error).toBeInstanceOf(TransientError);
+      expect(error!.message).toMatch(/without its results/);
     }
     stub.failNext({ status: 201, body: {}, delayMs: 2_000 });
     const started = Date.now();
@@ -110,7 +115,7 @@ describe('HubSpot writes batched across steps', () => {
       expect(error!.message).toMatch(/^HubSpot \(create note( \(a batch of 2\))?\): no answer within 200 ms$/);
     }
     expect(Date.now() - started).toBeLessThan(1_500);
-    expect(stub.calls()).toEqual(['POST /crm/v3/objects/notes/batch/create', 'POST /crm/v3/objects/notes/batch/create']);
+    expect(stub.calls()).toEqual(Array(3).fill('POST /crm/v3/objects/notes/batch/create'));
   });
 
   it('updates of the same moment batch; two of one record never share a batch', async () => {

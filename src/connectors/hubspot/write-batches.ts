@@ -102,6 +102,12 @@ class WriteQueue<I> {
       }
       return;
     }
+    if (!Array.isArray(answer?.results)) {
+      // A 2xx without its results: the records may exist, so nothing is sent again.
+      const error = new Error(`HubSpot answered the batch (${this.kind.action}) without its results`);
+      for (const w of chunk) w.reject(error);
+      return;
+    }
     const byTrace = new Map(answer.results.map((r) => [r.objectWriteTraceId, r]));
     const byId = new Map(answer.results.map((r) => [r.id, r]));
     chunk.forEach((w, i) => {
