@@ -1,5 +1,6 @@
 // The worker against real receivers: retries with backoff, Retry-After, permanent failures,
 // dead letters and operator retry, repeat policies across revisions, step outputs.
+import { Writable } from 'node:stream';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../src/store/store.js';
@@ -209,5 +210,24 @@ describe('mapping semantics in the worker', () => {
     const scored = (await s.store.listRuns()).find((r) => r.callId === '12')!;
     expect(scored.score).toEqual({ value: 60, band: 'hot', fired: [{ source: 'weight budget', add: 50 }, { source: 'extracted.status = true', add: 10 }] });
     expect(receiver.requests[0]!.json).toEqual({ score: 60, band: 'hot' });
+  });
+});
+
+describe('logs', () => {
+  it("a step's log lines carry its run, call, mapping and step (the loggers are made when first used)", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const mapping = 'name: noisy\nsteps:\n  - id: say\n    use: log\n    with: { message: "hello {{ call.id }}", level: warn }\n';
+    const s = await startTestService({ 'noisy.yaml': mapping }, { ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn' }, undefined, { logTo: sink });
+    services.push(s);
+    await s.post(call(21));
+    const [run] = await s.waitFor(() => s.store.listRuns(), (runs) => runs[0]?.status === 'succeeded');
+    const said = await s.waitFor(() => lines.filter((l) => l.msg === 'hello 21'), (found) => found.length === 1);
+    expect(said[0]).toMatchObject({ level: 'warn', run_id: run!.id, call_id: 21, revision: 1, mapping: 'noisy', step: 'say' });
   });
 });

@@ -145,7 +145,8 @@ export async function untilDeadline<T>(ctx: StepContext, work: (signal: AbortSig
  */
 export function sendContext(ctx: StepContext): StepContext {
   if (ctx.signal.aborted) throw new DeadlineError(ctx.timeoutMs, true);
-  return { ...ctx, signal: new AbortController().signal };
+  // ctx as the prototype, not spread: its logger is made on first use (execute-run.ts).
+  return Object.create(ctx, { signal: { value: new AbortController().signal, enumerable: true } }) as StepContext;
 }
 
 /**

@@ -82,7 +82,10 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
   const { store, now } = deps;
   const owner = run.leaseOwner;
   const writes = new WriteBehind(store.ordersWrites);
-  const log = deps.logger.child({ run_id: run.id, call_id: run.call.id, revision: run.revision, mapping: run.mappingName });
+  // Made on first use: a pino child serializes (and redacts) its bindings when it is made, and
+  // most runs log nothing at the default level.
+  let runLogger: Logger | undefined;
+  const log = () => (runLogger ??= deps.logger.child({ run_id: run.id, call_id: run.call.id, revision: run.revision, mapping: run.mappingName }));
   const mapping = deps.mappings.resolve(run.mappingName, run.mappingHash);
   if (!mapping) {
     await store.killRun(run.id, owner, `MAPPING_MISSING: mapping "${run.mappingName}" is not loaded`, now());
@@ -93,7 +96,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
   const start = await startMapping(run.call, mapping, now());
   if (!start.ok) {
     const error = `INVALID_VARIABLES: ${start.problems.join('; ')}`;
-    log.warn({ error }, 'extracted variables do not fit the mapping');
+    log().warn({ error }, 'extracted variables do not fit the mapping');
     return (await store.killRun(run.id, owner, error, now(), 'invalid-variables')) ? 'invalid-variables' : 'lost-lease';
   }
   const { context } = start;
@@ -121,7 +124,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
   }
   const final = run.isTest ? 'test' : 'succeeded';
   if (!(await writes.commit(store.completeRun(run.id, owner, final, now())))) return 'lost-lease';
-  log.info({ outcome: final }, 'run finished');
+  if (deps.logger.isLevelEnabled('info')) log().info({ outcome: final }, 'run finished');
   return final;
 
   async function executeStep(step: CompiledStep, prior: StepResult | undefined): Promise<'ok' | 'lost-lease'> {
@@ -169,9 +172,12 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     if (!(await writes.commit(store.startStep(run.id, owner, step.id, input, inputHash, now())))) return 'lost-lease';
     const started = now();
     let output: unknown;
+    let stepLogger: Logger | undefined;
     try {
       output = await step.kind.execute(input, {
-        logger: log.child({ step: step.id }),
+        get logger() {
+          return (stepLogger ??= log().child({ step: step.id }));
+        },
         signal,
         timeoutMs: deps.stepTimeoutMs,
         idempotencyKey: `aftercall-${run.id}-${step.id}`,
@@ -192,7 +198,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     output = output ?? null;
     deps.onStepSettled?.({ kind: step.kind.kind, outcome: 'succeeded', seconds: (now() - started) / 1000 });
     context.steps[step.id] = output;
-    log.debug({ step: step.id, ms: now() - started }, 'step succeeded');
+    if (deps.logger.isLevelEnabled('debug')) log().debug({ step: step.id, ms: now() - started }, 'step succeeded');
     await writes.send(store.finishStep(run.id, owner, step.id, { status: 'succeeded', output }, now()));
     return 'ok';
   }
@@ -211,11 +217,11 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     };
     if (failure.code === 'STEP_TRANSIENT' && attempt < maxAttempts) {
       const at = nextRunAt(attempt, now(), backoff, failure.retryAfterMs, deps.random);
-      log.warn({ attempt, retry_in_ms: at - now(), error: message }, 'run will be retried');
+      log().warn({ attempt, retry_in_ms: at - now(), error: message }, 'run will be retried');
       return (await writes.commit(store.retryRunLater(run.id, owner, message, at, now()))) ? 'retrying' : 'lost-lease';
     }
     const final = failure.code === 'STEP_TRANSIENT' ? `RETRIES_EXHAUSTED after ${attempt} attempts: ${message}` : message;
-    log.error({ attempt, error: final }, 'run is dead');
+    log().error({ attempt, error: final }, 'run is dead');
     return (await writes.commit(store.killRun(run.id, owner, final, now()))) ? 'dead' : 'lost-lease';
   }
 }
