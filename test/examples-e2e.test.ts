@@ -200,6 +200,48 @@ describe('examples/hubspot-twilio: sales qualification', () => {
   });
 });
 
+describe('examples/hubspot-twilio under load: writes batched across runs', () => {
+  it('24 calls at once while HubSpot loses the answers to its first batches: with an idempotency property each call ends with one note, deal and task, and one SMS', async () => {
+    const hubspot = fakeHubSpot();
+    let lostAnswers = 2;
+    const crm = await vendor((req) => {
+      const answer = hubspot.route(req);
+      // Written, then the answer is lost on the way back (a 502 from a proxy in between).
+      if (req.path.endsWith('/batch/create') && lostAnswers-- > 0) return { status: 502, body: { status: 'error', message: 'Bad gateway' } };
+      return answer;
+    });
+    const twilio = await vendor(fakeTwilio().route);
+    setEnv({ HUBSPOT_ACCESS_TOKEN: 'pat', HUBSPOT_BASE_URL: crm.url, TWILIO_ACCOUNT_SID: TWILIO_SID, TWILIO_AUTH_TOKEN: 't', TWILIO_FROM: '+16505550100', TWILIO_BASE_URL: twilio.url });
+    const mappings = example('hubspot-twilio');
+    const [file] = Object.keys(mappings);
+    // The example with `idempotency_property` on the records that have no natural key.
+    mappings[file!] = mappings[file!]!.replace(/\n(  - id: (call_note|deal|follow_up)\n(?:    .*\n)*?    with:\n)/g, '\n$1      idempotency_property: aftercall_key\n');
+    expect(mappings[file!]!.match(/idempotency_property/g)).toHaveLength(3);
+    const s = await startTestService(mappings);
+    closers.push(() => s.cleanup());
+
+    const calls = Array.from({ length: 24 }, (_, i) => {
+      const call = fixture('sales-qualification');
+      call.id = 7_000 + i;
+      call.customer_phone = `+1415555${String(1000 + i)}`;
+      return call;
+    });
+    for (const reply of await Promise.all(calls.map((call) => s.post(call)))) expect(reply.status).toBe(202);
+    const runs = await s.waitFor(() => s.store.listRuns(), (list) => list.length === 24 && list.every((r) => ['succeeded', 'dead'].includes(r.status)), 30_000);
+    expect(runs.map((r) => r.status)).toEqual(Array(24).fill('succeeded'));
+
+    expect(lostAnswers).toBeLessThan(0); // both lost answers happened
+    expect(crm.calls().filter((c) => c.endsWith('/batch/create')).length).toBeGreaterThanOrEqual(3);
+    for (const type of ['notes', 'deals', 'tasks']) {
+      const keys = hubspot.objects[type]!.map((o) => o.properties.aftercall_key);
+      expect(keys, type).toHaveLength(24); // one record per call, whichever answers were lost
+      expect(new Set(keys).size, type).toBe(24);
+    }
+    expect(hubspot.objects.contacts).toHaveLength(24);
+    expect(twilio.requests).toHaveLength(24);
+  });
+});
+
 describe('examples/salesforce-email: appointment booking', () => {
   it('lead by phone, the call logged as a Task, one email to the front desk with escaped values and the transcript', async () => {
     const sf = fakeSalesforce();
