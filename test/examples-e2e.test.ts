@@ -215,7 +215,7 @@ describe('examples/hubspot-twilio under load: writes batched across runs', () =>
     const mappings = example('hubspot-twilio');
     const [file] = Object.keys(mappings);
     // The example with `idempotency_property` on the records that have no natural key.
-    mappings[file!] = mappings[file!]!.replace(/\n(  - id: (call_note|deal|follow_up)\n(?:    .*\n)*?    with:\n)/g, '\n$1      idempotency_property: aftercall_key\n');
+    mappings[file!] = mappings[file!]!.replace(/\n( {2}- id: (call_note|deal|follow_up)\n(?: {4}.*\n)*? {4}with:\n)/g, '\n$1      idempotency_property: aftercall_key\n');
     expect(mappings[file!]!.match(/idempotency_property/g)).toHaveLength(3);
     const s = await startTestService(mappings);
     closers.push(() => s.cleanup());
