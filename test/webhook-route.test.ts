@@ -4,14 +4,13 @@
 // http-ingest.test.ts, over the same route.
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import type { DeliveryReceiver } from '../src/http/receive-delivery.js';
 import { createWebhookRoute } from '../src/http/webhook-route.js';
 import { fixture } from './support/fixtures.js';
-import { LOG_ONLY, startTestService, TEST_TOKEN, type TestService } from './support/test-service.js';
+import { LOG_ONLY, logCapture, startTestService, TEST_TOKEN, type TestService } from './support/test-service.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 
@@ -24,7 +23,7 @@ afterEach(async () => {
   servers = [];
 });
 
-async function start(env: Record<string, string> = {}, logTo?: Writable) {
+async function start(env: Record<string, string> = {}, logTo?: ReturnType<typeof logCapture>['sink']) {
   const service = await startTestService(LOG_ONLY, env, undefined, logTo ? { logTo } : {});
   services.push(service);
   return service;
@@ -117,13 +116,7 @@ describe('the webhook route', () => {
   });
 
   it('at LOG_LEVEL=info writes one access line per delivery, the token masked', async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
+    const { sink, lines } = logCapture();
     const s = await start({ LOG_LEVEL: 'info' }, sink);
     const reply = await post(s, s.hookPath).set('x-request-id', 'logged-1').send(call());
     expect(reply.status).toBe(202);

@@ -1,12 +1,11 @@
 // The worker against real receivers: retries with backoff, Retry-After, permanent failures,
 // dead letters and operator retry, repeat policies across revisions, step outputs.
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../src/store/store.js';
 import { fixture } from './support/fixtures.js';
 import { startStubServer, type StubServer } from './support/stub-server.js';
-import { startTestService, type TestService } from './support/test-service.js';
+import { logCapture, startTestService, type TestService } from './support/test-service.js';
 
 const ADMIN = 'admin-token-0123456789';
 let services: TestService[] = [];
@@ -215,13 +214,7 @@ describe('mapping semantics in the worker', () => {
 
 describe('logs', () => {
   it("a step's log lines carry its run, call, mapping and step (the loggers are made when first used)", async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
+    const { sink, lines } = logCapture();
     const mapping = 'name: noisy\nsteps:\n  - id: say\n    use: log\n    with: { message: "hello {{ call.id }}", level: warn }\n';
     const s = await startTestService({ 'noisy.yaml': mapping }, { ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn' }, undefined, { logTo: sink });
     services.push(s);

@@ -1,5 +1,6 @@
 // The real service (SQLite file, mappings folder, worker, HTTP) on an ephemeral port, for
 // end-to-end tests. Mapping files are written into a temp folder from YAML strings.
+import { Writable } from 'node:stream';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DestinationStream } from 'pino';
@@ -83,4 +84,16 @@ export async function startTestService(
       await service.stop();
     },
   };
+}
+
+/** A log destination for `logTo` that keeps every JSON line written to it, parsed. */
+export function logCapture(): { sink: Writable; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { sink, lines };
 }
