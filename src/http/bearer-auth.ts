@@ -1,5 +1,6 @@
 // `Authorization: Bearer …` as the webhook, /metrics and the admin API read it, and the
-// constant-time comparison of a given secret with the configured one.
+// constant-time comparison of a given secret with the expected one (also the admin login token,
+// session cookie and CSRF token, src/http/admin/session.ts).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 

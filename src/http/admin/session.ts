@@ -1,6 +1,7 @@
 // Admin sessions without server state: a cookie `<expiry>.<hmac>` keyed by ADMIN_TOKEN
 // (rotating the token ends every session), and a CSRF token derived from the same session.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { sameSecret } from '../bearer-auth.js';
 
 export const SESSION_COOKIE = 'aftercall_admin';
 export const LOGIN_CSRF_COOKIE = 'aftercall_login_csrf';
@@ -16,17 +17,11 @@ export interface AdminSessions {
   csrfMatches(expiresAt: number, candidate: unknown): boolean;
 }
 
-const equal = (a: string, b: string) => {
-  const x = createHash('sha256').update(a).digest();
-  const y = createHash('sha256').update(b).digest();
-  return timingSafeEqual(x, y);
-};
-
 export function createAdminSessions(adminToken: string): AdminSessions {
   const key = createHash('sha256').update(`aftercall-admin-session:${adminToken}`).digest();
   const sign = (purpose: string, expiresAt: number) => createHmac('sha256', key).update(`${purpose}:${expiresAt}`).digest('base64url');
   return {
-    tokenMatches: (candidate) => equal(candidate, adminToken),
+    tokenMatches: (candidate) => sameSecret(candidate, adminToken),
     issue(now) {
       const expiresAt = now + SESSION_MS;
       return { cookie: `${expiresAt}.${sign('session', expiresAt)}`, expiresAt };
@@ -35,11 +30,11 @@ export function createAdminSessions(adminToken: string): AdminSessions {
       const match = /^(\d{13})\.([\w-]{43})$/.exec(cookie ?? '');
       if (!match) return null;
       const expiresAt = Number(match[1]);
-      if (expiresAt <= now || !equal(match[2]!, sign('session', expiresAt))) return null;
+      if (expiresAt <= now || !sameSecret(match[2], sign('session', expiresAt))) return null;
       return expiresAt;
     },
     csrfFor: (expiresAt) => sign('csrf', expiresAt),
-    csrfMatches: (expiresAt, candidate) => typeof candidate === 'string' && equal(candidate, sign('csrf', expiresAt)),
+    csrfMatches: (expiresAt, candidate) => typeof candidate === 'string' && sameSecret(candidate, sign('csrf', expiresAt)),
   };
 }
 
