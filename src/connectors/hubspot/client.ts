@@ -11,7 +11,11 @@ export const hubspotEnv = envConfig(
   z.object({
     HUBSPOT_ACCESS_TOKEN: z.string().describe('Private app access token (Settings → Integrations → Private apps), with the CRM scopes the steps use.'),
     HUBSPOT_BASE_URL: baseUrl.optional().describe('API base URL; unset: https://api.hubapi.com. For a sandbox proxy or a local stub.'),
-  }),
+  }).describe(
+    'Creates and updates of steps running at the same moment are sent together, as one batch request ' +
+      '(`/crm/v3/objects/<type>/batch/create` or `…/batch/update`, up to 100 records; the same scopes), which spares ' +
+      "HubSpot's per-request rate limit; each step still gets its own record, error and retry. A step alone uses the single-record endpoint.",
+  ),
 );
 
 /**
