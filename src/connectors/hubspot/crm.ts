@@ -1,6 +1,7 @@
 // The HubSpot CRM calls the steps share, on the SDK's generic objects API
-// (/crm/v3/objects/<type>, …/search, …/<id>): search by equal values, create with
-// associations, update, and "create once" with an idempotency property.
+// (/crm/v3/objects/<type>, …/search, …/<id>, …/batch/*): search by equal values, create with
+// associations and update (both batched across steps: write-batches.ts), and "create once"
+// with an idempotency property.
 import type {
   AssociationSpecAssociationCategoryEnum,
   FilterOperatorEnum,

@@ -151,6 +151,6 @@ export function batchedUpdate(hubspot: HubSpot, objectType: string, id: string, 
   })).add(hubspot, { id, properties });
 }
 
-export function singular(objectType: string): string {
+function singular(objectType: string): string {
   return objectType.replace(/s$/, '');
 }
