@@ -457,15 +457,20 @@ export interface RunSpan {
   count: number | null;
 }
 
-/** Sorting a match by id costs about this many steps of a walk over the runs (joins, sort). */
-const SORT_WEIGHT = 4;
+/**
+ * Finding a match's id through the time index (two index-only scans of the range, for its
+ * lowest and highest id) costs about this many steps of a walk over the runs: measured on 1M
+ * runs, 0.1 µs a match against 0.073 µs a run walked.
+ */
+const INDEX_WEIGHT = 1.5;
 
 /**
  * Whether a time filter is better served by walking the runs newest first (checking each
- * one's time, stopping at a full page) than by the time index (then sorting every match by
- * id). SQLite keeps no statistics on the range to decide this itself; here the runs are taken
- * as spread evenly over their time span. A walk passes every run newer than the range, then
- * a page of matches (or, finding fewer, all runs); the index costs a sort of every match.
+ * one's time, stopping at a full page) than by the time index (the lowest and highest id in
+ * the range, then a walk within them). SQLite keeps no statistics on the range to decide this
+ * itself; here the runs are taken as spread evenly over their time span. A walk passes every
+ * run newer than the range, then a page of matches (or, finding fewer, all runs); the index
+ * scans every match.
  */
 export function walkNewestFirst(filter: RunFilter, span: RunSpan | undefined): boolean {
   if (!span || span.first === null || span.last === null || span.count === null) return false;
@@ -476,20 +481,31 @@ export function walkNewestFirst(filter: RunFilter, span: RunSpan | undefined): b
   const matches = perMs * (to - from);
   const page = pageSize(filter);
   const walk = matches >= page ? perMs * (span.last + 1 - to) + page : span.count;
-  return walk < SORT_WEIGHT * matches;
+  return walk < INDEX_WEIGHT * matches;
 }
 
 /**
- * The Runs page's query. Each filter has an index to start from (status, mapping, time; see
- * walkNewestFirst for wide time ranges); a search first finds the few calls whose id or
+ * The Runs page's query. Each filter has an index to start from (status, mapping, the ids of
+ * a time range; see walkNewestFirst for wide ones); a search first finds the few calls whose id or
  * customer phone match (calls_by_key, revisions_by_phone) and takes their runs by
  * runs_by_call, instead of checking every run.
  */
 export function listRunsQuery(filter: RunFilter, span?: RunSpan): { sql: string; params: unknown[] } {
-  // A unary + keeps SQLite off the time index.
-  const createdAt = walkNewestFirst(filter, span) ? '+r.created_at' : 'r.created_at';
   const where: string[] = [];
   const params: unknown[] = [];
+  const timed = filter.createdFrom !== undefined || filter.createdTo !== undefined;
+  if (timed && !walkNewestFirst(filter, span)) {
+    // A narrow range: the time index gives the ids of its runs (an index-only scan), and the
+    // page is walked newest first within them. Sorting every match by id instead took 39 ms
+    // for the oldest 1% of 1M runs, on the thread that commits deliveries.
+    const bounds = [
+      ...(filter.createdFrom !== undefined ? [['created_at >= ?', filter.createdFrom] as const] : []),
+      ...(filter.createdTo !== undefined ? [['created_at < ?', filter.createdTo] as const] : []),
+    ];
+    const range = `FROM runs INDEXED BY runs_by_created WHERE ${bounds.map(([condition]) => condition).join(' AND ')}`;
+    where.push(`r.id BETWEEN (SELECT min(id) ${range}) AND (SELECT max(id) ${range})`);
+    for (let i = 0; i < 2; i++) params.push(...bounds.map(([, value]) => value));
+  }
   if (filter.status) {
     where.push('r.status = ?');
     params.push(filter.status);
@@ -502,12 +518,13 @@ export function listRunsQuery(filter: RunFilter, span?: RunSpan): { sql: string;
     where.push('r.mapping_name = ?');
     params.push(filter.mappingName);
   }
+  // A unary + keeps SQLite off the time index for the page itself: it is walked by id.
   if (filter.createdFrom !== undefined) {
-    where.push(`${createdAt} >= ?`);
+    where.push('+r.created_at >= ?');
     params.push(filter.createdFrom);
   }
   if (filter.createdTo !== undefined) {
-    where.push(`${createdAt} < ?`);
+    where.push('+r.created_at < ?');
     params.push(filter.createdTo);
   }
   if (filter.search) {
