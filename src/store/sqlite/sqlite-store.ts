@@ -493,18 +493,16 @@ export function walkNewestFirst(filter: RunFilter, span: RunSpan | undefined): b
 export function listRunsQuery(filter: RunFilter, span?: RunSpan): { sql: string; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
-  const timed = filter.createdFrom !== undefined || filter.createdTo !== undefined;
-  if (timed && !walkNewestFirst(filter, span)) {
+  const times: Array<[operator: string, at: number]> = [];
+  if (filter.createdFrom !== undefined) times.push(['>=', filter.createdFrom]);
+  if (filter.createdTo !== undefined) times.push(['<', filter.createdTo]);
+  if (times.length > 0 && !walkNewestFirst(filter, span)) {
     // A narrow range: the time index gives the ids of its runs (an index-only scan), and the
     // page is walked newest first within them. Sorting every match by id instead took 39 ms
     // for the oldest 1% of 1M runs, on the thread that commits deliveries.
-    const bounds = [
-      ...(filter.createdFrom !== undefined ? [['created_at >= ?', filter.createdFrom] as const] : []),
-      ...(filter.createdTo !== undefined ? [['created_at < ?', filter.createdTo] as const] : []),
-    ];
-    const range = `FROM runs INDEXED BY runs_by_created WHERE ${bounds.map(([condition]) => condition).join(' AND ')}`;
+    const range = `FROM runs INDEXED BY runs_by_created WHERE ${times.map(([op]) => `created_at ${op} ?`).join(' AND ')}`;
     where.push(`r.id BETWEEN (SELECT min(id) ${range}) AND (SELECT max(id) ${range})`);
-    for (let i = 0; i < 2; i++) params.push(...bounds.map(([, value]) => value));
+    for (let i = 0; i < 2; i++) params.push(...times.map(([, at]) => at));
   }
   if (filter.status) {
     where.push('r.status = ?');
@@ -519,13 +517,9 @@ export function listRunsQuery(filter: RunFilter, span?: RunSpan): { sql: string;
     params.push(filter.mappingName);
   }
   // A unary + keeps SQLite off the time index for the page itself: it is walked by id.
-  if (filter.createdFrom !== undefined) {
-    where.push('+r.created_at >= ?');
-    params.push(filter.createdFrom);
-  }
-  if (filter.createdTo !== undefined) {
-    where.push('+r.created_at < ?');
-    params.push(filter.createdTo);
+  for (const [op, at] of times) {
+    where.push(`+r.created_at ${op} ?`);
+    params.push(at);
   }
   if (filter.search) {
     const { callKey: key, phone } = searchTerms(filter.search);
