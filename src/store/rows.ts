@@ -3,7 +3,7 @@
 // booleans (and BIGINT as numbers, BYTEA as Buffer); JSON is stored as TEXT in both.
 import type { Call } from '../payload/call.js';
 import type { PayloadIssue } from '../payload/parse-payload.js';
-import type { ClaimedRun, Receipt, RunScore, RunStatus, RunSummary, StepResult } from './store.js';
+import type { ClaimedRun, EarlierEffect, Receipt, RunScore, RunStatus, RunSummary, StepResult, StepStatus } from './store.js';
 
 export interface RunRow {
   id: number;
@@ -116,6 +116,22 @@ export function toStepResult(row: StepRow): StepResult {
     attempts: row.attempts,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
+  };
+}
+
+export interface EarlierEffectRow {
+  revision: number;
+  status: StepStatus;
+  input_hash: string | null;
+  output: string | null;
+}
+
+export function toEarlierEffect(row: EarlierEffectRow): EarlierEffect {
+  return {
+    revision: row.revision,
+    outcome: row.status === 'succeeded' ? 'succeeded' : 'unknown',
+    inputHash: row.input_hash,
+    output: parse(row.output),
   };
 }
 

@@ -150,6 +150,11 @@ export interface RunFilter {
 /** A step done for an earlier revision of the same call and mapping. */
 export interface EarlierEffect {
   revision: number;
+  /**
+   * `unknown`: started and never finished (a crash mid-send, or a record lost with the
+   * connection), so it may have taken effect.
+   */
+  outcome: 'succeeded' | 'unknown';
   inputHash: string | null;
   output: unknown;
 }
@@ -166,6 +171,10 @@ export interface Store {
    * waited for the earlier ones (one writer, first in first out: SQLite's group commit). The
    * worker then sends a step's record without waiting and lets it share the next write's
    * commit. PostgreSQL runs queries on several connections at once: false.
+   * A claimed run's writes (startStep, finishStep, saveRunScore, completeRun, retryRunLater,
+   * killRun, releaseRun) then also stop at the first that fails: until the run is claimed
+   * again, each later one is refused with an error, not applied, so a write sent before an
+   * earlier one's failure was known never lands after it.
    */
   readonly ordersWrites: boolean;
 
@@ -190,8 +199,17 @@ export interface Store {
     result: StepFinish,
     at: number,
   ): Promise<boolean>;
-  /** The latest succeeded execution of a step for an earlier revision of the same call and mapping. */
-  findEarlierEffect(callRowId: number, mappingName: string, stepId: string, beforeRevision: number): Promise<EarlierEffect | null>;
+  /**
+   * The latest succeeded execution of a step for an earlier revision of the same call and
+   * mapping; with `includeUnknown`, also one left `started` (its outcome unknown).
+   */
+  findEarlierEffect(
+    callRowId: number,
+    mappingName: string,
+    stepId: string,
+    beforeRevision: number,
+    includeUnknown?: boolean,
+  ): Promise<EarlierEffect | null>;
 
   completeRun(runId: number, owner: string, status: 'succeeded' | 'test', at: number): Promise<boolean>;
   /** Transient failure: back to the queue at `nextRunAt`, attempts + 1. */

@@ -54,27 +54,50 @@ class StepFailure extends Error {
  * apply writes out of order (PostgreSQL: a pool of connections) gets each one awaited, or
  * a run's completion could land before its last step's record, which then finds the run no
  * longer running and is lost.
+ *
+ * A write that failed stops the run: no later step starts and no commit is sent, so a run never
+ * completes, retries or dies with a step's record missing (it would read as never done, and a
+ * later revision would send it again). Awaited writes fail before the next commit is sent; on
+ * a store that orders writes, one still in flight when the commit is sent makes the store
+ * refuse the commit (`Store.ordersWrites`). The run is then left to its lease, and whoever
+ * claims it next finds the step `started`.
  */
 class WriteBehind {
   private pending: Array<Promise<{ ok: boolean } | { error: unknown }>> = [];
+  private failure: { error: unknown } | undefined;
 
   constructor(private readonly ordered: boolean) {}
 
   /** Sends a write; its answer (a lost lease, an error) counts at the next `commit`. */
   async send(write: Promise<boolean>): Promise<void> {
     // Handled at once, so a failure waiting for the next commit is not an unhandled rejection.
-    const settled = write.then((ok) => ({ ok }), (error: unknown) => ({ error }));
+    const settled = write.then(
+      (ok) => ({ ok }),
+      (error: unknown) => {
+        this.failure ??= { error };
+        return { error };
+      },
+    );
     this.pending.push(settled);
     if (!this.ordered) await settled;
   }
 
-  /** Waits for `write` and everything sent before it; false when any found the lease gone. */
-  async commit(write: Promise<boolean>): Promise<boolean> {
-    await this.send(write);
+  /**
+   * Sends `write` unless an earlier write is known to have failed, then waits for it and
+   * everything sent before it; false when any found the lease gone.
+   */
+  async commit(write: () => Promise<boolean>): Promise<boolean> {
+    this.throwIfFailed();
+    await this.send(write());
     const results = await Promise.all(this.pending);
     this.pending = [];
-    for (const result of results) if ('error' in result) throw result.error;
+    this.throwIfFailed();
     return results.every((result) => 'ok' in result && result.ok);
+  }
+
+  /** Throws the first failed write's error, if any. */
+  throwIfFailed(): void {
+    if (this.failure) throw this.failure.error;
   }
 }
 
@@ -103,6 +126,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
   if (context.score) await writes.send(store.saveRunScore(run.id, owner, context.score));
   try {
     for (const step of mapping.steps) {
+      writes.throwIfFailed();
       const release = await deps.stepSlot?.();
       let outcome: Awaited<ReturnType<typeof executeStep>>;
       try {
@@ -117,13 +141,13 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
   } catch (error) {
     if (signal.aborted) {
       // Shutting down mid-step: give the run back without spending an attempt.
-      await writes.commit(store.releaseRun(run.id, owner));
+      await writes.commit(() => store.releaseRun(run.id, owner));
       return 'released';
     }
     return settleFailure(error);
   }
   const final = run.isTest ? 'test' : 'succeeded';
-  if (!(await writes.commit(store.completeRun(run.id, owner, final, now())))) return 'lost-lease';
+  if (!(await writes.commit(() => store.completeRun(run.id, owner, final, now())))) return 'lost-lease';
   if (deps.logger.isLevelEnabled('info')) log().info({ outcome: final }, 'run finished');
   return final;
 
@@ -161,15 +185,21 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     }
 
     if (run.revision > 1 && step.repeat !== 'always') {
-      const earlier = await store.findEarlierEffect(run.callRowId, mapping!.name, step.id, run.revision);
-      if (earlier && step.repeat === 'never') return skip(`repeat: never (done for revision ${earlier.revision})`, earlier.output);
+      // An earlier execution left `started` may have taken effect. Where a repeat is worse than
+      // a miss (`repeat: never`, or a kind the receiver cannot dedupe), it counts as done.
+      const atMostOnce = step.repeat === 'never' || step.kind.safeToRepeat === false;
+      const earlier = await store.findEarlierEffect(run.callRowId, mapping!.name, step.id, run.revision, atMostOnce);
+      const unknown = earlier?.outcome === 'unknown' ? ', which may have done it: outcome unknown' : '';
+      if (earlier && step.repeat === 'never') {
+        return skip(unknown ? `repeat: never (revision ${earlier.revision}${unknown})` : `repeat: never (done for revision ${earlier.revision})`, earlier.output);
+      }
       if (earlier && earlier.inputHash === inputHash) {
-        return skip(`repeat: on-change (input unchanged since revision ${earlier.revision})`, earlier.output);
+        return skip(`repeat: on-change (input unchanged since revision ${earlier.revision}${unknown})`, earlier.output);
       }
     }
 
     // Recorded before the side effect: a crash in between leaves a visible "started" step.
-    if (!(await writes.commit(store.startStep(run.id, owner, step.id, input, inputHash, now())))) return 'lost-lease';
+    if (!(await writes.commit(() => store.startStep(run.id, owner, step.id, input, inputHash, now())))) return 'lost-lease';
     const started = now();
     let output: unknown;
     let stepLogger: Logger | undefined;
@@ -204,6 +234,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
   }
 
   async function settleFailure(error: unknown): Promise<RunOutcome> {
+    writes.throwIfFailed(); // a record is missing: neither retried nor dead, the lease decides
     const failure =
       error instanceof StepFailure
         ? error
@@ -218,11 +249,11 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     if (failure.code === 'STEP_TRANSIENT' && attempt < maxAttempts) {
       const at = nextRunAt(attempt, now(), backoff, failure.retryAfterMs, deps.random);
       log().warn({ attempt, retry_in_ms: at - now(), error: message }, 'run will be retried');
-      return (await writes.commit(store.retryRunLater(run.id, owner, message, at, now()))) ? 'retrying' : 'lost-lease';
+      return (await writes.commit(() => store.retryRunLater(run.id, owner, message, at, now()))) ? 'retrying' : 'lost-lease';
     }
     const final = failure.code === 'STEP_TRANSIENT' ? `RETRIES_EXHAUSTED after ${attempt} attempts: ${message}` : message;
     log().error({ attempt, error: final }, 'run is dead');
-    return (await writes.commit(store.killRun(run.id, owner, final, now()))) ? 'dead' : 'lost-lease';
+    return (await writes.commit(() => store.killRun(run.id, owner, final, now()))) ? 'dead' : 'lost-lease';
   }
 }
 

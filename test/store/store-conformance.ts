@@ -471,6 +471,34 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await Promise.all([done, after])).toEqual([true, false]);
       });
 
+      it('ordersWrites: a run\'s writes stop at the first that fails, until the run is claimed again', async () => {
+        // The worker relies on this to send a run's end while a step's record may still fail.
+        if (!store.ordersWrites) {
+          expect(kind).toBe('postgres'); // the worker awaits every write there, so it knows first
+          return;
+        }
+        const run = await acceptAndClaim('w');
+        const other = await acceptAndClaim('w', 5002);
+        expect(await store.startStep(run.id, 'w', 'sms', { a: 1 }, 'ih', T0 + 10)).toBe(true);
+        // A record that cannot be written (its output cannot be serialized), then the run's
+        // end and another run's write, sent together without waiting.
+        const lost = store.finishStep(run.id, 'w', 'sms', { status: 'succeeded', output: { n: 1n } }, T0 + 20);
+        const completed = store.completeRun(run.id, 'w', 'succeeded', T0 + 21);
+        const later = store.startStep(run.id, 'w', 'crm', {}, 'ih2', T0 + 22);
+        const neighbour = store.completeRun(other.id, 'w', 'succeeded', T0 + 23);
+        const answers = await Promise.allSettled([lost, completed, later, neighbour]);
+        expect(answers.map((a) => a.status)).toEqual(['rejected', 'rejected', 'rejected', 'fulfilled']);
+        expect((await runOf(run.id)).status).toBe('running');
+        expect((await store.getStepResults(run.id)).map((s) => [s.stepId, s.status])).toEqual([['sms', 'started']]);
+        expect((await runOf(other.id)).status).toBe('succeeded');
+        // Still refused later, until the run is claimed again (its lease ran out).
+        await expect(store.retryRunLater(run.id, 'w', 'x', T0 + 30, T0 + 30)).rejects.toThrow();
+        expect(await store.sweepExpiredLeases(T0 + LEASE + 1)).toBe(1);
+        const [again] = await claimAll('w', T0 + LEASE + 1);
+        expect(again!.id).toBe(run.id);
+        expect(await store.completeRun(run.id, 'w', 'succeeded', T0 + LEASE + 2)).toBe(true);
+      });
+
       it('startStep and finishStep record attempts, input, output and error', async () => {
         const run = await acceptAndClaim('w');
         expect(await store.startStep(run.id, 'w', 'upsert', { name: 'John' }, 'ih-1', T0 + 10)).toBe(true);
@@ -564,18 +592,43 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(x2crm.revision).toBe(2);
         await succeed(x2crm, 'upsert', { crmId: 'x-rev2' }, 'h-x2', T0 + 40);
 
-        expect(await store.findEarlierEffect(X, 'crm', 'upsert', 3)).toEqual({ revision: 2, inputHash: 'h-x2', output: { crmId: 'x-rev2' } });
-        expect(await store.findEarlierEffect(X, 'crm', 'upsert', 2)).toEqual({ revision: 1, inputHash: 'h-x1', output: { crmId: 'x-rev1' } });
+        expect(await store.findEarlierEffect(X, 'crm', 'upsert', 3)).toEqual({ revision: 2, outcome: 'succeeded', inputHash: 'h-x2', output: { crmId: 'x-rev2' } });
+        expect(await store.findEarlierEffect(X, 'crm', 'upsert', 2)).toEqual({ revision: 1, outcome: 'succeeded', inputHash: 'h-x1', output: { crmId: 'x-rev1' } });
         expect(await store.findEarlierEffect(X, 'crm', 'upsert', 1)).toBeNull();
         // Only failed executions of this step: nothing to reuse.
         expect(await store.findEarlierEffect(X, 'crm', 'note', 3)).toBeNull();
         // The same step id under another mapping of the same call does not count.
         expect(await store.findEarlierEffect(X, 'sms', 'upsert', 3)).toBeNull();
-        expect(await store.findEarlierEffect(X, 'sms', 'send', 2)).toEqual({ revision: 1, inputHash: 'h-sms1', output: { sid: 'sms-1' } });
+        expect(await store.findEarlierEffect(X, 'sms', 'send', 2)).toEqual({ revision: 1, outcome: 'succeeded', inputHash: 'h-sms1', output: { sid: 'sms-1' } });
         expect(await store.findEarlierEffect(X, 'email', 'upsert', 3)).toBeNull();
         // Other calls are separate.
-        expect(await store.findEarlierEffect(Y, 'crm', 'upsert', 2)).toEqual({ revision: 1, inputHash: 'h-y1', output: { crmId: 'y-rev1' } });
+        expect(await store.findEarlierEffect(Y, 'crm', 'upsert', 2)).toEqual({ revision: 1, outcome: 'succeeded', inputHash: 'h-y1', output: { crmId: 'y-rev1' } });
         expect(await store.findEarlierEffect(Y, 'crm', 'upsert', 1)).toBeNull();
+      });
+
+      it('findEarlierEffect with includeUnknown also finds an execution left started (its outcome unknown)', async () => {
+        const x1 = expectAccepted(await store.acceptDelivery(delivery(callVersion(0, { id: 300 }), { runs: CRM_ONLY })));
+        const x2 = expectAccepted(await store.acceptDelivery(delivery(callVersion(1, { id: 300 }), { runs: CRM_ONLY })));
+        expectAccepted(await store.acceptDelivery(delivery(callVersion(2, { id: 300 }), { runs: CRM_ONLY })));
+        // Revision 1 sent it; revision 2 was interrupted mid-send and went to the dead letter.
+        const [r1] = await claimAll('w', T0);
+        expect(r1!.id).toBe(x1.runIds[0]);
+        expect(await store.startStep(r1!.id, 'w', 'sms', {}, 'h1', T0 + 1)).toBe(true);
+        expect(await store.finishStep(r1!.id, 'w', 'sms', { status: 'succeeded', output: { sid: 's1' } }, T0 + 2)).toBe(true);
+        expect(await store.startStep(r1!.id, 'w', 'note', {}, 'hn', T0 + 2)).toBe(true);
+        expect(await store.finishStep(r1!.id, 'w', 'note', { status: 'failed', error: 'HTTP 400' }, T0 + 3)).toBe(true);
+        expect(await store.completeRun(r1!.id, 'w', 'succeeded', T0 + 3)).toBe(true);
+        const [r2] = await claimAll('w', T0 + 10);
+        expect(r2!.id).toBe(x2.runIds[0]);
+        expect(await store.startStep(r2!.id, 'w', 'sms', {}, 'h2', T0 + 11)).toBe(true);
+        expect(await store.killRun(r2!.id, 'w', 'STEP_OUTCOME_UNKNOWN: may have gone out', T0 + 12)).toBe(true);
+        const X = r1!.callRowId;
+
+        expect(await store.findEarlierEffect(X, 'crm', 'sms', 3)).toEqual({ revision: 1, outcome: 'succeeded', inputHash: 'h1', output: { sid: 's1' } });
+        expect(await store.findEarlierEffect(X, 'crm', 'sms', 3, true)).toEqual({ revision: 2, outcome: 'unknown', inputHash: 'h2', output: null });
+        expect(await store.findEarlierEffect(X, 'crm', 'sms', 2, true)).toEqual({ revision: 1, outcome: 'succeeded', inputHash: 'h1', output: { sid: 's1' } });
+        // A failed execution is not unknown: it did not take effect.
+        expect(await store.findEarlierEffect(X, 'crm', 'note', 3, true)).toBeNull();
       });
     });
 

@@ -33,13 +33,14 @@ import { isUnavailable } from './pg-errors.js';
 import { createPgPool, DEFAULT_POOL_SIZE, inTransaction, sqlOn, type PgPoolOptions, type Sql } from './pg-pool.js';
 import {
   json,
-  parse,
   RUN_COLUMNS,
   toClaimedRun,
+  toEarlierEffect,
   toReceipt,
   toRunSummary,
   toStepResult,
   type ClaimedRow,
+  type EarlierEffectRow,
   type ReceiptRow,
   type RunRow,
   type StepRow,
@@ -279,15 +280,21 @@ export class PostgresStore implements Store {
     );
   }
 
-  async findEarlierEffect(callRowId: number, mappingName: string, stepId: string, beforeRevision: number): Promise<EarlierEffect | null> {
-    const { rows } = await this.workQuery<{ revision: number; input_hash: string | null; output: string | null }>(
-      `SELECT r.revision, s.input_hash, s.output FROM step_results s JOIN runs r ON r.id = s.run_id
-       WHERE r.call_row_id = $1 AND r.mapping_name = $2 AND s.step_id = $3 AND s.status = 'succeeded' AND r.revision < $4
+  async findEarlierEffect(
+    callRowId: number,
+    mappingName: string,
+    stepId: string,
+    beforeRevision: number,
+    includeUnknown = false,
+  ): Promise<EarlierEffect | null> {
+    const { rows } = await this.workQuery<EarlierEffectRow>(
+      `SELECT r.revision, s.status, s.input_hash, s.output FROM step_results s JOIN runs r ON r.id = s.run_id
+       WHERE r.call_row_id = $1 AND r.mapping_name = $2 AND s.step_id = $3 AND s.status IN ('succeeded', $4) AND r.revision < $5
        ORDER BY r.revision DESC LIMIT 1`,
-      [callRowId, mappingName, stepId, beforeRevision],
+      [callRowId, mappingName, stepId, includeUnknown ? 'started' : 'succeeded', beforeRevision],
     );
     const row = rows[0];
-    return row ? { revision: row.revision, inputHash: row.input_hash, output: parse(row.output) } : null;
+    return row ? toEarlierEffect(row) : null;
   }
 
   completeRun(runId: number, owner: string, status: 'succeeded' | 'test', at: number): Promise<boolean> {

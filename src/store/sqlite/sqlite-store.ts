@@ -29,13 +29,14 @@ import {
 } from '../store.js';
 import {
   json,
-  parse,
   RUN_COLUMNS,
   toClaimedRun,
+  toEarlierEffect,
   toReceipt,
   toRunSummary,
   toStepResult,
   type ClaimedRow,
+  type EarlierEffectRow,
   type ReceiptRow,
   type RunRow,
   type StepRow,
@@ -157,8 +158,8 @@ export class SqliteStore implements Store {
            input = COALESCE(excluded.input, step_results.input)`,
       ),
       earlierEffect: db.prepare(
-        `SELECT r.revision, s.input_hash, s.output FROM step_results s JOIN runs r ON r.id = s.run_id
-         WHERE r.call_row_id = ? AND r.mapping_name = ? AND s.step_id = ? AND s.status = 'succeeded' AND r.revision < ?
+        `SELECT r.revision, s.status, s.input_hash, s.output FROM step_results s JOIN runs r ON r.id = s.run_id
+         WHERE r.call_row_id = ? AND r.mapping_name = ? AND s.step_id = ? AND s.status IN ('succeeded', ?) AND r.revision < ?
          ORDER BY r.revision DESC LIMIT 1`,
       ),
       complete: db.prepare(
@@ -238,15 +239,18 @@ export class SqliteStore implements Store {
     };
   }
 
-  /** Runs every write through the group commit; errors the disk raises become 503s upstream. */
-  private write<T>(fn: () => T): Promise<T> {
+  /**
+   * Runs every write through the group commit; errors the disk raises become 503s upstream.
+   * A claimed run's writes pass its id as `run`: they stop at the first that fails (ordersWrites).
+   */
+  private write<T>(fn: () => T, run?: number): Promise<T> {
     return this.writes.run(() => {
       try {
         return fn();
       } catch (error) {
         throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
       }
-    });
+    }, run);
   }
 
   acceptDelivery(input: AcceptInput): Promise<AcceptResult> {
@@ -309,6 +313,7 @@ export class SqliteStore implements Store {
       const claimed: ClaimedRun[] = [];
       for (const id of ids) {
         if (this.sql.lease.run(owner, now + leaseMs, now, id).changes === 0) continue;
+        this.writes.restart(id);
         const steps = (this.sql.stepResults.all(id) as StepRow[]).map(toStepResult);
         claimed.push(toClaimedRun(this.sql.claimedRun.get(id) as ClaimedRow, owner, steps));
       }
@@ -329,7 +334,7 @@ export class SqliteStore implements Store {
       if (!this.sql.ownsRun.get(runId, owner)) return false;
       this.sql.startStep.run(runId, stepId, json(input), inputHash, at);
       return true;
-    });
+    }, runId);
   }
 
   finishStep(
@@ -343,34 +348,40 @@ export class SqliteStore implements Store {
       if (!this.sql.ownsRun.get(runId, owner)) return false;
       this.sql.finishStep.run(runId, stepId, result.status, json(result.input), json(result.output), result.error ?? null, at, at);
       return true;
-    });
+    }, runId);
   }
 
-  async findEarlierEffect(callRowId: number, mappingName: string, stepId: string, beforeRevision: number): Promise<EarlierEffect | null> {
-    const row = this.sql.earlierEffect.get(callRowId, mappingName, stepId, beforeRevision) as
-      | { revision: number; input_hash: string | null; output: string | null }
+  async findEarlierEffect(
+    callRowId: number,
+    mappingName: string,
+    stepId: string,
+    beforeRevision: number,
+    includeUnknown = false,
+  ): Promise<EarlierEffect | null> {
+    const row = this.sql.earlierEffect.get(callRowId, mappingName, stepId, includeUnknown ? 'started' : 'succeeded', beforeRevision) as
+      | EarlierEffectRow
       | undefined;
-    return row ? { revision: row.revision, inputHash: row.input_hash, output: parse(row.output) } : null;
+    return row ? toEarlierEffect(row) : null;
   }
 
   completeRun(runId: number, owner: string, status: 'succeeded' | 'test', at: number): Promise<boolean> {
-    return this.write(() => this.sql.complete.run(status, at, at, runId, owner).changes === 1);
+    return this.write(() => this.sql.complete.run(status, at, at, runId, owner).changes === 1, runId);
   }
 
   retryRunLater(runId: number, owner: string, error: string, nextRunAt: number, at: number): Promise<boolean> {
-    return this.write(() => this.sql.retryLater.run(error, nextRunAt, at, runId, owner).changes === 1);
+    return this.write(() => this.sql.retryLater.run(error, nextRunAt, at, runId, owner).changes === 1, runId);
   }
 
   killRun(runId: number, owner: string, error: string, at: number, status: 'dead' | 'invalid-variables' = 'dead'): Promise<boolean> {
-    return this.write(() => this.sql.kill.run(status, error, at, at, runId, owner).changes === 1);
+    return this.write(() => this.sql.kill.run(status, error, at, at, runId, owner).changes === 1, runId);
   }
 
   saveRunScore(runId: number, owner: string, score: RunScore): Promise<boolean> {
-    return this.write(() => this.sql.saveScore.run(JSON.stringify(score), runId, owner).changes === 1);
+    return this.write(() => this.sql.saveScore.run(JSON.stringify(score), runId, owner).changes === 1, runId);
   }
 
   releaseRun(runId: number, owner: string): Promise<boolean> {
-    return this.write(() => this.sql.release.run(runId, owner).changes === 1);
+    return this.write(() => this.sql.release.run(runId, owner).changes === 1, runId);
   }
 
   sweepExpiredLeases(now: number): Promise<number> {
