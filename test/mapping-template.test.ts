@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { EXPRESSION_FUNCTIONS } from '../src/mapping/expression-functions.js';
 import { compileCondition, compileTemplate } from '../src/mapping/template.js';
 
+// The property tests are bounded by their number of runs; the timeout only catches a hang. A few
+// seconds on an idle machine, it took over 50 s on two busy cores (load average 8–11).
+const PROPERTY_TIMEOUT_MS = 300_000;
 const NAMES = ['a', 'b', 'id', 'x_1'] as const;
 const name = fc.constantFrom(...NAMES);
 
@@ -43,7 +46,7 @@ describe('plain dotted paths', () => {
       }),
       { numRuns: 2_000 },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it('map over arrays as JSONata does', async () => {
     const ctx = { transfers: [{ to: '+1' }, { to: '+2' }], steps: { list: { ids: [1, 2] } } };
@@ -131,10 +134,11 @@ describe('expressions', () => {
   it('give what JSONata gives (or raise its error), as a whole value, inside text and as a condition', async () => {
     await fc.assert(
       fc.asyncProperty(richContext, expression, async (ctx, source) => {
-        expect(await outcome(() => compileTemplate(`{{ ${source} }}`)(ctx))).toEqual(await outcome(() => reference(source).evaluate(ctx)));
+        const expected = reference(source);
+        expect(await outcome(() => compileTemplate(`{{ ${source} }}`)(ctx))).toEqual(await outcome(() => expected.evaluate(ctx)));
         expect(await outcome(() => compileTemplate(`<{{${source}}}>`)(ctx))).toEqual(
           await outcome(async () => {
-            const value: unknown = await reference(source).evaluate(ctx);
+            const value: unknown = await expected.evaluate(ctx);
             return value === undefined || value === null ? '<>' : `<${typeof value === 'object' ? JSON.stringify(value) : String(value)}>`;
           }),
         );
@@ -144,7 +148,7 @@ describe('expressions', () => {
       }),
       { numRuns: 3_000 },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it('are answered without JSONata\'s evaluator where they can be: a mapping renders synchronously', () => {
     const ctx = { call: { duration: 185, customer_phone: '+14155550142' }, input: { customer_name: 'Dana Whitfield' }, score: { band: 'hot', value: 72 } };

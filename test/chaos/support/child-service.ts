@@ -77,10 +77,11 @@ export class ServiceSupervisor {
   }
 
   /**
-   * Starts the service and resolves once it listens. With `mayFail`, an exit during start is
-   * not counted as a crash (the test expects the start to be refused).
+   * Starts the service and resolves once it listens (the timeout only catches a hang: a start
+   * takes seconds on two busy cores). With `mayFail`, an exit during start is not counted as a
+   * crash (the test expects the start to be refused).
    */
-  async start(timeoutMs = 30_000, mayFail = false): Promise<ServiceProcess> {
+  async start(timeoutMs = 120_000, mayFail = false): Promise<ServiceProcess> {
     if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) throw new Error('service already running');
     const env: NodeJS.ProcessEnv = {
       ...process.env,
