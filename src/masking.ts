@@ -1,7 +1,7 @@
 // The one masker for everything an operator reads: log lines, the Runs page, the CLI.
 // Phones keep their country code and last two digits (`+49 ••• •••• ••89`), emails become
-// `[email]`, and values under sensitive key names (transcripts, message bodies, credentials)
-// become `[redacted]`.
+// `[email]`, credentials under their key names become `[redacted]`, and in logs so do
+// transcripts and message bodies (names and words that no pattern can recognise).
 //
 // Every function here is linear in its input: text is scanned left to right by patterns
 // without nested unbounded repetition, and libphonenumber only ever sees short spans, so a
@@ -107,57 +107,76 @@ export function maskText(text: string): string {
   return maskEmails(text).replace(SCAN, (token, span: string | undefined) => (span === undefined ? token : maskPhoneSpan(span, budget)));
 }
 
-/** Keys whose values are hidden whole: free speech, message bodies, credentials, whole calls. */
-const REDACTED_KEY = /^(?:transcript|formatted_transcript|body|text|html|call|authorization|cookie|set-cookie|token|password|secret|api_?key)$/i;
+/** Keys whose values are hidden whole everywhere. */
+const CREDENTIAL_KEY = /^(?:authorization|cookie|set-cookie|token|password|secret|api_?key)$/i;
+/** Keys of free speech, message bodies and whole calls: hidden whole in logs. */
+const CONTENT_KEY = /^(?:transcript|formatted_transcript|body|text|html|call)$/i;
+const CREDENTIAL_OR_CONTENT_KEY = new RegExp(`${CREDENTIAL_KEY.source}|${CONTENT_KEY.source}`, 'i');
 /** Keys that hold a phone or an email: masked as such even when the value does not look like one. */
 const CONTACT_KEY = /phone|mobile|email|^(?:to|from|cc|bcc|reply_?to)$/i;
 const MAX_DEPTH = 32;
 
-/**
- * A masked copy of a structured value (log fields, step inputs and outputs, payloads):
- * string leaves through `maskText`, sensitive keys redacted at any depth. Errors become
- * `{ type, message, stack, …own fields }`, masked the same way.
- */
-export function maskValue(value: unknown): unknown {
-  return walk(value, 0, new WeakSet());
+export interface MaskOptions {
+  /**
+   * `redact` (logs, the default): transcripts, bodies and texts under their key names are
+   * hidden whole. `mask`: they are shown with phones and emails masked, for operators who
+   * need to see what a step sent and got back (the Runs page, `aftercall runs show`).
+   */
+  content?: 'redact' | 'mask';
 }
 
-function walk(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+/**
+ * A masked copy of a structured value (log fields, step inputs and outputs, payloads):
+ * string leaves and key names through `maskText`, sensitive keys redacted at any depth.
+ * Errors become `{ type, message, stack, …own fields }`, masked the same way.
+ */
+export function maskValue(value: unknown, options: MaskOptions = {}): unknown {
+  const redacted = options.content === 'mask' ? CREDENTIAL_KEY : CREDENTIAL_OR_CONTENT_KEY;
+  return walk(value, 0, { seen: new WeakSet(), redacted });
+}
+
+interface Walk {
+  seen: WeakSet<object>;
+  redacted: RegExp;
+}
+
+function walk(value: unknown, depth: number, state: Walk): unknown {
+  const { seen } = state;
   if (typeof value === 'string') return maskText(value);
   if (value === null || typeof value !== 'object') return value;
   if (seen.has(value)) return '[circular]';
   if (depth >= MAX_DEPTH) return '[too deep]';
   seen.add(value);
   try {
-    if (Array.isArray(value)) return value.map((item) => walk(item, depth + 1, seen));
-    if (value instanceof Error) return walkError(value, depth, seen);
+    if (Array.isArray(value)) return value.map((item) => walk(item, depth + 1, state));
+    if (value instanceof Error) return walkError(value, depth, state);
     if (value instanceof Date) return value;
     if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
     const out: Record<string, unknown> = {};
     // Key names are data too (an unknown payload key can be an email).
-    for (const [key, item] of Object.entries(value)) out[maskText(key)] = maskField(key, item, depth, seen);
+    for (const [key, item] of Object.entries(value)) out[maskText(key)] = maskField(key, item, depth, state);
     return out;
   } finally {
     seen.delete(value);
   }
 }
 
-function maskField(key: string, item: unknown, depth: number, seen: WeakSet<object>): unknown {
+function maskField(key: string, item: unknown, depth: number, state: Walk): unknown {
   if (item === undefined || item === null) return item;
-  if (REDACTED_KEY.test(key)) return '[redacted]';
+  if (state.redacted.test(key)) return '[redacted]';
   if (CONTACT_KEY.test(key) && typeof item !== 'object') {
     const text = String(item);
     const masked = maskText(text);
     return masked !== text ? masked : /\d/.test(text) ? maskPhone(text) : '[redacted]';
   }
-  return walk(item, depth + 1, seen);
+  return walk(item, depth + 1, state);
 }
 
-function walkError(error: Error, depth: number, seen: WeakSet<object>): Record<string, unknown> {
+function walkError(error: Error, depth: number, state: Walk): Record<string, unknown> {
   const out: Record<string, unknown> = { type: error.constructor.name || error.name, message: maskText(error.message) };
   if (error.stack) out.stack = maskText(error.stack);
-  for (const [key, item] of Object.entries(error)) if (!(key in out)) out[key] = maskField(key, item, depth, seen);
-  if (error.cause !== undefined && !('cause' in out)) out.cause = walk(error.cause, depth + 1, seen);
+  for (const [key, item] of Object.entries(error)) if (!(key in out)) out[key] = maskField(key, item, depth, state);
+  if (error.cause !== undefined && !('cause' in out)) out.cause = walk(error.cause, depth + 1, state);
   return out;
 }
 

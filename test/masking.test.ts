@@ -38,6 +38,9 @@ describe('the masker', () => {
       unknown_keys: ['[email]'],
       err: { type: 'Error', message: 'vendor said: no contact +49•••••••••89', code: 'E_VENDOR', body: '[redacted]' },
     });
+    // For operators (Runs page, CLI): what a step sent is shown, masked; credentials never.
+    expect(maskValue({ body: { said: 'ring 0151 2345 6789' }, headers: { authorization: 'Bearer abc' } }, { content: 'mask' }))
+      .toEqual({ body: { said: 'ring •••• •••• ••89' }, headers: { authorization: '[redacted]' } });
     const cycle: Record<string, unknown> = { name: 'x' };
     cycle.self = cycle;
     expect(maskValue(cycle)).toEqual({ name: 'x', self: '[circular]' });

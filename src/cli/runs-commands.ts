@@ -32,7 +32,7 @@ export function registerRunsCommands(program: Command): void {
         return;
       }
       const list = await withStore((store) => store.listRuns({ status, limit: opts.limit }));
-      if (opts.json) return console.log(JSON.stringify(maskValue(list), null, 2));
+      if (opts.json) return console.log(JSON.stringify(maskValue(list, { content: 'mask' }), null, 2));
       if (list.length === 0) return console.log('no runs');
       for (const r of list) {
         const when = new Date(r.updatedAt).toISOString();
@@ -56,7 +56,7 @@ export function registerRunsCommands(program: Command): void {
       }
       const { call: _call, ...summary } = run;
       // Masked like the Runs page: step inputs carry the call's phones, emails and texts.
-      console.log(JSON.stringify(maskValue(summary), null, 2));
+      console.log(JSON.stringify(maskValue(summary, { content: 'mask' }), null, 2));
     });
 
   runs

@@ -15,7 +15,7 @@ export function runPage(options: { run: RunDetail; mapping: CompiledMapping | nu
   const check = checkVariables(call.extracted_variables, declared);
   const names = [...new Set([...Object.keys(declared), ...Object.keys(call.extracted_variables)])];
   const problemFor = (name: string) => check.problems.find((p) => p.startsWith(`extracted.${name}:`));
-  const json = (value: unknown) => html`<pre>${pretty(maskValue(value))}</pre>`;
+  const json = (value: unknown) => html`<pre>${pretty(maskValue(value, { content: 'mask' }))}</pre>`;
 
   return layout(
     `Run ${run.id}`,
