@@ -21,17 +21,23 @@ const MIN_PHONE_DIGITS = 8;
 const MAX_SPAN_CHARS = 64;
 const MASK = '•';
 
+const DAY = /(?:0?[1-9]|[12]\d|3[01])/.source;
+const MONTH = /(?:0?[1-9]|1[0-2])/.source;
+const OCTET = /(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)/.source;
+
 /**
  * Left to right, one of: a token kept as is (UUID, ISO date and time, dotted date, IPv4
  * address with port, clock time), or a span of digits with phone separators. The first
- * alternative that matches at a position wins, so a date is never read as a phone.
+ * alternative that matches at a position wins, so a date is never read as a phone. Kept
+ * tokens are strict (real days, months and octets, no more groups after them), so dotted
+ * phone numbers (`01.23.45.67.89`, `089.123.456.78`) are not mistaken for them.
  */
 const SCAN = new RegExp(
   [
     /[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}/.source,
-    /\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,9})?)?(?:Z|[+-]\d\d:?\d\d)?)?/.source,
-    /\d{1,2}\.\d{1,2}\.\d{2,4}(?!\d)/.source,
-    /\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?/.source,
+    `\\d{4}-${MONTH}-${DAY}(?:[T ]\\d\\d:\\d\\d(?::\\d\\d(?:\\.\\d{1,9})?)?(?:Z|[+-]\\d\\d:?\\d\\d)?)?(?![\\d-])`,
+    `${DAY}\\.${MONTH}\\.(?:\\d{4}|\\d\\d)(?![.\\d])`,
+    `${OCTET}(?:\\.${OCTET}){3}(?::\\d{1,5})?(?![.\\d])`,
     /\d{1,2}:\d\d(?::\d\d)?/.source,
   ]
     .map((keep) => `(?:${keep})`)

@@ -9,6 +9,7 @@ describe('the masker', () => {
     expect(maskText('us +1 415 555 0142, (415) 555-0142')).toBe('us +1 ••• ••• ••42, (•••) •••-••42');
     expect(maskText('lead 4915123456789, uk 020 7946 0958')).toBe('lead •••••••••••89, uk ••• •••• ••58');
     expect(maskText('Tel: 0049 151 23456789.')).toBe('Tel: •••• ••• ••••••89.');
+    expect(maskText('fr 01.23.45.67.89, de 089.123.456.78')).toBe('fr ••.••.••.••.89, de •••.•••.•••.78');
     // Not a valid number anywhere, but written as one: still masked.
     expect(maskText('to +1234567890')).toBe('to +1•••••••90');
     expect(maskPhone('+14155550142')).toBe('+1••••••••42');
