@@ -1,49 +1,47 @@
-// pino JSON logs. Phones, emails and transcripts never reach a log line in clear.
+// pino JSON logs. Every line passes through the one masker (src/masking.ts): the logged
+// object (at any depth) and the message, so phones, emails, transcripts and tokens never
+// reach a log line in clear, whoever wrote the line. pino formats only the root's bindings,
+// not a child's: child bindings carry ids (run, call, mapping, step), never call data.
 import { pino, type Logger } from 'pino';
+import { maskText, maskValue } from './masking.js';
 
 export type { Logger };
-
-/** Paths pino censors wherever they appear in a logged object. */
-export const REDACTED_PATHS = [
-  '*.customer_phone',
-  '*.assistant_phone',
-  '*.phone',
-  '*.phone_number',
-  '*.to',
-  '*.from',
-  '*.email',
-  '*.transcript',
-  '*.formatted_transcript',
-  '*.body',
-  'call.*',
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.query.token',
-];
-
-// International numbers (+ prefix, with common separators) and long bare digit runs; dates,
-// addresses like 127.0.0.1:3000 and short ids stay readable.
-const PHONE = /\+\d[\d\s()-]{5,}\d|\b\d{9,15}\b/g;
-const EMAIL = /[^\s@"'<>]+@[^\s@"'<>]+\.[A-Za-z]{2,}/g;
-
-/** Masks phone numbers and emails inside free text, e.g. error messages and URLs. */
-export function maskText(text: string): string {
-  return text.replace(EMAIL, '[email]').replace(PHONE, '[phone]');
-}
+// Re-exported: the worker and connectors mask the error messages they store with the same function.
+export { maskText, maskUrl } from './masking.js';
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
       level,
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      formatters: { level: (label) => ({ level: label }) },
+      hooks: {
+        logMethod(args, method) {
+          const [first, ...rest] = args as unknown[];
+          // pino takes an Error's message as the line's message when none is given.
+          if (first instanceof Error && rest.length === 0) rest.push(first.message);
+          const masked = rest.map((arg) => (typeof arg === 'string' ? maskText(arg) : arg));
+          const head = typeof first === 'string' ? maskText(first) : first;
+          return method.apply(this, [head, ...masked] as Parameters<typeof method>);
+        },
+      },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: maskLogObject,
+      },
+      // Errors are already plain masked objects (formatters.log runs first); pino's own
+      // serializer would re-read them as errors and lose their type.
+      serializers: { err: (error: unknown) => error },
     },
     destination,
   );
 }
 
-/** The webhook path and query carry the token: keep only the route. */
-export function maskUrl(url: string): string {
-  // Any case: the webhook route matches the path case-insensitively, as Express did.
-  return maskText(url.replace(/(\/webhooks\/post-call\/)[^/?]+/i, '$1[token]').replace(/([?&]token=)[^&]+/, '$1[token]'));
+/**
+ * pino formats a line's object before its serializers run: the access log's raw request and
+ * response are left to pino-http's serializers (src/http/app.ts), which log only the method,
+ * the URL through `maskUrl` and the status.
+ */
+function maskLogObject(object: Record<string, unknown>): Record<string, unknown> {
+  const { req, res, ...rest } = object;
+  const masked = maskValue(rest) as Record<string, unknown>;
+  return req === undefined && res === undefined ? masked : { req, res, ...masked };
 }

@@ -106,6 +106,25 @@ describe('admin page security', () => {
     expect(detail.headers['cache-control']).toBe('no-store');
   });
 
+  it('masks phones and emails in step inputs and extracted variables on the run page, whatever their format', async () => {
+    const mapping = { 'log.yaml': 'name: log-all\nsteps:\n  - id: note\n    use: log\n    with:\n      message: "ring {{ extracted.callback }}"\n      level: debug\n' +
+      '      fields: { callback: "+1 415 555 0142", national: "0151 2345 6789", who: { mail: "jane.doe@example.com" } }\n' };
+    service = await startTestService(mapping, { ADMIN_TOKEN: ADMIN });
+    const s = service;
+    const call = fixture('seed-001-autocalls');
+    call.id = 90002;
+    (call.extracted_variables as Record<string, unknown>).callback = '(415) 555-0142';
+    expect((await s.post(call)).status).toBe(202);
+    const [run] = await s.waitFor(() => s.store.listRuns(), (runs) => runs[0]?.status === 'succeeded');
+    expect((await s.store.getRun(run!.id))!.steps[0]!.input).toMatchObject({ fields: { callback: '+1 415 555 0142' } });
+    const { agent } = await login(s);
+    const detail = await agent.get(`/admin/runs/${run!.id}`);
+    expect(detail.status).toBe(200);
+    for (const secret of ['415 555 0142', '555-0142', '2345 6789', 'jane.doe@example.com']) expect(detail.text).not.toContain(secret);
+    expect(detail.text).toContain('+1 ••• ••• ••42');
+    expect(detail.text).toContain('•••• •••• ••89');
+  });
+
   it('never redirects off-site after login', async () => {
     service = await startTestService(LOG, { ADMIN_TOKEN: ADMIN });
     const agent = request.agent(service.server);

@@ -69,7 +69,7 @@ describe('aftercall runs', () => {
   it('lists runs and retries a dead one', async () => {
     const receiver = await startStubServer([{ status: 400, body: { error: 'nope' } }]);
     const service = await startTestService({
-      'f.yaml': `name: f\nsteps:\n  - id: forward\n    use: http.request\n    with: { url: "${receiver.url}" }\n`,
+      'f.yaml': `name: f\nsteps:\n  - id: forward\n    use: http.request\n    with: { url: "${receiver.url}", headers: { x-callback: "+1 415 555 0142" }, body: { mail: "jane.doe@example.com" } }\n`,
     });
     try {
       await service.post({ ...JSON.parse(readFileSync(join(FIXTURES_DIR, 'seed-002-otonistark.json'), 'utf8')), id: 777 });
@@ -86,6 +86,10 @@ describe('aftercall runs', () => {
 
       const show = cli(['runs', 'show', '1'], env);
       expect(JSON.parse(show.out)).toMatchObject({ id: 1, status: 'dead', steps: [{ stepId: 'forward', status: 'failed' }] });
+      // Masked as on the Runs page.
+      expect(JSON.parse(show.out)).toMatchObject({ steps: [{ input: { headers: { 'x-callback': '+1 ••• ••• ••42' }, body: { mail: '[email]' } } }] });
+      expect(show.out).not.toContain('415 555 0142');
+      expect(show.out).not.toContain('jane.doe@example.com');
 
       expect(cli(['runs', 'retry', '1'], env)).toMatchObject({ code: 0, out: expect.stringMatching(/run #1 requeued/) });
       expect(cli(['runs', 'retry', '1'], env)).toMatchObject({ code: 1, err: expect.stringMatching(/not dead/) });

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, maskText, maskUrl } from '../src/logger.js';
+import { createLogger, maskUrl } from '../src/logger.js';
 
 function capture() {
   const lines: string[] = [];
@@ -32,15 +32,23 @@ describe('logs never carry phones, emails or transcripts in clear', () => {
     expect(line).toContain('[redacted]');
   });
 
-  it('masks phones and emails inside free text, not addresses or dates', () => {
-    expect(maskText('sms to +49 151 2345 6789 failed for jane.doe@example.co.uk')).toBe('sms to [phone] failed for [email]');
-    expect(maskText('POST 127.0.0.1:3000 answered 500 at 2025-01-15T10:30:00Z')).toBe('POST 127.0.0.1:3000 answered 500 at 2025-01-15T10:30:00Z');
-    expect(maskText('lead 4915123456789')).toBe('lead [phone]');
+  it('masks every line whoever wrote it: nested fields, key names, the message, errors', () => {
+    const { logger, lines } = capture();
+    logger.child({ run_id: 1 }).info(
+      { step_fields: { contact: { callback: '0151 2345 6789', who: { email: 'jane@example.com' } }, 'john@example.org': 1 } },
+      'sms to %s failed', '+49 151 2345 6789',
+    );
+    logger.warn(new Error('vendor echoed: Jane Doe, +1 415 555 0142'));
+    const text = lines.join('');
+    for (const secret of ['2345 6789', 'jane@example.com', 'john@example.org', '415 555 0142']) expect(text).not.toContain(secret);
+    expect(text).toContain('•••• •••• ••89');
+    expect(JSON.parse(lines[1]!)).toMatchObject({ msg: 'vendor echoed: Jane Doe, +1 ••• ••• ••42', err: { type: 'Error' } });
   });
 
   it('keeps webhook tokens out of logged URLs', () => {
     expect(maskUrl('/webhooks/post-call/abcdefghijklmnop?x=1')).toBe('/webhooks/post-call/[token]?x=1');
     expect(maskUrl('/webhooks/post-call?token=abcdefghijklmnop&x=1')).toBe('/webhooks/post-call?token=[token]&x=1');
+    expect(maskUrl('/webhooks/post-call?tok%65n=abcdefghijklmnop&token=x&token=abcdefghijklmnop')).toBe('/webhooks/post-call?tok%65n=[token]&token=[token]&token=[token]');
     expect(maskUrl('/WEBHOOKS/Post-Call/abcdefghijklmnop/')).toBe('/WEBHOOKS/Post-Call/[token]/');
     expect(maskUrl('http://127.0.0.1:3000/webhooks/post-call/abcdefghijklmnop')).toBe('http://127.0.0.1:3000/webhooks/post-call/[token]');
   });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { maskText, maskValue } from '../masking.js';
 import { openStore } from '../store/open-store.js';
 import type { RunStatus, Store } from '../store/store.js';
 import { configOrExit, positiveInt } from './cli-config.js';
@@ -31,14 +32,14 @@ export function registerRunsCommands(program: Command): void {
         return;
       }
       const list = await withStore((store) => store.listRuns({ status, limit: opts.limit }));
-      if (opts.json) return console.log(JSON.stringify(list, null, 2));
+      if (opts.json) return console.log(JSON.stringify(maskValue(list, { content: 'mask' }), null, 2));
       if (list.length === 0) return console.log('no runs');
       for (const r of list) {
         const when = new Date(r.updatedAt).toISOString();
         const flag = r.isTest ? ' [test]' : '';
         const score = r.score ? `  score ${r.score.value}${r.score.band ? ` ${r.score.band}` : ''}` : '';
         console.log(`#${r.id}  ${when}  call ${r.callId} rev ${r.revision}  ${r.mappingName}  ${r.status}${flag}${score}` +
-          (r.lastError ? `\n      ${r.lastError}` : ''));
+          (r.lastError ? `\n      ${maskText(r.lastError)}` : ''));
       }
     });
 
@@ -54,7 +55,8 @@ export function registerRunsCommands(program: Command): void {
         return;
       }
       const { call: _call, ...summary } = run;
-      console.log(JSON.stringify(summary, null, 2));
+      // Masked like the Runs page: step inputs carry the call's phones, emails and texts.
+      console.log(JSON.stringify(maskValue(summary, { content: 'mask' }), null, 2));
     });
 
   runs

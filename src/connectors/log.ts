@@ -1,7 +1,6 @@
-// `log`: write a line to the service log (redacted like every log line). Handy while a
+// `log`: write a line to the service log (masked like every log line, fields included). Handy while a
 // mapping is being written, and as a no-op sink in tests and benchmarks.
 import { z } from 'zod';
-import { maskText } from '../logger.js';
 import { defineStep, type Connector } from './connector.js';
 
 const write = defineStep({
@@ -14,7 +13,7 @@ const write = defineStep({
   }),
   defaultRepeat: 'always',
   async execute(input, ctx) {
-    ctx.logger[input.level]({ step_fields: input.fields }, maskText(input.message));
+    ctx.logger[input.level]({ step_fields: input.fields }, input.message);
     return { logged: true };
   },
 });

@@ -10,7 +10,8 @@ import { pinoHttp } from 'pino-http';
 import proxyAddr from 'proxy-addr';
 import type { Config } from '../config.js';
 import { errorReply } from '../errors.js';
-import { maskUrl, type Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
+import { maskUrl } from '../masking.js';
 import { formatProblem } from '../mapping/load-mappings.js';
 import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import type { Store } from '../store/store.js';
@@ -143,6 +144,8 @@ function requestIdAndLogging(logger: Logger): EdgeMiddleware {
       serializers: {
         req: (req: { id?: unknown; method?: string; url?: string }) => ({ id: req.id, method: req.method, url: maskUrl(req.url ?? '') }),
         res: (res: { statusCode?: number }) => ({ status: res.statusCode }),
+        // The logger's formatter made the error a masked plain object first; keep its type.
+        err: (err: { raw?: { type?: unknown } }) => ({ ...err, type: err.raw?.type }),
       },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     });

@@ -1,5 +1,6 @@
 import type { Receipt } from '../../../store/store.js';
-import { formatTime, maskPhonesIn } from '../format.js';
+import { maskText } from '../../../masking.js';
+import { formatTime } from '../format.js';
 import { html } from '../html.js';
 import { layout, postButton } from './layout.js';
 
@@ -15,7 +16,7 @@ ${options.notice ? html`<p role="status">${options.notice}</p>` : ''}
       ? options.receipts.map(
           (r) => html`<tr><td>${r.id}</td><td>${formatTime(r.receivedAt)}</td><td>${r.sender}</td><td>${r.reason}</td>
 <td><ul>${r.issues.map((i) => html`<li><code>${i.path || '(body)'}</code>: ${i.message}</li>`)}</ul></td>
-<td><details><summary>${r.rawBody ? `${r.rawBody.length} bytes` : 'purged'}</summary><pre>${maskPhonesIn(r.rawBody?.toString('utf8').slice(0, 20_000) ?? '')}</pre></details></td>
+<td><details><summary>${r.rawBody ? `${r.rawBody.length} bytes` : 'purged'}</summary><pre>${maskText(r.rawBody?.toString('utf8').slice(0, 20_000) ?? '')}</pre></details></td>
 <td>${r.replayedAt ? html`<span class="muted">replayed ${formatTime(r.replayedAt)}</span>` : r.rawBody ? postButton(`/admin/quarantine/${r.id}/replay`, 'Replay', options.csrf) : ''}</td></tr>`,
         )
       : html`<tr><td colspan="7" class="muted">Nothing in quarantine.</td></tr>`}</tbody>

@@ -1,7 +1,8 @@
 import type { CompiledMapping } from '../../../mapping/load-mappings.js';
 import { checkVariables } from '../../../mapping/variables.js';
 import { withoutTranscripts, type RunDetail } from '../../../store/store.js';
-import { formatDuration, formatTime, maskPhone, maskPhonesIn, pretty } from '../format.js';
+import { maskPhone, maskText, maskValue } from '../../../masking.js';
+import { formatDuration, formatTime, pretty } from '../format.js';
 import { html } from '../html.js';
 import { badge, layout, postButton } from './layout.js';
 
@@ -14,7 +15,7 @@ export function runPage(options: { run: RunDetail; mapping: CompiledMapping | nu
   const check = checkVariables(call.extracted_variables, declared);
   const names = [...new Set([...Object.keys(declared), ...Object.keys(call.extracted_variables)])];
   const problemFor = (name: string) => check.problems.find((p) => p.startsWith(`extracted.${name}:`));
-  const json = (value: unknown) => html`<pre>${maskPhonesIn(pretty(value))}</pre>`;
+  const json = (value: unknown) => html`<pre>${pretty(maskValue(value, { content: 'mask' }))}</pre>`;
 
   return layout(
     `Run ${run.id}`,
@@ -24,7 +25,7 @@ ${options.notice ? html`<p class="muted" role="status">${options.notice}</p>` : 
   ${run.status === 'dead' || run.status === 'invalid-variables' ? postButton(`/admin/runs/${run.id}/retry`, 'Retry this run', csrf) : ''}
   ${FINISHED.has(run.status) ? html`<a href="/admin/runs/${run.id}/rerun">Re-run with the current mappings…</a>` : ''}
 </div>
-${run.lastError ? html`<p class="error">${maskPhonesIn(run.lastError)}</p>` : ''}
+${run.lastError ? html`<p class="error">${maskText(run.lastError)}</p>` : ''}
 <div class="grid">
   <div><span>Call id</span>${run.callId}</div>
   <div><span>Revision</span>${run.revision}</div>
@@ -49,7 +50,7 @@ ${run.lastError ? html`<p class="error">${maskPhonesIn(run.lastError)}</p>` : ''
       const spec = declared[name];
       const problem = problemFor(name);
       return html`<tr><td>${name}</td><td>${spec ? `${spec.type}${spec.optional ? ', optional' : ''}${spec.enum ? ` (${spec.enum.join(' | ')})` : ''}${spec.default !== undefined ? `, default ${String(spec.default)}` : ''}` : html`<span class="muted">not declared</span>`}</td>
-<td>${maskPhonesIn(display(call.extracted_variables[name]))}</td><td>${problem ? html`<span class="error">${problem}</span>` : badge('ok')}</td></tr>`;
+<td>${maskText(display(call.extracted_variables[name]))}</td><td>${problem ? html`<span class="error">${problem}</span>` : badge('ok')}</td></tr>`;
     })}</tbody>
 </table>
 
@@ -69,13 +70,13 @@ ${run.score
           (s) => html`<tr><td>${s.stepId}</td><td>${badge(s.status)}</td><td class="num">${s.attempts}</td><td>${formatTime(s.startedAt)}</td>
 <td class="num">${formatDuration(s.startedAt && s.finishedAt ? s.finishedAt - s.startedAt : null)}</td>
 <td>${s.input === null ? html`<span class="muted">—</span>` : json(s.input)}</td>
-<td>${s.error ? html`<p class="${s.status === 'skipped' ? 'muted' : 'error'}">${maskPhonesIn(s.error)}</p>` : ''}${s.output === null ? '' : json(s.output)}</td></tr>`,
+<td>${s.error ? html`<p class="${s.status === 'skipped' ? 'muted' : 'error'}">${maskText(s.error)}</p>` : ''}${s.output === null ? '' : json(s.output)}</td></tr>`,
         )
       : html`<tr><td colspan="7" class="muted">No step has run yet.</td></tr>`}</tbody>
 </table>
 
 <h2>Call</h2>
-<details><summary>Transcript (${call.transcript.turns.length} turns)</summary><pre>${maskPhonesIn(call.transcript.text)}</pre></details>
+<details><summary>Transcript (${call.transcript.turns.length} turns)</summary><pre>${maskText(call.transcript.text)}</pre></details>
 <details><summary>Normalized payload</summary>${json(withoutTranscripts(call))}</details>`,
     { csrf },
   );

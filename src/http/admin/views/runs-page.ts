@@ -1,5 +1,6 @@
 import type { RunStatus, RunSummary } from '../../../store/store.js';
-import { formatDuration, formatTime, maskPhone } from '../format.js';
+import { maskPhone } from '../../../masking.js';
+import { formatDuration, formatTime } from '../format.js';
 import { html } from '../html.js';
 import { badge, layout } from './layout.js';
 
