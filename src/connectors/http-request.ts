@@ -7,8 +7,16 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { z } from 'zod';
 import { KEEP_ALIVE } from './client-pool.js';
 import { deadlineSignal, defineStep, parseRetryAfter, PermanentError, TransientError, type Connector } from './connector.js';
+import { withEvidence, type VendorExchange } from './evidence.js';
 
+/** The answer's text kept in the step's output. */
 const MAX_RESPONSE_CHARS = 64 * 1024;
+/**
+ * Bytes of an answer read at most: the rest of a larger one is not read, its connection closed,
+ * and the output says `truncated: true`. Read past the kept text so a keep-alive connection
+ * survives an ordinary answer; cut off so an endless one cannot hold the step to its deadline.
+ */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 const input = z.strictObject({
   url: z.string().url().describe('Where to send the request (http or https).'),
@@ -50,6 +58,8 @@ interface Answer {
   status: number;
   headers: IncomingHttpHeaders;
   text: string;
+  /** The answer was longer than MAX_RESPONSE_BYTES and was cut off there. */
+  truncated: boolean;
 }
 
 async function send(req: z.output<typeof input>, idempotencyKey: string, signal: AbortSignal): Promise<unknown> {
@@ -66,17 +76,32 @@ async function send(req: z.output<typeof input>, idempotencyKey: string, signal:
     ...req.headers,
   };
   if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
-  const answer = await exchange(url, { method: req.method, headers, signal }, body, target);
+  const sent: VendorExchange = { method: req.method, url };
+  let answer: Answer;
+  try {
+    answer = await exchange(url, { method: req.method, headers, signal }, body, target);
+  } catch (error) {
+    throw withEvidence(error, sent);
+  }
+  sent.status = answer.status;
+  sent.body = answer.text;
   const summary = `${target} answered ${answer.status}`;
+  // The answer's text goes in the step's evidence only: it can echo what was sent.
   if (answer.status === 429 || answer.status === 408 || answer.status >= 500) {
-    throw new TransientError(`${summary}: ${answer.text.slice(0, 300)}`, parseRetryAfter(firstHeader(answer.headers['retry-after'])));
+    throw withEvidence(new TransientError(summary, parseRetryAfter(firstHeader(answer.headers['retry-after']))), sent);
   }
   // Redirects are not followed: a forward lands where the mapping says, or fails visibly.
-  if (answer.status >= 300) throw new PermanentError(`${summary}: ${answer.text.slice(0, 300)}`);
-  return { status: answer.status, body: parseBody(answer.text) };
+  if (answer.status >= 300) throw withEvidence(new PermanentError(summary), sent);
+  // A cut-off answer is still a delivered forward: failing the step would send it again.
+  return answer.truncated
+    ? { status: answer.status, body: parseBody(answer.text), truncated: true }
+    : { status: answer.status, body: parseBody(answer.text) };
 }
 
-/** One request and its whole answer (the text kept up to MAX_RESPONSE_CHARS, the rest read and dropped). */
+/**
+ * One request and its answer: the text kept up to MAX_RESPONSE_CHARS, the rest read and dropped
+ * up to MAX_RESPONSE_BYTES, past which the answer is cut off (`truncated`).
+ */
 function exchange(url: URL, options: RequestOptions & { signal: AbortSignal }, body: string | undefined, target: string): Promise<Answer> {
   const { signal } = options;
   return new Promise<Answer>((resolve, reject) => {
@@ -96,13 +121,23 @@ function exchange(url: URL, options: RequestOptions & { signal: AbortSignal }, b
       answered = true;
       response.setEncoding('utf8');
       let text = '';
+      let bytes = 0;
       let ended = false;
+      const end = (truncated: boolean) => {
+        ended = true;
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, text: text.slice(0, MAX_RESPONSE_CHARS), truncated });
+      };
       response.on('data', (chunk: string) => {
+        if (ended) return;
         if (text.length < MAX_RESPONSE_CHARS) text += chunk;
+        bytes += Buffer.byteLength(chunk);
+        if (bytes > MAX_RESPONSE_BYTES) {
+          end(true);
+          response.destroy(); // the socket is not reused: the rest of the answer is never read
+        }
       });
       response.on('end', () => {
-        ended = true;
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, text: text.slice(0, MAX_RESPONSE_CHARS) });
+        if (!ended) end(false);
       });
       response.on('error', failed);
       // Closed without its end: the connection broke (or the deadline cut it) mid-answer.

@@ -1,6 +1,7 @@
 // Executes one claimed run, step by step, recording each step durably so the run resumes
 // after its last completed step. Every store update checks the lease is still ours.
-import { TransientError } from '../connectors/connector.js';
+import { loggableMessage, TransientError } from '../connectors/connector.js';
+import { evidenceOf, storedEvidence } from '../connectors/evidence.js';
 import type { Logger } from '../logger.js';
 import { maskText } from '../logger.js';
 import type { CompiledStep } from '../mapping/load-mappings.js';
@@ -39,6 +40,8 @@ class StepFailure extends Error {
     message: string,
     readonly retryAfterMs?: number,
     readonly retry: CompiledStep['retry'] = {},
+    /** What log lines say instead of `message` when that quotes the vendor. */
+    readonly logged: string = message,
   ) {
     super(message);
   }
@@ -187,13 +190,19 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       // resumed run shows its outcome as unknown instead of sending it again.
       if (signal.aborted && step.kind.safeToRepeat === false) throw error;
       const message = maskText(error instanceof Error ? error.message : String(error));
+      // Log lines get the summary: the full message may quote the vendor, the evidence holds its answer.
+      const summary = loggableMessage(error);
+      const logged = `step ${step.id}: ${summary === undefined ? message : maskText(summary)}`;
       const transient = error instanceof TransientError || isTransient(error);
+      const exchange = evidenceOf(error);
       deps.onStepSettled?.({ kind: step.kind.kind, outcome: transient ? 'transient' : 'permanent', seconds: (now() - started) / 1000 });
-      await writes.send(store.finishStep(run.id, owner, step.id, { status: 'failed', error: message }, now()));
+      await writes.send(
+        store.finishStep(run.id, owner, step.id, { status: 'failed', error: message, ...(exchange ? { evidence: storedEvidence(exchange) } : {}) }, now()),
+      );
       if (transient) {
-        throw new StepFailure('STEP_TRANSIENT', `step ${step.id}: ${message}`, (error as TransientError).retryAfterMs, step.retry);
+        throw new StepFailure('STEP_TRANSIENT', `step ${step.id}: ${message}`, (error as TransientError).retryAfterMs, step.retry, logged);
       }
-      throw new StepFailure('STEP_PERMANENT', `step ${step.id}: ${message}`);
+      throw new StepFailure('STEP_PERMANENT', `step ${step.id}: ${message}`, undefined, {}, logged);
     }
     output = output ?? null;
     deps.onStepSettled?.({ kind: step.kind.kind, outcome: 'succeeded', seconds: (now() - started) / 1000 });
@@ -210,6 +219,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
         : new StepFailure('STEP_TRANSIENT', `unexpected: ${maskText(error instanceof Error ? error.message : String(error))}`);
     const attempt = run.attempts + 1;
     const message = `${failure.code}: ${failure.message}`;
+    const logged = `${failure.code}: ${failure.logged}`;
     const maxAttempts = failure.retry.maxAttempts ?? deps.maxAttempts;
     const backoff = {
       baseMs: failure.retry.baseDelayMs ?? deps.backoff.baseMs,
@@ -217,12 +227,12 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     };
     if (failure.code === 'STEP_TRANSIENT' && attempt < maxAttempts) {
       const at = nextRunAt(attempt, now(), backoff, failure.retryAfterMs, deps.random);
-      log().warn({ attempt, retry_in_ms: at - now(), error: message }, 'run will be retried');
+      log().warn({ attempt, retry_in_ms: at - now(), error: logged }, 'run will be retried');
       return (await writes.commit(store.retryRunLater(run.id, owner, message, at, now()))) ? 'retrying' : 'lost-lease';
     }
-    const final = failure.code === 'STEP_TRANSIENT' ? `RETRIES_EXHAUSTED after ${attempt} attempts: ${message}` : message;
-    log().error({ attempt, error: final }, 'run is dead');
-    return (await writes.commit(store.killRun(run.id, owner, final, now()))) ? 'dead' : 'lost-lease';
+    const exhausted = failure.code === 'STEP_TRANSIENT' ? `RETRIES_EXHAUSTED after ${attempt} attempts: ` : '';
+    log().error({ attempt, error: `${exhausted}${logged}` }, 'run is dead');
+    return (await writes.commit(store.killRun(run.id, owner, `${exhausted}${message}`, now()))) ? 'dead' : 'lost-lease';
   }
 }
 

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { evidenceOf } from '../../src/connectors/evidence.js';
 import { httpConnector } from '../../src/connectors/http-request.js';
 import { closedPortUrl, startVendorStub, type VendorStub } from './support/vendor-stub.js';
 import { runStep, stepError } from './support/step-harness.js';
@@ -59,7 +60,9 @@ describe('http.request', () => {
     stub.failNext({ status: 422, body: { message: 'missing email' } });
     const refused = await stepError('http.request', { url: `${stub.url}/x`, body: {} });
     expect(refused).toMatchObject({ transient: false });
-    expect(refused.message).toContain('missing email');
+    // The receiver's words are the step's evidence, not its message (log lines carry the message).
+    expect(refused.message).toMatch(/^POST 127\.0\.0\.1:\d+ answered 422$/);
+    expect(evidenceOf(refused)).toMatchObject({ method: 'POST', status: 422, body: '{"message":"missing email"}' });
   });
 
   it('a receiver that does not answer in time is a transient "timed out"', async () => {
