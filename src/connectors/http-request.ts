@@ -41,7 +41,10 @@ function agentsNow(): { http: HttpAgent; https: HttpsAgent } {
 
 const request = defineStep({
   kind: 'http.request',
-  description: 'Send the call (or any rendered value) as JSON to a URL.',
+  description:
+    'Send the call (or any rendered value) as JSON to a URL. Output: `{ status, body }`, the answer parsed as JSON, else its text ' +
+    '(the first 64 KiB). An answer over 1 MiB is cut off there and not read further: the step still succeeds (the forward was ' +
+    'delivered) and its output adds `truncated: true`. A failure keeps the answer in the step\'s evidence, not in its error message.',
   input,
   defaultRepeat: 'on-change',
   async execute(req, ctx) {
