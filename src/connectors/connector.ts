@@ -30,6 +30,11 @@ export interface StepKind<Schema extends z.ZodType = z.ZodType> {
   safeToRepeat?: boolean;
   /** Names what configuration is missing (e.g. an API token variable), or null when ready. */
   missingConfig?(): string | null;
+  /**
+   * Who a step's requests go to, for the per-connector limit on steps running at once (the
+   * worker's bulkhead); unset: the connector (`hubspot` of `hubspot.contact.upsert`).
+   */
+  bulkheadKey?(input: z.output<Schema>): string;
 }
 
 export interface Connector {
@@ -76,6 +81,11 @@ export class PermanentError extends Error {
 export function loggableMessage(error: unknown): string | undefined {
   const summary = (error as { summary?: unknown } | null)?.summary;
   return typeof summary === 'string' ? summary : undefined;
+}
+
+/** `hubspot.contact.upsert` → `hubspot`. */
+export function connectorOf(kind: string): string {
+  return kind.split('.')[0] ?? kind;
 }
 
 export function defineStep<Schema extends z.ZodType>(step: StepKind<Schema>): StepKind {

@@ -47,6 +47,8 @@ const request = defineStep({
     'delivered) and its output adds `truncated: true`. A failure keeps the answer in the step\'s evidence, not in its error message.',
   input,
   defaultRepeat: 'on-change',
+  // Forwards go to many receivers: one that hangs must not hold the steps bound for the others.
+  bulkheadKey: (req) => `http ${new URL(req.url).host}`,
   async execute(req, ctx) {
     const deadline = deadlineSignal(ctx.signal, req.timeout_ms ?? ctx.timeoutMs);
     try {

@@ -1,6 +1,6 @@
 // Executes one claimed run, step by step, recording each step durably so the run resumes
 // after its last completed step. Every store update checks the lease is still ours.
-import { loggableMessage, TransientError } from '../connectors/connector.js';
+import { connectorOf, loggableMessage, TransientError } from '../connectors/connector.js';
 import { evidenceOf, storedEvidence } from '../connectors/evidence.js';
 import type { Logger } from '../logger.js';
 import { maskText } from '../logger.js';
@@ -9,6 +9,7 @@ import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import { prepareStep, startMapping } from '../mapping/evaluate-mapping.js';
 import type { ClaimedRun, StepResult, Store } from '../store/store.js';
 import { nextRunAt, type BackoffPolicy } from './backoff.js';
+import { CONNECTOR_BUSY_RETRY_MS, type Bulkhead } from './bulkhead.js';
 
 /** What one execution of a step did, for metrics. */
 export interface StepObservation {
@@ -27,11 +28,29 @@ export interface RunExecutionDeps {
   stepTimeoutMs: number;
   /** Waits until a step may execute (deliveries come first); resolves to the slot's release. */
   stepSlot?: () => Promise<() => void>;
+  /** Limits the steps of one connector running at once; a run whose connector is full is given back. */
+  bulkhead?: Bulkhead;
   maxAttempts: number;
   backoff: BackoffPolicy;
 }
 
-export type RunOutcome = 'succeeded' | 'test' | 'retrying' | 'dead' | 'invalid-variables' | 'lost-lease' | 'released';
+export type RunOutcome =
+  | 'succeeded'
+  | 'test'
+  | 'retrying'
+  | 'dead'
+  | 'invalid-variables'
+  | 'lost-lease'
+  | 'released'
+  /** Given back without spending an attempt: its next step's connector had every slot in use. */
+  | 'connector-busy';
+
+/** Thrown before a step starts when its connector is full: the run is given back for a while. */
+class ConnectorBusy extends Error {
+  constructor(readonly key: string) {
+    super(`connector ${key} is busy`);
+  }
+}
 
 /** Thrown inside the step loop to end the run early with a decision already made. */
 class StepFailure extends Error {
@@ -104,6 +123,8 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
   }
   const { context } = start;
   if (context.score) await writes.send(store.saveRunScore(run.id, owner, context.score));
+  // The connector slot of the step executing now (executeStep takes it once the input is known).
+  const connectorSlot: { leave: (() => void) | null } = { leave: null };
   try {
     for (const step of mapping.steps) {
       const release = await deps.stepSlot?.();
@@ -114,6 +135,8 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
         outcome = await executeStep(step, done.get(step.id));
       } finally {
         release?.();
+        connectorSlot.leave?.();
+        connectorSlot.leave = null;
       }
       if (outcome === 'lost-lease') return 'lost-lease';
     }
@@ -122,6 +145,12 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       // Shutting down mid-step: give the run back without spending an attempt.
       await writes.commit(store.releaseRun(run.id, owner));
       return 'released';
+    }
+    if (error instanceof ConnectorBusy) {
+      // Jittered, so the runs given back together do not all come back together.
+      const at = now() + Math.round(CONNECTOR_BUSY_RETRY_MS * (0.5 + (deps.random ?? Math.random)()));
+      if (deps.logger.isLevelEnabled('debug')) log().debug({ connector: error.key, retry_at: at }, 'connector busy: run given back');
+      return (await writes.commit(store.releaseRun(run.id, owner, at))) ? 'connector-busy' : 'lost-lease';
     }
     return settleFailure(error);
   }
@@ -171,6 +200,11 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       }
     }
 
+    if (deps.bulkhead) {
+      const key = step.kind.bulkheadKey?.(input) ?? connectorOf(step.kind.kind);
+      connectorSlot.leave = deps.bulkhead.tryEnter(key);
+      if (!connectorSlot.leave) throw new ConnectorBusy(key);
+    }
     // Recorded before the side effect: a crash in between leaves a visible "started" step.
     if (!(await writes.commit(store.startStep(run.id, owner, step.id, input, inputHash, now())))) return 'lost-lease';
     const started = now();
