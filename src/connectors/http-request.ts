@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { KEEP_ALIVE } from './client-pool.js';
 import { deadlineSignal, defineStep, parseRetryAfter, PermanentError, TransientError, type Connector } from './connector.js';
 import { withEvidence, type VendorExchange } from './evidence.js';
+import { redactSecretValues, revealSecrets, SECRETS_VARIABLE } from '../mapping/secrets.js';
 
 /** The answer's text kept in the step's output. */
 const MAX_RESPONSE_CHARS = 64 * 1024;
@@ -21,7 +22,10 @@ export const MAX_RESPONSE_BYTES = 1024 * 1024;
 const input = z.strictObject({
   url: z.string().url().describe('Where to send the request (http or https).'),
   method: z.enum(['POST', 'PUT', 'PATCH', 'GET', 'DELETE']).default('POST').describe('HTTP method.'),
-  headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers.'),
+  headers: z
+    .record(z.string(), z.string())
+    .default({})
+    .describe(`Extra request headers. A secret from the environment by name: "Bearer {{ $secret('CRM_API_KEY') }}" (declared in ${SECRETS_VARIABLE}).`),
   body: z.unknown().optional().describe('JSON body; for example "{{ call }}" for the whole normalized call.'),
   timeout_ms: z.number().int().positive().max(120_000).optional().describe('Overrides STEP_TIMEOUT_MS.'),
 });
@@ -78,8 +82,14 @@ async function send(req: z.output<typeof input>, idempotencyKey: string, signal:
     'content-type': 'application/json',
     'user-agent': 'aftercall',
     'idempotency-key': idempotencyKey,
-    ...req.headers,
   };
+  for (const [name, value] of Object.entries(req.headers)) {
+    try {
+      headers[name] = revealSecrets(value); // `$secret` markers become the values only here
+    } catch (error) {
+      throw new PermanentError(`http.request header ${name}: ${(error as Error).message}`);
+    }
+  }
   if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
   const sent: VendorExchange = { method: req.method, url };
   let answer: Answer;
@@ -88,8 +98,10 @@ async function send(req: z.output<typeof input>, idempotencyKey: string, signal:
   } catch (error) {
     throw withEvidence(error, sent);
   }
+  // A receiver may echo a header back: the output and the evidence are stored, the secret is not.
+  const text = redactSecretValues(answer.text);
   sent.status = answer.status;
-  sent.body = answer.text;
+  sent.body = text;
   const summary = `${target} answered ${answer.status}`;
   // The answer's text goes in the step's evidence only: it can echo what was sent.
   if (answer.status === 429 || answer.status === 408 || answer.status >= 500) {
@@ -99,8 +111,8 @@ async function send(req: z.output<typeof input>, idempotencyKey: string, signal:
   if (answer.status >= 300) throw withEvidence(new PermanentError(summary), sent);
   // A cut-off answer is still a delivered forward: failing the step would send it again.
   return answer.truncated
-    ? { status: answer.status, body: parseBody(answer.text), truncated: true }
-    : { status: answer.status, body: parseBody(answer.text) };
+    ? { status: answer.status, body: parseBody(text), truncated: true }
+    : { status: answer.status, body: parseBody(text) };
 }
 
 /**
@@ -182,6 +194,20 @@ function describe(error: unknown): string {
 
 export const httpConnector: Connector = {
   name: 'http',
+  configSchema: z
+    .object({
+      [SECRETS_VARIABLE]: z
+        .string()
+        .optional()
+        .describe(
+          "Environment variables `http.request` headers may use through `{{ $secret('NAME') }}`, comma-separated (e.g. CRM_API_KEY,ERP_TOKEN).",
+        ),
+    })
+    .describe(
+      "A secret is read from the environment when the request is sent and never stored: step inputs, the Runs page, the API and logs show `[secret NAME]`, and a value a receiver echoes back is replaced the same way in the step's evidence. " +
+        '`aftercall check` refuses `$secret` outside http.request headers, and names that are not declared or not set. ' +
+        "The input hash is of `[secret NAME]`, so a rotated secret does not count as a changed input for `repeat: on-change`.",
+    ),
   steps: [request],
   close() {
     agents?.http.destroy();

@@ -7,6 +7,7 @@ import { maskText } from '../logger.js';
 import type { CompiledStep } from '../mapping/load-mappings.js';
 import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import { prepareStep, startMapping } from '../mapping/evaluate-mapping.js';
+import { redactSecretValues } from '../mapping/secrets.js';
 import type { ClaimedRun, StepResult, Store } from '../store/store.js';
 import { nextRunAt, type BackoffPolicy } from './backoff.js';
 import { CONNECTOR_BUSY_RETRY_MS, type Bulkhead } from './bulkhead.js';
@@ -179,7 +180,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     const prepared = await prepareStep(step, context);
     if (prepared.action === 'skip') return skip(prepared.reason);
     if (prepared.action === 'invalid') throw new StepFailure('STEP_INVALID_INPUT', prepared.message);
-    const { input, inputHash } = prepared;
+    const { input, recorded, inputHash } = prepared;
 
     if (prior?.status === 'done-before') {
       // An operator re-run: the step already succeeded in this run once. Not repeating it
@@ -206,7 +207,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       if (!connectorSlot.leave) throw new ConnectorBusy(key);
     }
     // Recorded before the side effect: a crash in between leaves a visible "started" step.
-    if (!(await writes.commit(store.startStep(run.id, owner, step.id, input, inputHash, now())))) return 'lost-lease';
+    if (!(await writes.commit(store.startStep(run.id, owner, step.id, recorded, inputHash, now())))) return 'lost-lease';
     const started = now();
     let output: unknown;
     let stepLogger: Logger | undefined;
@@ -223,15 +224,15 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       // Aborted by shutdown mid-send: a step that must not repeat stays `started`, so the
       // resumed run shows its outcome as unknown instead of sending it again.
       if (signal.aborted && step.kind.safeToRepeat === false) throw error;
-      const message = maskText(error instanceof Error ? error.message : String(error));
+      const message = maskText(redactSecretValues(error instanceof Error ? error.message : String(error)));
       // Log lines get the summary: the full message may quote the vendor, the evidence holds its answer.
       const summary = loggableMessage(error);
-      const logged = `step ${step.id}: ${summary === undefined ? message : maskText(summary)}`;
+      const logged = `step ${step.id}: ${summary === undefined ? message : maskText(redactSecretValues(summary))}`;
       const transient = error instanceof TransientError || isTransient(error);
       const exchange = evidenceOf(error);
       deps.onStepSettled?.({ kind: step.kind.kind, outcome: transient ? 'transient' : 'permanent', seconds: (now() - started) / 1000 });
       await writes.send(
-        store.finishStep(run.id, owner, step.id, { status: 'failed', error: message, ...(exchange ? { evidence: storedEvidence(exchange) } : {}) }, now()),
+        store.finishStep(run.id, owner, step.id, { status: 'failed', error: message, ...(exchange ? { evidence: storedEvidence(exchange, redactSecretValues) } : {}) }, now()),
       );
       if (transient) {
         throw new StepFailure('STEP_TRANSIENT', `step ${step.id}: ${message}`, (error as TransientError).retryAfterMs, step.retry, logged);
