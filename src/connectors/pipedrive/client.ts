@@ -165,6 +165,7 @@ function pipedriveMessage(data: unknown): string {
 /** Pipedrive answers `{success, data}`; the record id is in data.id. */
 export function dataId(result: unknown): number {
   const id = (result as { data?: { id?: unknown } } | null)?.data?.id;
-  if (typeof id !== 'number') throw new PermanentError(`Pipedrive answered without a record id: ${JSON.stringify(result).slice(0, 200)}`);
+  // The answer itself is the step's evidence (withPipedrive attaches it).
+  if (typeof id !== 'number') throw new PermanentError('Pipedrive answered without a record id');
   return id;
 }

@@ -165,7 +165,11 @@ export function classifySalesforceError(action: string, error: unknown, response
   const html = /^\s*</.test(response.body ?? '');
   const said = html || !e.message ? (code ?? `HTTP ${response.statusCode}`) : code && !e.message.startsWith(code) ? `${code}: ${e.message}` : e.message;
   const retryAfterMs = parseRetryAfter(header(response.headers, 'retry-after'));
-  if (code && TRANSIENT_CODES.has(code)) return new TransientError(`${action} answered ${response.statusCode}: ${clip(said)}`, retryAfterMs);
+  if (code && TRANSIENT_CODES.has(code)) {
+    const failure = new TransientError(`${action} answered ${response.statusCode}: ${clip(said)}`, retryAfterMs);
+    failure.summary = `${action} answered ${response.statusCode}: ${code}`;
+    return failure;
+  }
   return classifyFailure(action, { status: response.statusCode, detail: said, retryAfterMs });
 }
 
