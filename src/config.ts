@@ -53,7 +53,7 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: int(32, 1, MAX_WORKER_CONCURRENCY),
   /**
    * Steps of one connector (for http.request: one receiver host) running at once; 0: half of
-   * WORKER_CONCURRENCY. A run whose connector is full is given back and claimed again shortly.
+   * WORKER_CONCURRENCY. A step whose connector stays full gives its run back (no attempt spent).
    */
   CONNECTOR_CONCURRENCY: int(0, 0, MAX_WORKER_CONCURRENCY),
   /**

@@ -7,6 +7,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createBulkhead } from '../src/worker/bulkhead.js';
 import { fixture } from './support/fixtures.js';
 import { startStubServer, type StubServer } from './support/stub-server.js';
 import { startTestService, type TestService } from './support/test-service.js';
@@ -110,5 +111,29 @@ describe('per-connector bulkhead', () => {
     expect(hanging.received()).toBe(40); // each run's forward sent once
     expect(healthy.requests).toHaveLength(40);
     expect(all.every((run) => run.attempts === 0)).toBe(true); // being given back spends no attempt
+  });
+});
+
+describe('createBulkhead', () => {
+  it('hands a freed slot to a waiting step, first come first served; gives up on a key that stays full', async () => {
+    const bulkhead = createBulkhead(2);
+    const signal = new AbortController().signal;
+    const a = (await bulkhead.enter('hubspot', signal))!;
+    const b = (await bulkhead.enter('hubspot', signal))!;
+    expect(await bulkhead.enter('twilio', signal)).not.toBeNull(); // other connectors are not held
+    const order: string[] = [];
+    const c = bulkhead.enter('hubspot', signal).then((leave) => (order.push('c'), leave));
+    const d = bulkhead.enter('hubspot', signal).then((leave) => (order.push('d'), leave));
+    a();
+    a(); // leaving twice frees one slot, not two
+    const leaveC = await c;
+    expect(leaveC).not.toBeNull();
+    expect(order).toEqual(['c']);
+    expect(bulkhead.running()).toMatchObject({ hubspot: 2 });
+    // Nobody leaves: d stops waiting and gets no slot (its run is given back).
+    expect(await d).toBeNull();
+    b();
+    leaveC!();
+    expect(bulkhead.running()).toEqual({ twilio: 1 });
   });
 });

@@ -203,7 +203,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
 
     if (deps.bulkhead) {
       const key = step.kind.bulkheadKey?.(input) ?? connectorOf(step.kind.kind);
-      connectorSlot.leave = deps.bulkhead.tryEnter(key);
+      connectorSlot.leave = await deps.bulkhead.enter(key, signal);
       if (!connectorSlot.leave) throw new ConnectorBusy(key);
     }
     // Recorded before the side effect: a crash in between leaves a visible "started" step.
