@@ -4,7 +4,7 @@
 // writes of steps running at once batched into one request.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PermanentError, TransientError } from '../../src/connectors/connector.js';
-import { evidenceOf } from '../../src/connectors/evidence.js';
+import { evidenceOf, storedEvidence } from '../../src/connectors/evidence.js';
 import { hubspotStatus, withHubSpot } from '../../src/connectors/hubspot/client.js';
 import { createObject, updateObject } from '../../src/connectors/hubspot/crm.js';
 import { MAX_BATCH_INPUTS } from '../../src/connectors/hubspot/write-batches.js';
@@ -188,9 +188,15 @@ describe('HubSpot errors', () => {
     expect(error.message).toBe('HubSpot (search contacts) answered 429: RATE_LIMITS: You have reached your secondly limit.');
   });
 
-  it('500 and 503: transient', async () => {
+  it('500 and 503: transient, with the answer as evidence and without it in the summary logs use', async () => {
     stub.failNext({ status: 500, body: { status: 'error', message: 'internal error', category: 'INTERNAL_ERROR' } });
-    expect(await stepError('hubspot.note.create', { body: 'x', contact_id: '1' })).toBeInstanceOf(TransientError);
+    const failed = await stepError('hubspot.note.create', { body: 'x', contact_id: '1' });
+    expect(failed).toBeInstanceOf(TransientError);
+    expect(storedEvidence(evidenceOf(failed)!)).toEqual({
+      method: 'POST', url: `${stub.url}/crm/v3/objects/notes`, status: 500,
+      body: '{"status":"error","message":"internal error","category":"INTERNAL_ERROR"}', truncated: false,
+    });
+    expect((failed as TransientError).summary).toBe('HubSpot (create note) answered 500');
     stub.failNext({ status: 503, headers: { 'content-type': 'text/html' }, body: '<html>503 Service Unavailable</html>' });
     expect((await stepError('hubspot.note.create', { body: 'x', contact_id: '1' })).message).toBe('HubSpot (create note) answered 503: <html>503 Service Unavailable</html>');
   });
