@@ -52,6 +52,11 @@ const envSchema = z.object({
   RETRY_MAX_DELAY_MS: int(3_600_000, 1),
   WORKER_CONCURRENCY: int(32, 1, MAX_WORKER_CONCURRENCY),
   /**
+   * Steps of one connector (for http.request: one receiver host) running at once; 0: half of
+   * WORKER_CONCURRENCY. A step whose connector stays full gives its run back (no attempt spent).
+   */
+  CONNECTOR_CONCURRENCY: int(0, 0, MAX_WORKER_CONCURRENCY),
+  /**
    * While deliveries arrive, the worker lowers its active runs whenever the event loop is
    * busier than this share (0–1), so acks stay fast; 1 turns this off.
    */

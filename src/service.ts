@@ -8,6 +8,7 @@ import { closeConnectors, stepKinds } from './connectors/index.js';
 import { createRequestHandler } from './http/app.js';
 import { answerClientErrors } from './http/client-errors.js';
 import { connectorOf, createMetrics } from './http/metrics.js';
+import { connectorLimit } from './worker/bulkhead.js';
 import { createDeliveryReceiver } from './http/receive-delivery.js';
 import { createWebhookTokens, resolveWebhookTokens } from './http/webhook-tokens.js';
 import { createLogger, type Logger } from './logger.js';
@@ -88,6 +89,7 @@ export async function startService(
     ingestPriority,
     options: {
       concurrency: config.WORKER_CONCURRENCY,
+      connectorConcurrency: connectorLimit(config.CONNECTOR_CONCURRENCY, config.WORKER_CONCURRENCY),
       pollIntervalMs: config.WORKER_POLL_INTERVAL_MS,
       leaseMs: config.LEASE_MS,
       stepTimeoutMs: config.STEP_TIMEOUT_MS,

@@ -92,12 +92,9 @@ describe('no log line carries a phone, an email, a transcript word or a token', 
     }
   });
 
-  // Names and words cannot be recognised by a masker: vendor errors must not carry the
-  // vendor's answer into their message. Until they do (issue 18, slice "vendor", keeps the
-  // answer as step evidence instead), the worker's "run will be retried" and dead-run lines
-  // repeat what this vendor echoed: `it.fails` records that, and turns red the day it is
-  // fixed, to be made a plain `it`.
-  it.fails('no transcript word in any line, vendor errors that echo the request included', () => {
+  // Names and words cannot be recognised by a masker: vendor errors keep the vendor's answer
+  // as the step's evidence, never in their message.
+  it('no transcript word in any line, vendor errors that echo the request included', () => {
     for (const line of text) for (const word of WORDS) expect(line, `log line ${line}`).not.toContain(word);
   });
 });

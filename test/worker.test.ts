@@ -83,8 +83,9 @@ describe('retries', () => {
     await s.post(call(4));
     const run = await settledRun(s, 'dead');
     expect(receiver.requests).toHaveLength(1);
-    expect(run.lastError).toMatch(/^STEP_PERMANENT: step forward: POST 127\.0\.0\.1:\d+ answered 400: .*too long/);
-    expect(run.steps[0]).toMatchObject({ status: 'failed' });
+    expect(run.lastError).toMatch(/^STEP_PERMANENT: step forward: POST 127\.0\.0\.1:\d+ answered 400$/);
+    // What the receiver said is the step's evidence.
+    expect(run.steps[0]).toMatchObject({ status: 'failed', evidence: { status: 400, body: '{"error":"field \\"summary\\" too long"}' } });
   });
 
   it('transient failures up to RETRY_MAX_ATTEMPTS end in the dead letter', async () => {

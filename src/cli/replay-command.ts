@@ -94,7 +94,7 @@ export async function replayFile(
       } else if (options.dryRun) {
         // Later steps see null for this step's output: nothing was executed.
         context.steps[step.id] = null;
-        steps.push({ ...base, status: 'planned', input: prepared.input });
+        steps.push({ ...base, status: 'planned', input: prepared.recorded });
       } else {
         try {
           const output = await step.kind.execute(prepared.input, {
@@ -104,10 +104,10 @@ export async function replayFile(
             idempotencyKey: `aftercall-replay-${call.id}-${mapping.name}-${step.id}`,
           });
           context.steps[step.id] = output ?? null;
-          steps.push({ ...base, status: 'succeeded', input: prepared.input, output: output ?? null });
+          steps.push({ ...base, status: 'succeeded', input: prepared.recorded, output: output ?? null });
         } catch (error) {
           failed = true;
-          steps.push({ ...base, status: 'failed', input: prepared.input, reason: (error as Error).message });
+          steps.push({ ...base, status: 'failed', input: prepared.recorded, reason: (error as Error).message });
         }
       }
     }

@@ -30,6 +30,11 @@ export interface StepKind<Schema extends z.ZodType = z.ZodType> {
   safeToRepeat?: boolean;
   /** Names what configuration is missing (e.g. an API token variable), or null when ready. */
   missingConfig?(): string | null;
+  /**
+   * Who a step's requests go to, for the per-connector limit on steps running at once (the
+   * worker's bulkhead); unset: the connector (`hubspot` of `hubspot.contact.upsert`).
+   */
+  bulkheadKey?(input: z.output<Schema>): string;
 }
 
 export interface Connector {
@@ -50,6 +55,8 @@ export interface Connector {
 /** May pass on retry: network errors, timeouts, 429, 5xx. */
 export class TransientError extends Error {
   readonly transient = true;
+  /** The message without the vendor's words (they can echo what was sent), for log lines. */
+  summary?: string;
   constructor(
     message: string,
     readonly retryAfterMs?: number,
@@ -59,13 +66,26 @@ export class TransientError extends Error {
   }
 }
 
-/** Will fail again the same way: 4xx, invalid input, rejected credentials. */
+/** Will fail again the same way: 4xx, invalid input, rejected credentials, an answer of a shape the code does not know. */
 export class PermanentError extends Error {
   readonly transient = false;
+  /** The message without the vendor's words (they can echo what was sent), for log lines. */
+  summary?: string;
   constructor(message: string) {
     super(message);
     this.name = 'PermanentError';
   }
+}
+
+/** What a log line may say of a failure: its summary when the message quotes the vendor. */
+export function loggableMessage(error: unknown): string | undefined {
+  const summary = (error as { summary?: unknown } | null)?.summary;
+  return typeof summary === 'string' ? summary : undefined;
+}
+
+/** `hubspot.contact.upsert` → `hubspot`. */
+export function connectorOf(kind: string): string {
+  return kind.split('.')[0] ?? kind;
 }
 
 export function defineStep<Schema extends z.ZodType>(step: StepKind<Schema>): StepKind {

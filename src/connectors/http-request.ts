@@ -7,13 +7,25 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { z } from 'zod';
 import { KEEP_ALIVE } from './client-pool.js';
 import { deadlineSignal, defineStep, parseRetryAfter, PermanentError, TransientError, type Connector } from './connector.js';
+import { withEvidence, type VendorExchange } from './evidence.js';
+import { redactSecretValues, revealSecrets, SECRETS_VARIABLE } from '../mapping/secrets.js';
 
+/** The answer's text kept in the step's output. */
 const MAX_RESPONSE_CHARS = 64 * 1024;
+/**
+ * Bytes of an answer read at most: the rest of a larger one is not read, its connection closed,
+ * and the output says `truncated: true`. Read past the kept text so a keep-alive connection
+ * survives an ordinary answer; cut off so an endless one cannot hold the step to its deadline.
+ */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 const input = z.strictObject({
   url: z.string().url().describe('Where to send the request (http or https).'),
   method: z.enum(['POST', 'PUT', 'PATCH', 'GET', 'DELETE']).default('POST').describe('HTTP method.'),
-  headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers.'),
+  headers: z
+    .record(z.string(), z.string())
+    .default({})
+    .describe(`Extra request headers. A secret from the environment by name: "Bearer {{ $secret('CRM_API_KEY') }}" (declared in ${SECRETS_VARIABLE}).`),
   body: z.unknown().optional().describe('JSON body; for example "{{ call }}" for the whole normalized call.'),
   timeout_ms: z.number().int().positive().max(120_000).optional().describe('Overrides STEP_TIMEOUT_MS.'),
 });
@@ -33,9 +45,14 @@ function agentsNow(): { http: HttpAgent; https: HttpsAgent } {
 
 const request = defineStep({
   kind: 'http.request',
-  description: 'Send the call (or any rendered value) as JSON to a URL.',
+  description:
+    'Send the call (or any rendered value) as JSON to a URL. Output: `{ status, body }`, the answer parsed as JSON, else its text ' +
+    '(the first 64 KiB). An answer over 1 MiB is cut off there and not read further: the step still succeeds (the forward was ' +
+    'delivered) and its output adds `truncated: true`. A failure keeps the answer in the step\'s evidence, not in its error message.',
   input,
   defaultRepeat: 'on-change',
+  // Forwards go to many receivers: one that hangs must not hold the steps bound for the others.
+  bulkheadKey: (req) => `http ${new URL(req.url).host}`,
   async execute(req, ctx) {
     const deadline = deadlineSignal(ctx.signal, req.timeout_ms ?? ctx.timeoutMs);
     try {
@@ -50,6 +67,8 @@ interface Answer {
   status: number;
   headers: IncomingHttpHeaders;
   text: string;
+  /** The answer was longer than MAX_RESPONSE_BYTES and was cut off there. */
+  truncated: boolean;
 }
 
 async function send(req: z.output<typeof input>, idempotencyKey: string, signal: AbortSignal): Promise<unknown> {
@@ -63,20 +82,43 @@ async function send(req: z.output<typeof input>, idempotencyKey: string, signal:
     'content-type': 'application/json',
     'user-agent': 'aftercall',
     'idempotency-key': idempotencyKey,
-    ...req.headers,
   };
+  for (const [name, value] of Object.entries(req.headers)) {
+    try {
+      headers[name] = revealSecrets(value); // `$secret` markers become the values only here
+    } catch (error) {
+      throw new PermanentError(`http.request header ${name}: ${(error as Error).message}`);
+    }
+  }
   if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
-  const answer = await exchange(url, { method: req.method, headers, signal }, body, target);
+  const sent: VendorExchange = { method: req.method, url };
+  let answer: Answer;
+  try {
+    answer = await exchange(url, { method: req.method, headers, signal }, body, target);
+  } catch (error) {
+    throw withEvidence(error, sent);
+  }
+  // A receiver may echo a header back: the output and the evidence are stored, the secret is not.
+  const text = redactSecretValues(answer.text);
+  sent.status = answer.status;
+  sent.body = text;
   const summary = `${target} answered ${answer.status}`;
+  // The answer's text goes in the step's evidence only: it can echo what was sent.
   if (answer.status === 429 || answer.status === 408 || answer.status >= 500) {
-    throw new TransientError(`${summary}: ${answer.text.slice(0, 300)}`, parseRetryAfter(firstHeader(answer.headers['retry-after'])));
+    throw withEvidence(new TransientError(summary, parseRetryAfter(firstHeader(answer.headers['retry-after']))), sent);
   }
   // Redirects are not followed: a forward lands where the mapping says, or fails visibly.
-  if (answer.status >= 300) throw new PermanentError(`${summary}: ${answer.text.slice(0, 300)}`);
-  return { status: answer.status, body: parseBody(answer.text) };
+  if (answer.status >= 300) throw withEvidence(new PermanentError(summary), sent);
+  // A cut-off answer is still a delivered forward: failing the step would send it again.
+  return answer.truncated
+    ? { status: answer.status, body: parseBody(text), truncated: true }
+    : { status: answer.status, body: parseBody(text) };
 }
 
-/** One request and its whole answer (the text kept up to MAX_RESPONSE_CHARS, the rest read and dropped). */
+/**
+ * One request and its answer: the text kept up to MAX_RESPONSE_CHARS, the rest read and dropped
+ * up to MAX_RESPONSE_BYTES, past which the answer is cut off (`truncated`).
+ */
 function exchange(url: URL, options: RequestOptions & { signal: AbortSignal }, body: string | undefined, target: string): Promise<Answer> {
   const { signal } = options;
   return new Promise<Answer>((resolve, reject) => {
@@ -96,13 +138,23 @@ function exchange(url: URL, options: RequestOptions & { signal: AbortSignal }, b
       answered = true;
       response.setEncoding('utf8');
       let text = '';
+      let bytes = 0;
       let ended = false;
+      const end = (truncated: boolean) => {
+        ended = true;
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, text: text.slice(0, MAX_RESPONSE_CHARS), truncated });
+      };
       response.on('data', (chunk: string) => {
+        if (ended) return;
         if (text.length < MAX_RESPONSE_CHARS) text += chunk;
+        bytes += Buffer.byteLength(chunk);
+        if (bytes > MAX_RESPONSE_BYTES) {
+          end(true);
+          response.destroy(); // the socket is not reused: the rest of the answer is never read
+        }
       });
       response.on('end', () => {
-        ended = true;
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, text: text.slice(0, MAX_RESPONSE_CHARS) });
+        if (!ended) end(false);
       });
       response.on('error', failed);
       // Closed without its end: the connection broke (or the deadline cut it) mid-answer.
@@ -142,6 +194,20 @@ function describe(error: unknown): string {
 
 export const httpConnector: Connector = {
   name: 'http',
+  configSchema: z
+    .object({
+      [SECRETS_VARIABLE]: z
+        .string()
+        .optional()
+        .describe(
+          "Environment variables `http.request` headers may use through `{{ $secret('NAME') }}`, comma-separated (e.g. CRM_API_KEY,ERP_TOKEN).",
+        ),
+    })
+    .describe(
+      "A secret is read from the environment when the request is sent and never stored: step inputs, the Runs page, the API and logs show `[secret NAME]`, and a value a receiver echoes back is replaced the same way in the step's evidence. " +
+        '`aftercall check` refuses `$secret` outside http.request headers, and names that are not declared or not set. ' +
+        "The input hash is of `[secret NAME]`, so a rotated secret does not count as a changed input for `repeat: on-change`.",
+    ),
   steps: [request],
   close() {
     agents?.http.destroy();

@@ -5,6 +5,7 @@
 // more CPU per request than the request itself (measured: see docs/ARCHITECTURE.md).
 import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { ExchangeLog } from './evidence.js';
 
 /** Vendor answers are a few KB; one this large is not read to its end (the request fails). */
 export const MAX_ANSWER_BYTES = 1024 * 1024;
@@ -23,6 +24,8 @@ export interface VendorRequest {
   body?: string;
   /** No answer within this time fails the request (ETIMEDOUT); unset: the step deadline alone. */
   timeoutMs?: number;
+  /** Where the request and its answer are noted, for the evidence of a failed step. */
+  log?: ExchangeLog;
 }
 
 /** An error with a network code (vendor.ts `networkCode` reads it). */
@@ -37,6 +40,7 @@ export function networkError(message: string, code: string): Error {
  */
 export function sendVendorRequest(url: URL, request: VendorRequest): Promise<VendorAnswer> {
   const headers = request.body === undefined ? request.headers : { ...request.headers, 'Content-Length': String(Buffer.byteLength(request.body)) };
+  const exchange = request.log?.sent(request.method, url);
   return new Promise((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const fail = (error: Error) => {
@@ -46,14 +50,19 @@ export function sendVendorRequest(url: URL, request: VendorRequest): Promise<Ven
     const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: request.method, headers, agent: request.agent }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
+      if (exchange) exchange.status = res.statusCode;
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > MAX_ANSWER_BYTES) req.destroy(networkError(`the answer exceeds ${MAX_ANSWER_BYTES} bytes`, 'ECONNABORTED'));
-        else chunks.push(chunk);
+        if (size > MAX_ANSWER_BYTES) {
+          if (exchange) exchange.body = Buffer.concat(chunks);
+          req.destroy(networkError(`the answer exceeds ${MAX_ANSWER_BYTES} bytes`, 'ECONNABORTED'));
+        } else chunks.push(chunk);
       });
       res.on('end', () => {
         clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+        const body = Buffer.concat(chunks);
+        if (exchange) exchange.body = body;
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
       });
       res.on('error', fail);
       res.on('close', () => {

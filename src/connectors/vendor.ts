@@ -216,21 +216,47 @@ export function isTransientStatus(status: number): boolean {
  */
 export function classifyFailure(action: string, failure: VendorFailure): TransientError | PermanentError {
   const said = failure.detail ? `: ${clip(failure.detail)}` : '';
-  if (failure.status !== undefined) {
-    const message = `${action} answered ${failure.status}${said}`;
-    return isTransientStatus(failure.status) ? new TransientError(message, failure.retryAfterMs) : new PermanentError(message);
-  }
-  return new TransientError(`${action} failed: ${failure.network ?? 'network error'}${said}`, failure.retryAfterMs);
+  const summary =
+    failure.status !== undefined ? `${action} answered ${failure.status}` : `${action} failed: ${failure.network ?? 'network error'}`;
+  const error =
+    failure.status !== undefined && !isTransientStatus(failure.status)
+      ? new PermanentError(`${summary}${said}`)
+      : new TransientError(`${summary}${said}`, failure.retryAfterMs);
+  if (said) error.summary = summary;
+  return error;
 }
 
-/** For a deadline or a network error: the classified error, else null. */
+/**
+ * For a deadline, a network error or an error of the code itself: the classified error, else
+ * null. A TypeError, SyntaxError or zod error inside a vendor call means the answer had a shape
+ * the code did not expect (or a bug): the same answer comes again, so it is permanent, and the
+ * step's evidence shows the answer.
+ */
 export function classifyCommon(action: string, error: unknown): TransientError | PermanentError | null {
   if (error instanceof TransientError || error instanceof PermanentError) return error;
   if (error instanceof DeadlineError) {
     return new TransientError(`${action}: ${error.message}`);
   }
   const code = networkCode(error);
-  return code ? new TransientError(`${action} failed: ${code}`) : null;
+  if (code) return new TransientError(`${action} failed: ${code}`);
+  if (isProgrammingError(error)) {
+    const e = error as Error;
+    const failure = new PermanentError(`${action}: unexpected answer (${e.name}: ${clip(e.message)})`);
+    failure.summary = `${action}: unexpected answer (${e.name})`;
+    return failure;
+  }
+  return null;
+}
+
+/** Errors no retry can mend: the code met a value it does not handle. */
+function isProgrammingError(error: unknown): boolean {
+  return (
+    error instanceof TypeError ||
+    error instanceof SyntaxError ||
+    error instanceof RangeError ||
+    error instanceof ReferenceError ||
+    (error instanceof Error && error.name === 'ZodError')
+  );
 }
 
 const NETWORK_CODES = new Set([

@@ -130,7 +130,4 @@ function registerStoreGauges(registry: Registry, sources: MetricsSources): void 
   });
 }
 
-/** `hubspot.contact.upsert` → `hubspot`. */
-export function connectorOf(kind: string): string {
-  return kind.split('.')[0] ?? kind;
-}
+export { connectorOf } from '../connectors/connector.js';

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Call } from '../payload/call.js';
 import { canonicalJson } from '../payload/content-hash.js';
 import type { CompiledMapping, CompiledStep } from './load-mappings.js';
+import { describeSecrets } from './secrets.js';
 import { buildStepContext, type StepContextData } from './step-context.js';
 import { checkVariables } from './variables.js';
 
@@ -23,7 +24,11 @@ export async function startMapping(call: Call, mapping: CompiledMapping, now: nu
 
 export type PreparedStep =
   | { action: 'skip'; reason: string }
-  | { action: 'run'; input: unknown; inputHash: string }
+  /**
+   * `input` is what the step executes with; `recorded` is what is stored and shown (secrets as
+   * `[secret NAME]`), and what `inputHash` is of: a rotated secret is not a changed input.
+   */
+  | { action: 'run'; input: unknown; recorded: unknown; inputHash: string }
   | { action: 'invalid'; message: string };
 
 /** Evaluates `when`, renders `with` and validates it with the step kind's schema. */
@@ -40,6 +45,7 @@ export async function prepareStep(step: CompiledStep, context: StepContextData):
     const problems = parsed.error.issues.map((i) => `${['with', ...i.path].join('.')}: ${i.message}`).join('; ');
     return { action: 'invalid', message: `step ${step.id} (${step.kind.kind}): ${problems}` };
   }
-  const inputHash = createHash('sha256').update(canonicalJson(parsed.data)).digest('hex');
-  return { action: 'run', input: parsed.data, inputHash };
+  const recorded = step.usesSecrets ? describeSecrets(parsed.data) : parsed.data;
+  const inputHash = createHash('sha256').update(canonicalJson(recorded)).digest('hex');
+  return { action: 'run', input: parsed.data, recorded, inputHash };
 }

@@ -1,6 +1,7 @@
 // Functions mapping expressions can call besides JSONata's own: the formatting a follow-up
 // message or CRM field needs.
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { secretMarker } from './secrets.js';
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -109,4 +110,6 @@ export const EXPRESSION_FUNCTIONS: Record<string, Fn> = {
   formatDate,
   excerpt,
   default: defaultValue,
+  /** `$secret('NAME')`: an HTTP_SECRETS variable for an http.request header (see secrets.ts). */
+  secret: secretMarker,
 };

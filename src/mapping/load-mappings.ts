@@ -9,6 +9,7 @@ import type { RepeatPolicy, StepKind } from '../connectors/connector.js';
 import type { StepKinds } from '../connectors/index.js';
 import { mappingFileSchema, type MappingFile } from './mapping-schema.js';
 import { compileScore, type CompiledScore } from '../scoring/score.js';
+import { secretProblems, usesSecrets } from './secrets.js';
 import { checkStaticInput, stepReferences } from './static-input-check.js';
 import { compileCondition, compileTemplate, ExpressionError, type Condition, type Render } from './template.js';
 import { declarationProblems, normalizeDeclaration, type VariableDeclaration } from './variables.js';
@@ -22,6 +23,8 @@ export interface CompiledStep {
   when: Condition | null;
   whenSource: string | null;
   render: Render;
+  /** `with` calls `$secret`: the rendered input is stored with `[secret NAME]` (secrets.ts). */
+  usesSecrets?: boolean;
 }
 
 export interface CompiledMapping {
@@ -176,6 +179,7 @@ export function compileMappingSource(
     for (const p of checkStaticInput(step.with, kind.input)) {
       problems.push({ file, ...locate(['steps', i, 'with', ...p.path], p.atKey), message: `${step.use}: ${p.message}` });
     }
+    for (const p of secretProblems(step.use, step.with)) problems.push({ file, ...at(p.path), message: p.message });
     try {
       steps.push({
         id: step.id,
@@ -185,6 +189,7 @@ export function compileMappingSource(
         when: step.when ? compileCondition(step.when, ['when']) : null,
         whenSource: step.when ?? null,
         render: compileTemplate(step.with, ['with']),
+        usesSecrets: usesSecrets(step.with),
       });
     } catch (error) {
       if (!(error instanceof ExpressionError)) throw error;

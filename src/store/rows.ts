@@ -3,7 +3,7 @@
 // booleans (and BIGINT as numbers, BYTEA as Buffer); JSON is stored as TEXT in both.
 import type { Call } from '../payload/call.js';
 import type { PayloadIssue } from '../payload/parse-payload.js';
-import type { ClaimedRun, EarlierEffect, Receipt, RunScore, RunStatus, RunSummary, StepResult, StepStatus } from './store.js';
+import type { ClaimedRun, EarlierEffect, Receipt, RunScore, RunStatus, RunSummary, StepEvidence, StepResult, StepStatus } from './store.js';
 
 export interface RunRow {
   id: number;
@@ -50,7 +50,11 @@ export interface StepRow {
   attempts: number;
   started_at: number | null;
   finished_at: number | null;
+  evidence: string | null;
 }
+
+/** The step_results columns StepRow holds, in the order both backends select them. */
+export const STEP_COLUMNS = 'step_id, status, input, input_hash, output, error, attempts, started_at, finished_at, evidence';
 
 export interface ReceiptRow {
   id: number;
@@ -116,6 +120,7 @@ export function toStepResult(row: StepRow): StepResult {
     attempts: row.attempts,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
+    evidence: parse(row.evidence) as StepEvidence | null,
   };
 }
 

@@ -95,6 +95,23 @@ export interface StepResult {
   attempts: number;
   startedAt: number | null;
   finishedAt: number | null;
+  /** What the vendor answered the failed attempt, masked and bounded; null when it did not fail or said nothing. */
+  evidence: StepEvidence | null;
+}
+
+/**
+ * The request and answer behind a failed step, as stored: the URL with its secrets masked and
+ * the start of the answer's body masked (src/connectors/evidence.ts makes it). `status` is null
+ * when no answer came.
+ */
+export interface StepEvidence {
+  method: string;
+  url: string;
+  status: number | null;
+  /** At most EVIDENCE_BODY_CHARS characters of the answer; null when it had none. */
+  body: string | null;
+  /** True when the body was longer than what is kept. */
+  truncated: boolean;
 }
 
 /** How a step ended, as `finishStep` records it. */
@@ -102,6 +119,8 @@ export interface StepFinish {
   status: 'succeeded' | 'skipped' | 'failed';
   output?: unknown;
   error?: string;
+  /** A failed step's request and answer. */
+  evidence?: StepEvidence;
   /** Set when the step never started (skipped before rendering). */
   input?: unknown;
 }
@@ -218,8 +237,11 @@ export interface Store {
   killRun(runId: number, owner: string, error: string, at: number, status?: 'dead' | 'invalid-variables'): Promise<boolean>;
   /** Stores the run's lead score, computed when the run starts. */
   saveRunScore(runId: number, owner: string, score: RunScore): Promise<boolean>;
-  /** Gives a claimed run back without spending an attempt (shutdown). */
-  releaseRun(runId: number, owner: string): Promise<boolean>;
+  /**
+   * Gives a claimed run back without spending an attempt: at shutdown (due as it was), or when a
+   * step's connector is busy (`notBefore`: due again then).
+   */
+  releaseRun(runId: number, owner: string, notBefore?: number): Promise<boolean>;
   /** Runs whose lease ran out (their instance died) become claimable again; returns how many. */
   sweepExpiredLeases(now: number): Promise<number>;
   /**

@@ -1,13 +1,16 @@
 // Executes one claimed run, step by step, recording each step durably so the run resumes
 // after its last completed step. Every store update checks the lease is still ours.
-import { TransientError } from '../connectors/connector.js';
+import { connectorOf, loggableMessage, TransientError } from '../connectors/connector.js';
+import { evidenceOf, storedEvidence } from '../connectors/evidence.js';
 import type { Logger } from '../logger.js';
 import { maskText } from '../logger.js';
 import type { CompiledStep } from '../mapping/load-mappings.js';
 import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import { prepareStep, startMapping } from '../mapping/evaluate-mapping.js';
+import { redactSecretValues } from '../mapping/secrets.js';
 import type { ClaimedRun, StepResult, Store } from '../store/store.js';
 import { nextRunAt, type BackoffPolicy } from './backoff.js';
+import { CONNECTOR_BUSY_RETRY_MS, type Bulkhead } from './bulkhead.js';
 
 /** What one execution of a step did, for metrics. */
 export interface StepObservation {
@@ -26,11 +29,29 @@ export interface RunExecutionDeps {
   stepTimeoutMs: number;
   /** Waits until a step may execute (deliveries come first); resolves to the slot's release. */
   stepSlot?: () => Promise<() => void>;
+  /** Limits the steps of one connector running at once; a run whose connector is full is given back. */
+  bulkhead?: Bulkhead;
   maxAttempts: number;
   backoff: BackoffPolicy;
 }
 
-export type RunOutcome = 'succeeded' | 'test' | 'retrying' | 'dead' | 'invalid-variables' | 'lost-lease' | 'released';
+export type RunOutcome =
+  | 'succeeded'
+  | 'test'
+  | 'retrying'
+  | 'dead'
+  | 'invalid-variables'
+  | 'lost-lease'
+  | 'released'
+  /** Given back without spending an attempt: its next step's connector had every slot in use. */
+  | 'connector-busy';
+
+/** Thrown before a step starts when its connector is full: the run is given back for a while. */
+class ConnectorBusy extends Error {
+  constructor(readonly key: string) {
+    super(`connector ${key} is busy`);
+  }
+}
 
 /** Thrown inside the step loop to end the run early with a decision already made. */
 class StepFailure extends Error {
@@ -39,6 +60,8 @@ class StepFailure extends Error {
     message: string,
     readonly retryAfterMs?: number,
     readonly retry: CompiledStep['retry'] = {},
+    /** What log lines say instead of `message` when that quotes the vendor. */
+    readonly logged: string = message,
   ) {
     super(message);
   }
@@ -124,6 +147,8 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
   }
   const { context } = start;
   if (context.score) await writes.send(store.saveRunScore(run.id, owner, context.score));
+  // The connector slot of the step executing now (executeStep takes it once the input is known).
+  const connectorSlot: { leave: (() => void) | null } = { leave: null };
   try {
     for (const step of mapping.steps) {
       writes.throwIfFailed();
@@ -135,6 +160,8 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
         outcome = await executeStep(step, done.get(step.id));
       } finally {
         release?.();
+        connectorSlot.leave?.();
+        connectorSlot.leave = null;
       }
       if (outcome === 'lost-lease') return 'lost-lease';
     }
@@ -143,6 +170,12 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       // Shutting down mid-step: give the run back without spending an attempt.
       await writes.commit(() => store.releaseRun(run.id, owner));
       return 'released';
+    }
+    if (error instanceof ConnectorBusy) {
+      // Jittered, so the runs given back together do not all come back together.
+      const at = now() + Math.round(CONNECTOR_BUSY_RETRY_MS * (0.5 + (deps.random ?? Math.random)()));
+      if (deps.logger.isLevelEnabled('debug')) log().debug({ connector: error.key, retry_at: at }, 'connector busy: run given back');
+      return (await writes.commit(() => store.releaseRun(run.id, owner, at))) ? 'connector-busy' : 'lost-lease';
     }
     return settleFailure(error);
   }
@@ -171,7 +204,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     const prepared = await prepareStep(step, context);
     if (prepared.action === 'skip') return skip(prepared.reason);
     if (prepared.action === 'invalid') throw new StepFailure('STEP_INVALID_INPUT', prepared.message);
-    const { input, inputHash } = prepared;
+    const { input, recorded, inputHash } = prepared;
 
     if (prior?.status === 'done-before') {
       // An operator re-run: the step already succeeded in this run once. Not repeating it
@@ -198,8 +231,13 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       }
     }
 
+    if (deps.bulkhead) {
+      const key = step.kind.bulkheadKey?.(input) ?? connectorOf(step.kind.kind);
+      connectorSlot.leave = await deps.bulkhead.enter(key, signal);
+      if (!connectorSlot.leave) throw new ConnectorBusy(key);
+    }
     // Recorded before the side effect: a crash in between leaves a visible "started" step.
-    if (!(await writes.commit(() => store.startStep(run.id, owner, step.id, input, inputHash, now())))) return 'lost-lease';
+    if (!(await writes.commit(() => store.startStep(run.id, owner, step.id, recorded, inputHash, now())))) return 'lost-lease';
     const started = now();
     let output: unknown;
     let stepLogger: Logger | undefined;
@@ -216,14 +254,20 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       // Aborted by shutdown mid-send: a step that must not repeat stays `started`, so the
       // resumed run shows its outcome as unknown instead of sending it again.
       if (signal.aborted && step.kind.safeToRepeat === false) throw error;
-      const message = maskText(error instanceof Error ? error.message : String(error));
+      const message = maskText(redactSecretValues(error instanceof Error ? error.message : String(error)));
+      // Log lines get the summary: the full message may quote the vendor, the evidence holds its answer.
+      const summary = loggableMessage(error);
+      const logged = `step ${step.id}: ${summary === undefined ? message : maskText(redactSecretValues(summary))}`;
       const transient = error instanceof TransientError || isTransient(error);
+      const exchange = evidenceOf(error);
       deps.onStepSettled?.({ kind: step.kind.kind, outcome: transient ? 'transient' : 'permanent', seconds: (now() - started) / 1000 });
-      await writes.send(store.finishStep(run.id, owner, step.id, { status: 'failed', error: message }, now()));
+      await writes.send(
+        store.finishStep(run.id, owner, step.id, { status: 'failed', error: message, ...(exchange ? { evidence: storedEvidence(exchange, redactSecretValues) } : {}) }, now()),
+      );
       if (transient) {
-        throw new StepFailure('STEP_TRANSIENT', `step ${step.id}: ${message}`, (error as TransientError).retryAfterMs, step.retry);
+        throw new StepFailure('STEP_TRANSIENT', `step ${step.id}: ${message}`, (error as TransientError).retryAfterMs, step.retry, logged);
       }
-      throw new StepFailure('STEP_PERMANENT', `step ${step.id}: ${message}`);
+      throw new StepFailure('STEP_PERMANENT', `step ${step.id}: ${message}`, undefined, {}, logged);
     }
     output = output ?? null;
     deps.onStepSettled?.({ kind: step.kind.kind, outcome: 'succeeded', seconds: (now() - started) / 1000 });
@@ -241,6 +285,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
         : new StepFailure('STEP_TRANSIENT', `unexpected: ${maskText(error instanceof Error ? error.message : String(error))}`);
     const attempt = run.attempts + 1;
     const message = `${failure.code}: ${failure.message}`;
+    const logged = `${failure.code}: ${failure.logged}`;
     const maxAttempts = failure.retry.maxAttempts ?? deps.maxAttempts;
     const backoff = {
       baseMs: failure.retry.baseDelayMs ?? deps.backoff.baseMs,
@@ -248,12 +293,12 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     };
     if (failure.code === 'STEP_TRANSIENT' && attempt < maxAttempts) {
       const at = nextRunAt(attempt, now(), backoff, failure.retryAfterMs, deps.random);
-      log().warn({ attempt, retry_in_ms: at - now(), error: message }, 'run will be retried');
+      log().warn({ attempt, retry_in_ms: at - now(), error: logged }, 'run will be retried');
       return (await writes.commit(() => store.retryRunLater(run.id, owner, message, at, now()))) ? 'retrying' : 'lost-lease';
     }
-    const final = failure.code === 'STEP_TRANSIENT' ? `RETRIES_EXHAUSTED after ${attempt} attempts: ${message}` : message;
-    log().error({ attempt, error: final }, 'run is dead');
-    return (await writes.commit(() => store.killRun(run.id, owner, final, now()))) ? 'dead' : 'lost-lease';
+    const exhausted = failure.code === 'STEP_TRANSIENT' ? `RETRIES_EXHAUSTED after ${attempt} attempts: ` : '';
+    log().error({ attempt, error: `${exhausted}${logged}` }, 'run is dead');
+    return (await writes.commit(() => store.killRun(run.id, owner, `${exhausted}${message}`, now()))) ? 'dead' : 'lost-lease';
   }
 }
 

@@ -5,11 +5,14 @@ import type { Logger } from '../logger.js';
 import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import type { ClaimedRun, Store } from '../store/store.js';
 import type { BackoffPolicy } from './backoff.js';
+import { createBulkhead } from './bulkhead.js';
 import { executeRun, type RunExecutionDeps, type RunOutcome } from './execute-run.js';
 import type { IngestPriority } from './ingest-priority.js';
 
 export interface WorkerOptions {
   concurrency: number;
+  /** Steps of one connector (one http.request host) running at once; unset: no limit. */
+  connectorConcurrency?: number;
   pollIntervalMs: number;
   leaseMs: number;
   stepTimeoutMs: number;
@@ -55,6 +58,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   let wakeUp: (() => void) | null = null;
   let storeErrors = 0;
   let lastSweep = 0;
+  const bulkhead = options.connectorConcurrency ? createBulkhead(options.connectorConcurrency) : undefined;
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -84,6 +88,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         random: deps.random,
         stepTimeoutMs: options.stepTimeoutMs,
         stepSlot: deps.ingestPriority?.stepSlot,
+        bulkhead,
         maxAttempts: options.maxAttempts,
         backoff: options.backoff,
         onStepSettled: deps.onStepSettled,

@@ -2,6 +2,7 @@
 // every received message is parsed (mailparser) and checked: headers, text, escaped HTML,
 // the transcript attachment, the stable Message-ID. SMTP replies and timeouts are classified.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { evidenceOf, storedEvidence } from '../../src/connectors/evidence.js';
 import { PermanentError, TransientError } from '../../src/connectors/connector.js';
 import { inputProblems, KINDS, runStep, stepError } from './support/step-harness.js';
 import { startSmtpStub, type SmtpStub } from './support/smtp-stub.js';
@@ -98,6 +99,17 @@ describe('SMTP errors', () => {
     const error = await stepError('email.send', simple);
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toBe('Email (send): the server answered 550 No such user here');
+  });
+
+  it('a refused message keeps its evidence: the SMTP command, the server\'s reply, the URL without its login', async () => {
+    smtp.script({ rcpt: 550 });
+    const refused = storedEvidence(evidenceOf(await stepError('email.send', simple))!);
+    expect(refused).toEqual({ method: 'SMTP RCPT TO', url: smtp.url, status: 550, body: '550 No such user here', truncated: false });
+    // With a login in SMTP_URL (the stub refuses it): the stored URL has none.
+    vi.stubEnv('SMTP_URL', smtp.url.replace('smtp://', 'smtp://mailer:s3cret-pass@'));
+    const login = storedEvidence(evidenceOf(await stepError('email.send', simple))!);
+    expect(login).toMatchObject({ method: 'SMTP AUTH PLAIN', url: smtp.url, status: 535 });
+    expect(JSON.stringify(login)).not.toMatch(/s3cret|mailer/);
   });
 
   it('no answer after the message went out: permanent, it may have been delivered', async () => {

@@ -3,8 +3,9 @@
 // size cap, and that forwards to one receiver reuse a keep-alive connection.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { evidenceOf } from '../../src/connectors/evidence.js';
 import { httpConnector } from '../../src/connectors/http-request.js';
 import { closedPortUrl, startVendorStub, type VendorStub } from './support/vendor-stub.js';
 import { runStep, stepError } from './support/step-harness.js';
@@ -59,7 +60,32 @@ describe('http.request', () => {
     stub.failNext({ status: 422, body: { message: 'missing email' } });
     const refused = await stepError('http.request', { url: `${stub.url}/x`, body: {} });
     expect(refused).toMatchObject({ transient: false });
-    expect(refused.message).toContain('missing email');
+    // The receiver's words are the step's evidence, not its message (log lines carry the message).
+    expect(refused.message).toMatch(/^POST 127\.0\.0\.1:\d+ answered 422$/);
+    expect(evidenceOf(refused)).toMatchObject({ method: 'POST', status: 422, body: '{"message":"missing email"}' });
+  });
+
+  it('a 5 MB answer is read up to 1 MiB, then cut off: the output says truncated, the rest is never read', async () => {
+    const FIVE_MB = 5 * 1024 * 1024;
+    let closedByClient = false;
+    const streaming: Server = createServer((_req, res) => {
+      // A 5 MB answer whose first 2 MB come at once and the rest never: a client that reads
+      // every answer to its end waits until its deadline; one that stops at its limit closes.
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(FIVE_MB) });
+      for (let sent = 0; sent < 2 * 1024 * 1024; sent += 64 * 1024) res.write(Buffer.alloc(64 * 1024, 'a'));
+      res.once('close', () => (closedByClient = true));
+    });
+    await new Promise<void>((resolve) => streaming.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = streaming.address() as AddressInfo;
+      const out = (await runStep('http.request', { url: `http://127.0.0.1:${port}/`, method: 'GET', timeout_ms: 20_000 })) as Record<string, unknown>;
+      expect(out).toMatchObject({ status: 200, truncated: true });
+      expect(out.body).toBe('a'.repeat(64 * 1024)); // the text kept: 64 KiB
+      await vi.waitFor(() => expect(closedByClient).toBe(true));
+    } finally {
+      streaming.closeAllConnections();
+      await new Promise<void>((resolve) => streaming.close(() => resolve()));
+    }
   });
 
   it('a receiver that does not answer in time is a transient "timed out"', async () => {

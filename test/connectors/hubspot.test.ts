@@ -4,6 +4,7 @@
 // writes of steps running at once batched into one request.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PermanentError, TransientError } from '../../src/connectors/connector.js';
+import { evidenceOf, storedEvidence } from '../../src/connectors/evidence.js';
 import { hubspotStatus, withHubSpot } from '../../src/connectors/hubspot/client.js';
 import { createObject, updateObject } from '../../src/connectors/hubspot/crm.js';
 import { MAX_BATCH_INPUTS } from '../../src/connectors/hubspot/write-batches.js';
@@ -187,9 +188,15 @@ describe('HubSpot errors', () => {
     expect(error.message).toBe('HubSpot (search contacts) answered 429: RATE_LIMITS: You have reached your secondly limit.');
   });
 
-  it('500 and 503: transient', async () => {
+  it('500 and 503: transient, with the answer as evidence and without it in the summary logs use', async () => {
     stub.failNext({ status: 500, body: { status: 'error', message: 'internal error', category: 'INTERNAL_ERROR' } });
-    expect(await stepError('hubspot.note.create', { body: 'x', contact_id: '1' })).toBeInstanceOf(TransientError);
+    const failed = await stepError('hubspot.note.create', { body: 'x', contact_id: '1' });
+    expect(failed).toBeInstanceOf(TransientError);
+    expect(storedEvidence(evidenceOf(failed)!)).toEqual({
+      method: 'POST', url: `${stub.url}/crm/v3/objects/notes`, status: 500,
+      body: '{"status":"error","message":"internal error","category":"INTERNAL_ERROR"}', truncated: false,
+    });
+    expect((failed as TransientError).summary).toBe('HubSpot (create note) answered 500');
     stub.failNext({ status: 503, headers: { 'content-type': 'text/html' }, body: '<html>503 Service Unavailable</html>' });
     expect((await stepError('hubspot.note.create', { body: 'x', contact_id: '1' })).message).toBe('HubSpot (create note) answered 503: <html>503 Service Unavailable</html>');
   });
@@ -341,7 +348,7 @@ describe('HubSpot writes batched across steps', () => {
     expect(stub.calls()).toEqual(['POST /crm/v3/objects/notes/batch/create']);
   });
 
-  it('a 500, an answer without results or none in time: every step is transient (the records may exist), nothing is sent again', async () => {
+  it('a 500 or none in time: every step is transient; an answer without results is permanent with its evidence; nothing is sent again', async () => {
     stub.failNext({ status: 500, body: { status: 'error', message: 'internal error' } });
     for (const { error } of await Promise.all([0, 1].map((i) => settle(runStep('hubspot.note.create', note(i)))))) {
       expect(error).toBeInstanceOf(TransientError);
@@ -349,8 +356,10 @@ describe('HubSpot writes batched across steps', () => {
     }
     stub.failNext({ status: 201, body: { status: 'COMPLETE', startedAt: '2026-01-01T00:00:00Z', completedAt: '2026-01-01T00:00:00Z' } });
     for (const { error } of await Promise.all([0, 1].map((i) => settle(runStep('hubspot.note.create', note(i)))))) {
-      expect(error).toBeInstanceOf(TransientError);
+      // An answer of a shape the code does not know: retrying gets the same (and the records may exist).
+      expect(error).toBeInstanceOf(PermanentError);
       expect(error!.message).toMatch(/without its results/);
+      expect(evidenceOf(error)).toMatchObject({ method: 'POST', status: 201 });
     }
     stub.failNext({ status: 201, body: {}, delayMs: 2_000 });
     const started = Date.now();

@@ -2,6 +2,7 @@
 // answering like Pipedrive: exact requests, outputs, and error classification (the SDK's own
 // error interceptor would drop the status and Retry-After; the connector keeps them).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { evidenceOf, storedEvidence } from '../../src/connectors/evidence.js';
 import { PermanentError, TransientError } from '../../src/connectors/connector.js';
 import { hoursMinutes } from '../../src/connectors/pipedrive/records.js';
 import { fakePipedrive } from './support/fake-vendors.js';
@@ -122,6 +123,20 @@ describe('Pipedrive errors', () => {
     const invalid = await stepError('pipedrive.deal.create', { title: 'x', person_id: 999 });
     expect(invalid).toBeInstanceOf(PermanentError);
     expect(invalid.message).toBe('Pipedrive (add deal) answered 400: ERR_SCHEMA_VALIDATION_FAILED: Validation failed: person_id: Person not found');
+  });
+
+  it('a failed call keeps its evidence (the SDK\'s axios error), and so does an answer of the wrong shape', async () => {
+    stub.failNext({ status: 400, body: { success: false, error: 'Validation failed for jonas@example.de', code: 'ERR_SCHEMA_VALIDATION_FAILED' } });
+    const invalid = await stepError('pipedrive.deal.create', { title: 'x', person_id: 999 });
+    expect(storedEvidence(evidenceOf(invalid)!)).toEqual({
+      method: 'POST', url: `${stub.url}/api/v2/deals`, status: 400,
+      body: '{"success":false,"error":"Validation failed for [email]","code":"ERR_SCHEMA_VALIDATION_FAILED"}', truncated: false,
+    });
+    // A 2xx whose body the code cannot read: permanent, one request, the answer kept.
+    stub.failNext({ status: 201, body: { success: true, data: 'created' } });
+    const odd = await stepError('pipedrive.deal.create', { title: 'x', person_id: 999 });
+    expect(odd).toBeInstanceOf(PermanentError);
+    expect(storedEvidence(evidenceOf(odd)!)).toMatchObject({ method: 'POST', status: 201, body: '{"success":true,"data":"created"}' });
   });
 
   it('no answer within the step timeout: transient, ends at the timeout', async () => {

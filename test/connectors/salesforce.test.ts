@@ -2,6 +2,7 @@
 // (v59.0) and the OAuth2 token endpoint: exact requests, outputs, error classification, and
 // both ways to sign in (access token + instance URL; client credentials).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { evidenceOf, storedEvidence } from '../../src/connectors/evidence.js';
 import { PermanentError, TransientError } from '../../src/connectors/connector.js';
 import { forgetSalesforceTokens } from '../../src/connectors/salesforce/client.js';
 import { fakeSalesforce } from './support/fake-vendors.js';
@@ -211,6 +212,18 @@ describe('Salesforce errors', () => {
     const error = await stepError('salesforce.lead.upsert', { fields: { LastName: 'X', Phone: '+14155550142' } });
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toBe('Salesforce (upsert lead) answered 400: REQUIRED_FIELD_MISSING: Required fields are missing: [Company]');
+  });
+
+  it('a refused call keeps its evidence: the request and Salesforce\'s answer, masked', async () => {
+    stub.failNext(
+      { status: 200, body: { totalSize: 0, done: true, records: [] } },
+      { status: 400, body: [{ message: 'Phone +14155550142 is invalid', errorCode: 'INVALID_FIELD' }] },
+    );
+    const error = await stepError('salesforce.lead.upsert', { fields: { LastName: 'X', Company: 'Y', Phone: '+14155550142' } });
+    expect(storedEvidence(evidenceOf(error)!)).toEqual({
+      method: 'POST', url: `${stub.url}/services/data/v59.0/sobjects/Lead`, status: 400,
+      body: '[{"message":"Phone [phone] is invalid","errorCode":"INVALID_FIELD"}]', truncated: false,
+    });
   });
 
   it('401 with a fixed access token: permanent (no refresh loop)', async () => {

@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PermanentError, TransientError } from '../../src/connectors/connector.js';
+import { evidenceOf, storedEvidence } from '../../src/connectors/evidence.js';
 import { formEncode } from '../../src/connectors/twilio/request-client.js';
 import { MAX_ANSWER_BYTES } from '../../src/connectors/vendor-http.js';
 import { smsSegments } from '../../src/connectors/twilio/segments.js';
@@ -105,6 +106,18 @@ describe('Twilio errors', () => {
     );
     stub.failNext({ status: 401, body: { code: 20003, message: 'Authenticate', more_info: 'https://www.twilio.com/docs/errors/20003', status: 401 } });
     expect((await stepError('twilio.sms.send', sms)).message).toBe('Twilio (send SMS) answered 401: 20003: Authenticate (https://www.twilio.com/docs/errors/20003)');
+  });
+
+  it('a refused send keeps its evidence: method, URL, status and the answer, masked', async () => {
+    stub.failNext({ status: 400, body: { code: 21211, message: "The 'To' number +14155550142 is not a valid phone number.", status: 400 } });
+    const error = await stepError('twilio.sms.send', sms);
+    expect(storedEvidence(evidenceOf(error)!)).toEqual({
+      method: 'POST',
+      url: `${stub.url}/2010-04-01/Accounts/${SID}/Messages.json`,
+      status: 400,
+      body: '{"code":21211,"message":"The \'To\' number [phone] is not a valid phone number.","status":400}',
+      truncated: false,
+    });
   });
 
   it('500: transient', async () => {

@@ -505,23 +505,27 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.getStepResults(run.id)).toEqual([
           {
             stepId: 'upsert', status: 'started', input: { name: 'John' }, inputHash: 'ih-1', output: null, error: null,
-            attempts: 1, startedAt: T0 + 10, finishedAt: null,
+            attempts: 1, startedAt: T0 + 10, finishedAt: null, evidence: null,
           },
         ]);
 
-        expect(await store.finishStep(run.id, 'w', 'upsert', { status: 'failed', error: 'HTTP 502' }, T0 + 20)).toBe(true);
+        // A failed step keeps the vendor's request and answer as given (the worker masks and bounds them).
+        const evidence = { method: 'POST', url: 'https://api.example.com/crm?api_token=[secret]', status: 502, body: '<html>Bad gateway</html>', truncated: false };
+        expect(await store.finishStep(run.id, 'w', 'upsert', { status: 'failed', error: 'HTTP 502', evidence }, T0 + 20)).toBe(true);
         expect(await store.getStepResults(run.id)).toEqual([
           {
             stepId: 'upsert', status: 'failed', input: { name: 'John' }, inputHash: 'ih-1', output: null, error: 'HTTP 502',
-            attempts: 1, startedAt: T0 + 10, finishedAt: T0 + 20,
+            attempts: 1, startedAt: T0 + 10, finishedAt: T0 + 20, evidence,
           },
         ]);
+        expect((await store.getRun(run.id))!.steps[0]!.evidence).toEqual(evidence);
 
         expect(await store.startStep(run.id, 'w', 'upsert', { name: 'John D.' }, 'ih-2', T0 + 30)).toBe(true);
         const restarted = (await store.getStepResults(run.id))[0]!;
         expect(restarted).toMatchObject({ status: 'started', attempts: 2, input: { name: 'John D.' }, inputHash: 'ih-2', startedAt: T0 + 30 });
         expect(restarted.finishedAt).toBeNull();
         expect(restarted.error).toBeNull();
+        expect(restarted.evidence).toBeNull(); // the evidence of an attempt goes with its error
 
         expect(await store.finishStep(run.id, 'w', 'upsert', { status: 'succeeded', output: { id: 'crm-7', ok: true } }, T0 + 40)).toBe(true);
         expect(await store.finishStep(
@@ -532,11 +536,11 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(steps).toEqual([
           {
             stepId: 'sms', status: 'skipped', input: { to: '+1234567890' }, inputHash: null, output: { reason: 'repeat: never' },
-            error: 'sent for revision 1', attempts: 0, startedAt: T0 + 50, finishedAt: T0 + 50,
+            error: 'sent for revision 1', attempts: 0, startedAt: T0 + 50, finishedAt: T0 + 50, evidence: null,
           },
           {
             stepId: 'upsert', status: 'succeeded', input: { name: 'John D.' }, inputHash: 'ih-2', output: { id: 'crm-7', ok: true },
-            error: null, attempts: 2, startedAt: T0 + 30, finishedAt: T0 + 40,
+            error: null, attempts: 2, startedAt: T0 + 30, finishedAt: T0 + 40, evidence: null,
           },
         ]);
         // Steps of one run are not visible from another.
@@ -689,6 +693,16 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(third[0]!.attempts).toBe(1);
       });
 
+      it('releaseRun with notBefore: no attempt spent, and not due again until then', async () => {
+        const run = await acceptAndClaim('w');
+        expect(await store.releaseRun(run.id, 'w', T0 + 500)).toBe(true);
+        expect(await runOf(run.id)).toMatchObject({ status: 'pending', attempts: 0, nextRunAt: T0 + 500 });
+        expect(await claimAll('w2', T0 + 499)).toEqual([]);
+        const again = await claimAll('w2', T0 + 500);
+        expect(ids(again)).toEqual([run.id]);
+        expect(again[0]!.attempts).toBe(0);
+      });
+
       it('extendLease keeps a run from being swept, for its owner only', async () => {
         const run = await acceptAndClaim('w', 5001, T0); // lease until T0 + LEASE
         expect(await store.extendLease(run.id, 'intruder', T0 + 3 * LEASE)).toBe(false);
@@ -836,7 +850,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         });
         expect(detail!.call).toEqual(v1.call);
         expect(detail!.steps).toEqual([
-          { stepId: 'upsert', status: 'started', input: { a: 1 }, inputHash: 'ih', output: null, error: null, attempts: 1, startedAt: T0 + 60, finishedAt: null },
+          { stepId: 'upsert', status: 'started', input: { a: 1 }, inputHash: 'ih', output: null, error: null, attempts: 1, startedAt: T0 + 60, finishedAt: null, evidence: null },
         ]);
         const second = await store.getRun(r2.runIds[0]!);
         expect(second).toMatchObject({ revision: 2, status: 'pending', createdAt: T0 + 50 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Transporter } from 'nodemailer';
 import { ClientPool, type Pooled } from '../client-pool.js';
 import { PermanentError, TransientError, type StepContext } from '../connector.js';
+import { withEvidence, type VendorExchange } from '../evidence.js';
 import { classifyFailure, clip, DeadlineError, envConfig, lazyImport, networkCode, sendContext, withPooledClient } from '../vendor.js';
 
 export const emailEnv = envConfig(
@@ -83,14 +84,25 @@ export async function withSmtp<T>(ctx: StepContext, smtpUrl: string, action: str
       try {
         return await send(pooled.transport);
       } catch (error) {
-        throw classifySmtpError(action, error, pooled.transmitted);
+        throw withEvidence(classifySmtpError(action, error, pooled.transmitted), smtpExchange(smtpUrl, error));
       }
     });
   } catch (error) {
     if (error instanceof TransientError || error instanceof PermanentError) throw error;
     // The deadline: the transport was cut off and is lent to no other step.
-    throw classifySmtpError(action, error, lent?.transmitted ?? false);
+    throw withEvidence(classifySmtpError(action, error, lent?.transmitted ?? false), smtpExchange(smtpUrl, error));
   }
+}
+
+/** The SMTP command that failed and the server's reply, as a failed step's evidence (the URL's login is masked when stored). */
+function smtpExchange(smtpUrl: string, error: unknown): VendorExchange {
+  const e = (error ?? {}) as SmtpError;
+  return {
+    method: `SMTP ${e.command ?? 'send'}`,
+    url: smtpUrl,
+    ...(typeof e.responseCode === 'number' ? { status: e.responseCode } : {}),
+    ...(e.response ? { body: e.response } : {}),
+  };
 }
 
 interface SmtpError {
@@ -110,8 +122,12 @@ export function classifySmtpError(action: string, error: unknown, transmitted: b
   const e = (error ?? {}) as SmtpError;
   if (typeof e.responseCode === 'number') {
     const said = e.response ?? e.message ?? '';
-    if (e.responseCode >= 400 && e.responseCode < 500) return new TransientError(`${action}: the server answered ${clip(said)}`);
-    return new PermanentError(`${action}: the server answered ${clip(said)}`);
+    const failure =
+      e.responseCode >= 400 && e.responseCode < 500
+        ? new TransientError(`${action}: the server answered ${clip(said)}`)
+        : new PermanentError(`${action}: the server answered ${clip(said)}`);
+    failure.summary = `${action}: the server answered ${e.responseCode}`;
+    return failure;
   }
   const lost = error instanceof DeadlineError || networkCode(error) || ['ETIMEDOUT', 'ESOCKET', 'ECONNECTION', 'EDNS', 'EPROXY'].includes(e.code ?? '');
   if (lost && transmitted) {
@@ -121,6 +137,10 @@ export function classifySmtpError(action: string, error: unknown, transmitted: b
     );
   }
   if (lost) return classifyFailure(action, { network: e.code ?? networkCode(error) ?? 'no answer', detail: e.message });
-  if (e.code === 'EAUTH') return new PermanentError(`${action}: the server refused the login: ${clip(e.response ?? e.message ?? '')}`);
+  if (e.code === 'EAUTH') {
+    const failure = new PermanentError(`${action}: the server refused the login: ${clip(e.response ?? e.message ?? '')}`);
+    failure.summary = `${action}: the server refused the login`;
+    return failure;
+  }
   return new PermanentError(`${action} failed${e.code ? ` (${e.code})` : ''}: ${clip(e.message ?? String(error))}`);
 }

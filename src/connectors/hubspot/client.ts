@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { BasicApi, BatchApi, createConfiguration, PromiseConfigurationOptions, SearchApi } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
 import { ClientPool, stepAgent, type Pooled, type StepAgent } from '../client-pool.js';
 import { parseRetryAfter, type StepContext } from '../connector.js';
+import { evidenceOf, ExchangeLog, withEvidence } from '../evidence.js';
 import { actionOf, baseUrl, classifyCommon, classifyFailure, envConfig, header, lazyImport, withPooledClient } from '../vendor.js';
 
 export const hubspotEnv = envConfig(
@@ -27,6 +28,8 @@ export interface HubSpot extends HubSpotApis {
   configKey: string;
   /** The step's deadline (write-batches.ts sends nothing for a step past it). */
   signal: AbortSignal;
+  /** The last request sent on the client: a batch's failure carries it to every step of the batch. */
+  log: ExchangeLog;
 }
 
 interface HubSpotApis {
@@ -53,11 +56,11 @@ const loadHubSpot = lazyImport(async () => {
     import('./http-library.js'),
   ]);
   const options: PromiseConfigurationOptions = { middleware: [], middlewareMergeStrategy: 'append' };
-  return (accessToken: string, basePath: string, agent: StepAgent): HubSpotApis => {
+  return (accessToken: string, basePath: string, agent: StepAgent, log: ExchangeLog): HubSpotApis => {
     // As ObjectsDiscovery does; the configurator's middleware type names an interface of the
     // request context where the generated code names the class, hence the cast.
     const params = ApiClientConfigurator.getParams({ accessToken, basePath }, crm.ServerConfiguration, crm.Observable, crm.Observable);
-    const configuration = crm.createConfiguration({ ...(params as ConfigurationParameters), httpApi: new NodeHttpLibrary(agent) });
+    const configuration = crm.createConfiguration({ ...(params as ConfigurationParameters), httpApi: new NodeHttpLibrary(agent, log) });
     return {
       basicApi: new crm.BasicApi(configuration),
       searchApi: new crm.SearchApi(configuration),
@@ -72,6 +75,8 @@ type ConfigurationParameters = NonNullable<Parameters<typeof createConfiguration
 interface PooledHubSpot extends Pooled, HubSpotApis {
   agent: StepAgent;
   configKey: string;
+  /** The last request sent on this client: the evidence of a step that fails. */
+  log: ExchangeLog;
 }
 
 /** HubSpot clients by token and base URL, each with its keep-alive agent, lent one step at a time. */
@@ -94,12 +99,19 @@ export async function withHubSpot<T>(ctx: StepContext, action: string, work: (hu
   const configKey = `${base}\n${config.HUBSPOT_ACCESS_TOKEN}`;
   const create = (): PooledHubSpot => {
     const agent = stepAgent(base);
-    return { agent, configKey, ...makeClient(config.HUBSPOT_ACCESS_TOKEN, base, agent) };
+    const log = new ExchangeLog();
+    return { agent, configKey, log, ...makeClient(config.HUBSPOT_ACCESS_TOKEN, base, agent, log) };
   };
+  let lent: PooledHubSpot | undefined;
   try {
-    return await withPooledClient(ctx, pool, configKey, create, (client, signal) => work({ ...client, signal }));
+    return await withPooledClient(ctx, pool, configKey, create, (client, signal) => {
+      lent = client;
+      client.log.last = undefined;
+      return work({ ...client, signal });
+    });
   } catch (error) {
-    throw classifyHubSpotError(`HubSpot (${actionOf(error, action)})`, error);
+    // A batch's error carries the exchange of the client it went out on (write-batches.ts).
+    throw withEvidence(classifyHubSpotError(`HubSpot (${actionOf(error, action)})`, error), evidenceOf(error) ?? lent?.log.last);
   }
 }
 

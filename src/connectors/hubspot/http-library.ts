@@ -4,6 +4,7 @@
 // (vendor-http.ts) instead of the SDK's default node-fetch library. Loaded with the SDK.
 import type { Agent } from 'node:http';
 import { Observable, ResponseContext, type HttpLibrary, type RequestContext } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
+import type { ExchangeLog } from '../evidence.js';
 import { sendVendorRequest } from '../vendor-http.js';
 
 /** Header values as the SDK's default library hands them on: one string per lower-case name. */
@@ -14,7 +15,10 @@ function plainHeaders(headers: Record<string, string | string[] | undefined>): R
 }
 
 export class NodeHttpLibrary implements HttpLibrary {
-  constructor(private readonly agent: Agent) {}
+  constructor(
+    private readonly agent: Agent,
+    private readonly log: ExchangeLog,
+  ) {}
 
   send(request: RequestContext): Observable<ResponseContext> {
     return new Observable(this.sendNow(request));
@@ -28,6 +32,7 @@ export class NodeHttpLibrary implements HttpLibrary {
       method: request.getHttpMethod(),
       headers: request.getHeaders(),
       agent: this.agent,
+      log: this.log,
       ...(body === undefined ? {} : { body }),
     });
     return new ResponseContext(answer.status, plainHeaders(answer.headers), {

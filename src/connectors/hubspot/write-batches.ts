@@ -20,6 +20,7 @@ import type {
   SimplePublicObjectInput,
   SimplePublicObjectInputForCreate,
 } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
+import { withEvidence } from '../evidence.js';
 import { during } from '../vendor.js';
 import { hubspotStatus, type HubSpot } from './client.js';
 
@@ -96,6 +97,7 @@ class WriteQueue<I> {
     } catch (error) {
       const status = hubspotStatus(error);
       const refusedAsWhole = status !== undefined && status >= 400 && status < 500 && !SHARED_REFUSALS.has(status);
+      withEvidence(error, chunk[0]!.hubspot.log.last);
       for (const w of chunk) {
         if (refusedAsWhole) this.sendAlone(w);
         else w.reject(error);
@@ -103,8 +105,12 @@ class WriteQueue<I> {
       return;
     }
     if (!Array.isArray(answer?.results)) {
-      // A 2xx without its results: the records may exist, so nothing is sent again.
-      const error = new Error(`HubSpot answered the batch (${this.kind.action}) without its results`);
+      // A 2xx without its results: the records may exist, so nothing is sent again. An answer
+      // of a shape the code does not know: permanent (a TypeError, see classifyCommon).
+      const error = withEvidence(
+        new TypeError(`HubSpot answered the batch (${this.kind.action}) without its results`),
+        chunk[0]!.hubspot.log.last,
+      );
       for (const w of chunk) w.reject(error);
       return;
     }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { v1, v2 } from 'pipedrive';
 import { ClientPool, stepAgent, type Pooled, type StepAgent } from '../client-pool.js';
 import { parseRetryAfter, PermanentError, type StepContext } from '../connector.js';
+import { evidenceOf, ExchangeLog, withEvidence, type VendorExchange } from '../evidence.js';
 import { actionOf, baseUrl, classifyCommon, classifyFailure, envConfig, header, lazyImport, withPooledClient } from '../vendor.js';
 
 export const pipedriveEnv = envConfig(
@@ -26,7 +27,21 @@ export interface PipedriveApis {
 
 /** The SDK's axios instance (protected in its types). */
 interface AxiosLike {
-  interceptors: { response: { clear(): void; use(onFulfilled: (response: { data: unknown }) => unknown): unknown } };
+  interceptors: { response: { clear(): void; use(onFulfilled: (response: AxiosResponseLike) => unknown): unknown } };
+}
+
+interface AxiosConfigLike {
+  method?: string;
+  url?: string;
+  baseURL?: string;
+  params?: Record<string, unknown>;
+}
+
+interface AxiosResponseLike {
+  status: number;
+  headers: unknown;
+  data: unknown;
+  config?: AxiosConfigLike;
 }
 
 /** The SDK, imported on first use. */
@@ -35,6 +50,8 @@ const loadPipedrive = lazyImport(() => import('pipedrive'));
 interface PooledPipedrive extends Pooled {
   agent: StepAgent;
   apis: PipedriveApis;
+  /** The last answer read on this client: the evidence of a step whose code then fails on it. */
+  log: ExchangeLog;
   configs: Array<{ baseOptions?: unknown }>;
 }
 
@@ -57,37 +74,60 @@ export async function withPipedrive<T>(ctx: StepContext, action: string, work: (
   const create = (): PooledPipedrive => {
     const configV2 = new V2.Configuration({ apiKey: config.PIPEDRIVE_API_TOKEN, basePath: `${base}/api/v2` });
     const configV1 = new V1.Configuration({ apiKey: config.PIPEDRIVE_API_TOKEN, basePath: `${base}/v1` });
+    const log = new ExchangeLog();
     return {
       agent: stepAgent(base),
       configs: [configV1, configV2],
+      log,
       apis: {
-        persons: keepErrors(new V2.PersonsApi(configV2)),
-        deals: keepErrors(new V2.DealsApi(configV2)),
-        activities: keepErrors(new V2.ActivitiesApi(configV2)),
-        notes: keepErrors(new V1.NotesApi(configV1)),
+        persons: keepErrors(new V2.PersonsApi(configV2), log),
+        deals: keepErrors(new V2.DealsApi(configV2), log),
+        activities: keepErrors(new V2.ActivitiesApi(configV2), log),
+        notes: keepErrors(new V1.NotesApi(configV1), log),
       },
     };
   };
+  let lent: PooledPipedrive | undefined;
   try {
     return await withPooledClient(ctx, pool, `${base}\n${config.PIPEDRIVE_API_TOKEN}`, create, (pooled, signal) => {
+      lent = pooled;
+      pooled.log.last = undefined;
       // Every request of this step: its timeout, its deadline signal and the client's agent.
       const options = { timeout: ctx.timeoutMs, signal, ...(https ? { httpsAgent: pooled.agent } : { httpAgent: pooled.agent }) };
       for (const c of pooled.configs) c.baseOptions = options;
       return work(pooled.apis);
     });
   } catch (error) {
-    throw classifyPipedriveError(`Pipedrive (${actionOf(error, action)})`, error);
+    const e = error as { config?: AxiosConfigLike; response?: AxiosResponseLike } | null;
+    const exchange = evidenceOf(error) ?? axiosExchange(e?.config, e?.response) ?? lent?.log.last;
+    throw withEvidence(classifyPipedriveError(`Pipedrive (${actionOf(error, action)})`, error), exchange);
   }
+}
+
+/** An axios request and its answer as evidence (the SDK builds full URLs; params may come apart). */
+function axiosExchange(config: AxiosConfigLike | undefined, response: AxiosResponseLike | undefined): VendorExchange | undefined {
+  if (!config?.url) return undefined;
+  let url: URL;
+  try {
+    url = new URL(config.url, config.baseURL);
+  } catch {
+    return undefined;
+  }
+  for (const [name, value] of Object.entries(config.params ?? {})) if (value !== undefined && value !== null) url.searchParams.append(name, String(value));
+  return { method: config.method ?? 'get', url, ...(response ? { status: response.status, body: response.data } : {}) };
 }
 
 /**
  * The SDK's error interceptor rejects with the response body alone (status and Retry-After
  * lost). Replace it: errors stay AxiosErrors, successes still resolve to the body.
  */
-function keepErrors<A extends object>(api: A): A {
+function keepErrors<A extends object>(api: A, log: ExchangeLog): A {
   const axios = (api as unknown as { axios: AxiosLike }).axios;
   axios.interceptors.response.clear();
-  axios.interceptors.response.use((response) => response.data);
+  axios.interceptors.response.use((response) => {
+    log.last = axiosExchange(response.config, response);
+    return response.data;
+  });
   return api;
 }
 
@@ -125,6 +165,7 @@ function pipedriveMessage(data: unknown): string {
 /** Pipedrive answers `{success, data}`; the record id is in data.id. */
 export function dataId(result: unknown): number {
   const id = (result as { data?: { id?: unknown } } | null)?.data?.id;
-  if (typeof id !== 'number') throw new PermanentError(`Pipedrive answered without a record id: ${JSON.stringify(result).slice(0, 200)}`);
+  // The answer itself is the step's evidence (withPipedrive attaches it).
+  if (typeof id !== 'number') throw new PermanentError('Pipedrive answered without a record id');
   return id;
 }

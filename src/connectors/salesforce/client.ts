@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import type { Connection, HttpRequest, HttpRequestOptions, HttpResponse, OAuth2 } from 'jsforce';
 import { parseRetryAfter, PermanentError, TransientError, type StepContext } from '../connector.js';
+import { ExchangeLog, withEvidence } from '../evidence.js';
 import { baseUrl, classifyCommon, classifyFailure, clip, envConfig, header, joinNames, lazyImport, untilDeadline } from '../vendor.js';
 
 export const API_VERSION = '59.0';
@@ -65,16 +66,23 @@ export function forgetSalesforceTokens(): void {
  */
 class ResponseTracker {
   last: HttpResponse | undefined;
+  /** The last request and its answer, for the evidence of a failed step. */
+  readonly log = new ExchangeLog();
   /** `deadline`: when the step's time is up (epoch ms); each request gets what is left of it. */
   constructor(private readonly deadline: number) {}
   attach(transport: { httpRequest(req: HttpRequest, options?: HttpRequestOptions): Promise<HttpResponse> }): void {
     const send = transport.httpRequest.bind(transport);
     transport.httpRequest = ((req: HttpRequest, options?: HttpRequestOptions) => {
       this.last = undefined;
+      const exchange = this.log.sent(req.method, req.url);
       const timeout = Math.max(1, this.deadline - Date.now());
       const pending = send(req, { ...options, retry: { maxRetries: 0 }, timeout });
       pending.then(
-        (res) => (this.last = res),
+        (res) => {
+          this.last = res;
+          exchange.status = res.statusCode;
+          exchange.body = res.body;
+        },
         () => undefined,
       );
       return pending;
@@ -112,7 +120,7 @@ export async function withSalesforce<T>(ctx: StepContext, action: string, work: 
       }
     });
   } catch (error) {
-    throw classifySalesforceError(`Salesforce (${stage})`, error, tracker.last);
+    throw withEvidence(classifySalesforceError(`Salesforce (${stage})`, error, tracker.last), tracker.log.last);
   }
 }
 
@@ -157,7 +165,11 @@ export function classifySalesforceError(action: string, error: unknown, response
   const html = /^\s*</.test(response.body ?? '');
   const said = html || !e.message ? (code ?? `HTTP ${response.statusCode}`) : code && !e.message.startsWith(code) ? `${code}: ${e.message}` : e.message;
   const retryAfterMs = parseRetryAfter(header(response.headers, 'retry-after'));
-  if (code && TRANSIENT_CODES.has(code)) return new TransientError(`${action} answered ${response.statusCode}: ${clip(said)}`, retryAfterMs);
+  if (code && TRANSIENT_CODES.has(code)) {
+    const failure = new TransientError(`${action} answered ${response.statusCode}: ${clip(said)}`, retryAfterMs);
+    failure.summary = `${action} answered ${response.statusCode}: ${code}`;
+    return failure;
+  }
   return classifyFailure(action, { status: response.statusCode, detail: said, retryAfterMs });
 }
 

@@ -7,6 +7,7 @@ import { ClientPool, stepAgent, type Pooled, type StepAgent } from '../client-po
 import { parseRetryAfter, PermanentError, TransientError, type StepContext } from '../connector.js';
 import { baseUrl, classifyFailure, DeadlineError, envConfig, header, lazyImport, networkCode, sendContext, withPooledClient } from '../vendor.js';
 import { rebase, StepRequestClient, type TwilioHttp } from './request-client.js';
+import { withEvidence } from '../evidence.js';
 
 export const twilioEnv = envConfig(
   'Twilio',
@@ -69,17 +70,22 @@ export async function withTwilio<T>(ctx: StepContext, config: TwilioConfig, acti
     return { agent, http, client: twilio(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, { httpClient: http as unknown as RequestClient }) };
   };
   const key = [config.TWILIO_BASE_URL ?? '', config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, process.env.HTTP_PROXY ?? ''].join('\n');
+  let lent: PooledTwilio | undefined;
   try {
     return await withPooledClient(sendCtx, pool, key, create, async (pooled) => {
+      lent = pooled;
       pooled.http.timeoutMs = ctx.timeoutMs;
+      if (pooled.http.log) pooled.http.log.last = undefined;
       try {
         return await work(pooled.client);
       } catch (error) {
-        throw classifyTwilioError(action, error, pooled.http.lastResponse?.headers);
+        throw withEvidence(classifyTwilioError(action, error, pooled.http.lastResponse?.headers), pooled.http.log?.last);
       }
     });
   } catch (error) {
-    throw error instanceof TransientError || error instanceof PermanentError ? error : classifyTwilioError(action, error, undefined);
+    throw error instanceof TransientError || error instanceof PermanentError
+      ? error
+      : withEvidence(classifyTwilioError(action, error, undefined), lent?.http.log?.last);
   }
 }
 

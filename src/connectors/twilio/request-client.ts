@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type { StepAgent } from '../client-pool.js';
+import { ExchangeLog } from '../evidence.js';
 import { sendVendorRequest } from '../vendor-http.js';
 
 /** What the SDK's RequestClient is asked to do and answers (twilio/lib/base/RequestClient). */
@@ -26,6 +27,8 @@ export interface TwilioHttp {
   timeoutMs: number;
   /** The last answer (its headers carry Retry-After), undefined when the last request got none. */
   lastResponse?: { headers: unknown };
+  /** The last request and its answer, for the evidence of a failed step (the SDK's own client keeps none). */
+  log?: ExchangeLog;
   request(opts: SdkRequest): Promise<unknown>;
 }
 
@@ -65,6 +68,7 @@ export function rebase(uri: string, target: URL | null): URL {
 export class StepRequestClient implements TwilioHttp {
   timeoutMs = 0;
   lastResponse: SdkResponse | undefined;
+  readonly log = new ExchangeLog();
   private readonly target: URL | null;
 
   constructor(
@@ -91,7 +95,7 @@ export class StepRequestClient implements TwilioHttp {
       else if (type === 'application/json') body = JSON.stringify(opts.data);
     }
     const timeoutMs = this.timeoutMs > 0 ? this.timeoutMs : (opts.timeout ?? DEFAULT_TIMEOUT_MS);
-    const answer = await sendVendorRequest(url, { method: opts.method.toUpperCase(), headers, agent: this.agent, body, timeoutMs });
+    const answer = await sendVendorRequest(url, { method: opts.method.toUpperCase(), headers, agent: this.agent, body, timeoutMs, log: this.log });
     this.lastResponse = { statusCode: answer.status, body: answer.body.toString('utf8'), headers: answer.headers };
     return this.lastResponse;
   }

@@ -98,6 +98,11 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "a failed step's request and answer",
+    sql: `ALTER TABLE step_results ADD COLUMN evidence TEXT;`,
+  },
 ];
 
 /** One key for every aftercall schema in the database: migrations anywhere in it take turns. */

@@ -34,6 +34,7 @@ import { createPgPool, DEFAULT_POOL_SIZE, inTransaction, sqlOn, type PgPoolOptio
 import {
   json,
   RUN_COLUMNS,
+  STEP_COLUMNS,
   toClaimedRun,
   toEarlierEffect,
   toReceipt,
@@ -61,7 +62,6 @@ export function workerConnections(poolSize: number): number {
 const UNFINISHED = `('pending', 'running', 'retrying')`;
 // Step records as getStepResults and claimRuns read them. COLLATE "C": byte order, as SQLite
 // sorts, whatever the database's locale.
-const STEP_COLUMNS = 'step_id, status, input, input_hash, output, error, attempts, started_at, finished_at';
 const STEP_ORDER = 'started_at NULLS FIRST, step_id COLLATE "C"';
 const PURGE_BATCH = 500;
 
@@ -257,7 +257,7 @@ export class PostgresStore implements Store {
        SELECT id, $3::text, 'started', $4::text, $5::text, 1, $6::bigint FROM owned
        ON CONFLICT (run_id, step_id) DO UPDATE SET status = 'started', input = EXCLUDED.input,
          input_hash = EXCLUDED.input_hash, attempts = step_results.attempts + 1,
-         started_at = EXCLUDED.started_at, finished_at = NULL, error = NULL`,
+         started_at = EXCLUDED.started_at, finished_at = NULL, error = NULL, evidence = NULL`,
       [runId, owner, stepId, json(input), inputHash, at],
     );
   }
@@ -271,12 +271,12 @@ export class PostgresStore implements Store {
   ): Promise<boolean> {
     return this.changed(
       `WITH owned AS (${OWNED})
-       INSERT INTO step_results (run_id, step_id, status, input, output, error, attempts, started_at, finished_at)
-       SELECT id, $3::text, $4::text, $5::text, $6::text, $7::text, 0, $8::bigint, $8::bigint FROM owned
+       INSERT INTO step_results (run_id, step_id, status, input, output, error, attempts, started_at, finished_at, evidence)
+       SELECT id, $3::text, $4::text, $5::text, $6::text, $7::text, 0, $8::bigint, $8::bigint, $9::text FROM owned
        ON CONFLICT (run_id, step_id) DO UPDATE SET status = EXCLUDED.status, output = EXCLUDED.output,
-         error = EXCLUDED.error, finished_at = EXCLUDED.finished_at,
+         error = EXCLUDED.error, finished_at = EXCLUDED.finished_at, evidence = EXCLUDED.evidence,
          input = COALESCE(EXCLUDED.input, step_results.input)`,
-      [runId, owner, stepId, result.status, json(result.input), json(result.output), result.error ?? null, at],
+      [runId, owner, stepId, result.status, json(result.input), json(result.output), result.error ?? null, at, json(result.evidence)],
     );
   }
 
@@ -329,11 +329,12 @@ export class PostgresStore implements Store {
     ]);
   }
 
-  releaseRun(runId: number, owner: string): Promise<boolean> {
+  releaseRun(runId: number, owner: string, notBefore?: number): Promise<boolean> {
     return this.changed(
-      `UPDATE runs SET status = CASE WHEN attempts > 0 THEN 'retrying' ELSE 'pending' END, lease_owner = NULL, lease_until = NULL
+      `UPDATE runs SET status = CASE WHEN attempts > 0 THEN 'retrying' ELSE 'pending' END, lease_owner = NULL, lease_until = NULL,
+         next_run_at = COALESCE($3::bigint, next_run_at)
        WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
-      [runId, owner],
+      [runId, owner, notBefore ?? null],
     );
   }
 

@@ -124,4 +124,9 @@ export const MIGRATIONS: Migration[] = [
         UPDATE run_counts SET n = n - 1 WHERE status = OLD.status;
       END;`,
   },
+  {
+    version: 6,
+    name: "a failed step's request and answer",
+    sql: `ALTER TABLE step_results ADD COLUMN evidence TEXT;`,
+  },
 ];

@@ -30,6 +30,7 @@ import {
 import {
   json,
   RUN_COLUMNS,
+  STEP_COLUMNS,
   toClaimedRun,
   toEarlierEffect,
   toReceipt,
@@ -139,8 +140,7 @@ export class SqliteStore implements Store {
       ),
       extendLease: db.prepare(`UPDATE runs SET lease_until = ? WHERE id = ? AND lease_owner = ? AND status = 'running'`),
       stepResults: db.prepare(
-        `SELECT step_id, status, input, input_hash, output, error, attempts, started_at, finished_at
-         FROM step_results WHERE run_id = ? ORDER BY started_at, step_id`,
+        `SELECT ${STEP_COLUMNS} FROM step_results WHERE run_id = ? ORDER BY started_at, step_id`,
       ),
       ownsRun: db.prepare(`SELECT 1 FROM runs WHERE id = ? AND lease_owner = ? AND status = 'running'`),
       startStep: db.prepare(
@@ -148,13 +148,13 @@ export class SqliteStore implements Store {
          VALUES (?, ?, 'started', ?, ?, 1, ?)
          ON CONFLICT (run_id, step_id) DO UPDATE SET status = 'started', input = excluded.input,
            input_hash = excluded.input_hash, attempts = step_results.attempts + 1,
-           started_at = excluded.started_at, finished_at = NULL, error = NULL`,
+           started_at = excluded.started_at, finished_at = NULL, error = NULL, evidence = NULL`,
       ),
       finishStep: db.prepare(
-        `INSERT INTO step_results (run_id, step_id, status, input, output, error, attempts, started_at, finished_at)
-         VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)
+        `INSERT INTO step_results (run_id, step_id, status, input, output, error, attempts, started_at, finished_at, evidence)
+         VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
          ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, output = excluded.output,
-           error = excluded.error, finished_at = excluded.finished_at,
+           error = excluded.error, finished_at = excluded.finished_at, evidence = excluded.evidence,
            input = COALESCE(excluded.input, step_results.input)`,
       ),
       earlierEffect: db.prepare(
@@ -178,7 +178,8 @@ export class SqliteStore implements Store {
       saveScore: db.prepare(`UPDATE runs SET score = ? WHERE id = ? AND lease_owner = ? AND status = 'running'`),
       release: db.prepare(
         `UPDATE runs SET status = CASE WHEN attempts > 0 THEN 'retrying' ELSE 'pending' END,
-           lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'running'`,
+           lease_owner = NULL, lease_until = NULL, next_run_at = COALESCE(?, next_run_at)
+         WHERE id = ? AND lease_owner = ? AND status = 'running'`,
       ),
       sweep: db.prepare(
         `UPDATE runs SET status = CASE WHEN attempts > 0 THEN 'retrying' ELSE 'pending' END,
@@ -346,7 +347,7 @@ export class SqliteStore implements Store {
   ): Promise<boolean> {
     return this.write(() => {
       if (!this.sql.ownsRun.get(runId, owner)) return false;
-      this.sql.finishStep.run(runId, stepId, result.status, json(result.input), json(result.output), result.error ?? null, at, at);
+      this.sql.finishStep.run(runId, stepId, result.status, json(result.input), json(result.output), result.error ?? null, at, at, json(result.evidence));
       return true;
     }, runId);
   }
@@ -380,8 +381,8 @@ export class SqliteStore implements Store {
     return this.write(() => this.sql.saveScore.run(JSON.stringify(score), runId, owner).changes === 1, runId);
   }
 
-  releaseRun(runId: number, owner: string): Promise<boolean> {
-    return this.write(() => this.sql.release.run(runId, owner).changes === 1, runId);
+  releaseRun(runId: number, owner: string, notBefore?: number): Promise<boolean> {
+    return this.write(() => this.sql.release.run(notBefore ?? null, runId, owner).changes === 1, runId);
   }
 
   sweepExpiredLeases(now: number): Promise<number> {

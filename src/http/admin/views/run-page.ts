@@ -1,6 +1,6 @@
 import type { CompiledMapping } from '../../../mapping/load-mappings.js';
 import { checkVariables } from '../../../mapping/variables.js';
-import { withoutTranscripts, type RunDetail } from '../../../store/store.js';
+import { withoutTranscripts, type RunDetail, type StepEvidence } from '../../../store/store.js';
 import { maskPhone, maskText, maskValue } from '../../../masking.js';
 import { formatDuration, formatTime, pretty } from '../format.js';
 import { html } from '../html.js';
@@ -70,7 +70,7 @@ ${run.score
           (s) => html`<tr><td>${s.stepId}</td><td>${badge(s.status)}</td><td class="num">${s.attempts}</td><td>${formatTime(s.startedAt)}</td>
 <td class="num">${formatDuration(s.startedAt && s.finishedAt ? s.finishedAt - s.startedAt : null)}</td>
 <td>${s.input === null ? html`<span class="muted">—</span>` : json(s.input)}</td>
-<td>${s.error ? html`<p class="${s.status === 'skipped' ? 'muted' : 'error'}">${maskText(s.error)}</p>` : ''}${s.output === null ? '' : json(s.output)}</td></tr>`,
+<td>${s.error ? html`<p class="${s.status === 'skipped' ? 'muted' : 'error'}">${maskText(s.error)}</p>` : ''}${evidence(s.evidence)}${s.output === null ? '' : json(s.output)}</td></tr>`,
         )
       : html`<tr><td colspan="7" class="muted">No step has run yet.</td></tr>`}</tbody>
 </table>
@@ -85,4 +85,13 @@ ${run.score
 function display(value: unknown): string {
   if (value === undefined) return '—';
   return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** A failed step's request and the start of the vendor's answer (stored masked and bounded). */
+function evidence(e: StepEvidence | null) {
+  if (!e) return '';
+  const answer = e.status === null ? 'no answer' : `answered ${e.status}`;
+  return html`<p class="evidence">${e.method} ${maskText(e.url)} · ${answer}</p>${e.body === null
+    ? ''
+    : html`<details><summary>Answer${e.truncated ? ' (start)' : ''}</summary><pre>${maskText(e.body)}</pre></details>`}`;
 }
