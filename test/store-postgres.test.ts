@@ -106,7 +106,7 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
         const tables = await fresh.admin.query<{ tablename: string }>(
           'SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename', [fresh.name],
         );
-        expect(tables.rows.map((r) => r.tablename)).toEqual(['calls', 'receipts', 'revisions', 'runs', 'schema_migrations', 'step_results']);
+        expect(tables.rows.map((r) => r.tablename)).toEqual(['admin_sessions', 'calls', 'heartbeat', 'receipts', 'revisions', 'runs', 'schema_migrations', 'step_results']);
         // All four work on the same tables.
         const results = await Promise.all(stores.map((s, i) => s.acceptDelivery(delivery(callVersion(0, { id: 700 + i })))));
         expect(results.map((r) => r.outcome)).toEqual(['accepted', 'accepted', 'accepted', 'accepted']);

@@ -22,6 +22,8 @@ export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
   private readonly batch: (items: Pending[]) => Array<{ ok: boolean; value: unknown }>;
+  /** The last batch that could not commit, until one commits again (/readyz reports it). */
+  lastFailure: { at: number; error: unknown } | null = null;
 
   constructor(db: Database) {
     const savepoint = db.transaction((write: () => unknown) => write());
@@ -61,9 +63,11 @@ export class GroupCommit {
       // Rolled back (disk full, I/O error, closed handle): nothing in this batch is on disk,
       // so nobody may be told it is.
       const failure = new StoreUnavailableError(error);
+      this.lastFailure = { at: Date.now(), error };
       for (const item of items) item.reject(failure);
       return;
     }
+    this.lastFailure = null;
     items.forEach((item, i) => {
       const result = results[i]!;
       if (result.ok) item.resolve(result.value);

@@ -124,4 +124,10 @@ export const MIGRATIONS: Migration[] = [
         UPDATE run_counts SET n = n - 1 WHERE status = OLD.status;
       END;`,
   },
+  {
+    version: 6,
+    name: 'admin sessions; the readiness heartbeat',
+    sql: `CREATE TABLE admin_sessions (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), beat_at INTEGER NOT NULL);`,
+  },
 ];
