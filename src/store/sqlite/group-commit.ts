@@ -22,7 +22,7 @@ export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
   private readonly batch: (items: Pending[]) => Array<{ ok: boolean; value: unknown }>;
-  /** The last batch that could not commit, until one commits again (/readyz reports it). */
+  /** When a batch last could not commit, and why (/readyz reports it for a while). */
   lastFailure: { at: number; error: unknown } | null = null;
 
   constructor(db: Database) {
@@ -67,7 +67,6 @@ export class GroupCommit {
       for (const item of items) item.reject(failure);
       return;
     }
-    this.lastFailure = null;
     items.forEach((item, i) => {
       const result = results[i]!;
       if (result.ok) item.resolve(result.value);

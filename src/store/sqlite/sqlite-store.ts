@@ -449,8 +449,8 @@ export class SqliteStore implements Store {
 
   async ping(): Promise<void> {
     const failed = this.writes.lastFailure;
-    // A failed commit counts for a while even when this tiny write fits (a full disk can still
-    // take a heartbeat where a delivery no longer fits).
+    // A failed commit counts for a while even when later ones pass: a full disk can still take
+    // the heartbeat, or the worker's small writes, where a delivery no longer fits.
     if (failed && Date.now() - failed.at < COMMIT_FAILURE_UNREADY_MS) throw new StoreUnavailableError(failed.error);
     const now = Date.now();
     await this.write(() => this.sql.heartbeat.run(now));
