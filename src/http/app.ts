@@ -1,6 +1,6 @@
 // Node's request handler: the webhook route (webhook-route.ts) takes deliveries, Express
 // everything else (health, metrics, admin API and UI, 404s, 405s). Both run the same edge
-// middleware: request id and logging, and one rate limiter whose counts they share.
+// middleware: request id and logging, and the rate limits whose counts they share.
 // `createRequestHandler(deps)` is separate from `listen()`: service.ts makes the server.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
@@ -59,12 +59,15 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
   if (deps.config.RATE_LIMIT_PER_MINUTE > 0) {
     // The client as Express's req.ip names it (TRUST_PROXY hops), on either route.
     const trust = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
-    const limiter = rateLimits(deps.config, trust, (req) => {
+    // A delivery's token, or the operator's: the admin token as bearer or a signed session.
+    const hasCredential = (req: IncomingMessage): boolean => {
       const tokens = webhookTokens(req);
       if (tokens) return deps.receiver.senderFor(tokens) !== null;
       const admin = deps.config.ADMIN_TOKEN;
-      return admin !== undefined && (sameSecret(bearerToken(req), admin) || sessions?.signed(readCookie(req.headers.cookie, SESSION_COOKIE), Date.now()) != null);
-    });
+      if (admin === undefined) return false;
+      return sameSecret(bearerToken(req), admin) || sessions?.signed(readCookie(req.headers.cookie, SESSION_COOKIE), Date.now()) != null;
+    };
+    const limiter = rateLimits(deps.config, trust, hasCredential);
     app.use(limiter);
     edge.push(limiter);
   }
