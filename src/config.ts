@@ -43,10 +43,23 @@ const envSchema = z.object({
     })
     .default('info'),
   BODY_LIMIT_BYTES: int(2 * 1024 * 1024, 1024),
-  /** Requests per minute per client address; 0 turns the limiter off. */
+  /** Requests per minute per client address with a valid credential; 0 turns both limiters off. */
   RATE_LIMIT_PER_MINUTE: int(600),
+  /**
+   * Requests per minute per client address that carry no valid credential (no or a wrong
+   * webhook token, admin token or session), counted apart from RATE_LIMIT_PER_MINUTE.
+   */
+  RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: int(30),
   /** Express `trust proxy` hop count, so the rate limit sees real client addresses. */
   TRUST_PROXY: int(0, 0, 10),
+  /** A request's headers must arrive within this (slow clients hold a connection each). */
+  HEADERS_TIMEOUT_MS: int(5_000, 1_000, 300_000),
+  /** The whole request, body included, must arrive within this. */
+  REQUEST_TIMEOUT_MS: int(15_000, 1_000, 300_000),
+  /** Open connections at once, kept below the process's file descriptor limit; 0: no cap. */
+  MAX_CONNECTIONS: int(768, 0, 1_000_000),
+  /** Open connections at once from one client address (the peer: a proxy counts as one); 0: no cap. */
+  MAX_CONNECTIONS_PER_CLIENT: int(128, 0, 1_000_000),
   RETRY_MAX_ATTEMPTS: int(8, 1, 100),
   RETRY_BASE_DELAY_MS: int(2_000, 1),
   RETRY_MAX_DELAY_MS: int(3_600_000, 1),
@@ -101,6 +114,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   if (config.RETRY_MAX_DELAY_MS < config.RETRY_BASE_DELAY_MS) {
     problems.push('RETRY_MAX_DELAY_MS: must be at least RETRY_BASE_DELAY_MS');
+  }
+  if (config.REQUEST_TIMEOUT_MS < config.HEADERS_TIMEOUT_MS) {
+    problems.push('REQUEST_TIMEOUT_MS: must be at least HEADERS_TIMEOUT_MS');
   }
   if (config.DATABASE_URL && !/^postgres(ql)?:\/\//i.test(config.DATABASE_URL)) {
     problems.push('DATABASE_URL: must be a PostgreSQL URL like postgres://user:password@host:5432/database');

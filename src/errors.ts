@@ -23,6 +23,11 @@ export const ERRORS = {
   PAYLOAD_TOO_LARGE: { status: 413, message: 'the body is larger than BODY_LIMIT_BYTES', retryable: false },
   BAD_REQUEST: { status: 400, message: 'the request could not be read', retryable: false },
   HEADERS_TOO_LARGE: { status: 431, message: 'the request headers are too large', retryable: false },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    message: 'the request did not arrive in time (headers within HEADERS_TIMEOUT_MS, all of it within REQUEST_TIMEOUT_MS)',
+    retryable: true,
+  },
   MALFORMED_JSON: { status: 400, message: 'the body is not valid JSON', retryable: false },
   INVALID_PAYLOAD: { status: 422, message: 'the payload does not match the post-call webhook schema', retryable: false },
   RATE_LIMITED: { status: 429, message: 'too many requests', retryable: true },

@@ -7,6 +7,7 @@ import type { Connector } from './connectors/connector.js';
 import { closeConnectors, stepKinds } from './connectors/index.js';
 import { createRequestHandler } from './http/app.js';
 import { answerClientErrors } from './http/client-errors.js';
+import { limitConnections } from './http/connection-limits.js';
 import { connectorOf, createMetrics } from './http/metrics.js';
 import { connectorLimit } from './worker/bulkhead.js';
 import { createDeliveryReceiver } from './http/receive-delivery.js';
@@ -20,6 +21,10 @@ import { scheduleRetention } from './store/retention.js';
 import type { Store } from './store/store.js';
 import { createIngestPriority } from './worker/ingest-priority.js';
 import { createWorker, type Worker } from './worker/worker.js';
+
+/** Idle time a kept-alive connection stays open: longer than load balancers' idle timeouts (60 s), so they close first. */
+const KEEP_ALIVE_MS = 65_000;
+const CONNECTIONS_CHECK_MS = 1_000;
 
 export interface RunningService {
   server: Server;
@@ -119,10 +124,23 @@ export async function startService(
   const handler = createRequestHandler({ config, receiver, store, mappings, metrics, logger, onRequeued: () => worker.wake() });
 
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = createServer(handler).listen(config.PORT, config.HOST, () => resolve(s));
+    const s = createServer(
+      {
+        headersTimeout: config.HEADERS_TIMEOUT_MS,
+        requestTimeout: config.REQUEST_TIMEOUT_MS,
+        // Both timeouts are enforced at this granularity (Node's default is 30 s).
+        connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
+        keepAliveTimeout: KEEP_ALIVE_MS,
+      },
+      handler,
+    ).listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', reject);
   });
-  server.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
+  limitConnections(server, {
+    total: config.MAX_CONNECTIONS,
+    perClient: config.MAX_CONNECTIONS_PER_CLIENT,
+    onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),
+  });
   answerClientErrors(server);
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST}:${port}`;

@@ -112,20 +112,21 @@ describe('/readyz queue lag', () => {
     receiver = await startStubServer([{ status: 200, delayMs: 2_500 }]);
     service = await startTestService(
       { 'f.yaml': `name: f\nsteps:\n  - id: forward\n    use: http.request\n    with: { url: "${receiver.url}" }\n` },
-      { WORKER_CONCURRENCY: '1', READY_MAX_QUEUE_LAG_MS: '1000', STEP_TIMEOUT_MS: '5000' },
+      { WORKER_CONCURRENCY: '1', READY_MAX_QUEUE_LAG_MS: '1000', STEP_TIMEOUT_MS: '5000', ADMIN_TOKEN: ADMIN },
     );
+    const readyz = () => request(s.server).get('/readyz').set('authorization', `Bearer ${ADMIN}`);
     const s = service;
     await s.post(call(1)); // occupies the only worker slot for 2.5 s
     await s.post(call(2)); // waits in the queue
     const lagging = await s.waitFor(
-      async () => (await request(s.server).get('/readyz')) as { status: number; body: { checks: { queue: { ok: boolean; detail: string } } } },
+      async () => (await readyz()) as { status: number; body: { checks: { queue: { ok: boolean; detail: string } } } },
       (r) => r.status === 503,
       5_000,
     );
     expect(lagging.body.checks.queue.ok).toBe(false);
     expect(lagging.body.checks.queue.detail).toMatch(/^1 run\(s\) due, oldest waiting \d+ s \(over READY_MAX_QUEUE_LAG_MS=1000/);
     await s.waitFor(() => s.store.listRuns(), (runs) => runs.length === 2 && runs.every((r) => r.status === 'succeeded'), 15_000);
-    const ready = await request(s.server).get('/readyz');
+    const ready = await readyz();
     expect(ready.status).toBe(200);
     expect(ready.body.checks.queue).toEqual({ ok: true, detail: '0 run(s) due, oldest waiting 0 s' });
   }, 30_000);

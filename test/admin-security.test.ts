@@ -27,7 +27,7 @@ async function login(s: TestService) {
   expect(session).toMatch(/SameSite=Strict/i);
   const list = await agent.get('/admin');
   const csrf = /name="_csrf" value="([^"]+)"/.exec(list.text)![1]!;
-  return { agent, csrf, list };
+  return { agent, csrf, list, cookie: session.split(';')[0]! };
 }
 
 async function deadRun(s: TestService) {
@@ -64,6 +64,23 @@ describe('admin page security', () => {
     expect(wrong.status).toBe(401);
     expect(wrong.text).toContain('That token is not right.');
     expect(wrong.headers['set-cookie']?.toString() ?? '').not.toContain('aftercall_admin=');
+  });
+
+  it('logging out ends the session: a copy of the cookie no longer works', async () => {
+    service = await startTestService(LOG, { ADMIN_TOKEN: ADMIN });
+    const s = service;
+    const { agent, csrf, cookie } = await login(s);
+    expect((await request(s.server).get('/admin').set('cookie', cookie)).status).toBe(200);
+    const out = await agent.post('/admin/logout').type('form').send({ _csrf: csrf });
+    expect(out.status).toBe(303);
+    expect(out.headers.location).toBe('/admin/login');
+    const reused = await request(s.server).get('/admin').set('cookie', cookie);
+    expect(reused.status).toBe(303);
+    expect(reused.headers.location).toBe('/admin/login?next=%2Fadmin');
+    expect((await request(s.server).post('/admin/runs/1/retry').set('cookie', cookie).type('form').send({ _csrf: csrf })).status).toBe(401);
+    // Ended in the store, which every instance asks (PostgreSQL: one database for all).
+    const sessionId = /^aftercall_admin=\d+\.([\w-]+)\./.exec(cookie)![1]!;
+    expect(await s.store.adminSessionActive(sessionId, Date.now())).toBe(false);
   });
 
   it('rejects POSTs without the CSRF token, including the login form', async () => {

@@ -367,18 +367,24 @@ describe('store failures', () => {
 });
 
 describe('health', () => {
-  it('/healthz is alive and /readyz reports the store and mappings', async () => {
-    const s = await start();
+  it('/healthz is alive and /readyz reports the store and mappings (details for the metrics token)', async () => {
+    const metricsToken = 'metrics-token-0123456789';
+    const s = await start({ METRICS_TOKEN: metricsToken });
     expect((await request(s.server).get('/healthz')).body).toEqual({ status: 'ok' });
-    const ready = await request(s.server).get('/readyz');
+    const ready = await request(s.server).get('/readyz').set('authorization', `Bearer ${metricsToken}`);
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({
       status: 'ready',
       checks: { store: { ok: true, detail: 'sqlite' }, mappings: { ok: true, detail: '1 mapping loaded' } },
     });
     await s.store.close();
-    const notReady = await request(s.server).get('/readyz');
+    const notReady = await request(s.server).get('/readyz').set('authorization', `Bearer ${metricsToken}`);
     expect(notReady.status).toBe(503);
     expect(notReady.body.checks.store.ok).toBe(false);
+    expect(notReady.body.checks.store.detail).toMatch(/closed|unavailable/i);
+    // Without the token: which check failed, never why.
+    const anonymous = await request(s.server).get('/readyz');
+    expect(anonymous.status).toBe(503);
+    expect(anonymous.body.checks).toEqual({ store: { ok: false }, mappings: { ok: true }, queue: { ok: false } });
   });
 });

@@ -106,7 +106,7 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
         const tables = await fresh.admin.query<{ tablename: string }>(
           'SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename', [fresh.name],
         );
-        expect(tables.rows.map((r) => r.tablename)).toEqual(['calls', 'receipts', 'revisions', 'runs', 'schema_migrations', 'step_results']);
+        expect(tables.rows.map((r) => r.tablename)).toEqual(['admin_sessions', 'calls', 'heartbeat', 'receipts', 'revisions', 'runs', 'schema_migrations', 'step_results']);
         // All four work on the same tables.
         const results = await Promise.all(stores.map((s, i) => s.acceptDelivery(delivery(callVersion(0, { id: 700 + i })))));
         expect(results.map((r) => r.outcome)).toEqual(['accepted', 'accepted', 'accepted', 'accepted']);
@@ -300,6 +300,35 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
       expect(await count('calls')).toBe(0);
       expect(await count('receipts')).toBe(0);
       expect(await store.acceptDelivery(delivery(callVersion(0)))).toMatchObject({ outcome: 'accepted', revision: 1 });
+    });
+
+    it('ping (/readyz) fails while the database takes no writes (read-only), and passes once it does', async () => {
+      // A role of the test's own whose sessions are read-only on demand, as a standby's are.
+      const role = `${schema.name}_ro`;
+      await schema.admin.query(`CREATE ROLE ${role} LOGIN SUPERUSER`);
+      const url = new URL(schema.url);
+      url.username = role;
+      const store = await open({ connectionString: url.toString(), max: 1 });
+      const reconnect = async () => {
+        await schema.admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
+        await store.listRuns().catch(() => undefined); // the pool drops the cut connection and makes a new one
+      };
+      try {
+        await expect(store.ping()).resolves.toBeUndefined();
+        await schema.admin.query(`ALTER ROLE ${role} SET default_transaction_read_only = on`);
+        await reconnect();
+        expect(await store.listRuns()).toEqual([]); // reads still work
+        const error = await store.ping().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(StoreUnavailableError);
+        expect((error as Error).message).toMatch(/read-only/);
+        await schema.admin.query(`ALTER ROLE ${role} RESET default_transaction_read_only`);
+        await reconnect();
+        await expect(store.ping()).resolves.toBeUndefined();
+      } finally {
+        await store.close();
+        // Tables the role made (when this test migrated the schema) go to the test's own user.
+        await schema.admin.query(`REASSIGN OWNED BY ${role} TO CURRENT_USER; DROP OWNED BY ${role}; DROP ROLE ${role}`);
+      }
     });
 
     it('a closed store answers StoreUnavailableError, like a database that is away', async () => {

@@ -139,6 +139,7 @@ describe('the webhook route', () => {
         return { status: 202, body: { status: 'accepted' } };
       },
       replayQuarantined: async () => ({ status: 404, body: {} }),
+      senderFor: () => null,
     } satisfies DeliveryReceiver;
     const route = createWebhookRoute({
       receiver,
@@ -149,6 +150,7 @@ describe('the webhook route', () => {
         next();
       }],
       logger,
+      requestTimeoutMs: 15_000,
     });
     const server = createServer((req, res) => {
       if (!route(req, res)) res.writeHead(418).end();

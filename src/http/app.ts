@@ -1,6 +1,6 @@
 // Node's request handler: the webhook route (webhook-route.ts) takes deliveries, Express
 // everything else (health, metrics, admin API and UI, 404s, 405s). Both run the same edge
-// middleware: request id and logging, and one rate limiter whose counts they share.
+// middleware: request id and logging, and the rate limits whose counts they share.
 // `createRequestHandler(deps)` is separate from `listen()`: service.ts makes the server.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
@@ -18,15 +18,23 @@ import type { Store } from '../store/store.js';
 import { createAdminApi } from './admin-api.js';
 import { bearerToken, sameSecret } from './bearer-auth.js';
 import { createAdminRoutes } from './admin/admin-routes.js';
+import { createAdminSessions, readCookie, SESSION_COOKIE } from './admin/session.js';
 import { sendError, sendReply as send } from './json-reply.js';
 import type { Metrics } from './metrics.js';
 import type { DeliveryReceiver } from './receive-delivery.js';
-import { createWebhookRoute, type EdgeMiddleware } from './webhook-route.js';
+import { createWebhookRoute, webhookTokens, type EdgeMiddleware } from './webhook-route.js';
 
 export interface AppDeps {
   config: Pick<
     Config,
-    'RATE_LIMIT_PER_MINUTE' | 'TRUST_PROXY' | 'WEBHOOK_SIGNATURE_HEADER' | 'ADMIN_TOKEN' | 'METRICS_TOKEN' | 'READY_MAX_QUEUE_LAG_MS'
+    | 'RATE_LIMIT_PER_MINUTE'
+    | 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE'
+    | 'TRUST_PROXY'
+    | 'REQUEST_TIMEOUT_MS'
+    | 'WEBHOOK_SIGNATURE_HEADER'
+    | 'ADMIN_TOKEN'
+    | 'METRICS_TOKEN'
+    | 'READY_MAX_QUEUE_LAG_MS'
   >;
   receiver: DeliveryReceiver;
   store: Store;
@@ -46,21 +54,23 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
   app.set('etag', false);
   app.set('trust proxy', deps.config.TRUST_PROXY);
 
+  const sessions = deps.config.ADMIN_TOKEN ? createAdminSessions(deps.config.ADMIN_TOKEN, deps.store) : null;
   const edge: EdgeMiddleware[] = [requestIdAndLogging(deps.logger)];
   app.use(edge[0]!);
   if (deps.config.RATE_LIMIT_PER_MINUTE > 0) {
     // The client as Express's req.ip names it (TRUST_PROXY hops), on either route.
     const trust = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
-    const limiter = rateLimit({
-      windowMs: 60_000,
-      limit: deps.config.RATE_LIMIT_PER_MINUTE,
-      standardHeaders: 'draft-7',
-      legacyHeaders: false,
-      keyGenerator: (req) => ipKeyGenerator(proxyAddr(req, trust)),
-      handler: (_req, res) => send(res, errorReply('RATE_LIMITED')),
-    });
-    app.use(['/webhooks', '/api', '/admin'], limiter);
-    edge.push(limiter as unknown as EdgeMiddleware);
+    // A delivery's token, or the operator's: the admin token as bearer or a signed session.
+    const hasCredential = (req: IncomingMessage): boolean => {
+      const tokens = webhookTokens(req);
+      if (tokens) return deps.receiver.senderFor(tokens) !== null;
+      const admin = deps.config.ADMIN_TOKEN;
+      if (admin === undefined) return false;
+      return sameSecret(bearerToken(req), admin) || sessions?.signed(readCookie(req.headers.cookie, SESSION_COOKIE), Date.now()) != null;
+    };
+    const limiter = rateLimits(deps.config, trust, hasCredential);
+    app.use(limiter);
+    edge.push(limiter);
   }
 
   const webhook = createWebhookRoute({
@@ -68,6 +78,7 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
     signatureHeader: deps.config.WEBHOOK_SIGNATURE_HEADER,
     before: edge,
     logger: deps.logger,
+    requestTimeoutMs: deps.config.REQUEST_TIMEOUT_MS,
   });
   app.all(['/webhooks/post-call', '/webhooks/post-call/:token'], (_req, res) => {
     res.setHeader('allow', 'POST');
@@ -77,14 +88,19 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', async (_req, res) => {
+  // The store's check is a write: requests at the same time share one.
+  let storeChecking: Promise<{ ok: boolean; error?: string }> | null = null;
+  const storeCheck = () =>
+    (storeChecking ??= deps.store.ping().then(
+      (): { ok: boolean; error?: string } => ({ ok: true }),
+      (error: unknown) => ({ ok: false, error: (error as Error).message }),
+    ).finally(() => {
+      storeChecking = null;
+    }));
+  app.get('/readyz', async (req, res) => {
     const checks: Record<string, { ok: boolean; detail?: string; problems?: string[] }> = {};
-    try {
-      await deps.store.ping();
-      checks.store = { ok: true, detail: deps.store.kind };
-    } catch (error) {
-      checks.store = { ok: false, detail: (error as Error).message };
-    }
+    const store = await storeCheck();
+    checks.store = store.ok ? { ok: true, detail: deps.store.kind } : { ok: false, detail: store.error };
     const loaded = deps.mappings.current().length;
     const problems = deps.mappings.problems().map(formatProblem);
     checks.mappings = {
@@ -106,7 +122,11 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
       checks.queue = { ok: false, detail: (error as Error).message };
     }
     const ready = Object.values(checks).every((c) => c.ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', checks });
+    // Details (file paths in mapping problems, the store's errors) only for the operator's tokens.
+    const token = bearerToken(req);
+    const operator = [deps.config.ADMIN_TOKEN, deps.config.METRICS_TOKEN].some((t) => t !== undefined && sameSecret(token, t));
+    const shown = operator ? checks : Object.fromEntries(Object.entries(checks).map(([name, c]) => [name, { ok: c.ok }]));
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', checks: shown });
   });
   app.get('/metrics', async (req, res) => {
     const token = deps.config.METRICS_TOKEN;
@@ -115,9 +135,9 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
     res.send(await deps.metrics.registry.metrics());
   });
 
-  if (deps.config.ADMIN_TOKEN) {
+  if (deps.config.ADMIN_TOKEN && sessions) {
     app.use('/api', createAdminApi({ ...deps, adminToken: deps.config.ADMIN_TOKEN }));
-    app.use('/admin', createAdminRoutes({ ...deps, adminToken: deps.config.ADMIN_TOKEN }));
+    app.use('/admin', createAdminRoutes({ ...deps, sessions }));
   }
 
   app.use((_req, res) => send(res, errorReply('NOT_FOUND')));
@@ -125,6 +145,38 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => sendError(res, error, req.log ?? deps.logger));
   return (req, res) => {
     if (!webhook(req, res)) app(req, res);
+  };
+}
+
+/** Probes and scrapes, polled by machines that carry no credential: never rate limited. */
+const UNLIMITED = /^\/(?:healthz|readyz|metrics)\/?(?:\?|$)/i;
+
+/**
+ * Two buckets per client address. Requests with a valid credential (a webhook token, the admin
+ * token, a signed admin session) count against RATE_LIMIT_PER_MINUTE; every other request
+ * (no or a wrong token, unknown paths, the login form) against the stricter
+ * RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE, so a flood of strangers from one address, or from
+ * everyone behind one proxy, takes nothing from the senders there (0 shares one bucket).
+ */
+function rateLimits(
+  config: Pick<Config, 'RATE_LIMIT_PER_MINUTE' | 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE'>,
+  trust: (address: string, hop: number) => boolean,
+  authenticated: (req: IncomingMessage) => boolean,
+): EdgeMiddleware {
+  const bucket = (limit: number) =>
+    rateLimit({
+      windowMs: 60_000,
+      limit,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      keyGenerator: (req) => ipKeyGenerator(proxyAddr(req, trust)),
+      handler: (_req, res) => send(res, errorReply('RATE_LIMITED')),
+    }) as unknown as EdgeMiddleware;
+  const known = bucket(config.RATE_LIMIT_PER_MINUTE);
+  const strangers = config.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE > 0 ? bucket(config.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE) : known;
+  return (req, res, next) => {
+    if (UNLIMITED.test(req.url ?? '')) return next();
+    return (authenticated(req) ? known : strangers)(req, res, next);
   };
 }
 

@@ -33,29 +33,31 @@ export function sendError(res: ServerResponse, error: unknown, logger: Logger): 
 }
 
 const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
-const DISCARD_MAX_MS = 10_000;
 
 /**
- * Reads the rest of a body that was refused unread (401, 413, …) and throws it away.
- * Answering and closing with it unread makes the kernel reset the connection, and the sender
- * never sees the answer. Bounded, so a client cannot keep us reading forever.
+ * Reads the rest of a body that was refused unread (401, 413, …) and throws it away; true once
+ * it has all arrived. Answering and closing with it unread makes the kernel reset the
+ * connection, and the sender never sees the answer. Bounded in bytes and time (false), so a
+ * client cannot keep us reading forever: the caller then drops the connection unanswered.
  */
-export function discardBody(req: IncomingMessage): Promise<void> {
-  if (req.complete) return Promise.resolve();
+export function discardBody(req: IncomingMessage, maxMs: number): Promise<boolean> {
+  if (req.complete) return Promise.resolve(true);
   return new Promise((resolve) => {
     let seen = 0;
-    const stop = setTimeout(resolve, DISCARD_MAX_MS);
-    stop.unref();
-    const done = () => {
+    const finish = (complete: boolean) => {
       clearTimeout(stop);
-      resolve();
+      req.off('data', count);
+      resolve(complete);
     };
-    req.on('data', (chunk: Buffer) => {
+    const stop = setTimeout(() => finish(false), maxMs);
+    stop.unref();
+    const count = (chunk: Buffer) => {
       seen += chunk.length;
-      if (seen > DISCARD_MAX_BYTES) done();
-    });
-    req.once('end', done);
-    req.once('close', done);
+      if (seen > DISCARD_MAX_BYTES) finish(false);
+    };
+    req.on('data', count);
+    req.once('end', () => finish(true));
+    req.once('close', () => finish(req.complete));
     req.resume();
   });
 }

@@ -20,6 +20,7 @@ export interface Metrics {
   stepSeconds: Histogram<'connector' | 'kind' | 'outcome'>;
   stepErrors: Counter<'connector' | 'kind' | 'class'>;
   mappingReloadErrors: Counter;
+  connectionsRefused: Counter<'reason'>;
 }
 
 /** Read when Prometheus scrapes: values that live in the store. */
@@ -75,6 +76,12 @@ export function createMetrics(sources?: MetricsSources): Metrics {
     mappingReloadErrors: new Counter({
       name: 'aftercall_mapping_reload_errors_total',
       help: 'Mapping reloads that found a broken file (its last good version stays active)',
+      registers: [registry],
+    }),
+    connectionsRefused: new Counter({
+      name: 'aftercall_connections_refused_total',
+      help: 'Connections closed at once because MAX_CONNECTIONS (total) or MAX_CONNECTIONS_PER_CLIENT (per_client) was reached',
+      labelNames: ['reason'],
       registers: [registry],
     }),
   };

@@ -139,17 +139,17 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
     return { ok: true as const, callId, isTest, result, queued };
   }
 
+  /** The sender of the first token given, or null when it is unknown (or none is given). */
+  function senderFor(tokens: DeliveryRequest['tokens']): string | null {
+    const candidate = tokens.find((t) => t);
+    return candidate ? deps.tokens.senderFor(candidate) : null;
+  }
+
   async function receive(req: DeliveryRequest): Promise<Reply> {
     const started = process.hrtime.bigint();
     if (deps.isShuttingDown?.()) return fail('unavailable', 'SHUTTING_DOWN');
 
-    let sender: string | null = null;
-    for (const candidate of req.tokens) {
-      if (candidate) {
-        sender = deps.tokens.senderFor(candidate);
-        break;
-      }
-    }
+    const sender = senderFor(req.tokens);
     if (!sender) return fail('unauthorized', 'UNAUTHORIZED');
     // Only known senders make the worker give way: a stranger's flood is the rate limiter's.
     deps.onDelivery?.();
@@ -233,7 +233,7 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
     };
   }
 
-  return { receive, replayQuarantined };
+  return { receive, replayQuarantined, senderFor };
 }
 
 export type DeliveryReceiver = ReturnType<typeof createDeliveryReceiver>;

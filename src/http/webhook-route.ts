@@ -9,7 +9,7 @@ import getRawBody from 'raw-body';
 import { errorReply } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { bearerToken } from './bearer-auth.js';
-import { discardBody, sendError, sendReply } from './json-reply.js';
+import { discardBody, sendError, sendReply, type Reply } from './json-reply.js';
 import { BodyTooLargeError, type DeliveryReceiver } from './receive-delivery.js';
 
 /** Connect-style middleware on Node's request and response (what Express also accepts). */
@@ -28,6 +28,29 @@ export interface WebhookRouteDeps {
   /** Runs first, in order: request id and logging, then the rate limiter. */
   before: EdgeMiddleware[];
   logger: Logger;
+  /** REQUEST_TIMEOUT_MS: how long the rest of a refused body may take to arrive. */
+  requestTimeoutMs: number;
+}
+
+/** Answers after which the connection is closed: a sender without the right credentials, or one that sent what it must not send again. */
+const CLOSE_AFTER = new Set([401, 413, 415]);
+
+/**
+ * The tokens a delivery carries, in the order the receiver tries them (path, bearer, query);
+ * null for a request that is not a delivery. A path token that is not valid percent-encoding
+ * counts as none.
+ */
+export function webhookTokens(req: IncomingMessage): Array<string | undefined> | null {
+  if (req.method !== 'POST') return null;
+  const match = WEBHOOK_PATH.exec(req.url ?? '');
+  if (!match) return null;
+  let fromPath: string | undefined;
+  try {
+    fromPath = match[1] === undefined ? undefined : decodeURIComponent(match[1]);
+  } catch {
+    fromPath = undefined;
+  }
+  return [fromPath, bearerToken(req), queryToken(match[2])];
 }
 
 /** Serves the request and returns true when it is a webhook delivery; false leaves it to Express. */
@@ -41,8 +64,7 @@ export function createWebhookRoute(deps: WebhookRouteDeps): WebhookRoute {
     try {
       fromPath = pathToken === undefined ? undefined : decodeURIComponent(pathToken);
     } catch {
-      await discardBody(req);
-      sendReply(res, errorReply('BAD_REQUEST', { detail: 'the token in the path is not valid percent-encoding' }));
+      await refuse(req, res, errorReply('BAD_REQUEST', { detail: 'the token in the path is not valid percent-encoding' }));
       return;
     }
     const length = req.headers['content-length'];
@@ -58,8 +80,21 @@ export function createWebhookRoute(deps: WebhookRouteDeps): WebhookRoute {
           throw error.type === 'entity.too.large' ? new BodyTooLargeError('too large') : error;
         }),
     });
-    // Refused before the body was read (401, 413, …): read the rest first (see discardBody).
-    await discardBody(req);
+    if (req.complete && !CLOSE_AFTER.has(reply.status)) sendReply(res, reply);
+    else await refuse(req, res, reply);
+  }
+
+  /**
+   * A refusal, most often before the body was read (401, 413, 415): the connection is closed
+   * after the answer, so a stranger keeps no socket; the rest of the body is read first (see
+   * discardBody), and a body still not in after REQUEST_TIMEOUT_MS loses the connection.
+   */
+  async function refuse(req: IncomingMessage, res: ServerResponse, reply: Reply) {
+    if (!(await discardBody(req, deps.requestTimeoutMs))) {
+      req.socket.destroy();
+      return;
+    }
+    res.setHeader('connection', 'close');
     sendReply(res, reply);
   }
 

@@ -271,8 +271,20 @@ export interface Store {
   getRun(id: number): Promise<RunDetail | null>;
   countRunsByStatus(): Promise<Record<string, number>>;
 
-  /** Cheap round trip, for /readyz. */
+  /**
+   * For /readyz: a tiny write committed like any other (a heartbeat row), so a store that can
+   * read but not commit (disk full, read-only, file size limit) is unready; the SQLite store is
+   * also unready for a while after any commit failed. Throws StoreUnavailableError.
+   */
   ping(): Promise<void>;
+
+  /**
+   * Sessions of the Runs page, kept here so logging out ends a session on every instance: a
+   * stolen cookie stops working. Starting one also forgets the expired ones.
+   */
+  startAdminSession(id: string, expiresAt: number, now: number): Promise<void>;
+  adminSessionActive(id: string, now: number): Promise<boolean>;
+  endAdminSession(id: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -134,6 +134,20 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       await expect(store.ping()).resolves.toBeUndefined();
     });
 
+    it('keeps admin sessions until they end or expire', async () => {
+      await store.startAdminSession('session-a', T0 + 1_000, T0);
+      await store.startAdminSession('session-b', T0 + 5_000, T0);
+      expect(await store.adminSessionActive('session-a', T0)).toBe(true);
+      expect(await store.adminSessionActive('session-a', T0 + 1_000)).toBe(false); // expired
+      expect(await store.adminSessionActive('unknown', T0)).toBe(false);
+      await store.endAdminSession('session-b');
+      expect(await store.adminSessionActive('session-b', T0)).toBe(false);
+      // Starting a session forgets the expired ones; the current stay.
+      await store.startAdminSession('session-c', T0 + 9_000, T0 + 2_000);
+      expect(await store.adminSessionActive('session-a', T0)).toBe(false);
+      expect(await store.adminSessionActive('session-c', T0 + 2_000)).toBe(true);
+    });
+
     describe('acceptDelivery', () => {
       it('creates revision 1 with one pending run per planned mapping and a receipt with the raw body', async () => {
         const v = callVersion(0);

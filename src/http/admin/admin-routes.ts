@@ -6,7 +6,7 @@ import helmet from 'helmet';
 import type { MappingRegistry } from '../../mapping/mapping-registry.js';
 import type { RunFilter, RunStatus, Store } from '../../store/store.js';
 import type { DeliveryReceiver } from '../receive-delivery.js';
-import { createAdminSessions, LOGIN_CSRF_COOKIE, randomToken, readCookie, SESSION_COOKIE } from './session.js';
+import { LOGIN_CSRF_COOKIE, randomToken, readCookie, SESSION_COOKIE, type AdminSessions } from './session.js';
 import { ADMIN_CSS } from './stylesheet.js';
 import { layout } from './views/layout.js';
 import { loginPage } from './views/login-page.js';
@@ -18,7 +18,7 @@ import { LIST_STATUSES, runsPage, type RunFilters } from './views/runs-page.js';
 import { html } from './html.js';
 
 export interface AdminRoutesDeps {
-  adminToken: string;
+  sessions: AdminSessions;
   store: Store;
   mappings: MappingRegistry;
   receiver: DeliveryReceiver;
@@ -38,7 +38,7 @@ declare module 'express-serve-static-core' {
 
 export function createAdminRoutes(deps: AdminRoutesDeps): Router {
   const router = Router();
-  const sessions = createAdminSessions(deps.adminToken);
+  const { sessions } = deps;
   const now = deps.now ?? Date.now;
 
   router.use(
@@ -69,7 +69,7 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
     page(res, 200, loginPage({ csrf, next: safeNext(req.query.next) }));
   });
 
-  router.post('/login', (req, res) => {
+  router.post('/login', async (req, res) => {
     const body = req.body as Record<string, unknown>;
     const expected = readCookie(req.headers.cookie, LOGIN_CSRF_COOKIE);
     const csrf = randomToken();
@@ -80,7 +80,7 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
     if (typeof body.token !== 'string' || !sessions.tokenMatches(body.token)) {
       return page(res, 401, loginPage({ csrf, error: 'That token is not right.', next: safeNext(body.next) }));
     }
-    const session = sessions.issue(now());
+    const session = await sessions.start(now());
     res.cookie(SESSION_COOKIE, session.cookie, {
       httpOnly: true,
       sameSite: 'strict',
@@ -92,21 +92,23 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
   });
 
   // Everything below needs a session; every POST below needs its CSRF token.
-  router.use((req: Request, res: Response, next: NextFunction) => {
-    const expiresAt = sessions.verify(readCookie(req.headers.cookie, SESSION_COOKIE), now());
-    if (expiresAt === null) {
+  router.use(async (req: Request, res: Response, next: NextFunction) => {
+    const session = await sessions.verify(readCookie(req.headers.cookie, SESSION_COOKIE), now());
+    if (session === null) {
       if (req.method === 'GET') return res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`);
       return page(res, 401, layout('Log in', html`<p>Your session ended. <a href="/admin/login">Log in</a> again.</p>`));
     }
-    const csrf = sessions.csrfFor(expiresAt);
-    if (req.method === 'POST' && !sessions.csrfMatches(expiresAt, (req.body as Record<string, unknown> | undefined)?._csrf)) {
+    const csrf = sessions.csrfFor(session);
+    if (req.method === 'POST' && !sessions.csrfMatches(session, (req.body as Record<string, unknown> | undefined)?._csrf)) {
       return page(res, 403, layout('Forbidden', html`<p class="error">The form's security token is missing or wrong. Go back, reload and try again.</p>`, { csrf }));
     }
-    req.adminSession = { expiresAt, csrf };
+    req.adminSession = { expiresAt: session.expiresAt, csrf };
     next();
   });
 
-  router.post('/logout', (req, res) => {
+  // Ends the session in the store: the cookie stops working even where a copy of it survives.
+  router.post('/logout', async (req, res) => {
+    await sessions.end(readCookie(req.headers.cookie, SESSION_COOKIE), now());
     res.clearCookie(SESSION_COOKIE, { path: '/admin' });
     res.redirect(303, '/admin/login');
   });

@@ -1,40 +1,67 @@
-// Admin sessions without server state: a cookie `<expiry>.<hmac>` keyed by ADMIN_TOKEN
-// (rotating the token ends every session), and a CSRF token derived from the same session.
+// Admin sessions: a cookie `<expiry>.<session id>.<hmac>` keyed by ADMIN_TOKEN (rotating the
+// token ends every session), whose id must also be recorded in the store: logging out deletes
+// it there, so the cookie stops working on every instance even if it was copied. A CSRF token
+// is derived from the session id.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import type { Store } from '../../store/store.js';
 import { sameSecret } from '../bearer-auth.js';
 
 export const SESSION_COOKIE = 'aftercall_admin';
 export const LOGIN_CSRF_COOKIE = 'aftercall_login_csrf';
 export const SESSION_MS = 8 * 60 * 60 * 1000;
 
+export interface AdminSession {
+  id: string;
+  expiresAt: number;
+}
+
 export interface AdminSessions {
   /** Constant-time check of a token typed into the login form. */
   tokenMatches(candidate: string): boolean;
-  issue(now: number): { cookie: string; expiresAt: number };
-  /** The session's expiry when the cookie is valid and current, else null. */
-  verify(cookie: string | undefined, now: number): number | null;
-  csrfFor(expiresAt: number): string;
-  csrfMatches(expiresAt: number, candidate: unknown): boolean;
+  /** A new session, recorded in the store. */
+  start(now: number): Promise<{ cookie: string; expiresAt: number }>;
+  /** The session when the cookie is signed, current and not ended, else null. */
+  verify(cookie: string | undefined, now: number): Promise<AdminSession | null>;
+  /** Signed and current, without asking the store (the rate limiter's "is this an operator"). */
+  signed(cookie: string | undefined, now: number): AdminSession | null;
+  /** Ends the cookie's session (when it is one). */
+  end(cookie: string | undefined, now: number): Promise<void>;
+  csrfFor(session: AdminSession): string;
+  csrfMatches(session: AdminSession, candidate: unknown): boolean;
 }
 
-export function createAdminSessions(adminToken: string): AdminSessions {
+const COOKIE = /^(\d{13})\.([\w-]{32})\.([\w-]{43})$/;
+
+export function createAdminSessions(adminToken: string, store: Pick<Store, 'startAdminSession' | 'adminSessionActive' | 'endAdminSession'>): AdminSessions {
   const key = createHash('sha256').update(`aftercall-admin-session:${adminToken}`).digest();
-  const sign = (purpose: string, expiresAt: number) => createHmac('sha256', key).update(`${purpose}:${expiresAt}`).digest('base64url');
+  const sign = (purpose: string, value: string) => createHmac('sha256', key).update(`${purpose}:${value}`).digest('base64url');
+  const signed = (cookie: string | undefined, now: number): AdminSession | null => {
+    const match = COOKIE.exec(cookie ?? '');
+    if (!match) return null;
+    const [, expiry, id] = match as unknown as [string, string, string, string];
+    const expiresAt = Number(expiry);
+    if (expiresAt <= now || !sameSecret(match[3], sign('session', `${expiry}.${id}`))) return null;
+    return { id, expiresAt };
+  };
   return {
     tokenMatches: (candidate) => sameSecret(candidate, adminToken),
-    issue(now) {
+    async start(now) {
       const expiresAt = now + SESSION_MS;
-      return { cookie: `${expiresAt}.${sign('session', expiresAt)}`, expiresAt };
+      const id = randomBytes(24).toString('base64url');
+      await store.startAdminSession(id, expiresAt, now);
+      return { cookie: `${expiresAt}.${id}.${sign('session', `${expiresAt}.${id}`)}`, expiresAt };
     },
-    verify(cookie, now) {
-      const match = /^(\d{13})\.([\w-]{43})$/.exec(cookie ?? '');
-      if (!match) return null;
-      const expiresAt = Number(match[1]);
-      if (expiresAt <= now || !sameSecret(match[2], sign('session', expiresAt))) return null;
-      return expiresAt;
+    signed,
+    async verify(cookie, now) {
+      const session = signed(cookie, now);
+      return session && (await store.adminSessionActive(session.id, now)) ? session : null;
     },
-    csrfFor: (expiresAt) => sign('csrf', expiresAt),
-    csrfMatches: (expiresAt, candidate) => typeof candidate === 'string' && sameSecret(candidate, sign('csrf', expiresAt)),
+    async end(cookie, now) {
+      const session = signed(cookie, now);
+      if (session) await store.endAdminSession(session.id);
+    },
+    csrfFor: (session) => sign('csrf', session.id),
+    csrfMatches: (session, candidate) => typeof candidate === 'string' && sameSecret(candidate, sign('csrf', session.id)),
   };
 }
 

@@ -103,6 +103,14 @@ export const MIGRATIONS: Migration[] = [
     name: "a failed step's request and answer",
     sql: `ALTER TABLE step_results ADD COLUMN evidence TEXT;`,
   },
+  {
+    version: 3,
+    name: 'admin sessions; the readiness heartbeat',
+    sql: `
+      CREATE TABLE admin_sessions (id TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
+      CREATE TABLE heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), beat_at BIGINT NOT NULL);
+    `,
+  },
 ];
 
 /** One key for every aftercall schema in the database: migrations anywhere in it take turns. */

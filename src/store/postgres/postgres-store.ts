@@ -503,7 +503,24 @@ export class PostgresStore implements Store {
   }
 
   async ping(): Promise<void> {
-    await this.query('SELECT 1');
+    await this.query(
+      'INSERT INTO heartbeat (id, beat_at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET beat_at = EXCLUDED.beat_at',
+      [Date.now()],
+    );
+  }
+
+  async startAdminSession(id: string, expiresAt: number, now: number): Promise<void> {
+    await this.query('DELETE FROM admin_sessions WHERE expires_at <= $1', [now]);
+    await this.query('INSERT INTO admin_sessions (id, expires_at) VALUES ($1, $2)', [id, expiresAt]);
+  }
+
+  async adminSessionActive(id: string, now: number): Promise<boolean> {
+    const { rows } = await this.query('SELECT 1 FROM admin_sessions WHERE id = $1 AND expires_at > $2', [id, now]);
+    return rows.length > 0;
+  }
+
+  async endAdminSession(id: string): Promise<void> {
+    await this.query('DELETE FROM admin_sessions WHERE id = $1', [id]);
   }
 
   close(): Promise<void> {

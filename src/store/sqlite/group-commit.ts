@@ -35,6 +35,8 @@ export class GroupCommit {
   /** Chains whose last write failed; they accept writes again once `restart`ed. */
   private readonly broken = new Set<number>();
   private readonly batch: (items: Pending[]) => Array<{ ok: boolean; value: unknown }>;
+  /** When a batch last could not commit, and why (/readyz reports it for a while). */
+  lastFailure: { at: number; error: unknown } | null = null;
 
   constructor(db: Database) {
     const savepoint = db.transaction((write: () => unknown) => write());
@@ -82,6 +84,7 @@ export class GroupCommit {
       // Rolled back (disk full, I/O error, closed handle): nothing in this batch is on disk,
       // so nobody may be told it is.
       const failure = new StoreUnavailableError(error);
+      this.lastFailure = { at: Date.now(), error };
       for (const item of items) {
         if (item.chain !== undefined) this.broken.add(item.chain);
         item.reject(failure);

@@ -129,4 +129,10 @@ export const MIGRATIONS: Migration[] = [
     name: "a failed step's request and answer",
     sql: `ALTER TABLE step_results ADD COLUMN evidence TEXT;`,
   },
+  {
+    version: 7,
+    name: 'admin sessions; the readiness heartbeat',
+    sql: `CREATE TABLE admin_sessions (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), beat_at INTEGER NOT NULL);`,
+  },
 ];

@@ -45,6 +45,9 @@ import {
 import { GroupCommit, isUnavailable } from './group-commit.js';
 import { MIGRATIONS } from './migrations.js';
 
+/** How long /readyz stays unready after a commit failed (it then tries a write of its own). */
+const COMMIT_FAILURE_UNREADY_MS = 10_000;
+
 export interface SqliteStoreOptions {
   path: string;
   /**
@@ -237,6 +240,11 @@ export class SqliteStore implements Store {
       purgeRevision: db.prepare('UPDATE revisions SET call_json = ?, purged_at = ? WHERE id = ?'),
       purgeStepInputs: db.prepare('UPDATE step_results SET input = NULL WHERE run_id IN (SELECT id FROM runs WHERE revision_id = ?)'),
       markReplayed: db.prepare(`UPDATE receipts SET replayed_at = ? WHERE id = ? AND outcome = 'quarantined'`),
+      heartbeat: db.prepare('INSERT INTO heartbeat (id, beat_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at'),
+      forgetExpiredSessions: db.prepare('DELETE FROM admin_sessions WHERE expires_at <= ?'),
+      startSession: db.prepare('INSERT INTO admin_sessions (id, expires_at) VALUES (?, ?)'),
+      sessionActive: db.prepare('SELECT 1 FROM admin_sessions WHERE id = ? AND expires_at > ?'),
+      endSession: db.prepare('DELETE FROM admin_sessions WHERE id = ?'),
     };
   }
 
@@ -452,7 +460,27 @@ export class SqliteStore implements Store {
   }
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    const failed = this.writes.lastFailure;
+    // A failed commit counts for a while even when later ones pass: a full disk can still take
+    // the heartbeat, or the worker's small writes, where a delivery no longer fits.
+    if (failed && Date.now() - failed.at < COMMIT_FAILURE_UNREADY_MS) throw new StoreUnavailableError(failed.error);
+    const now = Date.now();
+    await this.write(() => this.sql.heartbeat.run(now));
+  }
+
+  async startAdminSession(id: string, expiresAt: number, now: number): Promise<void> {
+    await this.write(() => {
+      this.sql.forgetExpiredSessions.run(now);
+      this.sql.startSession.run(id, expiresAt);
+    });
+  }
+
+  async adminSessionActive(id: string, now: number): Promise<boolean> {
+    return this.sql.sessionActive.get(id, now) !== undefined;
+  }
+
+  async endAdminSession(id: string): Promise<void> {
+    await this.write(() => this.sql.endSession.run(id));
   }
 
   async close(): Promise<void> {

@@ -17,7 +17,8 @@ const FORWARDED = {
   claimRuns: true, extendLease: true, getStepResults: true, startStep: true, finishStep: true, findEarlierEffect: true,
   completeRun: true, retryRunLater: true, killRun: true, saveRunScore: true, releaseRun: true, sweepExpiredLeases: true,
   requeueDeadRun: true, requeueForRerun: true, queueStats: true, purgePayloads: true, listRuns: true, getRun: true,
-  countRunsByStatus: true, ping: true, close: true,
+  countRunsByStatus: true, ping: true, startAdminSession: true, adminSessionActive: true, endAdminSession: true,
+  close: true,
 } satisfies Record<StoreMethod, true>;
 
 /**

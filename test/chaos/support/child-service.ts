@@ -90,7 +90,10 @@ export class ServiceSupervisor {
       WEBHOOK_TOKENS: CHAOS_TOKEN,
       DATABASE_URL: '', // always the SQLite file under test, whatever the environment says
       LOG_LEVEL: 'error',
+      // The scenarios' load all comes from one address, and is no attack: no per-address limits.
       RATE_LIMIT_PER_MINUTE: '0',
+      MAX_CONNECTIONS_PER_CLIENT: '0',
+      MAX_CONNECTIONS: '0',
       ...this.options.env,
     };
     const args = ['--import', 'tsx', MAIN, 'serve'];
