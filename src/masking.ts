@@ -30,7 +30,8 @@ const OCTET = /(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)/.source;
  * address with port, clock time), or a span of digits with phone separators. The first
  * alternative that matches at a position wins, so a date is never read as a phone. Kept
  * tokens are strict (real days, months and octets, no more groups after them), so dotted
- * phone numbers (`01.23.45.67.89`, `089.123.456.78`) are not mistaken for them.
+ * phone numbers (`01.23.45.67.89`, `089.123.456.78`) are not mistaken for them. A digit span
+ * inside a word (`AC0123456789abcdef`, a hex id) is part of an identifier, not a phone.
  */
 const SCAN = new RegExp(
   [
@@ -41,7 +42,7 @@ const SCAN = new RegExp(
     /\d{1,2}:\d\d(?::\d\d)?/.source,
   ]
     .map((keep) => `(?:${keep})`)
-    .join('|') + `|(\\+?\\d[\\d \\u00a0()./-]*\\d)`,
+    .join('|') + `|(?<![A-Za-z\\d_])(\\+?\\d[\\d \\u00a0()./-]*\\d)(?![A-Za-z\\d_])`,
   'gi',
 );
 

@@ -19,7 +19,8 @@ describe('the masker', () => {
     expect(maskText('failed for jane.doe@example.co.uk, cc a+b@x.de.')).toBe('failed for [email], cc [email].');
     expect(maskText('?x=a&email=jane@example.com')).toBe('?x=a&email=[email]');
     const plain = 'POST 127.0.0.1:3000 answered 500 at 2025-01-15T10:30:00.123Z (15.01.2025 10:30), run 42, call 12345, ' +
-      'request 123e4567-e89b-12d3-a456-426614174000, v1.13.16, 2025-01-15 10:30:00';
+      'request 123e4567-e89b-12d3-a456-426614174000, v1.13.16, 2025-01-15 10:30:00, ' +
+      'account AC0123456789abcdef0123456789abcdef, message SM4155550142ab';
     expect(maskText(plain)).toBe(plain);
   });
 

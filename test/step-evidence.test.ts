@@ -86,7 +86,7 @@ describe('a failed step keeps its evidence', () => {
       method: 'POST',
       url: `${hubspot.url}/crm/v3/objects/contacts/search`,
       status: 200,
-      body: '{"status":"ok","data":[{"email":"[email]","phone":"[phone]"}]}',
+      body: '{"status":"ok","data":[{"email":"[email]","phone":"+1••••••••00"}]}',
       truncated: false,
     };
     expect(run.steps[0]).toMatchObject({ stepId: 'contact', status: 'failed', attempts: 1, evidence });
@@ -126,7 +126,7 @@ describe('a failed step keeps its evidence', () => {
       method: 'POST',
       url: `${receiver.url}/calls?api_token=[secret]&access_token=[secret]&sig=[secret]&team=sales`,
       status: 500,
-      body: '{"error":"boom: Jane Doe, [email], [phone] said \\"cancel my order\\""}',
+      body: '{"error":"boom: Jane Doe, [email], +1••••••••00 said \\"cancel my order\\""}',
       truncated: false,
     });
     const retried = logs.lines.find((l) => l.msg === 'run will be retried');

@@ -222,7 +222,7 @@ describe('Salesforce errors', () => {
     const error = await stepError('salesforce.lead.upsert', { fields: { LastName: 'X', Company: 'Y', Phone: '+14155550142' } });
     expect(storedEvidence(evidenceOf(error)!)).toEqual({
       method: 'POST', url: `${stub.url}/services/data/v59.0/sobjects/Lead`, status: 400,
-      body: '[{"message":"Phone [phone] is invalid","errorCode":"INVALID_FIELD"}]', truncated: false,
+      body: '[{"message":"Phone +1••••••••42 is invalid","errorCode":"INVALID_FIELD"}]', truncated: false,
     });
   });
 

@@ -115,7 +115,7 @@ describe('Twilio errors', () => {
       method: 'POST',
       url: `${stub.url}/2010-04-01/Accounts/${SID}/Messages.json`,
       status: 400,
-      body: '{"code":21211,"message":"The \'To\' number [phone] is not a valid phone number.","status":400}',
+      body: '{"code":21211,"message":"The \'To\' number +1••••••••42 is not a valid phone number.","status":400}',
       truncated: false,
     });
   });
