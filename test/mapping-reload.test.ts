@@ -48,10 +48,10 @@ describe('hot reload', () => {
     expect(bodies).toEqual([{ version: 'v1', call: 1 }, { version: 'v2', call: 2 }]);
     expect(Object.fromEntries(runs.map((r) => [r.callId, r.mappingHash]))).toEqual({ '1': v1, '2': v2 });
 
-    // A broken edit: the service keeps v2, says so in /readyz, and goes on working.
+    // A broken edit: the service keeps v2, says so in /readyz (details need a token), and goes on working.
     writeFileSync(file, 'name: crm\nsteps:\n  - id: crm\n    use: http.requestt\n');
     const ready = await s.waitFor(
-      async () => (await request(s.server).get('/readyz')).body as { status: string; checks: { mappings: { problems?: string[] } } },
+      async () => (await request(s.server).get('/readyz').set('authorization', `Bearer ${ADMIN}`)).body as { status: string; checks: { mappings: { problems?: string[] } } },
       (body) => (body.checks.mappings.problems?.length ?? 0) > 0,
     );
     expect(ready.status).toBe('ready');
