@@ -1,7 +1,6 @@
 // The webhook route, served on Node's own request handler ahead of Express: every delivery
 // takes this path, and Express's router, request/response decoration and res.json cost more
-// CPU per delivery than validating it (ingest bench, aftercall over the bare endpoint in the
-// same runs: 0.41–0.45 through Express, 0.59–0.64 here). The edge middleware every route
+// CPU per delivery than validating it (docs/performance.md). The edge middleware every route
 // shares (request id and logging, the rate limiter) runs here too, in the same order, with
 // the same instances.
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,9 +1,8 @@
 // The HTTP client the `twilio` SDK sends through (its `httpClient` option), on node:http and the
 // step's keep-alive agent instead of the SDK's default axios client. The SDK still builds every
 // request (resource URL, form fields, User-Agent, auth) and reads every answer (JSON, errors); this
-// only carries them (vendor-http.ts). Measured against the stub: one messages.create cost 370-510 µs
-// of CPU through axios, 190-240 µs this way (axios's config merging, interceptors, adapter and
-// per-request keep-alive setsockopt calls came to more than the request itself).
+// only carries them (vendor-http.ts): axios's config merging, interceptors, adapter and
+// per-request keep-alive setsockopt calls cost more CPU than the request itself.
 import type { IncomingHttpHeaders } from 'node:http';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type { StepAgent } from '../client-pool.js';

@@ -124,7 +124,7 @@ export class SqliteStore implements Store {
       ),
       dueRuns: db.prepare(
         // INDEXED BY: left alone, the planner picks runs_by_status and sorts every waiting
-        // run, so claiming slows down linearly with the queue (measured: 20 ms at 50k).
+        // run, so claiming slows down linearly with the queue.
         `SELECT r.id FROM runs r INDEXED BY runs_due
          WHERE r.status IN ('pending', 'retrying') AND r.next_run_at <= ?
            AND NOT EXISTS (
@@ -499,8 +499,8 @@ export interface RunSpan {
 
 /**
  * Finding a match's id through the time index (two index-only scans of the range, for its
- * lowest and highest id) costs about this many steps of a walk over the runs: measured on 1M
- * runs, 0.1 µs a match against 0.073 µs a run walked.
+ * lowest and highest id) costs about this many steps of a walk over the runs (calibrated on
+ * 1M runs: docs/performance.md).
  */
 const INDEX_WEIGHT = 1.5;
 

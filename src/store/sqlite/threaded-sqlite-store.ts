@@ -22,8 +22,8 @@ const FORWARDED = {
 } satisfies Record<StoreMethod, true>;
 
 /**
- * Deliveries per message to the thread. Ingest bench, same runs: end of turn only 0.56–0.58
- * of bare; 1: 0.60; 2: 0.62–0.66; 4 and 8: 0.59–0.62 (more per message waits longer to start).
+ * Deliveries per message to the thread: two let the thread commit the first of a burst while
+ * the main thread parses the rest; more per message wait longer to start (docs/performance.md).
  */
 const DELIVERY_HANDOFF = 2;
 const DELIVERIES: ReadonlySet<StoreMethod> = new Set(['acceptDelivery', 'quarantineDelivery']);
