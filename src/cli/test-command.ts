@@ -97,9 +97,12 @@ async function runFile(
   }
   const parsed = mappingTestFileSchema.safeParse(doc.toJS());
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
+    const lines = parsed.error.issues.flatMap((issue) => {
       const path = issue.path.map((k) => (typeof k === 'number' ? k : String(k)));
-      return `${file}:${lineOf(path)} ${path.join('.') || '(file)'}: ${issueMessage(issue)}`;
+      const key = path.join('.') || '(file)';
+      // An unknown key is pointed at where it is written.
+      if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => `${file}:${lineOf([...path, k])} ${key}: unknown key "${k}"`);
+      return [`${file}:${lineOf(path)} ${key}: ${issueMessage(issue)}`];
     });
     throw new TestFileError(lines.join('\n  '));
   }
