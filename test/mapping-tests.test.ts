@@ -1,6 +1,6 @@
 // `aftercall test` in process: the project's own test files pass, and a failing expectation,
 // a broken test file and a broken mapping are reported as a user reads them, with exit codes.
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyOverrides, runMappingTests } from '../src/cli/test-command.js';
@@ -48,6 +48,37 @@ describe('the project ships with green mapping tests', () => {
     expect(r.out).not.toContain('✗');
     expect(r.out).toMatch(/^8 passed, 0 failed \(8 tests in 3 files\)$/m);
     expect(r.code).toBe(0);
+  });
+});
+
+describe("the README's walkthrough", () => {
+  it('its test file passes over the mappings and the sales fixture, and its sample failure is what a changed band prints', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = /```yaml\n( *)# yaml-language-server: \$schema=\.\.\/mapping-test\.schema\.json\n[\s\S]*?\n\1```/.exec(readme);
+    expect(block, 'the README has a test file example').not.toBeNull();
+    const indent = block![1]!.length;
+    const yaml = block![0].split('\n').slice(1, -1).map((line) => line.slice(indent)).join('\n');
+    const root = join(dir.path, 'readme');
+    mkdirSync(join(root, 'mappings', 'tests', 'fixtures'), { recursive: true });
+    for (const f of readdirSync(join(ROOT, 'mappings')).filter((f) => f.endsWith('.yaml'))) copyFileSync(join(ROOT, 'mappings', f), join(root, 'mappings', f));
+    copyFileSync(SALES_FIXTURE, join(root, 'mappings', 'tests', 'fixtures', 'hot-lead.json'));
+    const file = join(root, 'mappings', 'tests', 'hot-lead.yaml');
+    writeFileSync(file, yaml);
+    const green = await run([], join(root, 'mappings'));
+    expect(green.out).toContain('1 passed, 0 failed (1 test in 1 file)');
+    expect(green.code).toBe(0);
+
+    // The README's sample failure: the mapping now makes this lead warm.
+    const mapping = join(root, 'mappings', 'sales-qualification.yaml');
+    writeFileSync(mapping, readFileSync(mapping, 'utf8').replace('bands: { hot: 60,', 'bands: { hot: 80,'));
+    const red = await run([], join(root, 'mappings'));
+    expect(red.code).toBe(1);
+    const from = readme.indexOf('✗ mappings/tests/hot-lead.yaml');
+    expect(from, 'the README shows a failure').toBeGreaterThan(0);
+    const sample = readme.slice(from, readme.indexOf('```', from)).split('\n').map((l) => l.trim()).filter(Boolean);
+    expect(sample).toHaveLength(8);
+    const printed = red.out.replaceAll(join(root, 'mappings'), 'mappings').split('\n').map((l) => l.trim());
+    for (const line of sample) expect(printed).toContain(line);
   });
 });
 
