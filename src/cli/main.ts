@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// aftercall's command line: `serve`, `check`, `runs list|show|retry`, `quarantine list`,
+// aftercall's command line: `serve`, `check`, `replay`, `test`, `runs list|show|retry`, `quarantine list`,
 // `send` and `receiver`. Usage errors exit 2, failed checks exit 1.
 import { Command } from 'commander';
 import { ConfigError } from '../config.js';
@@ -10,6 +10,7 @@ import { registerReplayCommand } from './replay-command.js';
 import { registerRunsCommands } from './runs-commands.js';
 import { registerSendCommand } from './send-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerTestCommand } from './test-command.js';
 
 const program = new Command()
   .name('aftercall')
@@ -19,6 +20,7 @@ const program = new Command()
 registerServeCommand(program);
 registerCheckCommand(program);
 registerReplayCommand(program);
+registerTestCommand(program);
 registerRunsCommands(program);
 registerSendCommand(program);
 registerReceiverCommand(program);

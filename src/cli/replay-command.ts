@@ -7,30 +7,14 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { closeConnectors, stepKinds } from '../connectors/index.js';
 import { createLogger } from '../logger.js';
-import { prepareStep, startMapping } from '../mapping/evaluate-mapping.js';
-import { loadMappingDir, type CompiledMapping } from '../mapping/load-mappings.js';
+import { loadMappingDir, type CompiledMapping, type CompiledStep } from '../mapping/load-mappings.js';
 import { matchMappings } from '../mapping/match.js';
+import { planMapping, type MappingPlan, type PlanOptions } from '../mapping/plan-mapping.js';
 import { parsePayload, type PayloadIssue } from '../payload/parse-payload.js';
 import type { SchemaMode } from '../payload/schema.js';
-import type { RunScore } from '../store/store.js';
 import { configOrExit } from './cli-config.js';
 
-export interface StepPlan {
-  id: string;
-  use: string;
-  status: 'planned' | 'skipped' | 'invalid' | 'succeeded' | 'failed';
-  input?: unknown;
-  output?: unknown;
-  reason?: string;
-}
-
-export interface MappingPlan {
-  mapping: string;
-  status: 'ok' | 'invalid-variables' | 'failed';
-  problems?: string[];
-  score: RunScore | null;
-  steps: StepPlan[];
-}
+export type { MappingPlan, StepPlan } from '../mapping/plan-mapping.js';
 
 export interface FilePlan {
   file: string;
@@ -52,17 +36,26 @@ export function collectFixtureFiles(paths: string[]): string[] {
   );
 }
 
-export async function replayFile(
-  file: string,
-  mappings: readonly CompiledMapping[],
-  options: { dryRun: boolean; schemaMode: SchemaMode; stepTimeoutMs: number },
-): Promise<FilePlan> {
+export interface ReplayOptions {
+  dryRun: boolean;
+  schemaMode: SchemaMode;
+  stepTimeoutMs: number;
+  /** Test files plan a later revision and say what planned steps would answer (mapping-test.ts). */
+  plan?: Omit<PlanOptions, 'now' | 'execute'>;
+}
+
+export async function replayFile(file: string, mappings: readonly CompiledMapping[], options: ReplayOptions): Promise<FilePlan> {
   let payload: unknown;
   try {
     payload = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     return { file, valid: false, issues: [{ path: '', message: (error as Error).message }], matched: [], notMatched: [] };
   }
+  return replayPayload(file, payload, mappings, options);
+}
+
+/** A payload through validation, matching and each matched mapping's plan. */
+export async function replayPayload(file: string, payload: unknown, mappings: readonly CompiledMapping[], options: ReplayOptions): Promise<FilePlan> {
   const parsed = parsePayload(payload, options.schemaMode);
   if (!parsed.ok) return { file, valid: false, issues: parsed.issues, matched: [], notMatched: [] };
   const { call } = parsed;
@@ -70,48 +63,16 @@ export async function replayFile(
   const logger = createLogger('silent');
   const plans: MappingPlan[] = [];
   for (const mapping of matched) {
-    const start = await startMapping(call, mapping, Date.now());
-    if (!start.ok) {
-      plans.push({ mapping: mapping.name, status: 'invalid-variables', problems: start.problems, score: null, steps: [] });
-      continue;
-    }
-    const { context } = start;
-    const steps: StepPlan[] = [];
-    let failed = false;
-    for (const step of mapping.steps) {
-      const base = { id: step.id, use: step.kind.kind };
-      if (failed) {
-        steps.push({ ...base, status: 'skipped', reason: 'an earlier step failed' });
-        continue;
-      }
-      const prepared = await prepareStep(step, context);
-      if (prepared.action === 'skip') {
-        context.steps[step.id] = null;
-        steps.push({ ...base, status: 'skipped', reason: prepared.reason });
-      } else if (prepared.action === 'invalid') {
-        failed = true;
-        steps.push({ ...base, status: 'invalid', reason: prepared.message });
-      } else if (options.dryRun) {
-        // Later steps see null for this step's output: nothing was executed.
-        context.steps[step.id] = null;
-        steps.push({ ...base, status: 'planned', input: prepared.recorded });
-      } else {
-        try {
-          const output = await step.kind.execute(prepared.input, {
+    const execute = options.dryRun
+      ? undefined
+      : (step: CompiledStep, input: unknown) =>
+          step.kind.execute(input, {
             logger,
             signal: AbortSignal.timeout(options.stepTimeoutMs),
             timeoutMs: options.stepTimeoutMs,
             idempotencyKey: `aftercall-replay-${call.id}-${mapping.name}-${step.id}`,
           });
-          context.steps[step.id] = output ?? null;
-          steps.push({ ...base, status: 'succeeded', input: prepared.recorded, output: output ?? null });
-        } catch (error) {
-          failed = true;
-          steps.push({ ...base, status: 'failed', input: prepared.recorded, reason: (error as Error).message });
-        }
-      }
-    }
-    plans.push({ mapping: mapping.name, status: failed ? 'failed' : 'ok', score: context.score, steps });
+    plans.push(await planMapping(call, mapping, { ...options.plan, now: Date.now(), execute }));
   }
   return {
     file,

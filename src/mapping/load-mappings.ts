@@ -213,7 +213,7 @@ export function compileMappingSource(
 }
 
 /** Offset of the deepest existing node on `path` (a key without a value points at the key). */
-function nodeOffset(doc: Document, path: Array<string | number>): number {
+export function nodeOffset(doc: Document, path: Array<string | number>): number {
   for (let n = path.length; n >= 0; n--) {
     const node = doc.getIn(path.slice(0, n), true);
     if (isNode(node) && node.range) return node.range[0];

@@ -7,6 +7,7 @@ import { maskText } from '../logger.js';
 import type { CompiledStep } from '../mapping/load-mappings.js';
 import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import { prepareStep, startMapping } from '../mapping/evaluate-mapping.js';
+import { decideRepeat, earlierEffectLookup, repeatsAfter } from '../mapping/repeat-policy.js';
 import { redactSecretValues } from '../mapping/secrets.js';
 import type { ClaimedRun, StepResult, Store } from '../store/store.js';
 import { nextRunAt, type BackoffPolicy } from './backoff.js';
@@ -209,26 +210,18 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     if (prior?.status === 'done-before') {
       // An operator re-run: the step already succeeded in this run once. Not repeating it
       // keeps it `succeeded`, so later revisions still see that it took effect.
-      const keep = step.repeat === 'never' || (step.repeat === 'on-change' && prior.inputHash === inputHash);
-      if (keep) {
+      if (!repeatsAfter(step.repeat, prior.inputHash, inputHash)) {
         context.steps[step.id] = prior.output;
         await writes.send(store.finishStep(run.id, owner, step.id, { status: 'succeeded', output: prior.output }, now()));
         return 'ok';
       }
     }
 
-    if (run.revision > 1 && step.repeat !== 'always') {
-      // An earlier execution left `started` may have taken effect. Where a repeat is worse than
-      // a miss (`repeat: never`, or a kind the receiver cannot dedupe), it counts as done.
-      const atMostOnce = step.repeat === 'never' || step.kind.safeToRepeat === false;
-      const earlier = await store.findEarlierEffect(run.callRowId, mapping!.name, step.id, run.revision, atMostOnce);
-      const unknown = earlier?.outcome === 'unknown' ? ', which may have done it: outcome unknown' : '';
-      if (earlier && step.repeat === 'never') {
-        return skip(unknown ? `repeat: never (revision ${earlier.revision}${unknown})` : `repeat: never (done for revision ${earlier.revision})`, earlier.output);
-      }
-      if (earlier && earlier.inputHash === inputHash) {
-        return skip(`repeat: on-change (input unchanged since revision ${earlier.revision}${unknown})`, earlier.output);
-      }
+    const lookup = earlierEffectLookup(step, run.revision);
+    if (lookup) {
+      const earlier = await store.findEarlierEffect(run.callRowId, mapping!.name, step.id, run.revision, lookup.atMostOnce);
+      const decision = decideRepeat(step, earlier, inputHash);
+      if (decision.action === 'skip') return skip(decision.reason, decision.output);
     }
 
     if (deps.bulkhead) {
