@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../config.js';
 import { MappingLoadError } from '../mapping/load-mappings.js';
 import { registerCheckCommand } from './check-command.js';
+import { registerFixturesCommands } from './fixtures-command.js';
 import { registerReceiverCommand } from './receiver-command.js';
 import { registerReplayCommand } from './replay-command.js';
 import { registerRunsCommands } from './runs-commands.js';
@@ -22,6 +23,7 @@ registerReplayCommand(program);
 registerRunsCommands(program);
 registerSendCommand(program);
 registerReceiverCommand(program);
+registerFixturesCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof MappingLoadError || error instanceof ConfigError) {
