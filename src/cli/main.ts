@@ -9,6 +9,7 @@ import { registerFixturesCommands } from './fixtures-command.js';
 import { registerReceiverCommand } from './receiver-command.js';
 import { registerReplayCommand } from './replay-command.js';
 import { registerRunsCommands } from './runs-commands.js';
+import { registerSandboxCommand } from './sandbox-command.js';
 import { registerSendCommand } from './send-command.js';
 import { registerServeCommand } from './serve-command.js';
 
@@ -24,6 +25,7 @@ registerRunsCommands(program);
 registerSendCommand(program);
 registerReceiverCommand(program);
 registerFixturesCommands(program);
+registerSandboxCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof MappingLoadError || error instanceof ConfigError) {
