@@ -2,6 +2,7 @@
 // with exactly the variables the sandbox prints, an example's fixture posted to it; the run
 // succeeds against the stand-ins, and the sandbox shows what each received (its lines, and
 // the JSON at /_sandbox/requests). One sandbox for all examples, like a user's laptop.
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -11,7 +12,9 @@ import './connectors/support/step-harness.js'; // clears proxy variables before 
 import { fixture } from './support/fixtures.js';
 import { startTestService, type TestService } from './support/test-service.js';
 
-const EXAMPLES = join(import.meta.dirname, '..', 'examples');
+const ROOT = join(import.meta.dirname, '..');
+const EXAMPLES = join(ROOT, 'examples');
+const CLI = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')];
 
 let sandbox: Sandbox;
 const lines: string[] = [];
@@ -97,4 +100,50 @@ describe('aftercall sandbox', () => {
     expect(calls(requests)).toContain('pipedrive POST /v1/notes 201');
     expect(requests.every((r) => r.vendor === 'pipedrive')).toBe(true);
   });
+});
+
+describe('the sandbox command', () => {
+  it('prints export lines a shell can take, a line per request, and stops on SIGTERM; a taken port is a plain message', async () => {
+    const child = spawn(process.execPath, [...CLI, 'sandbox', '--port', '0', '--smtp-port', '0'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent' } });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    /** Resolves once stdout has matched `pattern` (checked at every chunk). */
+    const seen = (pattern: RegExp) =>
+      new Promise<void>((resolve, reject) => {
+        const look = () => {
+          if (!pattern.test(out)) return;
+          child.stdout.off('data', look);
+          child.off('exit', gone);
+          resolve();
+        };
+        const gone = (code: number | null) => reject(new Error(`sandbox exited ${code}: ${out}`));
+        child.stdout.on('data', look);
+        child.once('exit', gone);
+        look();
+      });
+    try {
+      await seen(/What they received, with bodies: \S+/);
+      const exports = Object.fromEntries([...out.matchAll(/^export (\w+)='([^']*)'$/gm)].map((m) => [m[1]!, m[2]!]));
+      expect(Object.keys(exports)).toEqual(Object.keys(sandbox.env));
+      const url = exports.HUBSPOT_BASE_URL!;
+      expect(await (await fetch(url + REQUESTS_PATH)).json()).toEqual({ requests: [] });
+      const search = await fetch(`${url}/crm/v3/objects/contacts/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ filterGroups: [{ filters: [{ propertyName: 'phone', operator: 'EQ', value: '+14155550142' }] }] }),
+      });
+      expect(await search.json()).toEqual({ total: 0, results: [] });
+      await seen(/hubspot +POST \/crm\/v3\/objects\/contacts\/search → 200/);
+
+      // A second sandbox on the same port: a plain message, exit 1.
+      const port = new URL(url).port;
+      const taken = spawnSync(process.execPath, [...CLI, 'sandbox', '--port', port, '--smtp-port', '0'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+      expect(taken.status).toBe(1);
+      expect(taken.stderr.trim()).toBe(`aftercall sandbox: a port is in use (127.0.0.1:${port}); choose others with --port / --smtp-port, or 0 for any free one`);
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+  }, 90_000);
 });
