@@ -64,19 +64,29 @@ function maskDigits(text: string, keepFirst: number): string {
 /** Phone spans one text may have looked up; past it (hostile text) a span is masked unread. */
 const MAX_LOOKUPS = 256;
 
-function maskPhoneSpan(span: string, budget: { lookups: number }): string {
+/**
+ * How `replaceContacts` rewrites what it finds. `phone` gets the number as written and the
+ * length of its country code (0: a national number; null: a span too long or too many to
+ * look up, to be hidden whole); `email` gets the address.
+ */
+export interface ContactReplacer {
+  phone(text: string, countryCodeDigits: number | null): string;
+  email(address: string): string;
+}
+
+function replacePhoneSpan(span: string, budget: { lookups: number }, replace: ContactReplacer['phone']): string {
   let digits = 0;
   for (let i = 0; i < span.length; i++) if (span.charCodeAt(i) >= 48 && span.charCodeAt(i) <= 57) digits++;
   if (digits < MIN_PHONE_DIGITS) return span;
-  if (span.length > MAX_SPAN_CHARS || budget.lookups++ >= MAX_LOOKUPS) return span.replace(/\d/g, MASK);
+  if (span.length > MAX_SPAN_CHARS || budget.lookups++ >= MAX_LOOKUPS) return replace(span, null);
   const found = findPhoneNumbersInText(span, { defaultCountry: NATIONAL_REGION, extended: true });
   // An international-looking span libphonenumber cannot place (`+1234567890`) is still someone's number.
-  if (found.length === 0) return span.startsWith('+') ? maskDigits(span, 1) : span;
+  if (found.length === 0) return span.startsWith('+') ? replace(span, 1) : span;
   let out = '';
   let at = 0;
   for (const { number, startsAt, endsAt } of found) {
     const phone = span.slice(startsAt, endsAt);
-    out += span.slice(at, startsAt) + maskDigits(phone, phone.startsWith('+') ? number.countryCallingCode.length : 0);
+    out += span.slice(at, startsAt) + replace(phone, phone.startsWith('+') ? number.countryCallingCode.length : 0);
     at = endsAt;
   }
   return out + span.slice(at);
@@ -87,7 +97,7 @@ const LOCAL = /[A-Za-z0-9._%+-]/;
 const DOMAIN = /[A-Za-z0-9.-]/;
 
 /** Emails found from each `@` outwards, each character looked at a bounded number of times. */
-function maskEmails(text: string): string {
+function replaceEmails(text: string, replace: ContactReplacer['email']): string {
   let at = text.indexOf('@');
   if (at < 0) return text;
   let out = '';
@@ -100,7 +110,7 @@ function maskEmails(text: string): string {
     while (end > at + 1 && (text[end - 1] === '.' || text[end - 1] === '-')) end--;
     const domain = text.slice(at + 1, end);
     if (start < at && /\.[A-Za-z]{2,}$/.test(domain) && !domain.startsWith('.')) {
-      out += text.slice(copied, start) + '[email]';
+      out += text.slice(copied, start) + replace(text.slice(start, end));
       copied = end;
     }
     at = text.indexOf('@', Math.max(at + 1, copied));
@@ -108,10 +118,22 @@ function maskEmails(text: string): string {
   return out + text.slice(copied);
 }
 
+/** Phones and emails inside free text rewritten by `replace`; everything else kept as is. */
+export function replaceContacts(text: string, replace: ContactReplacer): string {
+  const budget = { lookups: 0 };
+  return replaceEmails(text, replace.email).replace(SCAN, (token, span: string | undefined) =>
+    span === undefined ? token : replacePhoneSpan(span, budget, replace.phone),
+  );
+}
+
+const MASKING: ContactReplacer = {
+  phone: (phone, countryCodeDigits) => (countryCodeDigits === null ? phone.replace(/\d/g, MASK) : maskDigits(phone, countryCodeDigits)),
+  email: () => '[email]',
+};
+
 /** Phones and emails inside free text (messages, errors, URLs, transcripts) masked. */
 export function maskText(text: string): string {
-  const budget = { lookups: 0 };
-  return maskEmails(text).replace(SCAN, (token, span: string | undefined) => (span === undefined ? token : maskPhoneSpan(span, budget)));
+  return replaceContacts(text, MASKING);
 }
 
 /** Keys whose values are hidden whole everywhere. */

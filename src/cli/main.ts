@@ -5,9 +5,11 @@ import { Command } from 'commander';
 import { ConfigError } from '../config.js';
 import { MappingLoadError } from '../mapping/load-mappings.js';
 import { registerCheckCommand } from './check-command.js';
+import { registerFixturesCommands } from './fixtures-command.js';
 import { registerReceiverCommand } from './receiver-command.js';
 import { registerReplayCommand } from './replay-command.js';
 import { registerRunsCommands } from './runs-commands.js';
+import { registerSandboxCommand } from './sandbox-command.js';
 import { registerSendCommand } from './send-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerTestCommand } from './test-command.js';
@@ -24,6 +26,8 @@ registerTestCommand(program);
 registerRunsCommands(program);
 registerSendCommand(program);
 registerReceiverCommand(program);
+registerFixturesCommands(program);
+registerSandboxCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof MappingLoadError || error instanceof ConfigError) {

@@ -128,6 +128,12 @@ const BOT_LABELS = new Set(['ai', 'assistant', 'bot', 'agent']);
 const HUMAN_LABELS = new Set(['customer', 'user', 'human', 'caller', 'client']);
 const LABELS: Record<TranscriptTurn['sender'], string> = { bot: 'AI', human: 'Customer' };
 
+/** Who a transcript line's label (`Assistant`, `customer`, …) names; null when it is no speaker label. */
+export function speakerOfLabel(label: string): TranscriptTurn['sender'] | null {
+  const who = label.toLowerCase();
+  return BOT_LABELS.has(who) ? 'bot' : HUMAN_LABELS.has(who) ? 'human' : null;
+}
+
 /** Transcript always as turns plus text, whether the sender gave an array or a string. */
 export function normalizeTranscript(
   raw: RawTurn[] | string | null | undefined,
@@ -149,8 +155,7 @@ export function parseTranscriptText(text: string): TranscriptTurn[] {
   for (const line of text.split(/\r?\n/)) {
     if (!line.trim()) continue;
     const label = /^\s*([A-Za-z]+)\s*:\s?(.*)$/.exec(line);
-    const who = label?.[1]?.toLowerCase() ?? '';
-    const sender = BOT_LABELS.has(who) ? 'bot' : HUMAN_LABELS.has(who) ? 'human' : null;
+    const sender = speakerOfLabel(label?.[1] ?? '');
     if (sender && label) {
       turns.push({ sender, text: label[2] ?? '', timestamp: null });
     } else if (turns.length > 0) {

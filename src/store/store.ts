@@ -67,6 +67,18 @@ export interface Receipt {
   replayedAt: number | null;
 }
 
+/** The body a call's revision was delivered with, as received (for `fixtures export`). */
+export interface CallPayload {
+  sender: string;
+  callId: string;
+  revision: number;
+  /** The call's newest revision, so a caller can say which ones exist. */
+  latestRevision: number;
+  receivedAt: number;
+  /** The raw body as UTF-8 text (accepted bodies are valid UTF-8); null once retention purged it. */
+  body: string | null;
+}
+
 export interface ClaimedRun {
   id: number;
   mappingName: string;
@@ -204,6 +216,12 @@ export interface Store {
   getReceipt(id: number): Promise<Receipt | null>;
   listQuarantine(limit?: number): Promise<Receipt[]>;
   markReplayed(receiptId: number, at: number): Promise<void>;
+  /**
+   * The delivered body of a call's revision (the newest when `revision` is unset), one entry
+   * per sender that has a call with this id, ordered by sender; empty when none has it or
+   * the revision does not exist.
+   */
+  getCallPayloads(callId: string, revision?: number): Promise<CallPayload[]>;
 
   /** Leases up to `limit` due runs to `owner`. */
   claimRuns(owner: string, limit: number, now: number, leaseMs: number): Promise<ClaimedRun[]>;

@@ -934,6 +934,38 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       });
     });
 
+    describe('getCallPayloads', () => {
+      it("gives each revision's body as received, per sender, the newest without a revision, and none once purged", async () => {
+        const first = callVersion(0, { id: 91 });
+        const second = callVersion(1, { id: 91 });
+        expectAccepted(await store.acceptDelivery(delivery(first, { runs: CRM_ONLY, receivedAt: T0 })));
+        // A resend of revision 1 (no body kept) must not hide the accepted one.
+        await store.acceptDelivery(delivery(first, { runs: CRM_ONLY, receivedAt: T0 + 5 }));
+        expectAccepted(await store.acceptDelivery(delivery(second, { runs: CRM_ONLY, receivedAt: T0 + 10 })));
+        // The same call id from another sender is another call.
+        const other = callVersion(0, { id: 91 });
+        expectAccepted(await store.acceptDelivery(delivery(other, { sender: 'famulor', runs: CRM_ONLY, receivedAt: T0 + 20 })));
+        // Another call received at the same time as revision 1 is not confused with it.
+        expectAccepted(await store.acceptDelivery(delivery(callVersion(0, { id: 92 }), { runs: CRM_ONLY, receivedAt: T0 })));
+
+        const latest = await store.getCallPayloads('91');
+        expect(latest).toEqual([
+          { sender: 'autocalls', callId: '91', revision: 2, latestRevision: 2, receivedAt: T0 + 10, body: second.rawBody.toString('utf8') },
+          { sender: 'famulor', callId: '91', revision: 1, latestRevision: 1, receivedAt: T0 + 20, body: other.rawBody.toString('utf8') },
+        ]);
+        expect(await store.getCallPayloads('91', 1)).toEqual([
+          { sender: 'autocalls', callId: '91', revision: 1, latestRevision: 2, receivedAt: T0, body: first.rawBody.toString('utf8') },
+          { sender: 'famulor', callId: '91', revision: 1, latestRevision: 1, receivedAt: T0 + 20, body: other.rawBody.toString('utf8') },
+        ]);
+        expect(await store.getCallPayloads('91', 3)).toEqual([]);
+        expect(await store.getCallPayloads('404')).toEqual([]);
+
+        await store.purgePayloads(T0 + 15, T0 + 30);
+        const purged = await store.getCallPayloads('91', 1);
+        expect(purged.map((p) => [p.sender, p.revision, p.body])).toEqual([['autocalls', 1, null], ['famulor', 1, other.rawBody.toString('utf8')]]);
+      });
+    });
+
     describe('operator re-run and queue statistics', () => {
       it('requeueForRerun: succeeded steps become done-before, skipped ones are forgotten, started ones failed', async () => {
         expectAccepted(await store.acceptDelivery(delivery(callVersion(0, { id: 81 }), { runs: CRM_ONLY })));

@@ -3,6 +3,7 @@
 // the last one repeating.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { StubReply } from '../../src/sandbox/vendor-stub.js';
 
 export interface RecordedRequest {
   method: string;
@@ -13,13 +14,7 @@ export interface RecordedRequest {
   at: number;
 }
 
-export interface StubReply {
-  status?: number;
-  headers?: Record<string, string>;
-  body?: unknown;
-  /** Wait this long before answering (simulates a slow vendor or a timeout). */
-  delayMs?: number;
-}
+export type { StubReply } from '../../src/sandbox/vendor-stub.js';
 
 export interface StubServer {
   url: string;

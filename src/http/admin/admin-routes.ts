@@ -4,6 +4,7 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { MappingRegistry } from '../../mapping/mapping-registry.js';
+import { fixtureFile, fixtureFileName } from '../../payload/fixture-file.js';
 import type { RunFilter, RunStatus, Store } from '../../store/store.js';
 import type { DeliveryReceiver } from '../receive-delivery.js';
 import { LOGIN_CSRF_COOKIE, randomToken, readCookie, SESSION_COOKIE, type AdminSessions } from './session.js';
@@ -145,6 +146,18 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
     if (!run) return page(res, 404, layout('Not found', html`<p>No run #${req.params.id}.</p>`, req.adminSession));
     const mapping = deps.mappings.resolve(run.mappingName, run.mappingHash);
     page(res, 200, runPage({ run, mapping, csrf: req.adminSession!.csrf, notice: noticeFrom(req.query.notice) }));
+  });
+
+  // The run's call as delivered, as a fixture file to save (scrubbed: fit to commit).
+  router.get('/runs/:id/payload', async (req, res) => {
+    const run = await deps.store.getRun(Number(req.params.id));
+    if (!run) return page(res, 404, layout('Not found', html`<p>No run #${req.params.id}.</p>`, req.adminSession));
+    const payload = (await deps.store.getCallPayloads(run.callId, run.revision)).find((p) => p.sender === run.sender);
+    if (!payload?.body) {
+      return page(res, 404, layout('Payload gone', html`<p>The payload of call ${run.callId} revision ${run.revision} is no longer stored (RETENTION_DAYS).</p>`, req.adminSession));
+    }
+    const scrub = req.query.scrub === '1';
+    res.attachment(fixtureFileName(payload, scrub)).type('application/json').send(fixtureFile(payload.body, { scrub }));
   });
 
   router.post('/runs/:id/retry', async (req, res) => {

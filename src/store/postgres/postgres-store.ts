@@ -14,6 +14,7 @@ import {
   withoutTranscripts,
   type AcceptInput,
   type AcceptResult,
+  type CallPayload,
   type ClaimedRun,
   type EarlierEffect,
   type PurgeCounts,
@@ -32,14 +33,17 @@ import { applyMigrations } from './migrations.js';
 import { isUnavailable } from './pg-errors.js';
 import { createPgPool, DEFAULT_POOL_SIZE, inTransaction, sqlOn, type PgPoolOptions, type Sql } from './pg-pool.js';
 import {
+  CALL_PAYLOAD_SQL,
   json,
   RUN_COLUMNS,
   STEP_COLUMNS,
+  toCallPayload,
   toClaimedRun,
   toEarlierEffect,
   toReceipt,
   toRunSummary,
   toStepResult,
+  type CallPayloadRow,
   type ClaimedRow,
   type EarlierEffectRow,
   type ReceiptRow,
@@ -191,6 +195,11 @@ export class PostgresStore implements Store {
       [limit],
     );
     return rows.map(toReceipt);
+  }
+
+  async getCallPayloads(callId: string, revision?: number): Promise<CallPayload[]> {
+    const { rows } = await this.query<CallPayloadRow>(CALL_PAYLOAD_SQL({ revision: '$1::integer', callId: '$2' }), [revision ?? null, callId]);
+    return rows.map(toCallPayload);
   }
 
   async markReplayed(receiptId: number, at: number): Promise<void> {

@@ -13,6 +13,7 @@ import {
   withoutTranscripts,
   type AcceptInput,
   type AcceptResult,
+  type CallPayload,
   type ClaimedRun,
   type EarlierEffect,
   type PurgeCounts,
@@ -28,14 +29,17 @@ import {
   type Store,
 } from '../store.js';
 import {
+  CALL_PAYLOAD_SQL,
   json,
   RUN_COLUMNS,
   STEP_COLUMNS,
+  toCallPayload,
   toClaimedRun,
   toEarlierEffect,
   toReceipt,
   toRunSummary,
   toStepResult,
+  type CallPayloadRow,
   type ClaimedRow,
   type EarlierEffectRow,
   type ReceiptRow,
@@ -239,6 +243,7 @@ export class SqliteStore implements Store {
       ),
       purgeRevision: db.prepare('UPDATE revisions SET call_json = ?, purged_at = ? WHERE id = ?'),
       purgeStepInputs: db.prepare('UPDATE step_results SET input = NULL WHERE run_id IN (SELECT id FROM runs WHERE revision_id = ?)'),
+      callPayloads: db.prepare(CALL_PAYLOAD_SQL({ revision: '?', callId: '?' })),
       markReplayed: db.prepare(`UPDATE receipts SET replayed_at = ? WHERE id = ? AND outcome = 'quarantined'`),
       heartbeat: db.prepare('INSERT INTO heartbeat (id, beat_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at'),
       forgetExpiredSessions: db.prepare('DELETE FROM admin_sessions WHERE expires_at <= ?'),
@@ -310,6 +315,10 @@ export class SqliteStore implements Store {
 
   async listQuarantine(limit = 100): Promise<Receipt[]> {
     return (this.sql.quarantine.all(limit) as ReceiptRow[]).map(toReceipt);
+  }
+
+  async getCallPayloads(callId: string, revision?: number): Promise<CallPayload[]> {
+    return (this.sql.callPayloads.all(revision ?? null, callId) as CallPayloadRow[]).map(toCallPayload);
   }
 
   async markReplayed(receiptId: number, at: number): Promise<void> {

@@ -13,7 +13,7 @@ const THREAD = new URL(SOURCE ? './sqlite-thread-from-source.mjs' : './sqlite-th
 
 /** Every Store method; `satisfies` makes a method added to Store without a line here a type error. */
 const FORWARDED = {
-  acceptDelivery: true, quarantineDelivery: true, getReceipt: true, listQuarantine: true, markReplayed: true,
+  acceptDelivery: true, quarantineDelivery: true, getReceipt: true, listQuarantine: true, markReplayed: true, getCallPayloads: true,
   claimRuns: true, extendLease: true, getStepResults: true, startStep: true, finishStep: true, findEarlierEffect: true,
   completeRun: true, retryRunLater: true, killRun: true, saveRunScore: true, releaseRun: true, sweepExpiredLeases: true,
   requeueDeadRun: true, requeueForRerun: true, queueStats: true, purgePayloads: true, listRuns: true, getRun: true,

@@ -24,6 +24,8 @@ ${options.notice ? html`<p class="muted" role="status">${options.notice}</p>` : 
 <div class="actions">
   ${run.status === 'dead' || run.status === 'invalid-variables' ? postButton(`/admin/runs/${run.id}/retry`, 'Retry this run', csrf) : ''}
   ${FINISHED.has(run.status) ? html`<a href="/admin/runs/${run.id}/rerun">Re-run with the current mappings…</a>` : ''}
+  <a href="/admin/runs/${run.id}/payload?scrub=1" download>Download payload (scrubbed)</a>
+  <a href="/admin/runs/${run.id}/payload" download>Download payload (raw)</a>
 </div>
 ${run.lastError ? html`<p class="error">${maskText(run.lastError)}</p>` : ''}
 <div class="grid">
