@@ -49,8 +49,14 @@ export const emailSend = defineStep({
   description: 'Send an email over SMTP (text and/or HTML, optional transcript attachment). Output: { message_id, accepted, rejected }.',
   input,
   defaultRepeat: 'never',
+  output: z.object({
+    message_id: z.string().describe('The Message-ID header sent.'),
+    accepted: z.array(z.string()).describe('Recipients the SMTP server accepted.'),
+    rejected: z.array(z.string()).describe('Recipients it rejected.'),
+  }),
   safeToRepeat: false,
-  missingConfig: () => emailEnv.missing(),
+  missingConfig: (env = process.env, input) =>
+    emailEnv.missing(env) ?? (input && !input.from && !emailEnv.read(env).EMAIL_FROM ? 'a sender: from in the step, or EMAIL_FROM' : null),
   async execute(req, ctx) {
     const config = emailEnv.read();
     const from = req.from ?? config.EMAIL_FROM;

@@ -25,8 +25,18 @@ export const smsSend = defineStep({
   description: 'Send an SMS through Twilio. Output: { sid, status, segments, to }.',
   input,
   defaultRepeat: 'never',
+  output: z.object({
+    sid: z.string().describe('Message SID (SM…).'),
+    status: z.string().describe("Twilio's status of the message, e.g. queued."),
+    segments: z.number().int().describe('Segments billed.'),
+    to: z.string().describe('Recipient.'),
+  }),
   safeToRepeat: false,
-  missingConfig: () => twilioEnv.missing(),
+  missingConfig: (env = process.env, input) =>
+    twilioEnv.missing(env) ??
+    (input && !input.from && !input.messaging_service_sid && !twilioEnv.read(env).TWILIO_MESSAGING_SERVICE_SID && !twilioEnv.read(env).TWILIO_FROM
+      ? 'a sender: from or messaging_service_sid in the step, or TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID'
+      : null),
   async execute(req, ctx) {
     const config = twilioEnv.read();
     const sender = req.from
