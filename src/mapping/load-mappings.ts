@@ -162,7 +162,7 @@ export function compileMappingSource(
     const steps = z.array(stepSchema.strip()).safeParse(rawSteps);
     const variables = variablesSchema.safeParse((raw as { variables?: unknown } | null)?.variables ?? {});
     if (steps.success) checkSteps(steps.data, variables.success ? normalizeDeclaration(variables.data) : null);
-    return { problems, warnings };
+    return { problems: inFileOrder(problems), warnings: inFileOrder(warnings) };
   }
 
   const variables = normalizeDeclaration(spec.variables);
@@ -177,7 +177,7 @@ export function compileMappingSource(
     problems.push({ file, ...locate(error.path), message: error.message });
   }
   const steps = checkSteps(spec.steps, variables);
-  if (problems.length > 0) return { problems, warnings };
+  if (problems.length > 0) return { problems: inFileOrder(problems), warnings: inFileOrder(warnings) };
   return {
     mapping: {
       name: spec.name,
@@ -190,7 +190,7 @@ export function compileMappingSource(
       score,
       steps,
     },
-    warnings,
+    warnings: inFileOrder(warnings),
   };
 
   /**
@@ -250,6 +250,9 @@ export function compileMappingSource(
     return compiled;
   }
 }
+
+/** In the order of the file, whichever check found them. */
+const inFileOrder = (list: MappingProblem[]) => [...list].sort((a, b) => a.line - b.line || a.column - b.column);
 
 /**
  * YAML syntax errors, each once, at the line the author got wrong: for a key indented deeper
