@@ -40,6 +40,14 @@ describe('static checks of expressions', () => {
     expect(problems(logging(message))).toEqual([]);
   });
 
+  it('score rules are checked the same way', () => {
+    const yaml = logging('x', 'variables:\n  budget: number\nscore:\n  rules:\n    - { when: "$numbr(extracted.budget) > 10 and extracted.budgt > 1", add: 5 }\n');
+    expect(problems(yaml)).toEqual([
+      'm.yaml:6:15 score.rules.0.when: unknown function $numbr (did you mean $number?); aftercall adds $formatPhone, $formatDate, $excerpt, $default, $secret to JSONata\'s built-ins',
+      'm.yaml:6:15 score.rules.0.when: warning: extracted.budgt is not declared under variables (declared: budget)',
+    ]);
+  });
+
   it('every name JSONATA_FUNCTIONS lists is a function of the installed JSONata', async () => {
     for (const name of JSONATA_FUNCTIONS) expect(await jsonata(`$type($${name})`).evaluate({})).toBe('function');
   });

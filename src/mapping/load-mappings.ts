@@ -9,7 +9,7 @@ import { isNode, isScalar, LineCounter, parseDocument, type Document } from 'yam
 import { z } from 'zod';
 import type { RepeatPolicy, StepKind } from '../connectors/connector.js';
 import type { StepKinds } from '../connectors/index.js';
-import { expressionProblems, type StepOutput } from './expression-check.js';
+import { expressionProblems, type ExpressionScope, type StepOutput } from './expression-check.js';
 import { mappingFileSchema, stepSchema, type MappingFile, type MappingStepFile } from './mapping-schema.js';
 import { compileScore, type CompiledScore } from '../scoring/score.js';
 import { secretProblems, usesSecrets } from './secrets.js';
@@ -169,9 +169,13 @@ export function compileMappingSource(
   for (const p of declarationProblems(variables)) {
     problems.push({ file, ...locate(['variables', p.name, p.key]), message: p.message });
   }
+  // Score rules run before any step, with the same context.
+  const ruleScope = { earlier: new Map(), all: new Set(spec.steps.map((st) => st.id)), variables: new Set(Object.keys(variables)) };
+  const beforeRules = problems.length;
+  spec.score?.rules.forEach((rule, i) => checkExpression(rule.when, ['score', 'rules', i, 'when'], ruleScope, true));
   let score: CompiledScore | null = null;
   try {
-    score = spec.score ? compileScore(spec.score) : null;
+    score = spec.score && problems.length === beforeRules ? compileScore(spec.score) : null;
   } catch (error) {
     if (!(error instanceof ExpressionError)) throw error;
     problems.push({ file, ...locate(error.path), message: error.message });
@@ -193,6 +197,22 @@ export function compileMappingSource(
     warnings: inFileOrder(warnings),
   };
 
+  /** Reports what an expression reads or calls that will not exist when it runs. */
+  function checkExpression(source: string, path: Array<string | number>, scope: ExpressionScope, warn: boolean): void {
+    let ast: jsonata.ExprNode;
+    try {
+      ast = parseExpression(source, path).ast();
+    } catch (error) {
+      if (!(error instanceof ExpressionError)) throw error;
+      problems.push({ file, ...locate(path), message: error.message, code: 'expression-syntax' });
+      return;
+    }
+    for (const p of expressionProblems(ast, scope)) {
+      if (p.severity === 'error') problems.push({ file, ...locate(path), message: p.message, code: p.code });
+      else if (warn) warnings.push({ file, ...locate(path), message: p.message, code: p.code, severity: 'warning' });
+    }
+  }
+
   /**
    * Checks and compiles the steps. `variables` null: the declaration is broken (reported
    * already), so undeclared names are not warned of.
@@ -210,20 +230,7 @@ export function compileMappingSource(
       // A step reads only what exists when it runs: earlier steps, declared names.
       const scope = { earlier: new Map(earlier), all, variables: declared };
       const expressions = [...templateExpressions(step.with, ['with']), ...(step.when ? [{ source: step.when, path: ['when'] }] : [])];
-      for (const expression of expressions) {
-        let ast: jsonata.ExprNode;
-        try {
-          ast = parseExpression(expression.source, expression.path).ast();
-        } catch (error) {
-          if (!(error instanceof ExpressionError)) throw error;
-          problems.push({ file, ...at(error.path), message: error.message, code: 'expression-syntax' });
-          continue;
-        }
-        for (const p of expressionProblems(ast, scope)) {
-          if (p.severity === 'error') problems.push({ file, ...at(expression.path), message: p.message, code: p.code });
-          else if (variables) warnings.push({ file, ...at(expression.path), message: p.message, code: p.code, severity: 'warning' });
-        }
-      }
+      for (const expression of expressions) checkExpression(expression.source, ['steps', i, ...expression.path], scope, variables !== null);
       earlier.set(step.id, { kind: step.use, output: kind?.output });
       if (!kind) {
         problems.push({ file, ...at(['use']), message: `unknown step kind "${step.use}" (known: ${[...kinds.keys()].join(', ')})` });
