@@ -38,10 +38,10 @@ export function runCheck(paths: readonly string[], options: CheckCommandOptions 
   const exitCode = result.problems.some((p) => p.code === 'not-found') ? 2 : errors.length > 0 || (options.strict && warnings.length > 0) ? 1 : 0;
   if (options.json) return { exitCode, stdout: `${JSON.stringify(result.problems, null, 2)}\n`, stderr: '' };
 
-  const stdout = result.mappings.map((m) => {
-    const file = result.files.find((f) => f.endsWith(m.file)) ?? m.file;
-    const count = warnings.filter((w) => w.file === file).length;
-    return `ok  ${m.file}  ${m.name}  (${m.steps.length} steps${count > 0 ? `, ${count} warning${count > 1 ? 's' : ''}` : ''})\n`;
+  const stdout = result.files.flatMap(({ path, mapping: m }) => {
+    if (!m) return [];
+    const count = warnings.filter((w) => w.file === path).length;
+    return [`ok  ${m.file}  ${m.name}  (${m.steps.length} steps${count > 0 ? `, ${count} warning${count > 1 ? 's' : ''}` : ''})\n`];
   });
   return { exitCode, stdout: stdout.join(''), stderr: result.problems.map((p) => `${formatLine(p)}\n`).join('') };
 }

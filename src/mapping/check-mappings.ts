@@ -18,9 +18,9 @@ export interface Problem {
 }
 
 export interface CheckResult {
-  /** The mapping files checked, in order. */
-  files: string[];
-  /** The files that load (no errors; warnings allowed). */
+  /** The mapping files checked, in order, each with its mapping when it loads (warnings allowed). */
+  files: Array<{ path: string; mapping: CompiledMapping | null }>;
+  /** The mappings that load, in file order. */
   mappings: CompiledMapping[];
   problems: Problem[];
 }
@@ -55,7 +55,11 @@ export function checkMappings(paths: readonly string[], options: CheckOptions = 
   }
   const results = compileMappingFiles(files, options.kinds ?? stepKinds(CONNECTORS), options.env ?? process.env);
   for (const r of results) problems.push(...[...r.problems, ...r.warnings].sort(byPosition).map(asProblem));
-  return { files, mappings: results.flatMap((r) => (r.mapping ? [r.mapping] : [])), problems };
+  return {
+    files: results.map((r) => ({ path: r.file, mapping: r.mapping })),
+    mappings: results.flatMap((r) => (r.mapping ? [r.mapping] : [])),
+    problems,
+  };
 }
 
 const byPosition = (a: MappingProblem, b: MappingProblem) => a.line - b.line || a.column - b.column;

@@ -55,8 +55,12 @@ export const emailSend = defineStep({
     rejected: z.array(z.string()).describe('Recipients it rejected.'),
   }),
   safeToRepeat: false,
-  missingConfig: (env = process.env, input) =>
-    emailEnv.missing(env) ?? (input && !input.from && !emailEnv.read(env).EMAIL_FROM ? 'a sender: from in the step, or EMAIL_FROM' : null),
+  // The sender comes from the step (templated or not) or EMAIL_FROM; with neither, every send fails.
+  missingConfig(env = process.env, input) {
+    const missing = emailEnv.missing(env);
+    if (missing || !input || input.from) return missing;
+    return emailEnv.read(env).EMAIL_FROM ? null : 'a sender: from in the step, or EMAIL_FROM';
+  },
   async execute(req, ctx) {
     const config = emailEnv.read();
     const from = req.from ?? config.EMAIL_FROM;

@@ -32,11 +32,13 @@ export const smsSend = defineStep({
     to: z.string().describe('Recipient.'),
   }),
   safeToRepeat: false,
-  missingConfig: (env = process.env, input) =>
-    twilioEnv.missing(env) ??
-    (input && !input.from && !input.messaging_service_sid && !twilioEnv.read(env).TWILIO_MESSAGING_SERVICE_SID && !twilioEnv.read(env).TWILIO_FROM
-      ? 'a sender: from or messaging_service_sid in the step, or TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID'
-      : null),
+  // The sender comes from the step (templated or not) or the environment; with neither, every send fails.
+  missingConfig(env = process.env, input) {
+    const missing = twilioEnv.missing(env);
+    if (missing || !input || input.from || input.messaging_service_sid) return missing;
+    const config = twilioEnv.read(env);
+    return config.TWILIO_MESSAGING_SERVICE_SID || config.TWILIO_FROM ? null : 'a sender: from or messaging_service_sid in the step, or TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID';
+  },
   async execute(req, ctx) {
     const config = twilioEnv.read();
     const sender = req.from
