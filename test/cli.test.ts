@@ -57,6 +57,16 @@ describe('aftercall check', () => {
   });
 });
 
+describe('aftercall check exit codes', () => {
+  it('a folder is checked; a missing path or an unknown option is a usage error (exit 2)', () => {
+    const r = cli(['check', 'mappings/', 'nope.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/^ok {2}forward-completed-calls\.yaml/m);
+    expect(r.err.trim()).toBe('aftercall check: nope.yaml: no such file or folder');
+    expect(cli(['check', '--strickt']).code).toBe(2);
+  });
+});
+
 describe('configuration errors stop the start', () => {
   it('names the variable and exits 2', () => {
     const r = cli(['serve'], { PORT: 'abc', SQLITE_PATH: join(dir.path, 'x.db') });

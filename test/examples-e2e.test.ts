@@ -6,6 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { stepKinds } from '../src/connectors/index.js';
 import { forgetSalesforceTokens } from '../src/connectors/salesforce/client.js';
 import { listMappingFiles, loadMappingFiles, MappingLoadError } from '../src/mapping/load-mappings.js';
@@ -69,7 +71,28 @@ async function deliver(s: TestService, payload: unknown, settled = 1): Promise<R
   return Promise.all(runs.map(async (r) => (await s.store.getRun(r.id))!));
 }
 
-const outputs = (run: RunDetail) => Object.fromEntries(run.steps.map((step) => [step.stepId, step.status === 'succeeded' ? step.output : step.status]));
+/** Each example step's kind, by mapping name and step id. */
+const KIND_OF = new Map(
+  readdirSync(EXAMPLES).flatMap((folder) =>
+    listMappingFiles(join(EXAMPLES, folder)).flatMap((file) => {
+      const spec = parseYaml(readFileSync(file, 'utf8')) as { name: string; steps: Array<{ id: string; use: string }> };
+      return spec.steps.map((step) => [`${spec.name}/${step.id}`, step.use] as const);
+    }),
+  ),
+);
+
+/**
+ * The steps' outputs (or statuses), each held to the output its kind declares: `aftercall
+ * check` accepts `steps.<id>.<field>` by that declaration, so it must be what a step gives.
+ */
+function outputs(run: RunDetail): Record<string, unknown> {
+  for (const step of run.steps.filter((st) => st.status === 'succeeded')) {
+    const kind = stepKinds().get(KIND_OF.get(`${run.mappingName}/${step.stepId}`)!)!;
+    const declared = kind.output as z.ZodObject;
+    expect(declared.strict().safeParse(step.output).error, `${kind.kind} output`).toBeUndefined();
+  }
+  return Object.fromEntries(run.steps.map((step) => [step.stepId, step.status === 'succeeded' ? step.output : step.status]));
+}
 
 async function hubspotAndTwilio() {
   const hubspot = fakeHubSpot();

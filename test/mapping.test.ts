@@ -158,7 +158,7 @@ describe('load-time errors name file, line, column and key', () => {
     {
       name: 'bad status in match',
       yaml: 'name: x\nmatch:\n  status: [done]\nsteps:\n  - { id: a, use: log, with: { message: m } }\n',
-      want: 'bad.yaml:3:11 match.status',
+      want: 'bad.yaml:3:12 match.status.0: "done" is not one of initiated, ringing, busy, in-progress, ended, completed,',
     },
   ];
   /** Loads `yaml` as bad.yaml and expects a problem line containing `want`. */

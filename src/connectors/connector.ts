@@ -28,8 +28,17 @@ export interface StepKind<Schema extends z.ZodType = z.ZodType> {
    * to the dead letter with STEP_OUTCOME_UNKNOWN for an operator to check and retry.
    */
   safeToRepeat?: boolean;
-  /** Names what configuration is missing (e.g. an API token variable), or null when ready. */
-  missingConfig?(): string | null;
+  /**
+   * What a later step can read as `steps.<id>` (fields `.describe()`d); `aftercall check`
+   * refuses a reference to a field it does not declare.
+   */
+  output?: z.ZodType;
+  /**
+   * Names what configuration is missing (e.g. an API token variable), or null when ready.
+   * `env` is read as the service reads it; `input` is the step's `with` as written (values
+   * may still hold {{ }}), when known, for settings a step may give itself (a sender).
+   */
+  missingConfig?(env?: NodeJS.ProcessEnv, input?: Record<string, unknown>): string | null;
   /**
    * Who a step's requests go to, for the per-connector limit on steps running at once (the
    * worker's bulkhead); unset: the connector (`hubspot` of `hubspot.contact.upsert`).

@@ -51,6 +51,11 @@ const request = defineStep({
     'delivered) and its output adds `truncated: true`. A failure keeps the answer in the step\'s evidence, not in its error message.',
   input,
   defaultRepeat: 'on-change',
+  output: z.object({
+    status: z.number().int().describe('HTTP status of the answer.'),
+    body: z.unknown().describe('The answer parsed as JSON, else its text; null when empty.'),
+    truncated: z.literal(true).optional().describe('Present when the answer was cut off at 1 MiB.'),
+  }),
   // Forwards go to many receivers: one that hangs must not hold the steps bound for the others.
   bulkheadKey: (req) => `http ${new URL(req.url).host}`,
   async execute(req, ctx) {

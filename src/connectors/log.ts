@@ -12,6 +12,7 @@ const write = defineStep({
     fields: z.record(z.string(), z.unknown()).optional().describe('Extra fields for the log line.'),
   }),
   defaultRepeat: 'always',
+  output: z.object({ logged: z.literal(true).describe('Always true.') }),
   async execute(input, ctx) {
     ctx.logger[input.level]({ step_fields: input.fields }, input.message);
     return { logged: true };

@@ -4,15 +4,19 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import type jsonata from 'jsonata';
+import { isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
 import type { RepeatPolicy, StepKind } from '../connectors/connector.js';
 import type { StepKinds } from '../connectors/index.js';
-import { mappingFileSchema, type MappingFile } from './mapping-schema.js';
+import { expressionProblems, type ExpressionScope, type StepOutput } from './expression-check.js';
+import { mappingFileSchema, stepSchema, type MappingFile, type MappingStepFile } from './mapping-schema.js';
 import { compileScore, type CompiledScore } from '../scoring/score.js';
 import { secretProblems, usesSecrets } from './secrets.js';
-import { checkStaticInput, stepReferences } from './static-input-check.js';
-import { compileCondition, compileTemplate, ExpressionError, type Condition, type Render } from './template.js';
-import { declarationProblems, normalizeDeclaration, type VariableDeclaration } from './variables.js';
+import { schemaProblems } from './schema-issues.js';
+import { checkStaticInput } from './static-input-check.js';
+import { compileCondition, compileTemplate, ExpressionError, parseExpression, templateExpressions, type Condition, type Render } from './template.js';
+import { declarationProblems, normalizeDeclaration, variablesSchema, type VariableDeclaration } from './variables.js';
 
 export interface CompiledStep {
   id: string;
@@ -46,10 +50,14 @@ export interface MappingProblem {
   column: number;
   key: string;
   message: string;
+  /** A warning does not stop a mapping from loading (unset: an error). */
+  severity?: 'error' | 'warning';
+  /** A stable name of the kind of problem, where one is given (e.g. `unknown-function`). */
+  code?: string;
 }
 
 export function formatProblem(p: MappingProblem): string {
-  return `${p.file}:${p.line}:${p.column}${p.key ? ` ${p.key}:` : ''} ${p.message}`;
+  return `${p.file}:${p.line}:${p.column}${p.key ? ` ${p.key}:` : ''} ${p.severity === 'warning' ? 'warning: ' : ''}${p.message}`;
 }
 
 export class MappingLoadError extends Error {
@@ -67,136 +75,113 @@ export function listMappingFiles(dir: string): string[] {
 }
 
 /** Loads every mapping file of `dir`; throws MappingLoadError listing all problems. */
-export function loadMappingDir(dir: string, kinds: StepKinds): CompiledMapping[] {
-  return loadMappingFiles(listMappingFiles(dir), kinds);
+export function loadMappingDir(dir: string, kinds: StepKinds, env: NodeJS.ProcessEnv = process.env): CompiledMapping[] {
+  return loadMappingFiles(listMappingFiles(dir), kinds, env);
 }
 
 export interface MappingFileResult {
   file: string;
   mapping: CompiledMapping | null;
+  /** Errors: the file does not load. */
   problems: MappingProblem[];
+  warnings: MappingProblem[];
 }
 
 /** Compiles each file on its own; a later file reusing an earlier file's name is refused. */
-export function compileMappingFiles(files: string[], kinds: StepKinds): MappingFileResult[] {
+export function compileMappingFiles(files: string[], kinds: StepKinds, env: NodeJS.ProcessEnv = process.env): MappingFileResult[] {
   const seen = new Map<string, string>();
   return files.map((file) => {
-    const result = compileMappingSource(readFileSync(file, 'utf8'), file, kinds);
-    if ('problems' in result) return { file, mapping: null, problems: result.problems };
+    let source: string;
+    try {
+      source = readFileSync(file, 'utf8');
+    } catch (error) {
+      const message = `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+      return { file, mapping: null, problems: [{ file, line: 0, column: 0, key: '', message, code: 'unreadable' }], warnings: [] };
+    }
+    const result = compileMappingSource(source, file, kinds, env);
+    if ('problems' in result) return { file, mapping: null, problems: result.problems, warnings: result.warnings };
     const other = seen.get(result.mapping.name);
     if (other) {
       const message = `"${result.mapping.name}" is also the name in ${basename(other)}`;
-      return { file, mapping: null, problems: [{ file, line: 1, column: 1, key: 'name', message }] };
+      return { file, mapping: null, problems: [{ file, line: 1, column: 1, key: 'name', message }], warnings: result.warnings };
     }
     seen.set(result.mapping.name, file);
-    return { file, mapping: result.mapping, problems: [] };
+    return { file, mapping: result.mapping, problems: [], warnings: result.warnings };
   });
 }
 
-/** All files or nothing: throws MappingLoadError listing every problem. */
-export function loadMappingFiles(files: string[], kinds: StepKinds): CompiledMapping[] {
-  const results = compileMappingFiles(files, kinds);
+/** All files or nothing: throws MappingLoadError listing every problem (warnings do not count). */
+export function loadMappingFiles(files: string[], kinds: StepKinds, env: NodeJS.ProcessEnv = process.env): CompiledMapping[] {
+  const results = compileMappingFiles(files, kinds, env);
   const problems = results.flatMap((r) => r.problems);
   if (problems.length > 0) throw new MappingLoadError(problems);
   return results.map((r) => r.mapping!);
 }
 
+/**
+ * Validates and compiles one mapping file. `env` is read as the service reads it, for the
+ * connectors' configuration. Every problem is reported, each step's included, not only the
+ * first; warnings (an extracted variable not declared) come with either answer.
+ */
 export function compileMappingSource(
   source: string,
   file: string,
   kinds: StepKinds,
-): { mapping: CompiledMapping } | { problems: MappingProblem[] } {
+  env: NodeJS.ProcessEnv = process.env,
+): { mapping: CompiledMapping; warnings: MappingProblem[] } | { problems: MappingProblem[]; warnings: MappingProblem[] } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const where = (offset: number | undefined) => {
     const pos = lineCounter.linePos(offset ?? 0);
     return { line: pos.line, column: pos.col };
   };
-  if (doc.errors.length > 0) {
-    return {
-      problems: doc.errors.map((e) => ({ file, ...where(e.pos[0]), key: '', message: e.message.split('\n')[0] ?? e.message })),
-    };
-  }
+  if (doc.errors.length > 0) return { problems: yamlProblems(doc, source, file, lineCounter), warnings: [] };
   const locate = (path: Array<string | number>, atKey = false) => ({
     ...where(atKey ? keyOffset(doc, path) ?? nodeOffset(doc, path) : nodeOffset(doc, path)),
     key: path.join('.'),
   });
+  const problems: MappingProblem[] = [];
+  const warnings: MappingProblem[] = [];
+  const valueAt = (path: Array<string | number>): unknown => {
+    const node = doc.getIn(path, true);
+    return isScalar(node) ? node.value : undefined;
+  };
+  const report = (issues: readonly z.core.$ZodIssue[], base: Array<string | number> = []) => {
+    for (const p of schemaProblems(issues, valueAt, base)) problems.push({ file, ...locate(p.path, p.atKey), message: p.message });
+  };
 
-  const parsed = mappingFileSchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    return {
-      problems: parsed.error.issues.flatMap((issue) => {
-        const path = issue.path.map((k) => (typeof k === 'number' ? k : String(k)));
-        if (issue.code === 'unrecognized_keys') {
-          return issue.keys.map((k) => ({ file, ...locate([...path, k], true), message: `unknown key "${k}"` }));
-        }
-        if (issue.code === 'invalid_key') {
-          // A record key that breaks its pattern (e.g. a variable name): say why, at the key.
-          return [{ file, ...locate(path, true), message: issue.issues[0]?.message ?? issue.message }];
-        }
-        return [{ file, ...locate(path), message: issue.message }];
-      }),
-    };
+  const raw = doc.toJS() as unknown;
+  const parsed = mappingFileSchema.safeParse(raw);
+  let spec: MappingFile;
+  if (parsed.success) spec = parsed.data;
+  else {
+    report(parsed.error.issues);
+    // When every step is well-formed but for unknown keys, the steps are still checked, so
+    // one pass shows every problem.
+    const rawSteps = (raw as { steps?: unknown } | null)?.steps;
+    const steps = z.array(stepSchema.strip()).safeParse(rawSteps);
+    const variables = variablesSchema.safeParse((raw as { variables?: unknown } | null)?.variables ?? {});
+    if (steps.success) checkSteps(steps.data, variables.success ? normalizeDeclaration(variables.data) : null);
+    return { problems: inFileOrder(problems), warnings: inFileOrder(warnings) };
   }
 
-  const spec = parsed.data;
-  const problems: MappingProblem[] = [];
   const variables = normalizeDeclaration(spec.variables);
   for (const p of declarationProblems(variables)) {
     problems.push({ file, ...locate(['variables', p.name, p.key]), message: p.message });
   }
+  // Score rules run before any step, with the same context.
+  const ruleScope = { earlier: new Map(), all: new Set(spec.steps.map((st) => st.id)), variables: new Set(Object.keys(variables)) };
+  const beforeRules = problems.length;
+  spec.score?.rules.forEach((rule, i) => checkExpression(rule.when, ['score', 'rules', i, 'when'], ruleScope, true));
   let score: CompiledScore | null = null;
   try {
-    score = spec.score ? compileScore(spec.score) : null;
+    score = spec.score && problems.length === beforeRules ? compileScore(spec.score) : null;
   } catch (error) {
     if (!(error instanceof ExpressionError)) throw error;
     problems.push({ file, ...locate(error.path), message: error.message });
   }
-
-  const steps: CompiledStep[] = [];
-  const ids = new Set<string>();
-  spec.steps.forEach((step, i) => {
-    const at = (key: Array<string | number>) => locate(['steps', i, ...key]);
-    if (ids.has(step.id)) problems.push({ file, ...at(['id']), message: `duplicate step id "${step.id}"` });
-    // A step reads only the outputs of steps before it.
-    for (const ref of [...stepReferences(step.with, ['with']), ...stepReferences(step.when ?? '', ['when'])]) {
-      if (ids.has(ref.id)) continue;
-      const later = spec.steps.some((s) => s.id === ref.id);
-      problems.push({
-        file,
-        ...at(ref.path),
-        message: later ? `steps.${ref.id} refers to a later step; a step can only read earlier steps` : `steps.${ref.id} refers to no step`,
-      });
-    }
-    ids.add(step.id);
-    const kind = kinds.get(step.use);
-    if (!kind) {
-      problems.push({ file, ...at(['use']), message: `unknown step kind "${step.use}" (known: ${[...kinds.keys()].join(', ')})` });
-      return;
-    }
-    const missing = kind.missingConfig?.();
-    if (missing) problems.push({ file, ...at(['use']), message: `step "${step.id}" (${step.use}) needs ${missing}` });
-    for (const p of checkStaticInput(step.with, kind.input)) {
-      problems.push({ file, ...locate(['steps', i, 'with', ...p.path], p.atKey), message: `${step.use}: ${p.message}` });
-    }
-    for (const p of secretProblems(step.use, step.with)) problems.push({ file, ...at(p.path), message: p.message });
-    try {
-      steps.push({
-        id: step.id,
-        kind,
-        retry: { maxAttempts: step.retry?.max_attempts, baseDelayMs: step.retry?.base_delay_ms, maxDelayMs: step.retry?.max_delay_ms },
-        repeat: step.repeat ?? kind.defaultRepeat,
-        when: step.when ? compileCondition(step.when, ['when']) : null,
-        whenSource: step.when ?? null,
-        render: compileTemplate(step.with, ['with']),
-        usesSecrets: usesSecrets(step.with),
-      });
-    } catch (error) {
-      if (!(error instanceof ExpressionError)) throw error;
-      problems.push({ file, ...at(error.path), message: error.message });
-    }
-  });
-  if (problems.length > 0) return { problems };
+  const steps = checkSteps(spec.steps, variables);
+  if (problems.length > 0) return { problems: inFileOrder(problems), warnings: inFileOrder(warnings) };
   return {
     mapping: {
       name: spec.name,
@@ -209,7 +194,104 @@ export function compileMappingSource(
       score,
       steps,
     },
+    warnings: inFileOrder(warnings),
   };
+
+  /** Reports what an expression reads or calls that will not exist when it runs. */
+  function checkExpression(source: string, path: Array<string | number>, scope: ExpressionScope, warn: boolean): void {
+    let ast: jsonata.ExprNode;
+    try {
+      ast = parseExpression(source, path).ast();
+    } catch (error) {
+      if (!(error instanceof ExpressionError)) throw error;
+      problems.push({ file, ...locate(path), message: error.message, code: 'expression-syntax' });
+      return;
+    }
+    for (const p of expressionProblems(ast, scope)) {
+      if (p.severity === 'error') problems.push({ file, ...locate(path), message: p.message, code: p.code });
+      else if (warn) warnings.push({ file, ...locate(path), message: p.message, code: p.code, severity: 'warning' });
+    }
+  }
+
+  /**
+   * Checks and compiles the steps. `variables` null: the declaration is broken (reported
+   * already), so undeclared names are not warned of.
+   */
+  function checkSteps(stepSpecs: MappingStepFile[], variables: VariableDeclaration | null): CompiledStep[] {
+    const compiled: CompiledStep[] = [];
+    const earlier = new Map<string, StepOutput>();
+    const all = new Set(stepSpecs.map((s) => s.id));
+    const declared = new Set(Object.keys(variables ?? {}));
+    stepSpecs.forEach((step, i) => {
+      const at = (key: Array<string | number>) => locate(['steps', i, ...key]);
+      const before = problems.length;
+      if (earlier.has(step.id)) problems.push({ file, ...at(['id']), message: `duplicate step id "${step.id}"` });
+      const kind = kinds.get(step.use);
+      // A step reads only what exists when it runs: earlier steps, declared names.
+      const scope = { earlier: new Map(earlier), all, variables: declared };
+      const expressions = [...templateExpressions(step.with, ['with']), ...(step.when ? [{ source: step.when, path: ['when'] }] : [])];
+      for (const expression of expressions) checkExpression(expression.source, ['steps', i, ...expression.path], scope, variables !== null);
+      earlier.set(step.id, { kind: step.use, output: kind?.output });
+      if (!kind) {
+        problems.push({ file, ...at(['use']), message: `unknown step kind "${step.use}" (known: ${[...kinds.keys()].join(', ')})` });
+        return;
+      }
+      const missing = kind.missingConfig?.(env, step.with);
+      if (missing) problems.push({ file, ...at(['use']), message: `step "${step.id}" (${step.use}) needs ${missing}`, code: 'missing-config' });
+      for (const p of checkStaticInput(step.with, kind.input)) {
+        problems.push({ file, ...locate(['steps', i, 'with', ...p.path], p.atKey), message: `${step.use}: ${p.message}` });
+      }
+      for (const p of secretProblems(step.use, step.with)) problems.push({ file, ...at(p.path), message: p.message });
+      if (problems.length > before) return;
+      compiled.push({
+        id: step.id,
+        kind,
+        retry: { maxAttempts: step.retry?.max_attempts, baseDelayMs: step.retry?.base_delay_ms, maxDelayMs: step.retry?.max_delay_ms },
+        repeat: step.repeat ?? kind.defaultRepeat,
+        when: step.when ? compileCondition(step.when, ['when']) : null,
+        whenSource: step.when ?? null,
+        render: compileTemplate(step.with, ['with']),
+        usesSecrets: usesSecrets(step.with),
+      });
+    });
+    return compiled;
+  }
+}
+
+/** In the order of the file, whichever check found them. */
+const inFileOrder = (list: MappingProblem[]) => [...list].sort((a, b) => a.line - b.line || a.column - b.column);
+
+/**
+ * YAML syntax errors, each once, at the line the author got wrong: for a key indented deeper
+ * than the one above it, the yaml library reports the line above ("nested mappings are not
+ * allowed in compact mappings"); the line at fault is the one after it.
+ */
+function yamlProblems(doc: Document, source: string, file: string, lineCounter: LineCounter): MappingProblem[] {
+  const seen = new Set<string>();
+  const out: MappingProblem[] = [];
+  for (const e of doc.errors) {
+    let offset = e.pos[0];
+    let message = e.message.split('\n')[0] ?? e.message;
+    if (e.code === 'BLOCK_AS_IMPLICIT_KEY' || e.code === 'MULTILINE_IMPLICIT_KEY') {
+      // Only when the value runs on to the next line (`a: b: c` on one line is another mistake).
+      const next = source.indexOf('\n', e.pos[0]);
+      const end = Math.max(...doc.errors.filter((o) => o.pos[0] === e.pos[0]).map((o) => o.pos[1]));
+      if (next >= 0 && next < end) {
+        offset = next + 1 + (/^[ \t]*/.exec(source.slice(next + 1))?.[0].length ?? 0);
+        message = 'this line is indented deeper than the key above it: keys of one mapping start in the same column, and a nested key needs its parent to end in ":"';
+      }
+    } else if (e.code === 'BAD_INDENT' || e.code === 'MISSING_CHAR') {
+      // Reported at the start of the line: point at the first character written there.
+      offset += /^[ \t]*/.exec(source.slice(offset))?.[0].length ?? 0;
+      if (e.code === 'BAD_INDENT') message += ' (this line is indented differently from the key above it)';
+    }
+    const pos = lineCounter.linePos(offset);
+    const id = `${pos.line}:${pos.col}:${message}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push({ file, line: pos.line, column: pos.col, key: '', message, code: 'yaml-syntax' });
+  }
+  return out;
 }
 
 /** Offset of the deepest existing node on `path` (a key without a value points at the key). */

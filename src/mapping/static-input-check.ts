@@ -2,6 +2,7 @@
 // known before a call arrives: unknown keys, missing required keys, and literal values
 // (those without {{ }}) of the wrong type. Templated values are checked after rendering.
 import { z } from 'zod';
+import { schemaProblems } from './schema-issues.js';
 
 export interface InputProblem {
   path: Array<string | number>;
@@ -48,19 +49,7 @@ export function checkStaticInput(value: unknown, schema: z.ZodType, path: Array<
   }
   if (hasTemplate(value)) return [];
   const result = schema.safeParse(value);
-  return result.success ? [] : result.error.issues.map((i) => ({ path: [...path, ...i.path.map((p) => (typeof p === 'number' ? p : String(p)))], message: i.message }));
-}
-
-const STEP_REFERENCE = /\bsteps\.([A-Za-z_][\w]*)/g;
-
-/** Every `steps.<id>` an expression tree mentions, with where it sits. */
-export function stepReferences(value: unknown, path: Array<string | number>): Array<{ id: string; path: Array<string | number> }> {
-  if (typeof value === 'string') {
-    const found: Array<{ id: string; path: Array<string | number> }> = [];
-    for (const m of value.matchAll(STEP_REFERENCE)) found.push({ id: m[1]!, path });
-    return found;
-  }
-  if (Array.isArray(value)) return value.flatMap((v, i) => stepReferences(v, [...path, i]));
-  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => stepReferences(v, [...path, k]));
-  return [];
+  if (result.success) return [];
+  const valueAt = (at: Array<string | number>) => at.slice(path.length).reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined), value);
+  return schemaProblems(result.error.issues, valueAt, path);
 }

@@ -16,6 +16,20 @@ export interface StepContextData {
   now: string;
 }
 
+const NAMES: Record<keyof StepContextData, true> = {
+  call: true,
+  extracted: true,
+  input: true,
+  lead: true,
+  campaign: true,
+  transfers: true,
+  score: true,
+  steps: true,
+  now: true,
+};
+/** The top-level names an expression can read (load-time checks refuse others). */
+export const STEP_CONTEXT_NAMES: readonly string[] = Object.keys(NAMES);
+
 export function buildStepContext(call: Call, now: number): StepContextData {
   return {
     call,

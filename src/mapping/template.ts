@@ -28,15 +28,19 @@ const PART = /\{\{([\s\S]*?)\}\}/g;
  */
 type Expression = (context: object) => unknown;
 
-function compileExpression(source: string, path: Array<string | number>): Expression {
-  let expr: jsonata.Expression;
+/** Parses with JSONata; a syntax error is an ExpressionError saying where. */
+export function parseExpression(source: string, path: Array<string | number>): jsonata.Expression {
   try {
-    expr = jsonata(source.trim());
+    return jsonata(source.trim());
   } catch (error) {
     const e = error as { message?: string; position?: number };
     const at = typeof e.position === 'number' ? ` at character ${e.position}` : '';
     throw new ExpressionError(`invalid expression "${source.trim()}": ${e.message ?? String(error)}${at}`, path);
   }
+}
+
+function compileExpression(source: string, path: Array<string | number>): Expression {
+  const expr = parseExpression(source, path);
   for (const [name, fn] of Object.entries(EXPRESSION_FUNCTIONS)) expr.registerFunction(name, fn);
   const fast = compileFast(expr.ast(), EXPRESSION_FUNCTIONS);
   if (!fast) return (ctx) => expr.evaluate(ctx);
@@ -61,6 +65,18 @@ export function compileTemplate(value: unknown, path: Array<string | number> = [
     return (ctx) => renderEntries(entries, {}, ctx);
   }
   return () => value;
+}
+
+/** Every `{{ expression }}` of a value tree (the step's `with`), as compileTemplate reads them, with where it sits. */
+export function templateExpressions(value: unknown, path: Array<string | number> = []): Array<{ source: string; path: Array<string | number> }> {
+  if (typeof value === 'string') {
+    const whole = WHOLE.exec(value);
+    if (whole && !whole[1]!.includes('{{')) return [{ source: whole[1]!.trim(), path }];
+    return [...value.matchAll(PART)].map((m) => ({ source: m[1]!.trim(), path }));
+  }
+  if (Array.isArray(value)) return value.flatMap((v, i) => templateExpressions(v, [...path, i]));
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => templateExpressions(v, [...path, k]));
+  return [];
 }
 
 /** Fills `out` entry by entry, in order; from the first entry that answers a promise, awaits. */

@@ -49,8 +49,18 @@ export const emailSend = defineStep({
   description: 'Send an email over SMTP (text and/or HTML, optional transcript attachment). Output: { message_id, accepted, rejected }.',
   input,
   defaultRepeat: 'never',
+  output: z.object({
+    message_id: z.string().describe('The Message-ID header sent.'),
+    accepted: z.array(z.string()).describe('Recipients the SMTP server accepted.'),
+    rejected: z.array(z.string()).describe('Recipients it rejected.'),
+  }),
   safeToRepeat: false,
-  missingConfig: () => emailEnv.missing(),
+  // The sender comes from the step (templated or not) or EMAIL_FROM; with neither, every send fails.
+  missingConfig(env = process.env, input) {
+    const missing = emailEnv.missing(env);
+    if (missing || !input || input.from) return missing;
+    return emailEnv.read(env).EMAIL_FROM ? null : 'a sender: from in the step, or EMAIL_FROM';
+  },
   async execute(req, ctx) {
     const config = emailEnv.read();
     const from = req.from ?? config.EMAIL_FROM;

@@ -49,6 +49,12 @@ interface HubSpotApis {
  * skipped (HubSpot/hubspot-api-nodejs#671, fixed in 14.0.1); appending none of our own keeps the
  * configured ones in force.
  */
+/** The output of HubSpot's create and upsert steps: `steps.<id>.id` feeds associations. */
+export const hubspotRecord = z.object({
+  id: z.string().describe('HubSpot record id.'),
+  created: z.boolean().describe('True when this step created the record, false when it found it (or an earlier attempt had made it).'),
+});
+
 const loadHubSpot = lazyImport(async () => {
   const [crm, { ApiClientConfigurator }, { NodeHttpLibrary }] = await Promise.all([
     import('@hubspot/api-client/lib/codegen/crm/objects/index.js'),

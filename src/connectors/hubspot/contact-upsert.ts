@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { defineStep } from '../connector.js';
 import { fieldValues, optional } from '../vendor.js';
-import { hubspotEnv, hubspotProperties, hubspotStatus, withHubSpot } from './client.js';
+import { hubspotEnv, hubspotRecord, hubspotProperties, hubspotStatus, withHubSpot } from './client.js';
 import { createObject, searchEqual, updateObject } from './crm.js';
 
 const input = z
@@ -25,7 +25,8 @@ export const contactUpsert = defineStep({
     'Output: { id, created }.',
   input,
   defaultRepeat: 'on-change',
-  missingConfig: () => hubspotEnv.missing(),
+  output: hubspotRecord,
+  missingConfig: (env) => hubspotEnv.missing(env),
   async execute(req, ctx) {
     return withHubSpot(ctx, 'upsert contact', async (client) => {
       const groups: Array<Record<string, string>> = [

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { defineStep } from '../connector.js';
 import { fieldValues, optional, recordId, textToHtml } from '../vendor.js';
-import { hubspotEnv, hubspotProperties, withHubSpot } from './client.js';
+import { hubspotEnv, hubspotRecord, hubspotProperties, withHubSpot } from './client.js';
 import { ASSOCIATION, associations, createOnce } from './crm.js';
 
 const contactId = optional(recordId).describe('HubSpot contact id to associate with, e.g. "{{ steps.contact.id }}".');
@@ -33,7 +33,8 @@ export const noteCreate = defineStep({
   description: 'Add a note (e.g. the call summary or transcript) to a contact and/or deal. Output: { id, created }.',
   input: noteInput,
   defaultRepeat: 'on-change',
-  missingConfig: () => hubspotEnv.missing(),
+  output: hubspotRecord,
+  missingConfig: (env) => hubspotEnv.missing(env),
   async execute(req, ctx) {
     return withHubSpot(ctx, 'create note', (client) =>
       createOnce(
@@ -69,7 +70,8 @@ export const dealCreate = defineStep({
   input: dealInput,
   // A deal stands for the call's opportunity: a re-evaluated call must not open a second one.
   defaultRepeat: 'never',
-  missingConfig: () => hubspotEnv.missing(),
+  output: hubspotRecord,
+  missingConfig: (env) => hubspotEnv.missing(env),
   async execute(req, ctx) {
     return withHubSpot(ctx, 'create deal', (client) =>
       createOnce(
@@ -111,7 +113,8 @@ export const taskCreate = defineStep({
   input: taskInput,
   // One follow-up per call: a re-evaluation must not hand the team the same task twice.
   defaultRepeat: 'never',
-  missingConfig: () => hubspotEnv.missing(),
+  output: hubspotRecord,
+  missingConfig: (env) => hubspotEnv.missing(env),
   async execute(req, ctx) {
     return withHubSpot(ctx, 'create task', (client) =>
       createOnce(

@@ -45,6 +45,9 @@ interface AxiosResponseLike {
 }
 
 /** The SDK, imported on first use. */
+/** The output of Pipedrive's add steps. */
+export const pipedriveRecord = z.object({ id: z.number().int().describe('Pipedrive record id.') });
+
 const loadPipedrive = lazyImport(() => import('pipedrive'));
 
 interface PooledPipedrive extends Pooled {

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { defineStep } from '../connector.js';
 import { during, numericId, optional, present } from '../vendor.js';
-import { dataId, pipedriveEnv, withPipedrive, type PipedriveApis } from './client.js';
+import { dataId, pipedriveEnv, pipedriveRecord, withPipedrive, type PipedriveApis } from './client.js';
 
 const input = z
   .strictObject({
@@ -35,7 +35,8 @@ export const personUpsert = defineStep({
   description: 'Find a person by phone, else email (exact match); add them when none exists. Output: { id, created }.',
   input,
   defaultRepeat: 'on-change',
-  missingConfig: () => pipedriveEnv.missing(),
+  output: pipedriveRecord.extend({ created: z.boolean().describe('True when the person was added, false when found.') }),
+  missingConfig: (env) => pipedriveEnv.missing(env),
   async execute(req, ctx) {
     return withPipedrive(ctx, 'upsert person', async (api) => {
       const existing = (req.phone ? await find(api, 'phone', req.phone) : undefined) ?? (req.email ? await find(api, 'email', req.email) : undefined);

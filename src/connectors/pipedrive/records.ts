@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { defineStep, PermanentError } from '../connector.js';
 import { during, numericId, optional, present, textToHtml } from '../vendor.js';
-import { dataId, pipedriveEnv, withPipedrive } from './client.js';
+import { dataId, pipedriveEnv, pipedriveRecord, withPipedrive } from './client.js';
 
 const personId = optional(numericId).describe('Person id, e.g. "{{ steps.person.id }}".');
 const dealId = optional(numericId).describe('Deal id.');
@@ -27,7 +27,8 @@ export const noteCreate = defineStep({
   description: 'Add a note to a person, deal, organization or lead (API v1: POST /v1/notes). Output: { id }.',
   input: noteInput,
   defaultRepeat: 'on-change',
-  missingConfig: () => pipedriveEnv.missing(),
+  output: pipedriveRecord,
+  missingConfig: (env) => pipedriveEnv.missing(env),
   async execute(req, ctx) {
     if (!(req.person_id || req.deal_id || req.org_id || req.lead_id)) {
       throw new PermanentError('Pipedrive (add note): needs person_id, deal_id, org_id or lead_id to attach the note to');
@@ -68,7 +69,8 @@ export const activityCreate = defineStep({
   input: activityInput,
   // The call happened once: a re-evaluated call does not log it again.
   defaultRepeat: 'never',
-  missingConfig: () => pipedriveEnv.missing(),
+  output: pipedriveRecord,
+  missingConfig: (env) => pipedriveEnv.missing(env),
   async execute(req, ctx) {
     const note = [req.outcome ? `<p><b>Outcome:</b> ${textToHtml(req.outcome)}</p>` : '', req.note ? `<p>${textToHtml(req.note)}</p>` : ''].join('');
     return withPipedrive(ctx, 'add activity', async (api) => {
@@ -114,7 +116,8 @@ export const dealCreate = defineStep({
   input: dealInput,
   // A deal stands for the call's opportunity: a re-evaluated call must not open a second one.
   defaultRepeat: 'never',
-  missingConfig: () => pipedriveEnv.missing(),
+  output: pipedriveRecord,
+  missingConfig: (env) => pipedriveEnv.missing(env),
   async execute(req, ctx) {
     return withPipedrive(ctx, 'add deal', async (api) => {
       const added = await during('add deal', () =>

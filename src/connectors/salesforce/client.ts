@@ -49,6 +49,12 @@ interface Session {
 }
 
 /** jsforce, imported on first use. */
+/** The output of Salesforce's create and upsert steps. */
+export const salesforceRecord = z.object({
+  id: z.string().describe('Salesforce record id.'),
+  created: z.boolean().describe('True when this step created the record, false when it found or updated one.'),
+});
+
 const loadJsforce = lazyImport(() => import('jsforce'));
 
 /** Tokens from the client credentials flow, per login URL and client: reused until refused. */

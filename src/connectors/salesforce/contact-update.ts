@@ -24,7 +24,11 @@ export const contactUpdate = defineStep({
   description: 'Update an existing contact, given by id or found by email or phone. Output: { id, updated }.',
   input,
   defaultRepeat: 'on-change',
-  missingConfig: () => salesforceEnv.missing(),
+  output: z.object({
+    id: z.string().nullable().describe('The contact updated; null when none was found.'),
+    updated: z.boolean().describe('Whether a contact was updated.'),
+  }),
+  missingConfig: (env) => salesforceEnv.missing(env),
   async execute(req, ctx) {
     return withSalesforce(ctx, 'update contact', async (conn) => {
       let id = req.id ?? null;

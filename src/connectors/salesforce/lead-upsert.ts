@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { defineStep } from '../connector.js';
 import { fieldValues, optional } from '../vendor.js';
-import { salesforceEnv, salesforceFields, savedId, soql, withSalesforce } from './client.js';
+import { salesforceEnv, salesforceRecord, salesforceFields, savedId, soql, withSalesforce } from './client.js';
 
 const input = z
   .strictObject({
@@ -29,7 +29,8 @@ export const leadUpsert = defineStep({
     'Create or update a lead: by an External ID field, or found by email or phone (open leads only), else created. Output: { id, created }.',
   input,
   defaultRepeat: 'on-change',
-  missingConfig: () => salesforceEnv.missing(),
+  output: salesforceRecord,
+  missingConfig: (env) => salesforceEnv.missing(env),
   async execute(req, ctx) {
     const fields = salesforceFields(req.fields);
     return withSalesforce(ctx, 'upsert lead', async (conn) => {

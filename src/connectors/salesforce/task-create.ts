@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { defineStep } from '../connector.js';
 import { fieldValues, optional, recordId } from '../vendor.js';
-import { salesforceEnv, salesforceFields, savedId, soql, withSalesforce } from './client.js';
+import { salesforceEnv, salesforceRecord, salesforceFields, savedId, soql, withSalesforce } from './client.js';
 
 const input = z.strictObject({
   subject: z.string().min(1).default('Call').describe('Task subject.'),
@@ -30,7 +30,8 @@ export const taskCreate = defineStep({
   input,
   // The call happened once: a re-evaluated call does not log it again.
   defaultRepeat: 'never',
-  missingConfig: () => salesforceEnv.missing(),
+  output: salesforceRecord,
+  missingConfig: (env) => salesforceEnv.missing(env),
   async execute(req, ctx) {
     const callObject = req.call_object ?? ctx.idempotencyKey;
     const description = [req.description, req.recording_url ? `Recording: ${req.recording_url}` : null].filter(Boolean).join('\n\n');

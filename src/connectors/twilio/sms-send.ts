@@ -25,8 +25,20 @@ export const smsSend = defineStep({
   description: 'Send an SMS through Twilio. Output: { sid, status, segments, to }.',
   input,
   defaultRepeat: 'never',
+  output: z.object({
+    sid: z.string().describe('Message SID (SM…).'),
+    status: z.string().describe("Twilio's status of the message, e.g. queued."),
+    segments: z.number().int().describe('Segments billed.'),
+    to: z.string().describe('Recipient.'),
+  }),
   safeToRepeat: false,
-  missingConfig: () => twilioEnv.missing(),
+  // The sender comes from the step (templated or not) or the environment; with neither, every send fails.
+  missingConfig(env = process.env, input) {
+    const missing = twilioEnv.missing(env);
+    if (missing || !input || input.from || input.messaging_service_sid) return missing;
+    const config = twilioEnv.read(env);
+    return config.TWILIO_MESSAGING_SERVICE_SID || config.TWILIO_FROM ? null : 'a sender: from or messaging_service_sid in the step, or TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID';
+  },
   async execute(req, ctx) {
     const config = twilioEnv.read();
     const sender = req.from
