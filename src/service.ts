@@ -100,6 +100,7 @@ export async function startService(
       stepTimeoutMs: config.STEP_TIMEOUT_MS,
       maxAttempts: config.RETRY_MAX_ATTEMPTS,
       backoff: { baseMs: config.RETRY_BASE_DELAY_MS, maxMs: config.RETRY_MAX_DELAY_MS },
+      testDeliveries: config.TEST_DELIVERIES,
     },
     onRunSettled: (_run, outcome) => metrics.runsSettled.inc({ outcome }),
     onStepSettled: ({ kind, outcome, seconds }) => {
@@ -115,6 +116,7 @@ export async function startService(
     signingSecrets: config.WEBHOOK_SIGNING_SECRET,
     bodyLimit: config.BODY_LIMIT_BYTES,
     schemaMode: config.SCHEMA_MODE,
+    testDeliveries: config.TEST_DELIVERIES,
     logger,
     metrics,
     onDelivery: () => ingestPriority.noteDelivery(),

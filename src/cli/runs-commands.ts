@@ -4,7 +4,7 @@ import { openStore } from '../store/open-store.js';
 import type { RunStatus, Store } from '../store/store.js';
 import { configOrExit, positiveInt } from './cli-config.js';
 
-const STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'skipped', 'test'];
+const STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'skipped'];
 
 async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(configOrExit(), { ownsQueue: false });
