@@ -14,7 +14,9 @@ export const REQUEUEABLE: readonly RunStatus[] = ['dead', 'invalid-variables'];
 /** The lead score computed for a run (see src/scoring). */
 export interface RunScore {
   value: number;
+  /** The name of the highest band whose lower bound the value reaches; null without bands. */
   band: string | null;
+  /** The weights and rules that changed the score, in order. */
   fired: Array<{ source: string; add?: number; set?: number }>;
 }
 /** `done-before`: succeeded in an earlier execution of the same run, before an operator re-run. */
