@@ -3,7 +3,7 @@
 // logs at a terminal, probes kept out of the info log, and a build that does nothing twice.
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import request from 'supertest';
@@ -121,9 +121,15 @@ describe('plain messages instead of stack traces', () => {
         (error: unknown) => error,
       );
       expect(plainMessage(failure)).toBe(`port ${port} is in use — set PORT to a free port (or stop what is using it)`);
-      // The store it opened was closed: the same file opens again, from another store.
-      const again = await openStore(config, { ownsQueue: true });
-      await again.close();
+      // The store it opened was closed again: no file of this process points at the database.
+      const held = readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(config.SQLITE_PATH);
+        } catch {
+          return false; // closed while listing
+        }
+      });
+      expect(held).toEqual([]);
     } finally {
       dir.cleanup();
     }
