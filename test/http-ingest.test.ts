@@ -310,11 +310,20 @@ describe('TEST_DELIVERIES', () => {
     s.waitFor(() => s.store.listRuns(), (list) => list.length === n && list.every((r) => ['succeeded', 'dead', 'skipped'].includes(r.status)));
 
   it('run (the default): a test delivery\'s steps run for real; a failing one ends dead, still marked test', async () => {
-    const s = await forwarding({ RETRY_MAX_ATTEMPTS: '1' }, 400);
+    const admin = 'admin-token-0123456789';
+    const s = await forwarding({ RETRY_MAX_ATTEMPTS: '1', ADMIN_TOKEN: admin }, 400);
     await s.post(fixture('seed-000-post-call-actions'));
     const [run] = await finished(s, 1);
     expect(run).toMatchObject({ status: 'dead', isTest: true });
     expect(receiver!.requests).toHaveLength(1);
+    // The Runs page says both: dead, and a test.
+    const agent = request.agent(s.server);
+    const form = await agent.get('/admin/login');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
+    await agent.post('/admin/login').type('form').send({ _csrf: csrf, token: admin });
+    const page = (await agent.get('/admin')).text;
+    const row = page.slice(page.indexOf(`/admin/runs/${run!.id}"`));
+    expect(row.slice(0, row.indexOf('</tr>'))).toMatch(/<span class="badge test">test<\/span>[\s\S]*dead/);
   });
 
   it('dry-run: steps are evaluated and their inputs recorded, nothing is sent; real deliveries run', async () => {
