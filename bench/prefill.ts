@@ -92,7 +92,7 @@ export async function prefillSqlite(options: PrefillOptions): Promise<PrefillRes
         const inputHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
         finishes.push(store.startStep(run.id, owner, options.stepId, input, inputHash, claimAt));
         finishes.push(store.finishStep(run.id, owner, options.stepId, { status: 'succeeded', output: null }, claimAt + 1));
-        finishes.push(store.completeRun(run.id, owner, 'succeeded', claimAt + 2));
+        finishes.push(store.completeRun(run.id, owner, claimAt + 2));
       }
       const results = await Promise.all(finishes);
       if (results.some((ok) => !ok)) throw new Error('prefill: a step or run was not recorded');

@@ -2,6 +2,7 @@
 // An invalid value stops the start with a message naming the variable.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { TEST_DELIVERY_MODES } from './payload/test-request.js';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce
@@ -36,6 +37,8 @@ const envSchema = z.object({
   /** Connections each instance keeps to PostgreSQL (instances × this must fit the server's max_connections). */
   DATABASE_POOL_SIZE: int(10, 1, 1_000),
   MAPPINGS_DIR: z.string().default('./mappings'),
+  /** What deliveries marked as tests (the platform's sample payload, X-Aftercall-Test) do: run, dry-run or skip. */
+  TEST_DELIVERIES: z.enum(TEST_DELIVERY_MODES, { message: 'must be one of run, dry-run, skip' }).default('run'),
   SCHEMA_MODE: z.enum(['strict', 'warn'], { message: 'must be strict or warn' }).default('strict'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

@@ -1,8 +1,9 @@
-// pino JSON logs. Every line passes through the one masker (src/masking.ts): the logged
+// pino logs: JSON, or pino-pretty's readable lines for a person at a terminal. Every line passes through the one masker (src/masking.ts): the logged
 // object (at any depth) and the message, so phones, emails, transcripts and tokens never
 // reach a log line in clear, whoever wrote the line. pino formats only the root's bindings,
 // not a child's: child bindings carry ids (run, call, mapping, step), never call data.
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { maskText, maskValue } from './masking.js';
 
 export type { Logger };
@@ -33,6 +34,21 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     },
     destination,
   );
+}
+
+/**
+ * Readable lines when `stream` is a terminal (a person reads them); undefined otherwise, so
+ * files and log collectors get one JSON object a line. The lines are masked before they get here.
+ */
+export function terminalDestination(stream: NodeJS.WriteStream = process.stdout): pino.DestinationStream | undefined {
+  if (!stream.isTTY) return undefined;
+  return pretty({
+    destination: stream,
+    sync: true,
+    colorize: stream.hasColors?.() ?? false,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+  });
 }
 
 /**

@@ -12,7 +12,7 @@ import { connectorOf, createMetrics } from './http/metrics.js';
 import { connectorLimit } from './worker/bulkhead.js';
 import { createDeliveryReceiver } from './http/receive-delivery.js';
 import { createWebhookTokens, resolveWebhookTokens } from './http/webhook-tokens.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, terminalDestination, type Logger } from './logger.js';
 import { loadMappingDir } from './mapping/load-mappings.js';
 import { MappingRegistry } from './mapping/mapping-registry.js';
 import { watchMappingDir } from './mapping/mapping-watcher.js';
@@ -32,8 +32,12 @@ export interface RunningService {
   worker: Worker;
   mappings: MappingRegistry;
   logger: Logger;
-  /** http://host:port as bound (port 0 resolves to the real port). */
+  /** http://host:port as bound (port 0 resolves to the real port), reachable from this machine. */
   baseUrl: string;
+  /** The address and port the server listens on, as bound (`0.0.0.0:3000`: every interface). */
+  bindAddress: string;
+  /** The Runs page, under PUBLIC_URL; null without ADMIN_TOKEN (the page is off). */
+  runsPageUrl: string | null;
   /** The webhook URL to paste into the assistant settings. */
   webhookUrl: string;
   /** Path of the generated token file, when aftercall manages the token. */
@@ -54,7 +58,7 @@ export interface ServiceParts {
 
 export async function startService(
   config: Config,
-  logger: Logger = createLogger(config.LOG_LEVEL),
+  logger: Logger = createLogger(config.LOG_LEVEL, terminalDestination()),
   parts: ServiceParts = {},
 ): Promise<RunningService> {
   const kinds = stepKinds(parts.connectors);
@@ -100,6 +104,7 @@ export async function startService(
       stepTimeoutMs: config.STEP_TIMEOUT_MS,
       maxAttempts: config.RETRY_MAX_ATTEMPTS,
       backoff: { baseMs: config.RETRY_BASE_DELAY_MS, maxMs: config.RETRY_MAX_DELAY_MS },
+      testDeliveries: config.TEST_DELIVERIES,
     },
     onRunSettled: (_run, outcome) => metrics.runsSettled.inc({ outcome }),
     onStepSettled: ({ kind, outcome, seconds }) => {
@@ -115,6 +120,7 @@ export async function startService(
     signingSecrets: config.WEBHOOK_SIGNING_SECRET,
     bodyLimit: config.BODY_LIMIT_BYTES,
     schemaMode: config.SCHEMA_MODE,
+    testDeliveries: config.TEST_DELIVERIES,
     logger,
     metrics,
     onDelivery: () => ingestPriority.noteDelivery(),
@@ -123,7 +129,7 @@ export async function startService(
   });
   const handler = createRequestHandler({ config, receiver, store, mappings, metrics, logger, onRequeued: () => worker.wake() });
 
-  const server = await new Promise<Server>((resolve, reject) => {
+  const listening = new Promise<Server>((resolve, reject) => {
     const s = createServer(
       {
         headersTimeout: config.HEADERS_TIMEOUT_MS,
@@ -136,18 +142,28 @@ export async function startService(
     ).listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', reject);
   });
+  // A port in use: close what was opened, so the caller can report it and exit cleanly.
+  const server = await listening.catch(async (error: unknown) => {
+    watcher.close();
+    retention.stop();
+    await worker.stop(0);
+    await store.close();
+    throw error;
+  });
   limitConnections(server, {
     total: config.MAX_CONNECTIONS,
     perClient: config.MAX_CONNECTIONS_PER_CLIENT,
     onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),
   });
   answerClientErrors(server);
-  const { port } = server.address() as AddressInfo;
+  const { port, address, family } = server.address() as AddressInfo;
+  const bindAddress = family === 'IPv6' ? `[${address}]:${port}` : `${address}:${port}`;
   const baseUrl = `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST}:${port}`;
   const publicBase = (config.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
   const webhookUrl = `${publicBase}/webhooks/post-call/${tokens.managedToken ?? '<one of WEBHOOK_TOKENS>'}`;
+  const runsPageUrl = config.ADMIN_TOKEN ? `${publicBase}/admin` : null;
   worker.start();
-  logger.info({ port, store: store.kind, mappings: mappings.current().map((m) => m.name) }, 'aftercall is listening');
+  logger.info({ address: bindAddress, store: store.kind, mappings: mappings.current().map((m) => m.name) }, 'aftercall is listening');
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
@@ -165,5 +181,5 @@ export async function startService(
       logger.info('aftercall stopped');
     })());
 
-  return { server, store, worker, mappings, logger, baseUrl, webhookUrl, tokenFile: tokens.generatedFile, fatal, stop };
+  return { server, store, worker, mappings, logger, baseUrl, bindAddress, runsPageUrl, webhookUrl, tokenFile: tokens.generatedFile, fatal, stop };
 }

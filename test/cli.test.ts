@@ -87,14 +87,18 @@ describe('aftercall runs', () => {
       await service.stopKeepingFiles();
       const env = { SQLITE_PATH: service.config.SQLITE_PATH };
 
-      const list = cli(['runs', 'list', '--status', 'dead'], env);
+      const list = cli(['runs', 'list', '--status', 'dead'], { ...env, TZ: 'UTC' });
       expect(list.code).toBe(0);
-      expect(list.out).toMatch(/^#1 {2}\S+ {2}call 777 rev 1 {2}f {2}dead\n {6}STEP_PERMANENT: step forward: POST .* answered 400/m);
+      expect(list.out).toMatch(/^ID +UPDATED +CALL +REV +MAPPING +STATUS +TEST +SCORE +LAST ERROR\n#1 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}777 {3}1 +f +dead +STEP_PERMANENT: step forward: POST .* answered 400/);
 
       const json = JSON.parse(cli(['runs', 'list', '--json'], env).out) as Array<{ id: number; status: string }>;
       expect(json).toEqual([expect.objectContaining({ id: 1, status: 'dead' })]);
 
-      const show = cli(['runs', 'show', '1'], env);
+      const readable = cli(['runs', 'show', '1'], env);
+      expect(readable.out).toMatch(/^Run #1 · f · dead\n/);
+      expect(readable.out).toMatch(/^ {2}forward {2}failed \(1 attempt\)/m);
+      expect(readable.out).not.toContain('415 555 0142');
+      const show = cli(['runs', 'show', '1', '--json'], env);
       expect(JSON.parse(show.out)).toMatchObject({ id: 1, status: 'dead', steps: [{ stepId: 'forward', status: 'failed' }] });
       // Masked as on the Runs page.
       expect(JSON.parse(show.out)).toMatchObject({ steps: [{ input: { headers: { 'x-callback': '+1 ••• ••• ••42' }, body: { mail: '[email]' } } }] });
@@ -104,7 +108,7 @@ describe('aftercall runs', () => {
       expect(cli(['runs', 'retry', '1'], env)).toMatchObject({ code: 0, out: expect.stringMatching(/run #1 requeued/) });
       expect(cli(['runs', 'retry', '1'], env)).toMatchObject({ code: 1, err: expect.stringMatching(/not dead/) });
       expect(cli(['runs', 'retry', '99'], env)).toMatchObject({ code: 1, err: expect.stringMatching(/no run #99/) });
-      expect(cli(['runs', 'list', '--status', 'pending'], env).out).toMatch(/call 777 rev 1 {2}f {2}pending/);
+      expect(cli(['runs', 'list', '--status', 'pending'], env).out).toMatch(/^#1 .* {2}777 +1 +f +pending/m);
       expect(cli(['runs', 'list', '--status', 'bogus'], env).code).toBe(2);
     } finally {
       await service.cleanup().catch(() => undefined);
@@ -170,6 +174,17 @@ describe('aftercall send', () => {
     } finally {
       await service.cleanup();
     }
+  });
+
+  it('a service that is down: one plain sentence, the token masked, no stack; --version', async () => {
+    const service = await startTestService({});
+    const down = service.baseUrl;
+    await service.cleanup();
+    const sent = cli(['send', join(FIXTURES_DIR, 'seed-002-otonistark.json'), '--url', `${down}/webhooks/post-call/secret-token-0123456789`]);
+    expect(sent).toMatchObject({ code: 1, out: '' });
+    expect(sent.err).toBe(`aftercall: could not reach ${down}/webhooks/post-call/[token]: connection refused (is it running?)\n`);
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(cli(['--version'])).toMatchObject({ code: 0, out: `${version}\n` });
   });
 });
 

@@ -5,6 +5,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signBody } from '../src/http/body-signature.js';
 import { fixture, fixtureText } from './support/fixtures.js';
+import { startStubServer, type StubServer } from './support/stub-server.js';
 import { LOG_ONLY, startTestService, TEST_TOKEN, type TestService } from './support/test-service.js';
 
 
@@ -280,12 +281,77 @@ describe('dedupe and revisions', () => {
     expect(real.body).toMatchObject({ status: 'accepted', test: false });
     const runs = await s.waitFor(
       () => s.store.listRuns(),
-      (list) => list.length === 3 && list.every((r) => r.status === 'test' || r.status === 'succeeded'),
+      (list) => list.length === 3 && list.every((r) => r.status === 'succeeded'),
     );
     const byCall = Object.fromEntries(runs.map((r) => [r.callId, r]));
-    expect(byCall['12345']).toMatchObject({ status: 'test', isTest: true });
-    expect(byCall['31337']).toMatchObject({ status: 'test', isTest: true });
+    expect(byCall['12345']).toMatchObject({ status: 'succeeded', isTest: true });
+    expect(byCall['31337']).toMatchObject({ status: 'succeeded', isTest: true });
     expect(byCall['31338']).toMatchObject({ status: 'succeeded', isTest: false });
+  });
+});
+
+describe('TEST_DELIVERIES', () => {
+  let receiver: StubServer | undefined;
+  afterEach(async () => {
+    await receiver?.close();
+    receiver = undefined;
+  });
+  /** One mapping forwarding every call to a local receiver, then logging. */
+  async function forwarding(env: Record<string, string>, status = 200) {
+    receiver = await startStubServer([{ status, body: { ok: status < 400 } }]);
+    return start(env, {
+      'forward.yaml':
+        'name: forward\nsteps:\n' +
+        `  - { id: post, use: http.request, with: { url: "${receiver.url}/calls", body: { call: "{{ call.id }}" } } }\n` +
+        '  - { id: note, use: log, with: { message: "call {{ call.id }}", level: debug } }\n',
+    });
+  }
+  const finished = (s: TestService, n: number) =>
+    s.waitFor(() => s.store.listRuns(), (list) => list.length === n && list.every((r) => ['succeeded', 'dead', 'skipped'].includes(r.status)));
+
+  it('run (the default): a test delivery\'s steps run for real; a failing one ends dead, still marked test', async () => {
+    const admin = 'admin-token-0123456789';
+    const s = await forwarding({ RETRY_MAX_ATTEMPTS: '1', ADMIN_TOKEN: admin }, 400);
+    await s.post(fixture('seed-000-post-call-actions'));
+    const [run] = await finished(s, 1);
+    expect(run).toMatchObject({ status: 'dead', isTest: true });
+    expect(receiver!.requests).toHaveLength(1);
+    // The Runs page says both: dead, and a test.
+    const agent = request.agent(s.server);
+    const form = await agent.get('/admin/login');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
+    await agent.post('/admin/login').type('form').send({ _csrf: csrf, token: admin });
+    const page = (await agent.get('/admin')).text;
+    const row = page.slice(page.indexOf(`/admin/runs/${run!.id}"`));
+    expect(row.slice(0, row.indexOf('</tr>'))).toMatch(/<span class="badge test">test<\/span>[\s\S]*dead/);
+  });
+
+  it('dry-run: steps are evaluated and their inputs recorded, nothing is sent; real deliveries run', async () => {
+    const s = await forwarding({ TEST_DELIVERIES: 'dry-run' });
+    await s.post(fixture('seed-000-post-call-actions'));
+    const [test] = await finished(s, 1);
+    expect(test).toMatchObject({ status: 'succeeded', isTest: true });
+    const detail = await s.store.getRun(test!.id);
+    const steps = Object.fromEntries(detail!.steps.map((st) => [st.stepId, st]));
+    expect(steps.post).toMatchObject({ status: 'skipped', error: 'test delivery (dry-run)' });
+    expect(steps.note).toMatchObject({ status: 'skipped', error: 'test delivery (dry-run)', input: { message: 'call 12345' } });
+    expect(steps.post!.input).toMatchObject({ url: `${receiver!.url}/calls`, body: { call: 12345 } });
+    expect(receiver!.requests).toHaveLength(0);
+    await s.post(salesCall(4242));
+    const runs = await finished(s, 2);
+    expect(runs.find((r) => r.callId === '4242')).toMatchObject({ status: 'succeeded', isTest: false });
+    expect(receiver!.requests).toHaveLength(1);
+  });
+
+  it('skip: a test delivery\'s runs are recorded as skipped without evaluating', async () => {
+    const s = await forwarding({ TEST_DELIVERIES: 'skip' });
+    const reply = await s.post(salesCall(5353), { headers: { 'x-aftercall-test': 'true' } });
+    expect(reply.body).toMatchObject({ status: 'accepted', runs: 0, test: true });
+    const [run] = await s.store.listRuns();
+    expect(run).toMatchObject({ mappingName: 'forward', status: 'skipped', isTest: true, lastError: 'test delivery (TEST_DELIVERIES=skip)' });
+    expect((await s.store.getRun(run!.id))!.steps).toEqual([]);
+    expect(await s.store.claimRuns('probe', 10, Date.now() + 60_000, 1_000)).toEqual([]);
+    expect(receiver!.requests).toHaveLength(0);
   });
 });
 

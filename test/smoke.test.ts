@@ -18,7 +18,8 @@ describe('end to end: seed payload → forward', () => {
     });
     const reply = await service.post(fixture('seed-003-famulor'));
     expect(reply.status).toBe(202);
-    const runs = await service.waitFor(() => service!.store.listRuns(), (r) => r[0]?.status === 'test');
+    const runs = await service.waitFor(() => service!.store.listRuns(), (r) => r[0]?.status === 'succeeded');
+    expect(runs[0]?.isTest).toBe(true);
     expect(runs).toHaveLength(1);
     expect(receiver.requests).toHaveLength(1);
     expect((receiver.requests[0]!.json as { id: number }).id).toBe(480336);

@@ -53,7 +53,7 @@ async function runPage(s: TestService, id: number): Promise<string> {
 /** `aftercall runs show <id>` on the service's database (spawned: the service runs in this process). */
 function runsShow(s: TestService, id: number): Promise<string> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'runs', 'show', String(id)], {
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'runs', 'show', String(id), '--json'], {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'silent', SQLITE_PATH: s.config.SQLITE_PATH },
     });

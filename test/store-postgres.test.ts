@@ -118,6 +118,15 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
         await fresh.drop();
       }
     });
+
+    it("migration 4 turns runs left with the old status 'test' into succeeded test runs", async () => {
+      await schema.truncate();
+      const store = await open();
+      const accepted = expectAccepted(await store.acceptDelivery(delivery(callVersion(0, { id: 4004 }), { isTest: true, runs: CRM_ONLY })));
+      await schema.admin.query(`UPDATE runs SET status = 'test'; DELETE FROM schema_migrations WHERE version = 4`);
+      const reopened = await open();
+      expect(await reopened.getRun(accepted.runIds[0]!)).toMatchObject({ status: 'succeeded', isTest: true });
+    });
   });
 
   describe('several instances on one database', () => {
@@ -178,8 +187,8 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
       // The dead instance's late writes (a straggling connection) are refused.
       const ghost = await open();
       expect(await ghost.finishStep(run!.id, 'instance-a', 'sms', { status: 'succeeded', output: 1 }, T0 + 1_100)).toBe(false);
-      expect(await ghost.completeRun(run!.id, 'instance-a', 'succeeded', T0 + 1_100)).toBe(false);
-      expect(await b.completeRun(run!.id, 'instance-b', 'succeeded', T0 + 1_200)).toBe(true);
+      expect(await ghost.completeRun(run!.id, 'instance-a', T0 + 1_100)).toBe(false);
+      expect(await b.completeRun(run!.id, 'instance-b', T0 + 1_200)).toBe(true);
     });
 
     it('a step write racing a sweep is either recorded before the run changes hands, or refused', async () => {
@@ -398,7 +407,7 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
           const claimed = await store.claimRuns('w', 3, T0 + 50, LEASE);
           await store.startStep(claimed[0]!.id, 'w', 'upsert', { a: 1 }, 'h', T0 + 51);
           await store.finishStep(claimed[0]!.id, 'w', 'upsert', { status: 'succeeded', output: { id: 'x' } }, T0 + 52);
-          await store.completeRun(claimed[0]!.id, 'w', 'succeeded', T0 + 53);
+          await store.completeRun(claimed[0]!.id, 'w', T0 + 53);
           await store.retryRunLater(claimed[1]!.id, 'w', 'HTTP 503', T0 + 5_000, T0 + 54);
           await store.killRun(claimed[2]!.id, 'w', 'HTTP 400', T0 + 55);
           await store.saveRunScore((await store.claimRuns('w', 1, T0 + 60, LEASE))[0]!.id, 'w', { value: 10, band: 'cold', fired: [] });

@@ -90,7 +90,7 @@ describe('SQLite store', () => {
       const [claimed] = await first.claimRuns('w', 1, T0 + 30, 60_000);
       expect(await first.startStep(claimed!.id, 'w', 'upsert', { a: 1 }, 'ih', T0 + 31)).toBe(true);
       expect(await first.finishStep(claimed!.id, 'w', 'upsert', { status: 'succeeded', output: { crmId: 'c-1' } }, T0 + 32)).toBe(true);
-      expect(await first.completeRun(claimed!.id, 'w', 'succeeded', T0 + 33)).toBe(true);
+      expect(await first.completeRun(claimed!.id, 'w', T0 + 33)).toBe(true);
       const runsBefore = await first.listRuns();
       const detailBefore = await first.getRun(claimed!.id);
       const receiptBefore = await first.getReceipt(r1.receiptId);
@@ -134,7 +134,7 @@ describe('SQLite store', () => {
       const store = open({ ownsQueue: true });
       for (let id = 1; id <= 3; id++) expectAccepted(await store.acceptDelivery(delivery(callVersion(0, { id }))));
       const [claimed] = await store.claimRuns('w', 1, T0, 60_000);
-      await store.completeRun(claimed!.id, 'w', 'succeeded', T0 + 1);
+      await store.completeRun(claimed!.id, 'w', T0 + 1);
       const grouped = () =>
         Object.fromEntries(
           (otherConnection().prepare('SELECT status, COUNT(*) AS n FROM runs GROUP BY status').all() as Array<{ status: string; n: number }>).map(
@@ -153,6 +153,20 @@ describe('SQLite store', () => {
       const reopened = open();
       expect(await reopened.countRunsByStatus()).toEqual(grouped());
       expect(grouped()).toMatchObject({ dead: expect.any(Number), succeeded: 1 });
+    });
+
+    it("migration 8 turns runs left with the old status 'test' into succeeded test runs", async () => {
+      const store = open();
+      const accepted = expectAccepted(await store.acceptDelivery(delivery(callVersion(0), { isTest: true })));
+      await store.close();
+      // A file from before migration 8, whose test run finished with status 'test'.
+      const db = otherConnection();
+      db.exec(`UPDATE runs SET status = 'test'; DELETE FROM schema_migrations WHERE version = 8;`);
+      db.close();
+      const reopened = open();
+      const runs = await reopened.listRuns();
+      expect(runs.map((r) => [r.id, r.status, r.isTest])).toEqual(accepted.runIds.map((id) => [id, 'succeeded', true]).reverse());
+      expect(await reopened.countRunsByStatus()).toMatchObject({ succeeded: accepted.runIds.length });
     });
 
     it('runs in WAL mode with synchronous=FULL, foreign keys on and the configured busy timeout', () => {
@@ -189,7 +203,7 @@ describe('SQLite store', () => {
       const reclaimed = await restarted.claimRuns('new-instance', 10, T0 + 10, 60_000);
       expect(reclaimed.map((r) => [r.id, r.attempts]).sort()).toEqual([[a.runIds[0], 0], [b.runIds[0], 1]].sort());
       // The dead instance's lease is gone for good.
-      expect(await restarted.completeRun(a.runIds[0]!, 'dead-instance', 'succeeded', T0 + 11)).toBe(false);
+      expect(await restarted.completeRun(a.runIds[0]!, 'dead-instance', T0 + 11)).toBe(false);
     });
   });
 

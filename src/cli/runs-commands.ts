@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { maskText, maskValue } from '../masking.js';
+import { maskValue } from '../masking.js';
 import { openStore } from '../store/open-store.js';
 import type { RunStatus, Store } from '../store/store.js';
 import { configOrExit, positiveInt } from './cli-config.js';
+import { formatRun, formatRunsTable } from './runs-format.js';
 
-const STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'skipped', 'test'];
+const STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'skipped'];
 
 async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(configOrExit(), { ownsQueue: false });
@@ -33,21 +34,15 @@ export function registerRunsCommands(program: Command): void {
       }
       const list = await withStore((store) => store.listRuns({ status, limit: opts.limit }));
       if (opts.json) return console.log(JSON.stringify(maskValue(list, { content: 'mask' }), null, 2));
-      if (list.length === 0) return console.log('no runs');
-      for (const r of list) {
-        const when = new Date(r.updatedAt).toISOString();
-        const flag = r.isTest ? ' [test]' : '';
-        const score = r.score ? `  score ${r.score.value}${r.score.band ? ` ${r.score.band}` : ''}` : '';
-        console.log(`#${r.id}  ${when}  call ${r.callId} rev ${r.revision}  ${r.mappingName}  ${r.status}${flag}${score}` +
-          (r.lastError ? `\n      ${maskText(r.lastError)}` : ''));
-      }
+      console.log(formatRunsTable(list));
     });
 
   runs
     .command('show')
     .description('Show one run with its steps')
     .argument('<id>', 'run id', positiveInt)
-    .action(async (id: number) => {
+    .option('--json', 'machine-readable output')
+    .action(async (id: number, opts: { json?: boolean }) => {
       const run = await withStore((store) => store.getRun(id));
       if (!run) {
         console.error(`no run #${id}`);
@@ -56,7 +51,7 @@ export function registerRunsCommands(program: Command): void {
       }
       const { call: _call, ...summary } = run;
       // Masked like the Runs page: step inputs carry the call's phones, emails and texts.
-      console.log(JSON.stringify(maskValue(summary, { content: 'mask' }), null, 2));
+      console.log(opts.json ? JSON.stringify(maskValue(summary, { content: 'mask' }), null, 2) : formatRun(run));
     });
 
   runs

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { maskUrl } from '../masking.js';
+import { UnreachableError } from './plain-error.js';
 
 export function registerSendCommand(program: Command): void {
   program
@@ -20,6 +22,8 @@ export function registerSendCommand(program: Command): void {
         headers: { 'content-type': 'application/json', ...(opts.test ? { 'x-aftercall-test': 'true' } : {}) },
         body: JSON.stringify(payload),
         signal: AbortSignal.timeout(15_000),
+      }).catch((error: unknown) => {
+        throw new UnreachableError(maskUrl(opts.url), error);
       });
       console.log(`${response.status} ${await response.text()}`);
       if (!response.ok) process.exitCode = 1;

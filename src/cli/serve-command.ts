@@ -1,6 +1,28 @@
 import type { Command } from 'commander';
-import { startService } from '../service.js';
+import type { Config } from '../config.js';
+import { startService, type RunningService } from '../service.js';
 import { configOrExit } from './cli-config.js';
+
+/** What `serve` prints once it listens: where, the webhook URL to paste, the Runs page. */
+export function startBanner(
+  service: Pick<RunningService, 'bindAddress' | 'baseUrl' | 'webhookUrl' | 'runsPageUrl' | 'tokenFile'> & { store: { kind: string } },
+  config: Pick<Config, 'MAPPINGS_DIR' | 'TEST_DELIVERIES'>,
+): string {
+  const bound = `http://${service.bindAddress}`;
+  const everywhere = /^(0\.0\.0\.0|\[::\]):/.test(service.bindAddress) ? ` (every interface; from this machine ${service.baseUrl})` : '';
+  return [
+    '',
+    `aftercall is listening on ${bound}${everywhere}`,
+    `  store: ${service.store.kind}, mappings: ${config.MAPPINGS_DIR}, test deliveries: ${config.TEST_DELIVERIES}`,
+    `  Runs page: ${service.runsPageUrl ?? 'off (set ADMIN_TOKEN to turn it on)'}`,
+    '',
+    "Paste this URL into your assistant's post-call webhook settings:",
+    '',
+    `  ${service.webhookUrl}`,
+    '',
+    ...(service.tokenFile ? [`(token generated and kept in ${service.tokenFile}; set WEBHOOK_TOKENS to choose your own)`, ''] : []),
+  ].join('\n');
+}
 
 export function registerServeCommand(program: Command): void {
   program
@@ -9,10 +31,7 @@ export function registerServeCommand(program: Command): void {
     .action(async () => {
       const config = configOrExit();
       const service = await startService(config);
-      console.log(`\naftercall is listening on ${service.baseUrl} (store: ${service.store.kind}, mappings: ${config.MAPPINGS_DIR})`);
-      console.log('Paste this URL into your assistant\'s post-call webhook settings:\n');
-      console.log(`  ${service.webhookUrl}\n`);
-      if (service.tokenFile) console.log(`(token generated and kept in ${service.tokenFile}; set WEBHOOK_TOKENS to choose your own)\n`);
+      console.log(startBanner(service, config));
       const shutdown = (reason: string, code: 0 | 1) => {
         service.logger.info({ reason }, 'shutting down');
         service.stop().then(

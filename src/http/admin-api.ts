@@ -14,7 +14,7 @@ export interface AdminApiDeps {
   onRequeued?: () => void;
 }
 
-const RUN_STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'skipped', 'test'];
+const RUN_STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'skipped'];
 
 export function createAdminApi(deps: AdminApiDeps): Router {
   const router = Router();

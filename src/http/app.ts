@@ -181,6 +181,9 @@ function rateLimits(
 }
 
 /** Gives every request an id (a valid X-Request-Id is kept) and, at info level, a log line. */
+const PROBES = new Set(['/healthz', '/readyz']);
+const isProbe = (url: string | undefined) => PROBES.has((url ?? '').split('?')[0]!);
+
 function requestIdAndLogging(logger: Logger): EdgeMiddleware {
   const requestId = (req: IncomingMessage, res: ServerResponse) => {
     const given = req.headers['x-request-id'];
@@ -199,7 +202,9 @@ function requestIdAndLogging(logger: Logger): EdgeMiddleware {
         // The logger's formatter made the error a masked plain object first; keep its type.
         err: (err: { raw?: { type?: unknown } }) => ({ ...err, type: err.raw?.type }),
       },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      customLogLevel: (req, res, err) =>
+        // Probes come every few seconds: at info they would bury the lines that matter.
+        isProbe(req.url) ? 'debug' : err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     });
   }
   // No per-request log line would be written: skip pino-http's per-request child logger.

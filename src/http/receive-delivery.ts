@@ -11,7 +11,7 @@ import { matchMappings } from '../mapping/match.js';
 import { serializeCall } from '../payload/content-hash.js';
 import { parsePayload, type PayloadIssue } from '../payload/parse-payload.js';
 import type { SchemaMode } from '../payload/schema.js';
-import { isDocumentedSample } from '../payload/test-request.js';
+import { isDocumentedSample, SKIPPED_TEST_REASON, type TestDeliveryMode } from '../payload/test-request.js';
 import { NO_MAPPING, StoreUnavailableError, type PlannedRun, type Store } from '../store/store.js';
 import { verifyBodySignature } from './body-signature.js';
 import type { Reply } from './json-reply.js';
@@ -40,6 +40,8 @@ export interface ReceiveDeps {
   signingSecrets: readonly string[];
   bodyLimit: number;
   schemaMode: SchemaMode;
+  /** What test deliveries do (TEST_DELIVERIES); default `run`. */
+  testDeliveries?: TestDeliveryMode;
   logger: Logger;
   metrics: Metrics;
   now?: () => number;
@@ -118,10 +120,11 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
     const isTest = /^(1|true|yes)$/i.test(req.testMarker ?? '') || isDocumentedSample(call);
     const { matched, notMatched } = matchMappings(call, deps.mappings.current());
     const callId = call.id;
-    const queued = matched.length;
+    const skipTest = isTest && deps.testDeliveries === 'skip';
+    const queued = skipTest ? 0 : matched.length;
     // A call no mapping takes still shows up in the run history, saying why.
-    const runs: PlannedRun[] = queued
-      ? matched.map((m) => ({ mappingName: m.name, mappingHash: m.hash }))
+    const runs: PlannedRun[] = matched.length
+      ? matched.map((m) => ({ mappingName: m.name, mappingHash: m.hash, ...(skipTest ? { skipReason: SKIPPED_TEST_REASON } : {}) }))
       : [{ mappingName: NO_MAPPING, mappingHash: '', skipReason: noMatchReason(notMatched) }];
     const serialized = serializeCall(call);
     const result = await deps.store.acceptDelivery({

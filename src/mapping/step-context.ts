@@ -3,16 +3,25 @@
 import type { Call } from '../payload/call.js';
 import type { RunScore } from '../store/store.js';
 
+// The property comments are the reference's text (docs/expressions.md is generated from this).
 export interface StepContextData {
+  /** The call, normalized: the same names for autocalls.ai, OtoniStark and Famulor payloads. */
   call: Call;
+  /** What the assistant extracted (`extracted_variables`), checked against the mapping's `variables`, declared defaults filled in. */
   extracted: Call['extracted_variables'];
+  /** The variables the call was started with (`input_variables`). */
   input: Call['input_variables'];
+  /** The campaign lead the call was made to; null for calls outside a campaign. */
   lead: Call['lead'];
+  /** The lead's campaign; null for calls outside a campaign. */
   campaign: Call['campaign'];
+  /** Transfers to a human during the call, in order; empty when there were none. */
   transfers: Call['transfers'];
   /** `{ value, band, fired }` when the mapping has `score:`, else null. */
   score: RunScore | null;
+  /** Outputs of the steps before this one, by step id. */
   steps: Record<string, unknown>;
+  /** When the run started, ISO 8601 UTC. */
   now: string;
 }
 

@@ -3,7 +3,8 @@
 import type { Call } from '../payload/call.js';
 import type { PayloadIssue } from '../payload/parse-payload.js';
 
-export type RunStatus = 'pending' | 'running' | 'retrying' | 'succeeded' | 'dead' | 'invalid-variables' | 'skipped' | 'test';
+/** A test delivery's runs end like any other (succeeded, dead, …); `isTest` marks them. */
+export type RunStatus = 'pending' | 'running' | 'retrying' | 'succeeded' | 'dead' | 'invalid-variables' | 'skipped';
 
 /** The mapping name of the `skipped` run that records a call no mapping took. */
 export const NO_MAPPING = '(no mapping)';
@@ -13,7 +14,9 @@ export const REQUEUEABLE: readonly RunStatus[] = ['dead', 'invalid-variables'];
 /** The lead score computed for a run (see src/scoring). */
 export interface RunScore {
   value: number;
+  /** The name of the highest band whose lower bound the value reaches; null without bands. */
   band: string | null;
+  /** The weights and rules that changed the score, in order. */
   fired: Array<{ source: string; add?: number; set?: number }>;
 }
 /** `done-before`: succeeded in an earlier execution of the same run, before an operator re-run. */
@@ -248,7 +251,7 @@ export interface Store {
     includeUnknown?: boolean,
   ): Promise<EarlierEffect | null>;
 
-  completeRun(runId: number, owner: string, status: 'succeeded' | 'test', at: number): Promise<boolean>;
+  completeRun(runId: number, owner: string, at: number): Promise<boolean>;
   /** Transient failure: back to the queue at `nextRunAt`, attempts + 1. */
   retryRunLater(runId: number, owner: string, error: string, nextRunAt: number, at: number): Promise<boolean>;
   /** Permanent failure or retries exhausted: dead letter (or `invalid-variables`). */

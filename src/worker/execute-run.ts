@@ -9,6 +9,7 @@ import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import { prepareStep, startMapping } from '../mapping/evaluate-mapping.js';
 import { decideRepeat, earlierEffectLookup, repeatsAfter } from '../mapping/repeat-policy.js';
 import { redactSecretValues } from '../mapping/secrets.js';
+import { DRY_RUN_REASON, type TestDeliveryMode } from '../payload/test-request.js';
 import type { ClaimedRun, StepResult, Store } from '../store/store.js';
 import { nextRunAt, type BackoffPolicy } from './backoff.js';
 import { CONNECTOR_BUSY_RETRY_MS, type Bulkhead } from './bulkhead.js';
@@ -34,11 +35,12 @@ export interface RunExecutionDeps {
   bulkhead?: Bulkhead;
   maxAttempts: number;
   backoff: BackoffPolicy;
+  /** What a test delivery's steps do (TEST_DELIVERIES); default `run`. */
+  testDeliveries?: TestDeliveryMode;
 }
 
 export type RunOutcome =
   | 'succeeded'
-  | 'test'
   | 'retrying'
   | 'dead'
   | 'invalid-variables'
@@ -180,10 +182,9 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     }
     return settleFailure(error);
   }
-  const final = run.isTest ? 'test' : 'succeeded';
-  if (!(await writes.commit(() => store.completeRun(run.id, owner, final, now())))) return 'lost-lease';
-  if (deps.logger.isLevelEnabled('info')) log().info({ outcome: final }, 'run finished');
-  return final;
+  if (!(await writes.commit(() => store.completeRun(run.id, owner, now())))) return 'lost-lease';
+  if (deps.logger.isLevelEnabled('info')) log().info({ outcome: 'succeeded', ...(run.isTest ? { test: true } : {}) }, 'run finished');
+  return 'succeeded';
 
   async function executeStep(step: CompiledStep, prior: StepResult | undefined): Promise<'ok' | 'lost-lease'> {
     if (prior && (prior.status === 'succeeded' || prior.status === 'skipped')) {
@@ -197,15 +198,17 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
           'check the recipient, then retry the run to send it again',
       );
     }
-    const skip = async (reason: string, output: unknown = null) => {
+    const skip = async (reason: string, output: unknown = null, input?: unknown) => {
       context.steps[step.id] = output;
-      await writes.send(store.finishStep(run.id, owner, step.id, { status: 'skipped', output, error: reason }, now()));
+      await writes.send(store.finishStep(run.id, owner, step.id, { status: 'skipped', output, error: reason, ...(input === undefined ? {} : { input }) }, now()));
       return 'ok' as const;
     };
     const prepared = await prepareStep(step, context);
     if (prepared.action === 'skip') return skip(prepared.reason);
     if (prepared.action === 'invalid') throw new StepFailure('STEP_INVALID_INPUT', prepared.message);
     const { input, recorded, inputHash } = prepared;
+    // Evaluated and recorded as it would be sent (secrets redacted), never sent.
+    if (run.isTest && deps.testDeliveries === 'dry-run') return skip(DRY_RUN_REASON, null, recorded);
 
     if (prior?.status === 'done-before') {
       // An operator re-run: the step already succeeded in this run once. Not repeating it

@@ -18,6 +18,8 @@ export interface WorkerOptions {
   stepTimeoutMs: number;
   maxAttempts: number;
   backoff: BackoffPolicy;
+  /** What a test delivery's steps do (TEST_DELIVERIES); default `run`. */
+  testDeliveries?: RunExecutionDeps['testDeliveries'];
 }
 
 export interface WorkerDeps {
@@ -91,6 +93,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         bulkhead,
         maxAttempts: options.maxAttempts,
         backoff: options.backoff,
+        testDeliveries: options.testDeliveries,
         onStepSettled: deps.onStepSettled,
       },
       abort.signal,

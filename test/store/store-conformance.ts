@@ -24,7 +24,7 @@ export interface OpenedStore {
 /** A fixed, plausible epoch-ms base; every time in the suite is T0 + something. */
 export const T0 = 1_700_000_000_000;
 const LEASE = 60_000;
-const ALL_STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'skipped', 'test'];
+const ALL_STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'skipped'];
 const MAPPINGS: PlannedRun[] = [
   { mappingName: 'crm', mappingHash: 'hash-crm-v1' },
   { mappingName: 'sms', mappingHash: 'hash-sms-v1' },
@@ -302,8 +302,15 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const claimed = await claimAll('w', T0);
         expect(claimed.find((r) => r.id === test.runIds[0])?.isTest).toBe(true);
         expect(claimed.find((r) => r.id === real.runIds[0])?.isTest).toBe(false);
-        expect(await store.completeRun(test.runIds[0]!, 'w', 'test', T0 + 1)).toBe(true);
-        expect((await runOf(test.runIds[0]!)).status).toBe('test');
+        // A test run ends succeeded or dead like any other: the flag says "test", not the status.
+        expect(await store.completeRun(test.runIds[0]!, 'w', T0 + 1)).toBe(true);
+        expect(await runOf(test.runIds[0]!)).toMatchObject({ status: 'succeeded', isTest: true });
+        const failing = expectAccepted(await store.acceptDelivery(delivery(callVersion(0, { id: 3 }), { isTest: true, runs: CRM_ONLY })));
+        const [claimedFailing] = await claimAll('w', T0 + 2);
+        expect(claimedFailing?.id).toBe(failing.runIds[0]);
+        expect(await store.killRun(failing.runIds[0]!, 'w', 'STEP_PERMANENT: no', T0 + 3)).toBe(true);
+        expect(await runOf(failing.runIds[0]!)).toMatchObject({ status: 'dead', isTest: true });
+        expect((await store.listRuns({ status: 'dead' })).map((r) => [r.id, r.isTest])).toEqual([[failing.runIds[0], true]]);
       });
 
       it('accepts a call with no planned runs (nothing matched) and still dedupes it', async () => {
@@ -429,7 +436,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await claimAll('w', T0 + 1)).toEqual([]);
 
         // Revision 1's crm run finishes: revision 2's crm run is free; sms is still blocked.
-        expect(await store.completeRun(crm1!.id, 'w', 'succeeded', T0 + 2)).toBe(true);
+        expect(await store.completeRun(crm1!.id, 'w', T0 + 2)).toBe(true);
         // Revision 1's sms run goes to retrying (due later): still unfinished, still blocks.
         expect(await store.retryRunLater(sms1!.id, 'w', 'HTTP 503', T0 + 1000, T0 + 2)).toBe(true);
         expect(ids(await claimAll('w', T0 + 3))).toEqual([crm2!.id]);
@@ -471,7 +478,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         // Sent together, nothing awaited in between: the record first, then the completion.
         const recorded = store.finishStep(run.id, 'w', 'crm', { status: 'succeeded', output: { id: 'c-1' } }, T0 + 20);
         const skipped = store.finishStep(run.id, 'w', 'sms', { status: 'skipped', error: 'when: false' }, T0 + 21);
-        const completed = store.completeRun(run.id, 'w', 'succeeded', T0 + 22);
+        const completed = store.completeRun(run.id, 'w', T0 + 22);
         expect(await Promise.all([recorded, skipped, completed])).toEqual([true, true, true]);
         expect((await store.getStepResults(run.id)).map((s) => [s.stepId, s.status])).toEqual([
           ['crm', 'succeeded'],
@@ -480,7 +487,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect((await store.getRun(run.id))?.status).toBe('succeeded');
         // And the other way round: a record sent after the completion finds the run no longer ours.
         const late = await acceptAndClaim('w', 5002, T0 + 100);
-        const done = store.completeRun(late.id, 'w', 'succeeded', T0 + 101);
+        const done = store.completeRun(late.id, 'w', T0 + 101);
         const after = store.finishStep(late.id, 'w', 'crm', { status: 'succeeded', output: null }, T0 + 102);
         expect(await Promise.all([done, after])).toEqual([true, false]);
       });
@@ -497,9 +504,9 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         // A record that cannot be written (its output cannot be serialized), then the run's
         // end and another run's write, sent together without waiting.
         const lost = store.finishStep(run.id, 'w', 'sms', { status: 'succeeded', output: { n: 1n } }, T0 + 20);
-        const completed = store.completeRun(run.id, 'w', 'succeeded', T0 + 21);
+        const completed = store.completeRun(run.id, 'w', T0 + 21);
         const later = store.startStep(run.id, 'w', 'crm', {}, 'ih2', T0 + 22);
-        const neighbour = store.completeRun(other.id, 'w', 'succeeded', T0 + 23);
+        const neighbour = store.completeRun(other.id, 'w', T0 + 23);
         const answers = await Promise.allSettled([lost, completed, later, neighbour]);
         expect(answers.map((a) => a.status)).toEqual(['rejected', 'rejected', 'rejected', 'fulfilled']);
         expect((await runOf(run.id)).status).toBe('running');
@@ -510,7 +517,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.sweepExpiredLeases(T0 + LEASE + 1)).toBe(1);
         const [again] = await claimAll('w', T0 + LEASE + 1);
         expect(again!.id).toBe(run.id);
-        expect(await store.completeRun(run.id, 'w', 'succeeded', T0 + LEASE + 2)).toBe(true);
+        expect(await store.completeRun(run.id, 'w', T0 + LEASE + 2)).toBe(true);
       });
 
       it('startStep and finishStep record attempts, input, output and error', async () => {
@@ -601,7 +608,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.finishStep(x1crm.id, 'w', 'note', { status: 'failed', error: 'HTTP 500' }, T0 + 13)).toBe(true);
         await succeed(x1sms, 'send', { sid: 'sms-1' }, 'h-sms1', T0 + 14);
         await succeed(y1crm, 'upsert', { crmId: 'y-rev1' }, 'h-y1', T0 + 16);
-        for (const run of round1) expect(await store.completeRun(run.id, 'w', 'succeeded', T0 + 20)).toBe(true);
+        for (const run of round1) expect(await store.completeRun(run.id, 'w', T0 + 20)).toBe(true);
 
         const round2 = await claimAll('w', T0 + 30);
         expect(ids(round2)).toEqual(sorted(x2.runIds));
@@ -635,7 +642,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.finishStep(r1!.id, 'w', 'sms', { status: 'succeeded', output: { sid: 's1' } }, T0 + 2)).toBe(true);
         expect(await store.startStep(r1!.id, 'w', 'note', {}, 'hn', T0 + 2)).toBe(true);
         expect(await store.finishStep(r1!.id, 'w', 'note', { status: 'failed', error: 'HTTP 400' }, T0 + 3)).toBe(true);
-        expect(await store.completeRun(r1!.id, 'w', 'succeeded', T0 + 3)).toBe(true);
+        expect(await store.completeRun(r1!.id, 'w', T0 + 3)).toBe(true);
         const [r2] = await claimAll('w', T0 + 10);
         expect(r2!.id).toBe(x2.runIds[0]);
         expect(await store.startStep(r2!.id, 'w', 'sms', {}, 'h2', T0 + 11)).toBe(true);
@@ -653,13 +660,13 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
     describe('run lifecycle', () => {
       it('completeRun finishes a run for its owner only, once', async () => {
         const run = await acceptAndClaim('w');
-        expect(await store.completeRun(run.id, 'intruder', 'succeeded', T0 + 5)).toBe(false);
+        expect(await store.completeRun(run.id, 'intruder', T0 + 5)).toBe(false);
         expect((await runOf(run.id)).status).toBe('running');
-        expect(await store.completeRun(run.id, 'w', 'succeeded', T0 + 5)).toBe(true);
+        expect(await store.completeRun(run.id, 'w', T0 + 5)).toBe(true);
         expect(await runOf(run.id)).toMatchObject({ status: 'succeeded', attempts: 0, updatedAt: T0 + 5 });
-        expect(await store.completeRun(run.id, 'w', 'succeeded', T0 + 6)).toBe(false);
+        expect(await store.completeRun(run.id, 'w', T0 + 6)).toBe(false);
         expect(await claimAll('w', T0 + LEASE * 10)).toEqual([]);
-        expect(await store.completeRun(987654, 'w', 'succeeded', T0)).toBe(false);
+        expect(await store.completeRun(987654, 'w', T0)).toBe(false);
       });
 
       it('retryRunLater counts a failed attempt and makes the run claimable only from nextRunAt', async () => {
@@ -744,8 +751,8 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const reclaimed = await claimAll('w3', T0 + 1200);
         expect(ids(reclaimed)).toEqual([a.id]);
         expect(await store.sweepExpiredLeases(T0 + 1200)).toBe(0);
-        expect(await store.completeRun(b[0]!.id, 'w2', 'succeeded', T0 + 1300)).toBe(true);
-        expect(await store.completeRun(a.id, 'w3', 'succeeded', T0 + 1300)).toBe(true);
+        expect(await store.completeRun(b[0]!.id, 'w2', T0 + 1300)).toBe(true);
+        expect(await store.completeRun(a.id, 'w3', T0 + 1300)).toBe(true);
       });
 
       it('an owner that lost its lease (swept, re-claimed by another) can no longer touch the run', async () => {
@@ -761,7 +768,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.startStep(run.id, 'old', 'upsert', { a: 1 }, 'ih', at)).toBe(false);
         expect(await store.finishStep(run.id, 'old', 'upsert', { status: 'succeeded', output: 'late' }, at)).toBe(false);
         expect(await store.extendLease(run.id, 'old', at + LEASE)).toBe(false);
-        expect(await store.completeRun(run.id, 'old', 'succeeded', at)).toBe(false);
+        expect(await store.completeRun(run.id, 'old', at)).toBe(false);
         expect(await store.retryRunLater(run.id, 'old', 'x', at + 10, at)).toBe(false);
         expect(await store.killRun(run.id, 'old', 'x', at)).toBe(false);
         expect(await store.releaseRun(run.id, 'old')).toBe(false);
@@ -770,7 +777,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(detail).toMatchObject({ status: 'running', attempts: 0 });
         expect(detail!.steps).toEqual([expect.objectContaining({ stepId: 'upsert', status: 'started', attempts: 1, output: null })]);
         // The new owner still holds it.
-        expect(await store.completeRun(run.id, 'new', 'succeeded', at + 1)).toBe(true);
+        expect(await store.completeRun(run.id, 'new', at + 1)).toBe(true);
       });
 
       it('requeueDeadRun puts a dead run back with attempts reset and its completed steps kept', async () => {
@@ -797,7 +804,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         const again = await claimAll('w2', T0 + 100);
         expect(ids(again)).toEqual([run.id]);
         expect(again[0]!.attempts).toBe(0);
-        expect(await store.completeRun(run.id, 'w2', 'succeeded', T0 + 200)).toBe(true);
+        expect(await store.completeRun(run.id, 'w2', T0 + 200)).toBe(true);
         expect(await store.requeueDeadRun(run.id, T0 + 201)).toBe('not-dead'); // succeeded
       });
     });
@@ -817,7 +824,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
 
         // Finish two runs; the status filter sees exactly them, and pages within them.
         const claimed = await store.claimRuns('w', 2, T0, LEASE);
-        for (const run of claimed) expect(await store.completeRun(run.id, 'w', 'succeeded', T0 + 1)).toBe(true);
+        for (const run of claimed) expect(await store.completeRun(run.id, 'w', T0 + 1)).toBe(true);
         const done = ids(claimed).sort((a, b) => b - a);
         expect((await store.listRuns({ status: 'succeeded' })).map((r) => r.id)).toEqual(done);
         expect((await store.listRuns({ status: 'succeeded', limit: 1 })).map((r) => r.id)).toEqual([done[0]]);
@@ -874,18 +881,18 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       });
 
       it('countRunsByStatus counts every status', async () => {
-        expect(normalizedCounts(await store.countRunsByStatus())).toEqual({ pending: 0, running: 0, retrying: 0, succeeded: 0, dead: 0, 'invalid-variables': 0, skipped: 0, test: 0 });
+        expect(normalizedCounts(await store.countRunsByStatus())).toEqual({ pending: 0, running: 0, retrying: 0, succeeded: 0, dead: 0, 'invalid-variables': 0, skipped: 0 });
         for (let id = 1; id <= 7; id++) {
           await store.acceptDelivery(delivery(callVersion(0, { id }), { runs: CRM_ONLY, isTest: id === 7 }));
         }
         const claimed = await store.claimRuns('w', 5, T0, LEASE);
         expect(claimed).toHaveLength(5);
         const [c0, c1, c2, c3] = claimed;
-        expect(await store.completeRun(c0!.id, 'w', 'succeeded', T0 + 1)).toBe(true);
-        expect(await store.completeRun(c1!.id, 'w', 'test', T0 + 1)).toBe(true);
+        expect(await store.completeRun(c0!.id, 'w', T0 + 1)).toBe(true);
+        expect(await store.completeRun(c1!.id, 'w', T0 + 1)).toBe(true);
         expect(await store.killRun(c2!.id, 'w', 'x', T0 + 1)).toBe(true);
         expect(await store.retryRunLater(c3!.id, 'w', 'x', T0 + 100, T0 + 1)).toBe(true);
-        expect(normalizedCounts(await store.countRunsByStatus())).toEqual({ pending: 2, running: 1, retrying: 1, succeeded: 1, dead: 1, 'invalid-variables': 0, skipped: 0, test: 1 });
+        expect(normalizedCounts(await store.countRunsByStatus())).toEqual({ pending: 2, running: 1, retrying: 1, succeeded: 2, dead: 1, 'invalid-variables': 0, skipped: 0 });
       });
     });
 
@@ -917,7 +924,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
           const run = byCall.get(id)!;
           await store.startStep(run.id, 'w', 'crm', { phone: '+14155550100', note: run.call.transcript.text }, 'h', T0 + 10_001);
           await store.finishStep(run.id, 'w', 'crm', { status: 'succeeded', output: { id: 'c1' } }, T0 + 10_002);
-          await store.completeRun(run.id, 'w', 'succeeded', T0 + 10_003);
+          await store.completeRun(run.id, 'w', T0 + 10_003);
         }
         // Call 73 is still running: its payload is needed and stays.
         expect(await store.purgePayloads(T0 + 5_000, T0 + 20_000)).toEqual({ receipts: 2, revisions: 1 });
@@ -974,7 +981,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         await store.finishStep(run!.id, 'w', 'a', { status: 'succeeded', output: { id: 'A' } }, T0 + 2);
         await store.finishStep(run!.id, 'w', 'b', { status: 'skipped', error: 'when is false' }, T0 + 3);
         expect(await store.requeueForRerun(run!.id, T0 + 4)).toBe('not-finished');
-        await store.completeRun(run!.id, 'w', 'succeeded', T0 + 5);
+        await store.completeRun(run!.id, 'w', T0 + 5);
         expect(await store.requeueForRerun(run!.id, T0 + 6)).toBe('requeued');
         expect(await store.requeueForRerun(999_999, T0 + 6)).toBe('not-found');
         const steps = await store.getStepResults(run!.id);

@@ -111,6 +111,11 @@ export const MIGRATIONS: Migration[] = [
       CREATE TABLE heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), beat_at BIGINT NOT NULL);
     `,
   },
+  {
+    version: 4,
+    name: "test runs end succeeded like others (is_test marks them), not with status 'test'",
+    sql: `UPDATE runs SET status = 'succeeded' WHERE status = 'test';`,
+  },
 ];
 
 /** One key for every aftercall schema in the database: migrations anywhere in it take turns. */

@@ -306,11 +306,11 @@ export class PostgresStore implements Store {
     return row ? toEarlierEffect(row) : null;
   }
 
-  completeRun(runId: number, owner: string, status: 'succeeded' | 'test', at: number): Promise<boolean> {
+  completeRun(runId: number, owner: string, at: number): Promise<boolean> {
     return this.changed(
-      `UPDATE runs SET status = $1, lease_owner = NULL, lease_until = NULL, next_run_at = NULL, updated_at = $2, finished_at = $2
-       WHERE id = $3 AND lease_owner = $4 AND status = 'running'`,
-      [status, at, runId, owner],
+      `UPDATE runs SET status = 'succeeded', lease_owner = NULL, lease_until = NULL, next_run_at = NULL, updated_at = $1, finished_at = $1
+       WHERE id = $2 AND lease_owner = $3 AND status = 'running'`,
+      [at, runId, owner],
     );
   }
 
@@ -389,7 +389,7 @@ export class PostgresStore implements Store {
       const rerun = await sql(
         `UPDATE runs SET status = 'pending', attempts = 0, next_run_at = $1, updated_at = $1, finished_at = NULL,
            last_error = NULL, mapping_hash = 'operator-retry'
-         WHERE id = $2 AND status IN ('succeeded', 'test', 'dead', 'invalid-variables')`,
+         WHERE id = $2 AND status IN ('succeeded', 'dead', 'invalid-variables')`,
         [at, runId],
       );
       if (rerun.rowCount === 0) {

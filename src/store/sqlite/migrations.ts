@@ -135,4 +135,9 @@ export const MIGRATIONS: Migration[] = [
     sql: `CREATE TABLE admin_sessions (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
       CREATE TABLE heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), beat_at INTEGER NOT NULL);`,
   },
+  {
+    version: 8,
+    name: "test runs end succeeded like others (is_test marks them), not with status 'test'",
+    sql: `UPDATE runs SET status = 'succeeded' WHERE status = 'test';`,
+  },
 ];

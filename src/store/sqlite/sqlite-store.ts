@@ -170,7 +170,7 @@ export class SqliteStore implements Store {
          ORDER BY r.revision DESC LIMIT 1`,
       ),
       complete: db.prepare(
-        `UPDATE runs SET status = ?, lease_owner = NULL, lease_until = NULL, next_run_at = NULL,
+        `UPDATE runs SET status = 'succeeded', lease_owner = NULL, lease_until = NULL, next_run_at = NULL,
            updated_at = ?, finished_at = ? WHERE id = ? AND lease_owner = ? AND status = 'running'`,
       ),
       retryLater: db.prepare(
@@ -227,7 +227,7 @@ export class SqliteStore implements Store {
       rerun: db.prepare(
         `UPDATE runs SET status = 'pending', attempts = 0, next_run_at = ?, updated_at = ?, finished_at = NULL,
            last_error = NULL, mapping_hash = 'operator-retry'
-         WHERE id = ? AND status IN ('succeeded', 'test', 'dead', 'invalid-variables')`,
+         WHERE id = ? AND status IN ('succeeded', 'dead', 'invalid-variables')`,
       ),
       rerunDoneBefore: db.prepare(`UPDATE step_results SET status = 'done-before' WHERE run_id = ? AND status = 'succeeded'`),
       rerunForgetSkipped: db.prepare(`DELETE FROM step_results WHERE run_id = ? AND status = 'skipped'`),
@@ -382,8 +382,8 @@ export class SqliteStore implements Store {
     return row ? toEarlierEffect(row) : null;
   }
 
-  completeRun(runId: number, owner: string, status: 'succeeded' | 'test', at: number): Promise<boolean> {
-    return this.write(() => this.sql.complete.run(status, at, at, runId, owner).changes === 1, runId);
+  completeRun(runId: number, owner: string, at: number): Promise<boolean> {
+    return this.write(() => this.sql.complete.run(at, at, runId, owner).changes === 1, runId);
   }
 
   retryRunLater(runId: number, owner: string, error: string, nextRunAt: number, at: number): Promise<boolean> {

@@ -6,7 +6,7 @@ import { formatDuration, formatTime, pretty } from '../format.js';
 import { html } from '../html.js';
 import { badge, layout, postButton } from './layout.js';
 
-const FINISHED = new Set(['succeeded', 'dead', 'invalid-variables', 'test']);
+const FINISHED = new Set(['succeeded', 'dead', 'invalid-variables']);
 
 export function runPage(options: { run: RunDetail; mapping: CompiledMapping | null; csrf: string; notice?: string }): string {
   const { run, mapping, csrf } = options;

@@ -4,7 +4,7 @@ import { formatDuration, formatTime } from '../format.js';
 import { html } from '../html.js';
 import { badge, layout } from './layout.js';
 
-export const LIST_STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'skipped', 'test'];
+export const LIST_STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'skipped'];
 
 export interface RunFilters {
   status?: string;
