@@ -1,5 +1,5 @@
 // The CLI as a user runs it: a child process, its output and its exit code.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -7,6 +7,7 @@ import { startStubServer } from './support/stub-server.js';
 import { FIXTURES_DIR } from './support/fixtures.js';
 import { startTestService } from './support/test-service.js';
 import { tempDir } from './support/temp-dir.js';
+import { cli } from './support/cli-child.js';
 
 // Every command is a tsx child process (1–3 s each, more on a loaded machine); a test runs up
 // to nine of them one after the other.
@@ -16,15 +17,6 @@ const ROOT = join(import.meta.dirname, '..');
 const dir = tempDir();
 afterAll(() => dir.cleanup());
 
-function cli(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  return { code: result.status, out: result.stdout, err: result.stderr };
-}
 
 /** For commands that talk to a service running in this process: spawnSync would block it. */
 function cliAsync(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {

@@ -1,7 +1,6 @@
 // From a real call to a fixture: `aftercall fixtures export` (a child process, as a user runs
 // it) and the Runs page's download write a stored revision's body as delivered, pretty
 // JSON, raw or scrubbed; the scrubbed one still passes the payload schema.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -9,22 +8,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parsePayload } from '../src/payload/parse-payload.js';
 import { fixture } from './support/fixtures.js';
 import { LOG_ONLY, startTestService, type TestService } from './support/test-service.js';
+import { cli } from './support/cli-child.js';
 
 // Each command is a tsx child process (1–3 s, more on a loaded machine).
 vi.setConfig({ testTimeout: 90_000 });
 
-const ROOT = join(import.meta.dirname, '..');
 const ADMIN = 'admin-token-0123456789';
 
-function cli(args: string[], env: Record<string, string>) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  return { code: result.status, out: result.stdout, err: result.stderr };
-}
 
 async function login(s: TestService) {
   const agent = request.agent(s.server);

@@ -3,7 +3,6 @@
 // in a failing answer: the value reaches the receiver, and appears nowhere aftercall keeps or
 // shows it (the database and WAL bytes, the API, the Runs page, the log lines at debug level).
 // `aftercall check` refuses a name that is not declared, and $secret outside headers.
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,8 +13,8 @@ import type { RunDetail } from '../src/store/store.js';
 import { fixture } from './support/fixtures.js';
 import { logCapture, startTestService, type TestService } from './support/test-service.js';
 import { tempDir } from './support/temp-dir.js';
+import { cli } from './support/cli-child.js';
 
-const ROOT = join(import.meta.dirname, '..');
 const ADMIN = 'admin-token-0123456789';
 const SECRET = 'crm-key-7f3a9c2e51d04b8a';
 const ROTATED = 'crm-key-rotated-0c9d11e2aa';
@@ -45,15 +44,6 @@ const mapping = (url: string) =>
   `name: crm\nsteps:\n  - id: push\n    use: http.request\n    with:\n      url: "${url}/contacts"\n` +
   `      headers:\n        authorization: "Bearer {{ $secret('CRM_API_KEY') }}"\n      body: { id: "{{ call.id }}" }\n`;
 
-function cli(args: string[], env: Record<string, string>) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  return { code: result.status, out: result.stdout, err: result.stderr };
-}
 
 describe('$secret in http.request headers', () => {
   it('reaches the receiver, and is in no stored byte, API answer, Runs page or log line', async () => {

@@ -5,8 +5,8 @@
 // jsforce takes no HTTP agent (its fetch gets only a proxy agent), so its requests use Node's
 // global agent, which keeps connections alive (Node >= 19: keepAlive, idle sockets closed after
 // 5 s and unref'd): consecutive steps reuse the connection. The deadline holds through jsforce's
-// own per-request timeout, which aborts that request alone. A Connection costs some 20-40 µs
-// and keeps the step's answer tracker, so it is not pooled.
+// own per-request timeout, which aborts that request alone. A Connection is cheap to make and
+// keeps the step's answer tracker, so it is not pooled.
 import { z } from 'zod';
 import type { Connection, HttpRequest, HttpRequestOptions, HttpResponse, OAuth2 } from 'jsforce';
 import { parseRetryAfter, PermanentError, TransientError, type StepContext } from '../connector.js';
