@@ -7,8 +7,11 @@
 import { replaceContacts, type ContactReplacer } from '../masking.js';
 import { speakerOfLabel } from './normalize.js';
 
-/** Values kept as they are: ids, states, times and links carry no person and tests pin them. */
-const KEEP_KEY = /^(?:id|type|sender|event|status|variant)$|_id$|_at$|_url$|_time$|^allowed_days$/i;
+/**
+ * Values kept as they are: ids, states, times and links carry no person and tests pin them; the
+ * assistant's phone is the team's own line, and mappings match on it.
+ */
+const KEEP_KEY = /^(?:id|type|sender|event|status|variant|assistant_phone)$|_id$|_at$|_url$|_time$|^allowed_days$/i;
 /** The open variable records of a call and its lead. */
 const VARIABLES_KEY = /^(?:extracted_variables|input_variables|variables)$/;
 /** Inside variables: a person's (or their company's) name. */
