@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { maskValue } from '../masking.js';
 import { openStore } from '../store/open-store.js';
-import type { RunStatus, Store } from '../store/store.js';
+import { isRunStatus, RUN_STATUSES as STATUSES } from '../store/run-status.js';
+import type { Store } from '../store/store.js';
 import { configOrExit, positiveInt } from './cli-config.js';
 import { formatRun, formatRunsTable } from './runs-format.js';
-
-const STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'skipped'];
 
 async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(configOrExit(), { ownsQueue: false });
@@ -26,8 +25,8 @@ export function registerRunsCommands(program: Command): void {
     .option('--limit <n>', 'how many', positiveInt, 50)
     .option('--json', 'machine-readable output')
     .action(async (opts: { status?: string; limit: number; json?: boolean }) => {
-      const status = opts.status as RunStatus | undefined;
-      if (status && !STATUSES.includes(status)) {
+      const status = opts.status;
+      if (status !== undefined && !isRunStatus(status)) {
         console.error(`--status must be one of ${STATUSES.join(', ')}`);
         process.exitCode = 2;
         return;

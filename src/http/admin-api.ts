@@ -2,7 +2,8 @@
 // quarantined deliveries. The admin page and the CLI build on these routes.
 import { Router, type Request, type Response } from 'express';
 import { errorReply } from '../errors.js';
-import type { RunStatus, Store } from '../store/store.js';
+import { RUN_STATUSES } from '../store/run-status.js';
+import type { Store } from '../store/store.js';
 import { bearerToken, sameSecret } from './bearer-auth.js';
 import { sendReply as reply } from './json-reply.js';
 import type { DeliveryReceiver } from './receive-delivery.js';
@@ -13,8 +14,6 @@ export interface AdminApiDeps {
   adminToken: string;
   onRequeued?: () => void;
 }
-
-const RUN_STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'skipped'];
 
 export function createAdminApi(deps: AdminApiDeps): Router {
   const router = Router();

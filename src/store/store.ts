@@ -3,13 +3,11 @@
 import type { Call } from '../payload/call.js';
 import type { PayloadIssue } from '../payload/parse-payload.js';
 
-/** A test delivery's runs end like any other (succeeded, dead, …); `isTest` marks them. */
-export type RunStatus = 'pending' | 'running' | 'retrying' | 'succeeded' | 'dead' | 'invalid-variables' | 'skipped';
+import type { RunStatus } from './run-status.js';
+export { REQUEUEABLE, RUN_STATUSES, type RunStatus } from './run-status.js';
 
 /** The mapping name of the `skipped` run that records a call no mapping took. */
 export const NO_MAPPING = '(no mapping)';
-/** Statuses an operator can put back in the queue. */
-export const REQUEUEABLE: readonly RunStatus[] = ['dead', 'invalid-variables'];
 
 /** The lead score computed for a run (see src/scoring). */
 export interface RunScore {

@@ -5,7 +5,7 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import helmet from 'helmet';
 import type { MappingRegistry } from '../../mapping/mapping-registry.js';
 import { fixtureFile, fixtureFileName } from '../../payload/fixture-file.js';
-import type { RunFilter, RunStatus, Store } from '../../store/store.js';
+import type { RunFilter, Store } from '../../store/store.js';
 import type { DeliveryReceiver } from '../receive-delivery.js';
 import { LOGIN_CSRF_COOKIE, randomToken, readCookie, SESSION_COOKIE, type AdminSessions } from './session.js';
 import { ADMIN_CSS } from './stylesheet.js';
@@ -15,7 +15,8 @@ import { quarantinePage } from './views/quarantine-page.js';
 import { planRerun } from './rerun-plan.js';
 import { rerunPage } from './views/rerun-page.js';
 import { runPage } from './views/run-page.js';
-import { LIST_STATUSES, runsPage, type RunFilters } from './views/runs-page.js';
+import { runsPage, type RunFilters } from './views/runs-page.js';
+import { isRunStatus } from '../../store/run-status.js';
 import { html } from './html.js';
 
 export interface AdminRoutesDeps {
@@ -117,7 +118,7 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
   router.get('/', async (req, res) => {
     const filters = readFilters(req.query);
     const filter: RunFilter = {
-      status: LIST_STATUSES.includes(filters.status as RunStatus) ? (filters.status as RunStatus) : undefined,
+      status: isRunStatus(filters.status) ? filters.status : undefined,
       mappingName: filters.mapping || undefined,
       createdFrom: filters.from ? Date.parse(`${filters.from}T00:00:00Z`) : undefined,
       createdTo: filters.to ? Date.parse(`${filters.to}T00:00:00Z`) + DAY_MS : undefined,

@@ -1,10 +1,9 @@
-import type { RunStatus, RunSummary } from '../../../store/store.js';
+import { RUN_STATUSES } from '../../../store/run-status.js';
+import type { RunSummary } from '../../../store/store.js';
 import { maskPhone } from '../../../masking.js';
 import { formatDuration, formatTime } from '../format.js';
 import { html } from '../html.js';
 import { badge, layout } from './layout.js';
-
-export const LIST_STATUSES: RunStatus[] = ['pending', 'running', 'retrying', 'succeeded', 'dead', 'invalid-variables', 'skipped'];
 
 export interface RunFilters {
   status?: string;
@@ -41,7 +40,7 @@ export function runsPage(options: {
     'Runs',
     html`<h1>Runs</h1>
 <form class="filters" method="get" action="/admin">
-  <label>Status <select name="status"><option value="">any</option>${LIST_STATUSES.map(
+  <label>Status <select name="status"><option value="">any</option>${RUN_STATUSES.map(
     (s) => html`<option value="${s}"${s === filters.status ? html` selected` : ''}>${s}</option>`,
   )}</select></label>
   <label>Mapping <select name="mapping"><option value="">any</option>${options.mappings.map(
