@@ -149,18 +149,6 @@ export interface CallPayloadRow {
   raw_body: Buffer | null;
 }
 
-/**
- * The FROM and WHERE of getCallPayloads in both backends (placeholders 1: revision or null,
- * 2: call id). The accepted receipt is found by its revision AND its time, which equals the
- * revision's (both written with the delivery's time in one transaction): the time is what the
- * receipts_by_time index holds, so the lookup needs no index of its own on revision_id.
- */
-export const CALL_PAYLOAD_SQL = (p: { revision: string; callId: string }) =>
-  `SELECT c.sender, c.call_key, v.revision, c.latest_revision, v.created_at, t.raw_body
-   FROM calls c JOIN revisions v ON v.call_row_id = c.id AND v.revision = COALESCE(${p.revision}, c.latest_revision)
-   LEFT JOIN receipts t ON t.received_at = v.created_at AND t.raw_body IS NOT NULL AND t.revision_id = v.id AND t.outcome = 'accepted'
-   WHERE c.call_key = ${p.callId} ORDER BY c.sender`;
-
 export function toCallPayload(row: CallPayloadRow): CallPayload {
   return {
     sender: row.sender,

@@ -70,74 +70,17 @@ class StepFailure extends Error {
   }
 }
 
-/**
- * Step records whose only reader is a later resume (a finished or skipped step, the score)
- * are sent without waiting and awaited together with the next write that must be on disk
- * before anything happens outside: a step's start, or the run's end. Sent in the same
- * event-loop turn, they share that write's transaction and fsync (SQLite commits a turn's
- * writes as one group, in order), so a step costs one commit instead of two. A crash before
- * that commit leaves the step `started`, as a crash during the step would. A store that may
- * apply writes out of order (PostgreSQL: a pool of connections) gets each one awaited, or
- * a run's completion could land before its last step's record, which then finds the run no
- * longer running and is lost.
- *
- * A write that failed stops the run: no later step starts and no commit is sent, so a run never
- * completes, retries or dies with a step's record missing (it would read as never done, and a
- * later revision would send it again). Awaited writes fail before the next commit is sent; on
- * a store that orders writes, one still in flight when the commit is sent makes the store
- * refuse the commit (`Store.ordersWrites`). The run is then left to its lease, and whoever
- * claims it next finds the step `started`.
- */
-class WriteBehind {
-  private pending: Array<Promise<{ ok: boolean } | { error: unknown }>> = [];
-  private failure: { error: unknown } | undefined;
-
-  constructor(private readonly ordered: boolean) {}
-
-  /** Sends a write; its answer (a lost lease, an error) counts at the next `commit`. */
-  async send(write: Promise<boolean>): Promise<void> {
-    // Handled at once, so a failure waiting for the next commit is not an unhandled rejection.
-    const settled = write.then(
-      (ok) => ({ ok }),
-      (error: unknown) => {
-        this.failure ??= { error };
-        return { error };
-      },
-    );
-    this.pending.push(settled);
-    if (!this.ordered) await settled;
-  }
-
-  /**
-   * Sends `write` unless an earlier write is known to have failed, then waits for it and
-   * everything sent before it; false when any found the lease gone.
-   */
-  async commit(write: () => Promise<boolean>): Promise<boolean> {
-    this.throwIfFailed();
-    await this.send(write());
-    const results = await Promise.all(this.pending);
-    this.pending = [];
-    this.throwIfFailed();
-    return results.every((result) => 'ok' in result && result.ok);
-  }
-
-  /** Throws the first failed write's error, if any. */
-  throwIfFailed(): void {
-    if (this.failure) throw this.failure.error;
-  }
-}
-
 export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal: AbortSignal): Promise<RunOutcome> {
   const { store, now } = deps;
-  const owner = run.leaseOwner;
-  const writes = new WriteBehind(store.ordersWrites);
+  // The run's writes, in the order the store keeps (Store.stepLog).
+  const writes = store.stepLog(run);
   // Made on first use: a pino child serializes (and redacts) its bindings when it is made, and
   // most runs log nothing at the default level.
   let runLogger: Logger | undefined;
   const log = () => (runLogger ??= deps.logger.child({ run_id: run.id, call_id: run.call.id, revision: run.revision, mapping: run.mappingName }));
   const mapping = deps.mappings.resolve(run.mappingName, run.mappingHash);
   if (!mapping) {
-    await store.killRun(run.id, owner, `MAPPING_MISSING: mapping "${run.mappingName}" is not loaded`, now());
+    await writes.kill(`MAPPING_MISSING: mapping "${run.mappingName}" is not loaded`, now());
     return 'dead';
   }
 
@@ -146,15 +89,15 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
   if (!start.ok) {
     const error = `INVALID_VARIABLES: ${start.problems.join('; ')}`;
     log().warn({ error }, 'extracted variables do not fit the mapping');
-    return (await store.killRun(run.id, owner, error, now(), 'invalid-variables')) ? 'invalid-variables' : 'lost-lease';
+    return (await writes.kill(error, now(), 'invalid-variables')) ? 'invalid-variables' : 'lost-lease';
   }
   const { context } = start;
-  if (context.score) await writes.send(store.saveRunScore(run.id, owner, context.score));
+  if (context.score) await writes.saveScore(context.score);
   // The connector slot of the step executing now (executeStep takes it once the input is known).
   const connectorSlot: { leave: (() => void) | null } = { leave: null };
   try {
     for (const step of mapping.steps) {
-      writes.throwIfFailed();
+      writes.check();
       const release = await deps.stepSlot?.();
       let outcome: Awaited<ReturnType<typeof executeStep>>;
       try {
@@ -171,18 +114,18 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
   } catch (error) {
     if (signal.aborted) {
       // Shutting down mid-step: give the run back without spending an attempt.
-      await writes.commit(() => store.releaseRun(run.id, owner));
+      await writes.release();
       return 'released';
     }
     if (error instanceof ConnectorBusy) {
       // Jittered, so the runs given back together do not all come back together.
       const at = now() + Math.round(CONNECTOR_BUSY_RETRY_MS * (0.5 + (deps.random ?? Math.random)()));
       if (deps.logger.isLevelEnabled('debug')) log().debug({ connector: error.key, retry_at: at }, 'connector busy: run given back');
-      return (await writes.commit(() => store.releaseRun(run.id, owner, at))) ? 'connector-busy' : 'lost-lease';
+      return (await writes.release(at)) ? 'connector-busy' : 'lost-lease';
     }
     return settleFailure(error);
   }
-  if (!(await writes.commit(() => store.completeRun(run.id, owner, now())))) return 'lost-lease';
+  if (!(await writes.complete(now()))) return 'lost-lease';
   if (deps.logger.isLevelEnabled('info')) log().info({ outcome: 'succeeded', ...(run.isTest ? { test: true } : {}) }, 'run finished');
   return 'succeeded';
 
@@ -200,7 +143,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     }
     const skip = async (reason: string, output: unknown = null, input?: unknown) => {
       context.steps[step.id] = output;
-      await writes.send(store.finishStep(run.id, owner, step.id, { status: 'skipped', output, error: reason, ...(input === undefined ? {} : { input }) }, now()));
+      await writes.finish(step.id, { status: 'skipped', output, error: reason, ...(input === undefined ? {} : { input }) }, now());
       return 'ok' as const;
     };
     const prepared = await prepareStep(step, context);
@@ -215,7 +158,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       // keeps it `succeeded`, so later revisions still see that it took effect.
       if (!repeatsAfter(step.repeat, prior.inputHash, inputHash)) {
         context.steps[step.id] = prior.output;
-        await writes.send(store.finishStep(run.id, owner, step.id, { status: 'succeeded', output: prior.output }, now()));
+        await writes.finish(step.id, { status: 'succeeded', output: prior.output }, now());
         return 'ok';
       }
     }
@@ -233,7 +176,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       if (!connectorSlot.leave) throw new ConnectorBusy(key);
     }
     // Recorded before the side effect: a crash in between leaves a visible "started" step.
-    if (!(await writes.commit(() => store.startStep(run.id, owner, step.id, recorded, inputHash, now())))) return 'lost-lease';
+    if (!(await writes.start(step.id, recorded, inputHash, now()))) return 'lost-lease';
     const started = now();
     let output: unknown;
     let stepLogger: Logger | undefined;
@@ -257,9 +200,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       const transient = error instanceof TransientError || isTransient(error);
       const exchange = evidenceOf(error);
       deps.onStepSettled?.({ kind: step.kind.kind, outcome: transient ? 'transient' : 'permanent', seconds: (now() - started) / 1000 });
-      await writes.send(
-        store.finishStep(run.id, owner, step.id, { status: 'failed', error: message, ...(exchange ? { evidence: storedEvidence(exchange, redactSecretValues) } : {}) }, now()),
-      );
+      await writes.finish(step.id, { status: 'failed', error: message, ...(exchange ? { evidence: storedEvidence(exchange, redactSecretValues) } : {}) }, now());
       if (transient) {
         throw new StepFailure('STEP_TRANSIENT', `step ${step.id}: ${message}`, (error as TransientError).retryAfterMs, step.retry, logged);
       }
@@ -269,12 +210,12 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     deps.onStepSettled?.({ kind: step.kind.kind, outcome: 'succeeded', seconds: (now() - started) / 1000 });
     context.steps[step.id] = output;
     if (deps.logger.isLevelEnabled('debug')) log().debug({ step: step.id, ms: now() - started }, 'step succeeded');
-    await writes.send(store.finishStep(run.id, owner, step.id, { status: 'succeeded', output }, now()));
+    await writes.finish(step.id, { status: 'succeeded', output }, now());
     return 'ok';
   }
 
   async function settleFailure(error: unknown): Promise<RunOutcome> {
-    writes.throwIfFailed(); // a record is missing: neither retried nor dead, the lease decides
+    writes.check(); // a record is missing: neither retried nor dead, the lease decides
     const failure =
       error instanceof StepFailure
         ? error
@@ -290,11 +231,11 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     if (failure.code === 'STEP_TRANSIENT' && attempt < maxAttempts) {
       const at = nextRunAt(attempt, now(), backoff, failure.retryAfterMs, deps.random);
       log().warn({ attempt, retry_in_ms: at - now(), error: logged }, 'run will be retried');
-      return (await writes.commit(() => store.retryRunLater(run.id, owner, message, at, now()))) ? 'retrying' : 'lost-lease';
+      return (await writes.retry(message, at, now())) ? 'retrying' : 'lost-lease';
     }
     const exhausted = failure.code === 'STEP_TRANSIENT' ? `RETRIES_EXHAUSTED after ${attempt} attempts: ` : '';
     log().error({ attempt, error: `${exhausted}${logged}` }, 'run is dead');
-    return (await writes.commit(() => store.killRun(run.id, owner, `${exhausted}${message}`, now()))) ? 'dead' : 'lost-lease';
+    return (await writes.kill(`${exhausted}${message}`, now())) ? 'dead' : 'lost-lease';
   }
 }
 

@@ -3,12 +3,10 @@
 // as of its migration 4, in PostgreSQL types (BIGINT epoch-ms times, BYTEA bodies). JSON
 // stays TEXT, as in SQLite: JSONB would reorder keys and refuses "\u0000" in strings.
 import type pg from 'pg';
+import { migrate, type Migration } from '../sql/migrate.js';
+import { driveAsync } from '../sql/work.js';
 
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+export type { Migration };
 
 export const MIGRATIONS: Migration[] = [
   {
@@ -136,16 +134,11 @@ export async function applyMigrations(pool: pg.Pool): Promise<void> {
     await client.query('BEGIN');
     await client.query(`SET LOCAL statement_timeout = ${MIGRATION_TIMEOUT_MS}`);
     await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
-    await client.query(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
-    );
-    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
-    const applied = new Set(rows.map((r) => r.version));
-    for (const m of MIGRATIONS) {
-      if (applied.has(m.version)) continue;
-      await client.query(m.sql);
-      await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
-    }
+    await driveAsync(migrate(MIGRATIONS, 'BIGINT'), async (op) => {
+      if (op.kind === 'script') return void (await client.query(op.text));
+      const result = await client.query(op.query.text('postgres'), [...op.query.values]);
+      return op.kind === 'all' ? result.rows : result.rowCount;
+    });
     await client.query('COMMIT');
     ok = true;
   } finally {

@@ -16,7 +16,8 @@ export interface PgPoolOptions {
 }
 
 /** What a query needs, the same whether it runs on the pool or inside a transaction. */
-export type Sql = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
+/** `name`: a prepared statement's, reused on each connection that has parsed it. */
+export type Sql = <R extends pg.QueryResultRow>(text: string, values?: unknown[], name?: string) => Promise<pg.QueryResult<R>>;
 
 const INT8_OID = 20;
 // Ids and epoch-ms times are BIGINT; both stay far below 2^53, so a JS number is exact.
@@ -62,7 +63,10 @@ const textSafe = (value: unknown): unknown => {
 };
 
 export function sqlOn(runner: pg.Pool | pg.PoolClient): Sql {
-  return (text, values) => runner.query(text, values?.map(textSafe));
+  return (text, values, name) => {
+    const safe = values?.map(textSafe);
+    return name ? runner.query({ name, text, values: safe }) : runner.query(text, safe);
+  };
 }
 
 /**

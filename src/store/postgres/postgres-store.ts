@@ -6,50 +6,18 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type pg from 'pg';
 import type { Call } from '../../payload/call.js';
-import {
-  callKey,
-  pageSize,
-  searchTerms,
-  StoreUnavailableError,
-  withoutTranscripts,
-  type AcceptInput,
-  type AcceptResult,
-  type CallPayload,
-  type ClaimedRun,
-  type EarlierEffect,
-  type PurgeCounts,
-  type QuarantineInput,
-  type Receipt,
-  type RunDetail,
-  type RunFilter,
-  type RunScore,
-  type RunStatus,
-  type RunSummary,
-  type StepFinish,
-  type StepResult,
-  type Store,
-} from '../store.js';
+import type { AcceptInput, AcceptResult, ClaimedRun, PurgeCounts, Receipt, StepResult } from '../records.js';
+import type { RunStatus } from '../run-status.js';
+import { STEP_COLUMNS, toClaimedRun, toStepResult, type ClaimedRow, type StepRow } from '../rows.js';
+import { DUE, sqlList, UNFINISHED } from '../run-status.js';
+import { callKey, StoreUnavailableError, withoutTranscripts } from '../store.js';
+import { insertReceipt as receiptRow } from '../sql/receipts.js';
+import { sweepExpiredLeases } from '../sql/run-ends.js';
+import { SqlStore } from '../sql/sql-store.js';
+import { driveAsync, type Flavor, type How, type Op, type Work } from '../sql/work.js';
 import { applyMigrations } from './migrations.js';
 import { isUnavailable } from './pg-errors.js';
 import { createPgPool, DEFAULT_POOL_SIZE, inTransaction, sqlOn, type PgPoolOptions, type Sql } from './pg-pool.js';
-import {
-  CALL_PAYLOAD_SQL,
-  json,
-  RUN_COLUMNS,
-  STEP_COLUMNS,
-  toCallPayload,
-  toClaimedRun,
-  toEarlierEffect,
-  toReceipt,
-  toRunSummary,
-  toStepResult,
-  type CallPayloadRow,
-  type ClaimedRow,
-  type EarlierEffectRow,
-  type ReceiptRow,
-  type RunRow,
-  type StepRow,
-} from '../rows.js';
 
 export type PostgresStoreOptions = PgPoolOptions;
 
@@ -63,11 +31,23 @@ export function workerConnections(poolSize: number): number {
   return poolSize < 2 ? poolSize : poolSize - Math.max(1, Math.floor(poolSize / 5));
 }
 
-const UNFINISHED = `('pending', 'running', 'retrying')`;
 // Step records as getStepResults and claimRuns read them. COLLATE "C": byte order, as SQLite
 // sorts, whatever the database's locale.
 const STEP_ORDER = 'started_at NULLS FIRST, step_id COLLATE "C"';
+/** A claimed run is ours while the lease check holds; FOR SHARE keeps a sweep from taking it mid-write. */
+const FLAVOR: Flavor = { kind: 'postgres', stepOrder: STEP_ORDER, forShare: ' FOR SHARE' };
 const PURGE_BATCH = 500;
+
+/**
+ * Names of prepared statements, one per query text: the server parses and plans a named
+ * statement once per connection instead of on every call.
+ */
+const names = new Map<string, string>();
+const nameOf = (text: string): string => {
+  let name = names.get(text);
+  if (!name) names.set(text, (name = `aftercall-${names.size + 1}`));
+  return name;
+};
 
 /** Connects, applies the migrations (under an advisory lock) and returns the store. */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -81,18 +61,17 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   return new PostgresStore(pool);
 }
 
-/** A claimed run is ours while this holds; FOR SHARE keeps a sweep from taking it mid-write. */
-const OWNED = `SELECT id FROM runs WHERE id = $1 AND lease_owner = $2 AND status = 'running' FOR SHARE`;
-
-export class PostgresStore implements Store {
+export class PostgresStore extends SqlStore {
   readonly kind = 'postgres' as const;
   readonly ordersWrites = false;
+  protected readonly flavor = FLAVOR;
   private readonly sql: Sql;
   private closing: Promise<void> | null = null;
   /** Every worker call runs through this: at most workerConnections(pool size) at once. */
   private readonly work: LimitFunction;
 
   constructor(private readonly pool: pg.Pool) {
+    super();
     this.sql = sqlOn(pool);
     this.work = pLimit(workerConnections(pool.options.max ?? DEFAULT_POOL_SIZE));
   }
@@ -106,6 +85,15 @@ export class PostgresStore implements Store {
     }
   }
 
+  /** `tx`: on one connection inside BEGIN … COMMIT; `worker`: waits for one of the worker's connections. */
+  protected exec<T>(work: Work<T>, how: How = {}): Promise<T> {
+    const go = () =>
+      this.guard(() =>
+        how.tx ? inTransaction(this.pool, (sql) => driveAsync(work, (op) => apply(sql, op))) : driveAsync(work, (op) => apply(this.sql, op)),
+      );
+    return how.worker ? this.work(go) : go();
+  }
+
   private query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
     return this.guard(() => this.sql<R>(text, values));
   }
@@ -117,11 +105,6 @@ export class PostgresStore implements Store {
   /** A query of the worker's (or retention's): it waits for one of the worker's connections. */
   private workQuery<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
     return this.work(() => this.query<R>(text, values));
-  }
-
-  /** A worker's write guarded by the lease: true when it changed the run. */
-  private changed(text: string, values: unknown[]): Promise<boolean> {
-    return this.work(async () => ((await this.query(text, values)).rowCount ?? 0) === 1);
   }
 
   acceptDelivery(input: AcceptInput): Promise<AcceptResult> {
@@ -169,43 +152,6 @@ export class PostgresStore implements Store {
     });
   }
 
-  quarantineDelivery(input: QuarantineInput): Promise<{ receiptId: number }> {
-    return this.guard(async () => ({
-      receiptId: await insertReceipt(this.sql, input, 'quarantined', {
-        reason: input.reason, issues: JSON.stringify(input.issues), rawBody: input.rawBody,
-      }),
-    }));
-  }
-
-  async getReceipt(id: number): Promise<Receipt | null> {
-    const { rows } = await this.query<ReceiptRow>(
-      `SELECT t.id, t.request_id, t.sender, t.received_at, t.outcome, t.reason, t.issues, t.raw_body, t.call_key,
-         v.revision, t.replayed_at
-       FROM receipts t LEFT JOIN revisions v ON v.id = t.revision_id WHERE t.id = $1`,
-      [id],
-    );
-    return rows[0] ? toReceipt(rows[0]) : null;
-  }
-
-  async listQuarantine(limit = 100): Promise<Receipt[]> {
-    const { rows } = await this.query<ReceiptRow>(
-      `SELECT t.id, t.request_id, t.sender, t.received_at, t.outcome, t.reason, t.issues, t.raw_body, t.call_key,
-         NULL::integer AS revision, t.replayed_at
-       FROM receipts t WHERE t.outcome = 'quarantined' ORDER BY t.id DESC LIMIT $1`,
-      [limit],
-    );
-    return rows.map(toReceipt);
-  }
-
-  async getCallPayloads(callId: string, revision?: number): Promise<CallPayload[]> {
-    const { rows } = await this.query<CallPayloadRow>(CALL_PAYLOAD_SQL({ revision: '$1::integer', callId: '$2' }), [revision ?? null, callId]);
-    return rows.map(toCallPayload);
-  }
-
-  async markReplayed(receiptId: number, at: number): Promise<void> {
-    await this.query(`UPDATE receipts SET replayed_at = $1 WHERE id = $2 AND outcome = 'quarantined'`, [at, receiptId]);
-  }
-
   async claimRuns(owner: string, limit: number, now: number, leaseMs: number): Promise<ClaimedRun[]> {
     // SKIP LOCKED: instances claiming at the same moment pass over each other's rows instead
     // of waiting; a row another instance claimed first fails the re-check of the status and
@@ -214,18 +160,18 @@ export class PostgresStore implements Store {
     const { rows } = await this.workQuery<ClaimedRow>(
       `WITH due AS (
          SELECT r.id FROM runs r
-         WHERE r.status IN ('pending', 'retrying') AND r.next_run_at <= $1
+         WHERE r.status IN ${sqlList(DUE)} AND r.next_run_at <= $1
            AND NOT EXISTS (
              SELECT 1 FROM runs e
              WHERE e.call_row_id = r.call_row_id AND e.mapping_name = r.mapping_name
-               AND e.revision < r.revision AND e.status IN ${UNFINISHED})
+               AND e.revision < r.revision AND e.status IN ${sqlList(UNFINISHED)})
          ORDER BY r.next_run_at, r.id
          LIMIT $2
          FOR UPDATE OF r SKIP LOCKED
        )
        UPDATE runs r SET status = 'running', lease_owner = $3, lease_until = $4, updated_at = $1
        FROM due, revisions v
-       WHERE r.id = due.id AND v.id = r.revision_id AND r.status IN ('pending', 'retrying')
+       WHERE r.id = due.id AND v.id = r.revision_id AND r.status IN ${sqlList(DUE)}
        RETURNING r.id, r.mapping_name, r.mapping_hash, r.attempts, r.is_test, r.call_row_id, r.revision, r.next_run_at, v.call_json`,
       [now, limit, owner, now + leaseMs],
     );
@@ -246,172 +192,12 @@ export class PostgresStore implements Store {
       .map((row) => toClaimedRun(row, owner, steps.get(row.id) ?? []));
   }
 
-  extendLease(runId: number, owner: string, until: number): Promise<boolean> {
-    return this.changed(`UPDATE runs SET lease_until = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'`, [until, runId, owner]);
-  }
-
-  async getStepResults(runId: number): Promise<StepResult[]> {
-    const { rows } = await this.workQuery<StepRow>(`SELECT ${STEP_COLUMNS} FROM step_results WHERE run_id = $1 ORDER BY ${STEP_ORDER}`, [runId]);
-    return rows.map(toStepResult);
-  }
-
-  startStep(runId: number, owner: string, stepId: string, input: unknown, inputHash: string, at: number): Promise<boolean> {
-    // The lease check and the write are one statement: the step is recorded only while the
-    // run is ours, and the row lock (FOR SHARE) keeps a sweep from taking the run until it
-    // is committed, so whoever claims the run next reads it. A step recorded succeeded is
-    // therefore never executed by another instance.
-    return this.changed(
-      `WITH owned AS (${OWNED})
-       INSERT INTO step_results (run_id, step_id, status, input, input_hash, attempts, started_at)
-       SELECT id, $3::text, 'started', $4::text, $5::text, 1, $6::bigint FROM owned
-       ON CONFLICT (run_id, step_id) DO UPDATE SET status = 'started', input = EXCLUDED.input,
-         input_hash = EXCLUDED.input_hash, attempts = step_results.attempts + 1,
-         started_at = EXCLUDED.started_at, finished_at = NULL, error = NULL, evidence = NULL`,
-      [runId, owner, stepId, json(input), inputHash, at],
-    );
-  }
-
-  finishStep(
-    runId: number,
-    owner: string,
-    stepId: string,
-    result: StepFinish,
-    at: number,
-  ): Promise<boolean> {
-    return this.changed(
-      `WITH owned AS (${OWNED})
-       INSERT INTO step_results (run_id, step_id, status, input, output, error, attempts, started_at, finished_at, evidence)
-       SELECT id, $3::text, $4::text, $5::text, $6::text, $7::text, 0, $8::bigint, $8::bigint, $9::text FROM owned
-       ON CONFLICT (run_id, step_id) DO UPDATE SET status = EXCLUDED.status, output = EXCLUDED.output,
-         error = EXCLUDED.error, finished_at = EXCLUDED.finished_at, evidence = EXCLUDED.evidence,
-         input = COALESCE(EXCLUDED.input, step_results.input)`,
-      [runId, owner, stepId, result.status, json(result.input), json(result.output), result.error ?? null, at, json(result.evidence)],
-    );
-  }
-
-  async findEarlierEffect(
-    callRowId: number,
-    mappingName: string,
-    stepId: string,
-    beforeRevision: number,
-    includeUnknown = false,
-  ): Promise<EarlierEffect | null> {
-    const { rows } = await this.workQuery<EarlierEffectRow>(
-      `SELECT r.revision, s.status, s.input_hash, s.output FROM step_results s JOIN runs r ON r.id = s.run_id
-       WHERE r.call_row_id = $1 AND r.mapping_name = $2 AND s.step_id = $3 AND s.status IN ('succeeded', $4) AND r.revision < $5
-       ORDER BY r.revision DESC LIMIT 1`,
-      [callRowId, mappingName, stepId, includeUnknown ? 'started' : 'succeeded', beforeRevision],
-    );
-    const row = rows[0];
-    return row ? toEarlierEffect(row) : null;
-  }
-
-  completeRun(runId: number, owner: string, at: number): Promise<boolean> {
-    return this.changed(
-      `UPDATE runs SET status = 'succeeded', lease_owner = NULL, lease_until = NULL, next_run_at = NULL, updated_at = $1, finished_at = $1
-       WHERE id = $2 AND lease_owner = $3 AND status = 'running'`,
-      [at, runId, owner],
-    );
-  }
-
-  retryRunLater(runId: number, owner: string, error: string, nextRunAt: number, at: number): Promise<boolean> {
-    return this.changed(
-      `UPDATE runs SET status = 'retrying', attempts = attempts + 1, last_error = $1, next_run_at = $2,
-         lease_owner = NULL, lease_until = NULL, updated_at = $3
-       WHERE id = $4 AND lease_owner = $5 AND status = 'running'`,
-      [error, nextRunAt, at, runId, owner],
-    );
-  }
-
-  killRun(runId: number, owner: string, error: string, at: number, status: 'dead' | 'invalid-variables' = 'dead'): Promise<boolean> {
-    return this.changed(
-      `UPDATE runs SET status = $1, attempts = attempts + 1, last_error = $2, next_run_at = NULL,
-         lease_owner = NULL, lease_until = NULL, updated_at = $3, finished_at = $3
-       WHERE id = $4 AND lease_owner = $5 AND status = 'running'`,
-      [status, error, at, runId, owner],
-    );
-  }
-
-  saveRunScore(runId: number, owner: string, score: RunScore): Promise<boolean> {
-    return this.changed(`UPDATE runs SET score = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'`, [
-      JSON.stringify(score), runId, owner,
-    ]);
-  }
-
-  releaseRun(runId: number, owner: string, notBefore?: number): Promise<boolean> {
-    return this.changed(
-      `UPDATE runs SET status = CASE WHEN attempts > 0 THEN 'retrying' ELSE 'pending' END, lease_owner = NULL, lease_until = NULL,
-         next_run_at = COALESCE($3::bigint, next_run_at)
-       WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
-      [runId, owner, notBefore ?? null],
-    );
-  }
-
-  async sweepExpiredLeases(now: number): Promise<number> {
+  sweepExpiredLeases(now: number): Promise<number> {
     // This is how a dead instance's runs come back: there is no `ownsQueue` release at start
     // here, since the other instances' runs are live. Every instance sweeps; SKIP LOCKED
     // keeps two sweeps from deadlocking on each other's rows, and leaves a run whose old
     // owner is writing a step right now (FOR SHARE) to the next sweep, after that write.
-    const result = await this.workQuery(
-      `WITH expired AS (SELECT id FROM runs WHERE status = 'running' AND lease_until < $1 FOR UPDATE SKIP LOCKED)
-       UPDATE runs r SET status = CASE WHEN r.attempts > 0 THEN 'retrying' ELSE 'pending' END,
-         lease_owner = NULL, lease_until = NULL, next_run_at = $1
-       FROM expired WHERE r.id = expired.id`,
-      [now],
-    );
-    return result.rowCount ?? 0;
-  }
-
-  requeueDeadRun(runId: number, at: number): Promise<'requeued' | 'not-found' | 'not-dead'> {
-    return this.transaction(async (sql) => {
-      // mapping_hash is cleared: an operator retry runs the current version of the mapping
-      // (the operator may have fixed it); the registry resolves an unknown hash by name.
-      const requeued = await sql(
-        `UPDATE runs SET status = 'pending', attempts = 0, next_run_at = $1, updated_at = $1, finished_at = NULL,
-           mapping_hash = 'operator-retry' WHERE id = $2 AND status IN ('dead', 'invalid-variables')`,
-        [at, runId],
-      );
-      if (requeued.rowCount === 0) {
-        const exists = await sql('SELECT 1 FROM runs WHERE id = $1', [runId]);
-        return exists.rowCount === 0 ? 'not-found' : 'not-dead';
-      }
-      // An operator retry is the decision that an interrupted step did not take effect.
-      await sql(
-        `UPDATE step_results SET status = 'failed', error = 'interrupted; retried by an operator' WHERE run_id = $1 AND status = 'started'`,
-        [runId],
-      );
-      return 'requeued';
-    });
-  }
-
-  requeueForRerun(runId: number, at: number): Promise<'requeued' | 'not-found' | 'not-finished'> {
-    return this.transaction(async (sql) => {
-      const rerun = await sql(
-        `UPDATE runs SET status = 'pending', attempts = 0, next_run_at = $1, updated_at = $1, finished_at = NULL,
-           last_error = NULL, mapping_hash = 'operator-retry'
-         WHERE id = $2 AND status IN ('succeeded', 'dead', 'invalid-variables')`,
-        [at, runId],
-      );
-      if (rerun.rowCount === 0) {
-        const exists = await sql('SELECT 1 FROM runs WHERE id = $1', [runId]);
-        return exists.rowCount === 0 ? 'not-found' : 'not-finished';
-      }
-      await sql(`UPDATE step_results SET status = 'done-before' WHERE run_id = $1 AND status = 'succeeded'`, [runId]);
-      await sql(`DELETE FROM step_results WHERE run_id = $1 AND status = 'skipped'`, [runId]);
-      await sql(
-        `UPDATE step_results SET status = 'failed', error = 'interrupted; retried by an operator' WHERE run_id = $1 AND status = 'started'`,
-        [runId],
-      );
-      return 'requeued';
-    });
-  }
-
-  async queueStats(now: number): Promise<{ depth: number; oldestDueAt: number | null }> {
-    const { rows } = await this.query<{ depth: number; oldest: number | null }>(
-      `SELECT COUNT(*) AS depth, MIN(next_run_at) AS oldest FROM runs WHERE status IN ('pending', 'retrying') AND next_run_at <= $1`,
-      [now],
-    );
-    return { depth: rows[0]!.depth, oldestDueAt: rows[0]!.oldest };
+    return this.exec(sweepExpiredLeases(now, ' FOR UPDATE SKIP LOCKED'), { write: true, worker: true });
   }
 
   async purgePayloads(before: number, at: number): Promise<PurgeCounts> {
@@ -433,7 +219,7 @@ export class PostgresStore implements Store {
         const { rows } = await sql<{ id: number; call_json: string }>(
           `SELECT v.id, v.call_json FROM revisions v
            WHERE v.purged_at IS NULL AND v.created_at < $1
-             AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.revision_id = v.id AND r.status IN ${UNFINISHED})
+             AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.revision_id = v.id AND r.status IN ${sqlList(UNFINISHED)})
            ORDER BY v.id LIMIT ${PURGE_BATCH} FOR UPDATE OF v SKIP LOCKED`,
           [before],
         );
@@ -453,83 +239,9 @@ export class PostgresStore implements Store {
     }
   }
 
-  async listRuns(filter: RunFilter = {}): Promise<RunSummary[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.status) {
-      params.push(filter.status);
-      where.push(`r.status = $${params.length}`);
-    }
-    if (filter.beforeId) {
-      params.push(filter.beforeId);
-      where.push(`r.id < $${params.length}`);
-    }
-    if (filter.mappingName) {
-      params.push(filter.mappingName);
-      where.push(`r.mapping_name = $${params.length}`);
-    }
-    if (filter.createdFrom !== undefined) {
-      params.push(filter.createdFrom);
-      where.push(`r.created_at >= $${params.length}`);
-    }
-    if (filter.createdTo !== undefined) {
-      params.push(filter.createdTo);
-      where.push(`r.created_at < $${params.length}`);
-    }
-    if (filter.search) {
-      const { callKey: key, phone } = searchTerms(filter.search);
-      params.push(key, phone);
-      const [k, p] = [`$${params.length - 1}`, `$${params.length}`];
-      // The few calls whose id or customer phone match first (by index), then their runs.
-      where.push(
-        `r.call_row_id IN (SELECT id FROM calls WHERE call_key = ${k} UNION SELECT call_row_id FROM revisions WHERE customer_phone = ${p})
-         AND (c.call_key = ${k} OR v.customer_phone = ${p})`,
-      );
-    }
-    params.push(pageSize(filter));
-    const { rows } = await this.query<RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM runs r JOIN calls c ON c.id = r.call_row_id JOIN revisions v ON v.id = r.revision_id
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC LIMIT $${params.length}`,
-      params,
-    );
-    return rows.map(toRunSummary);
-  }
-
-  async getRun(id: number): Promise<RunDetail | null> {
-    const { rows } = await this.query<RunRow & { call_json: string }>(
-      `SELECT ${RUN_COLUMNS}, v.call_json FROM runs r JOIN calls c ON c.id = r.call_row_id
-       JOIN revisions v ON v.id = r.revision_id WHERE r.id = $1`,
-      [id],
-    );
-    const row = rows[0];
-    if (!row) return null;
-    return { ...toRunSummary(row), call: JSON.parse(row.call_json) as Call, steps: await this.getStepResults(id) };
-  }
-
   async countRunsByStatus(): Promise<Record<string, number>> {
     const { rows } = await this.query<{ status: RunStatus; n: number }>('SELECT status, COUNT(*) AS n FROM runs GROUP BY status');
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
-  }
-
-  async ping(): Promise<void> {
-    await this.query(
-      'INSERT INTO heartbeat (id, beat_at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET beat_at = EXCLUDED.beat_at',
-      [Date.now()],
-    );
-  }
-
-  async startAdminSession(id: string, expiresAt: number, now: number): Promise<void> {
-    await this.query('DELETE FROM admin_sessions WHERE expires_at <= $1', [now]);
-    await this.query('INSERT INTO admin_sessions (id, expires_at) VALUES ($1, $2)', [id, expiresAt]);
-  }
-
-  async adminSessionActive(id: string, now: number): Promise<boolean> {
-    const { rows } = await this.query('SELECT 1 FROM admin_sessions WHERE id = $1 AND expires_at > $2', [id, now]);
-    return rows.length > 0;
-  }
-
-  async endAdminSession(id: string): Promise<void> {
-    await this.query('DELETE FROM admin_sessions WHERE id = $1', [id]);
   }
 
   close(): Promise<void> {
@@ -543,16 +255,10 @@ async function insertReceipt(
   sql: Sql,
   input: { requestId: string; sender: string; receivedAt: number },
   outcome: Receipt['outcome'],
-  extra: { reason?: string; issues?: string; rawBody?: Buffer; callKey?: string; revisionId?: number },
+  extra: Parameters<typeof receiptRow>[2],
 ): Promise<number> {
-  const { rows } = await sql<{ id: number }>(
-    `INSERT INTO receipts (request_id, sender, received_at, outcome, reason, issues, raw_body, call_key, revision_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-    [
-      input.requestId, input.sender, input.receivedAt, outcome, extra.reason ?? null, extra.issues ?? null,
-      extra.rawBody ?? null, extra.callKey ?? null, extra.revisionId ?? null,
-    ],
-  );
+  const query = receiptRow(input, outcome, extra);
+  const { rows } = await sql<{ id: number }>(query.text('postgres'), [...query.values]);
   return rows[0]!.id;
 }
 
@@ -580,4 +286,12 @@ async function insertRuns(sql: Sql, input: AcceptInput, callRowId: number, revis
   // (revision_id, mapping_name) is unique, so the name identifies each new run.
   const byName = new Map(rows.map((r) => [r.mapping_name, r.id]));
   return input.runs.map((r) => byName.get(r.mappingName)!);
+}
+
+/** One statement of an operation written once (src/store/sql), as a named prepared statement. */
+async function apply(sql: Sql, op: Op): Promise<unknown> {
+  if (op.kind === 'script') return void (await sql(op.text));
+  const text = op.query.text('postgres');
+  const result = await sql(text, [...op.query.values], nameOf(text));
+  return op.kind === 'all' ? result.rows : (result.rowCount ?? 0);
 }

@@ -1,9 +1,5 @@
 // Numbered, append-only schema migrations. Never edit a shipped one: add the next number.
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+import type { Migration } from '../sql/migrate.js';
 
 export const MIGRATIONS: Migration[] = [
   {

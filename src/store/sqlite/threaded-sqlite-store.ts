@@ -3,7 +3,8 @@
 // conformance suite; the main thread never waits on a COMMIT or an fsync.
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { StoreUnavailableError, type Store } from '../store.js';
+import { openStepLog } from '../step-log.js';
+import { StoreUnavailableError, type ClaimedRun, type Store } from '../store.js';
 import type { SqliteStoreOptions } from './sqlite-store.js';
 import { replyFromWire, toWire, transferableBody, type StoreMethod, type WireReply, type WireRequest } from './thread-wire.js';
 
@@ -132,6 +133,10 @@ export async function openThreadedSqliteStore(options: SqliteStoreOptions, threa
     kind: 'sqlite' as const,
     // One message queue to one thread, one GroupCommit there: the order of the calls.
     ordersWrites: true,
+    // Made here, on the caller's side: it only sends the store calls, which keep their order.
+    stepLog(this: Store, run: ClaimedRun) {
+      return openStepLog(this, run, true);
+    },
     async close() {
       closing = true;
       if (!failed) await invoke('close')();

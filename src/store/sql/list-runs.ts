@@ -1,0 +1,93 @@
+// The Runs page's query: filters, search and keyset paging, and on SQLite the choice of index.
+import type { RunFilter, RunSummary } from '../records.js';
+import { RUN_COLUMNS, toRunSummary, type RunRow } from '../rows.js';
+import { pageSize, searchTerms } from '../store.js';
+import { join, raw, sql, type Placeholders, type Query } from './query.js';
+import { all, get, type Work } from './work.js';
+
+/** How many runs there are (about: the highest id) and the times of the first and last. */
+export interface RunSpan {
+  first: number | null;
+  last: number | null;
+  count: number | null;
+}
+
+/**
+ * Finding a match's id through the time index (two index-only scans of the range, for its
+ * lowest and highest id) costs about this many steps of a walk over the runs (calibrated on
+ * 1M runs: docs/performance.md).
+ */
+const INDEX_WEIGHT = 1.5;
+
+/**
+ * Whether a time filter is better served by walking the runs newest first (checking each
+ * one's time, stopping at a full page) than by the time index (the lowest and highest id in
+ * the range, then a walk within them). SQLite keeps no statistics on the range to decide this
+ * itself; here the runs are taken as spread evenly over their time span. A walk passes every
+ * run newer than the range, then a page of matches (or, finding fewer, all runs); the index
+ * scans every match.
+ */
+export function walkNewestFirst(filter: RunFilter, span: RunSpan | undefined): boolean {
+  if (!span || span.first === null || span.last === null || span.count === null) return false;
+  const from = Math.max(filter.createdFrom ?? span.first, span.first);
+  const to = Math.min(filter.createdTo ?? span.last + 1, span.last + 1);
+  if (to <= from) return false;
+  const perMs = span.count / Math.max(1, span.last + 1 - span.first);
+  const matches = perMs * (to - from);
+  const page = pageSize(filter);
+  const walk = matches >= page ? perMs * (span.last + 1 - to) + page : span.count;
+  return walk < INDEX_WEIGHT * matches;
+}
+
+/**
+ * Each filter has an index to start from (status, mapping, on SQLite the ids of a time range;
+ * see walkNewestFirst for wide ones); a search first finds the few calls whose id or customer
+ * phone match (calls_by_key, revisions_by_phone) and takes their runs by runs_by_call, instead
+ * of checking every run. PostgreSQL's planner picks its indexes itself.
+ */
+export function runsPage(filter: RunFilter, kind: Placeholders, span?: RunSpan): Query {
+  const where: Query[] = [];
+  const sqlite = kind === 'sqlite';
+  const times: Array<[operator: string, at: number]> = [];
+  if (filter.createdFrom !== undefined) times.push(['>=', filter.createdFrom]);
+  if (filter.createdTo !== undefined) times.push(['<', filter.createdTo]);
+  if (sqlite && times.length > 0 && !walkNewestFirst(filter, span)) {
+    // A narrow range: the time index gives the ids of its runs (an index-only scan), and the
+    // page is walked newest first within them, instead of sorting every match by id on the
+    // thread that commits deliveries.
+    const range = () => sql`FROM runs INDEXED BY runs_by_created WHERE ${join(times.map(([op, at]) => sql`created_at ${raw(op)} ${at}`), ' AND ')}`;
+    where.push(sql`r.id BETWEEN (SELECT min(id) ${range()}) AND (SELECT max(id) ${range()})`);
+  }
+  if (filter.status) where.push(sql`r.status = ${filter.status}`);
+  if (filter.beforeId) where.push(sql`r.id < ${filter.beforeId}`);
+  if (filter.mappingName) where.push(sql`r.mapping_name = ${filter.mappingName}`);
+  // A unary + keeps SQLite off the time index for the page itself: it is walked by id.
+  for (const [op, at] of times) where.push(sql`${raw(sqlite ? '+' : '')}r.created_at ${raw(op)} ${at}`);
+  if (filter.search) {
+    const { callKey: key, phone } = searchTerms(filter.search);
+    where.push(
+      sql`r.call_row_id IN (SELECT id FROM calls WHERE call_key = ${key} UNION SELECT call_row_id FROM revisions WHERE customer_phone = ${phone})
+        AND (c.call_key = ${key} OR v.customer_phone = ${phone})`,
+    );
+  }
+  return sql`SELECT ${raw(RUN_COLUMNS)} FROM runs r JOIN calls c ON c.id = r.call_row_id JOIN revisions v ON v.id = r.revision_id
+    ${where.length ? sql`WHERE ${join(where, ' AND ')}` : raw('')} ORDER BY r.id DESC LIMIT ${pageSize(filter)}`;
+}
+
+/** The SQLite page query as text and values (the query-plan tests read it). */
+export function listRunsQuery(filter: RunFilter, span?: RunSpan): { sql: string; params: unknown[] } {
+  const query = runsPage(filter, 'sqlite', span);
+  return { sql: query.text('sqlite'), params: [...query.values] };
+}
+
+export function* listRuns(kind: Placeholders, filter: RunFilter): Work<RunSummary[]> {
+  const timed = filter.createdFrom !== undefined || filter.createdTo !== undefined;
+  // Each subquery is one index lookup (min/max optimization).
+  const span =
+    kind === 'sqlite' && timed
+      ? yield* get<RunSpan>(
+          sql`SELECT (SELECT min(created_at) FROM runs) AS first, (SELECT max(created_at) FROM runs) AS last, (SELECT max(id) FROM runs) AS count`,
+        )
+      : undefined;
+  return (yield* all<RunRow>(runsPage(filter, kind, span))).map(toRunSummary);
+}
