@@ -58,7 +58,13 @@ export function errorBody(code: ErrorCodeName, details?: Record<string, unknown>
   return { status: 'error' as const, code, message: ERRORS[code].message, ...details };
 }
 
+/** A reply of any transport: an HTTP status and a JSON body. */
+export interface Reply {
+  status: number;
+  body: Record<string, unknown>;
+}
+
 /** A whole error reply: the registry's HTTP status and the JSON body. */
-export function errorReply(code: ErrorCodeName, details?: Record<string, unknown>) {
+export function errorReply(code: ErrorCodeName, details?: Record<string, unknown>): Reply {
   return { status: ERRORS[code].status ?? 500, body: errorBody(code, details) };
 }

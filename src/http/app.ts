@@ -21,7 +21,7 @@ import { createAdminRoutes } from './admin/admin-routes.js';
 import { createAdminSessions, readCookie, SESSION_COOKIE } from './admin/session.js';
 import { sendError, sendReply as send } from './json-reply.js';
 import type { Metrics } from './metrics.js';
-import type { DeliveryReceiver } from './receive-delivery.js';
+import type { DeliveryReceiver } from '../ingest/receive-delivery.js';
 import { createWebhookRoute, webhookTokens, type EdgeMiddleware } from './webhook-route.js';
 
 export interface AppDeps {

@@ -6,7 +6,7 @@ import helmet from 'helmet';
 import type { MappingRegistry } from '../../mapping/mapping-registry.js';
 import { fixtureFile, fixtureFileName } from '../../payload/fixture-file.js';
 import type { RunFilter, Store } from '../../store/store.js';
-import type { DeliveryReceiver } from '../receive-delivery.js';
+import type { DeliveryReceiver } from '../../ingest/receive-delivery.js';
 import { LOGIN_CSRF_COOKIE, randomToken, readCookie, SESSION_COOKIE, type AdminSessions } from './session.js';
 import { ADMIN_CSS } from './stylesheet.js';
 import { layout } from './views/layout.js';
