@@ -35,6 +35,7 @@ export interface AppDeps {
     | 'ADMIN_TOKEN'
     | 'METRICS_TOKEN'
     | 'READY_MAX_QUEUE_LAG_MS'
+    | 'TEST_DELIVERIES'
   >;
   receiver: DeliveryReceiver;
   store: Store;
@@ -137,7 +138,7 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
 
   if (deps.config.ADMIN_TOKEN && sessions) {
     app.use('/api', createAdminApi({ ...deps, adminToken: deps.config.ADMIN_TOKEN }));
-    app.use('/admin', createAdminRoutes({ ...deps, sessions }));
+    app.use('/admin', createAdminRoutes({ ...deps, sessions, testDeliveries: deps.config.TEST_DELIVERIES }));
   }
 
   app.use((_req, res) => send(res, errorReply('NOT_FOUND')));

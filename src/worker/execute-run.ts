@@ -7,9 +7,9 @@ import { maskText } from '../logger.js';
 import type { CompiledStep } from '../mapping/load-mappings.js';
 import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import { prepareStep, startMapping } from '../mapping/evaluate-mapping.js';
-import { decideRepeat, earlierEffectLookup, repeatsAfter } from '../mapping/repeat-policy.js';
+import { decideStep, earlierEffectLookup } from '../mapping/repeat-policy.js';
 import { redactSecretValues } from '../mapping/secrets.js';
-import { DRY_RUN_REASON, type TestDeliveryMode } from '../payload/test-request.js';
+import type { TestDeliveryMode } from '../payload/test-request.js';
 import type { ClaimedRun, StepResult, Store } from '../store/store.js';
 import { nextRunAt, type BackoffPolicy } from './backoff.js';
 import { CONNECTOR_BUSY_RETRY_MS, type Bulkhead } from './bulkhead.js';
@@ -207,24 +207,21 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     if (prepared.action === 'skip') return skip(prepared.reason);
     if (prepared.action === 'invalid') throw new StepFailure('STEP_INVALID_INPUT', prepared.message);
     const { input, recorded, inputHash } = prepared;
-    // Evaluated and recorded as it would be sent (secrets redacted), never sent.
-    if (run.isTest && deps.testDeliveries === 'dry-run') return skip(DRY_RUN_REASON, null, recorded);
-
-    if (prior?.status === 'done-before') {
-      // An operator re-run: the step already succeeded in this run once. Not repeating it
-      // keeps it `succeeded`, so later revisions still see that it took effect.
-      if (!repeatsAfter(step.repeat, prior.inputHash, inputHash)) {
-        context.steps[step.id] = prior.output;
-        await writes.send(store.finishStep(run.id, owner, step.id, { status: 'succeeded', output: prior.output }, now()));
-        return 'ok';
-      }
-    }
-
     const lookup = earlierEffectLookup(step, run.revision);
-    if (lookup) {
-      const earlier = await store.findEarlierEffect(run.callRowId, mapping!.name, step.id, run.revision, lookup.atMostOnce);
-      const decision = decideRepeat(step, earlier, inputHash);
-      if (decision.action === 'skip') return skip(decision.reason, decision.output);
+    const decision = decideStep({
+      step,
+      inputHash,
+      doneBefore: prior?.status === 'done-before' ? prior : null,
+      earlier: lookup ? await store.findEarlierEffect(run.callRowId, mapping!.name, step.id, run.revision, lookup.atMostOnce) : null,
+      dryRun: run.isTest && deps.testDeliveries === 'dry-run',
+    });
+    // A dry run records the input as it would be sent (secrets redacted), never sends it.
+    if (decision.action === 'skip') return skip(decision.reason, null, recorded);
+    if (decision.action === 'reuse' && decision.from === 'earlier-revision') return skip(decision.reason, decision.output);
+    if (decision.action === 'reuse') {
+      context.steps[step.id] = decision.output;
+      await writes.send(store.finishStep(run.id, owner, step.id, { status: 'succeeded', output: decision.output }, now()));
+      return 'ok';
     }
 
     if (deps.bulkhead) {
