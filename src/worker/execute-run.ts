@@ -1,6 +1,7 @@
 // Executes one claimed run, step by step, recording each step durably so the run resumes
 // after its last completed step. Every store update checks the lease is still ours.
 import { connectorOf, loggableMessage, TransientError } from '../connectors/connector.js';
+import { runError, type RunErrorCode, type StepErrorCode } from '../errors.js';
 import { evidenceOf, storedEvidence } from '../connectors/evidence.js';
 import type { Logger } from '../logger.js';
 import { maskText } from '../logger.js';
@@ -59,7 +60,7 @@ class ConnectorBusy extends Error {
 /** Thrown inside the step loop to end the run early with a decision already made. */
 class StepFailure extends Error {
   constructor(
-    readonly code: 'STEP_TRANSIENT' | 'STEP_PERMANENT' | 'STEP_INVALID_INPUT' | 'STEP_OUTCOME_UNKNOWN',
+    readonly code: StepErrorCode,
     message: string,
     readonly retryAfterMs?: number,
     readonly retry: CompiledStep['retry'] = {},
@@ -137,14 +138,14 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
   const log = () => (runLogger ??= deps.logger.child({ run_id: run.id, call_id: run.call.id, revision: run.revision, mapping: run.mappingName }));
   const mapping = deps.mappings.resolve(run.mappingName, run.mappingHash);
   if (!mapping) {
-    await store.killRun(run.id, owner, `MAPPING_MISSING: mapping "${run.mappingName}" is not loaded`, now());
+    await store.killRun(run.id, owner, runError('MAPPING_MISSING', `mapping "${run.mappingName}" is not loaded`), now());
     return 'dead';
   }
 
   const done = new Map(run.steps.map((r) => [r.stepId, r] as const));
   const start = await startMapping(run.call, mapping, now());
   if (!start.ok) {
-    const error = `INVALID_VARIABLES: ${start.problems.join('; ')}`;
+    const error = runError('INVALID_VARIABLES', start.problems.join('; '));
     log().warn({ error }, 'extracted variables do not fit the mapping');
     return (await store.killRun(run.id, owner, error, now(), 'invalid-variables')) ? 'invalid-variables' : 'lost-lease';
   }
@@ -277,8 +278,8 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
         ? error
         : new StepFailure('STEP_TRANSIENT', `unexpected: ${maskText(error instanceof Error ? error.message : String(error))}`);
     const attempt = run.attempts + 1;
-    const message = `${failure.code}: ${failure.message}`;
-    const logged = `${failure.code}: ${failure.logged}`;
+    const message = runError(failure.code, failure.message);
+    const logged = runError(failure.code, failure.logged);
     const maxAttempts = failure.retry.maxAttempts ?? deps.maxAttempts;
     const backoff = {
       baseMs: failure.retry.baseDelayMs ?? deps.backoff.baseMs,
@@ -289,7 +290,8 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       log().warn({ attempt, retry_in_ms: at - now(), error: logged }, 'run will be retried');
       return (await writes.commit(() => store.retryRunLater(run.id, owner, message, at, now()))) ? 'retrying' : 'lost-lease';
     }
-    const exhausted = failure.code === 'STEP_TRANSIENT' ? `RETRIES_EXHAUSTED after ${attempt} attempts: ` : '';
+    const code: RunErrorCode = 'RETRIES_EXHAUSTED'; // prefixes the last transient error, as `CODE after N attempts: …`
+    const exhausted = failure.code === 'STEP_TRANSIENT' ? `${code} after ${attempt} attempts: ` : '';
     log().error({ attempt, error: `${exhausted}${logged}` }, 'run is dead');
     return (await writes.commit(() => store.killRun(run.id, owner, `${exhausted}${message}`, now()))) ? 'dead' : 'lost-lease';
   }
