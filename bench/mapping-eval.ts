@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { stepKinds } from '../src/connectors/index.js';
 import { prepareStep, startMapping } from '../src/mapping/evaluate-mapping.js';
 import { loadMappingDir, type CompiledMapping } from '../src/mapping/load-mappings.js';
-import { matchMappings } from '../src/mapping/match.js';
+import { matchMappings } from '../src/ingest/match.js';
 import type { Call } from '../src/payload/call.js';
 import { canonicalJson } from '../src/payload/content-hash.js';
 import { parsePayload } from '../src/payload/parse-payload.js';

@@ -6,6 +6,7 @@ import { connectorDocs } from '../src/connectors/docs.js';
 import { stepKinds } from '../src/connectors/index.js';
 import { mappingJsonSchema } from '../src/mapping/mapping-json-schema.js';
 import { mappingTestJsonSchema } from '../src/mapping/mapping-test-schema.js';
+import { errorsDoc } from './errors-doc.js';
 import { expressionDocs } from './expression-docs.js';
 
 const root = join(import.meta.dirname, '..');
@@ -14,6 +15,7 @@ export const GENERATED: Record<string, () => string | Promise<string>> = {
   'mappings/mapping-test.schema.json': () => `${JSON.stringify(mappingTestJsonSchema(), null, 2)}\n`,
   'docs/connectors.md': () => connectorDocs(),
   'docs/expressions.md': () => expressionDocs(),
+  'docs/errors.md': () => errorsDoc(),
 };
 
 if (process.argv[1] === import.meta.filename) {

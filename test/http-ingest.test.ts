@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { signBody } from '../src/http/body-signature.js';
+import { signBody } from '../src/ingest/body-signature.js';
 import { fixture, fixtureText } from './support/fixtures.js';
 import { startStubServer, type StubServer } from './support/stub-server.js';
 import { LOG_ONLY, startTestService, TEST_TOKEN, type TestService } from './support/test-service.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stepKinds } from '../src/connectors/index.js';
 import { compileMappingSource, loadMappingFiles, MappingLoadError, formatProblem } from '../src/mapping/load-mappings.js';
-import { matchMappings } from '../src/mapping/match.js';
+import { matchMappings } from '../src/ingest/match.js';
 import { buildStepContext } from '../src/mapping/step-context.js';
 import { compileCondition, compileTemplate } from '../src/mapping/template.js';
 import { parsePayload } from '../src/payload/parse-payload.js';

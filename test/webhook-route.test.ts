@@ -7,7 +7,7 @@ import { connect, type AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
-import type { DeliveryReceiver } from '../src/http/receive-delivery.js';
+import type { DeliveryReceiver } from '../src/ingest/receive-delivery.js';
 import { createWebhookRoute } from '../src/http/webhook-route.js';
 import { fixture } from './support/fixtures.js';
 import { LOG_ONLY, logCapture, startTestService, TEST_TOKEN, type TestService } from './support/test-service.js';

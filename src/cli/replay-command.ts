@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { closeConnectors, stepKinds } from '../connectors/index.js';
 import { createLogger } from '../logger.js';
 import { loadMappingDir, type CompiledMapping, type CompiledStep } from '../mapping/load-mappings.js';
-import { matchMappings } from '../mapping/match.js';
+import { matchMappings } from '../ingest/match.js';
 import { planMapping, type MappingPlan, type PlanOptions } from '../mapping/plan-mapping.js';
 import { parsePayload, type PayloadIssue } from '../payload/parse-payload.js';
 import type { SchemaMode } from '../payload/schema.js';

@@ -6,7 +6,7 @@ import { RUN_STATUSES } from '../store/run-status.js';
 import type { Store } from '../store/store.js';
 import { bearerToken, sameSecret } from './bearer-auth.js';
 import { sendReply as reply } from './json-reply.js';
-import type { DeliveryReceiver } from './receive-delivery.js';
+import type { DeliveryReceiver } from '../ingest/receive-delivery.js';
 
 export interface AdminApiDeps {
   store: Store;

@@ -21,7 +21,7 @@ import { createAdminRoutes } from './admin/admin-routes.js';
 import { createAdminSessions, readCookie, SESSION_COOKIE } from './admin/session.js';
 import { sendError, sendReply as send } from './json-reply.js';
 import type { Metrics } from './metrics.js';
-import type { DeliveryReceiver } from './receive-delivery.js';
+import type { DeliveryReceiver } from '../ingest/receive-delivery.js';
 import { createWebhookRoute, webhookTokens, type EdgeMiddleware } from './webhook-route.js';
 
 export interface AppDeps {
@@ -35,6 +35,7 @@ export interface AppDeps {
     | 'ADMIN_TOKEN'
     | 'METRICS_TOKEN'
     | 'READY_MAX_QUEUE_LAG_MS'
+    | 'TEST_DELIVERIES'
   >;
   receiver: DeliveryReceiver;
   store: Store;
@@ -137,7 +138,7 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
 
   if (deps.config.ADMIN_TOKEN && sessions) {
     app.use('/api', createAdminApi({ ...deps, adminToken: deps.config.ADMIN_TOKEN }));
-    app.use('/admin', createAdminRoutes({ ...deps, sessions }));
+    app.use('/admin', createAdminRoutes({ ...deps, sessions, testDeliveries: deps.config.TEST_DELIVERIES }));
   }
 
   app.use((_req, res) => send(res, errorReply('NOT_FOUND')));

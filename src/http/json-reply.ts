@@ -1,13 +1,8 @@
 // JSON replies written on Node's own response, so the Express routes and the webhook route
 // (which Express never sees) answer alike: status, JSON body, the request id in both.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorReply } from '../errors.js';
+import { errorReply, type Reply } from '../errors.js';
 import type { Logger } from '../logger.js';
-
-export interface Reply {
-  status: number;
-  body: Record<string, unknown>;
-}
 
 export function sendReply(res: ServerResponse, reply: Reply): void {
   if (res.headersSent) return;

@@ -1,16 +1,6 @@
 // Prometheus metrics of the receiving side (prom-client), on a registry of our own.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type DeliveryOutcome =
-  | 'accepted'
-  | 'duplicate'
-  | 'invalid'
-  | 'malformed'
-  | 'unauthorized'
-  | 'too_large'
-  | 'unsupported_media_type'
-  | 'unavailable';
-
 export interface Metrics {
   registry: Registry;
   deliveries: Counter<'outcome'>;

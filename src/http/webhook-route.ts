@@ -5,11 +5,11 @@
 // the same instances.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
-import { errorReply } from '../errors.js';
+import { errorReply, type Reply } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { bearerToken } from './bearer-auth.js';
-import { discardBody, sendError, sendReply, type Reply } from './json-reply.js';
-import { BodyTooLargeError, type DeliveryReceiver } from './receive-delivery.js';
+import { discardBody, sendError, sendReply } from './json-reply.js';
+import { BodyTooLargeError, type DeliveryReceiver } from '../ingest/receive-delivery.js';
 
 /** Connect-style middleware on Node's request and response (what Express also accepts). */
 export type EdgeMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => unknown;

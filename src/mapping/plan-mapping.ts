@@ -5,7 +5,7 @@ import type { Call } from '../payload/call.js';
 import type { EarlierEffect, RunScore } from '../store/store.js';
 import { prepareStep, startMapping } from './evaluate-mapping.js';
 import type { CompiledMapping, CompiledStep } from './load-mappings.js';
-import { decideRepeat, earlierEffectLookup } from './repeat-policy.js';
+import { decideStep, earlierEffectLookup } from './repeat-policy.js';
 
 export interface StepPlan {
   id: string;
@@ -30,7 +30,8 @@ export interface PlanOptions {
   now: number;
   /** The call's revision; above 1, `earlierEffect` says what earlier revisions did. */
   revision?: number;
-  earlierEffect?: (mapping: string, stepId: string, atMostOnce: boolean) => EarlierEffect | null;
+  /** The store's answer (the worker's) or one the caller makes up (`aftercall test`). */
+  earlierEffect?: (mapping: string, stepId: string, atMostOnce: boolean) => EarlierEffect | null | Promise<EarlierEffect | null>;
   /** Executes a step and returns its output; without it steps are only planned. */
   execute?: (step: CompiledStep, input: unknown) => Promise<unknown>;
   /** What later steps see as a planned step's output (`steps.<id>`); unset: null. */
@@ -63,13 +64,12 @@ export async function planMapping(call: Call, mapping: CompiledMapping, options:
     }
     const { recorded, inputHash } = prepared;
     const lookup = earlierEffectLookup(step, revision);
-    if (lookup) {
-      const decision = decideRepeat(step, options.earlierEffect?.(mapping.name, step.id, lookup.atMostOnce) ?? null, inputHash);
-      if (decision.action === 'skip') {
-        context.steps[step.id] = decision.output;
-        steps.push({ ...base, status: 'skipped', input: recorded, inputHash, reason: decision.reason });
-        continue;
-      }
+    const earlier = lookup ? ((await options.earlierEffect?.(mapping.name, step.id, lookup.atMostOnce)) ?? null) : null;
+    const decision = decideStep({ step, inputHash, earlier });
+    if (decision.action !== 'run') {
+      context.steps[step.id] = decision.action === 'reuse' ? decision.output : null;
+      steps.push({ ...base, status: 'skipped', input: recorded, inputHash, reason: decision.reason });
+      continue;
     }
     if (!options.execute) {
       // Nothing was executed: later steps see what the caller says it would answer, or null.

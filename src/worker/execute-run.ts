@@ -1,15 +1,16 @@
 // Executes one claimed run, step by step, recording each step durably so the run resumes
 // after its last completed step. Every store update checks the lease is still ours.
 import { connectorOf, loggableMessage, TransientError } from '../connectors/connector.js';
+import { runError, type RunErrorCode, type StepErrorCode } from '../errors.js';
 import { evidenceOf, storedEvidence } from '../connectors/evidence.js';
 import type { Logger } from '../logger.js';
 import { maskText } from '../logger.js';
 import type { CompiledStep } from '../mapping/load-mappings.js';
 import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import { prepareStep, startMapping } from '../mapping/evaluate-mapping.js';
-import { decideRepeat, earlierEffectLookup, repeatsAfter } from '../mapping/repeat-policy.js';
+import { decideStep, earlierEffectLookup } from '../mapping/repeat-policy.js';
 import { redactSecretValues } from '../mapping/secrets.js';
-import { DRY_RUN_REASON, type TestDeliveryMode } from '../payload/test-request.js';
+import type { TestDeliveryMode } from '../payload/test-request.js';
 import type { ClaimedRun, StepResult, Store } from '../store/store.js';
 import { nextRunAt, type BackoffPolicy } from './backoff.js';
 import { CONNECTOR_BUSY_RETRY_MS, type Bulkhead } from './bulkhead.js';
@@ -59,7 +60,7 @@ class ConnectorBusy extends Error {
 /** Thrown inside the step loop to end the run early with a decision already made. */
 class StepFailure extends Error {
   constructor(
-    readonly code: 'STEP_TRANSIENT' | 'STEP_PERMANENT' | 'STEP_INVALID_INPUT' | 'STEP_OUTCOME_UNKNOWN',
+    readonly code: StepErrorCode,
     message: string,
     readonly retryAfterMs?: number,
     readonly retry: CompiledStep['retry'] = {},
@@ -80,14 +81,14 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
   const log = () => (runLogger ??= deps.logger.child({ run_id: run.id, call_id: run.call.id, revision: run.revision, mapping: run.mappingName }));
   const mapping = deps.mappings.resolve(run.mappingName, run.mappingHash);
   if (!mapping) {
-    await writes.kill(`MAPPING_MISSING: mapping "${run.mappingName}" is not loaded`, now());
+    await writes.kill(runError('MAPPING_MISSING', `mapping "${run.mappingName}" is not loaded`), now());
     return 'dead';
   }
 
   const done = new Map(run.steps.map((r) => [r.stepId, r] as const));
   const start = await startMapping(run.call, mapping, now());
   if (!start.ok) {
-    const error = `INVALID_VARIABLES: ${start.problems.join('; ')}`;
+    const error = runError('INVALID_VARIABLES', start.problems.join('; '));
     log().warn({ error }, 'extracted variables do not fit the mapping');
     return (await writes.kill(error, now(), 'invalid-variables')) ? 'invalid-variables' : 'lost-lease';
   }
@@ -150,24 +151,21 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     if (prepared.action === 'skip') return skip(prepared.reason);
     if (prepared.action === 'invalid') throw new StepFailure('STEP_INVALID_INPUT', prepared.message);
     const { input, recorded, inputHash } = prepared;
-    // Evaluated and recorded as it would be sent (secrets redacted), never sent.
-    if (run.isTest && deps.testDeliveries === 'dry-run') return skip(DRY_RUN_REASON, null, recorded);
-
-    if (prior?.status === 'done-before') {
-      // An operator re-run: the step already succeeded in this run once. Not repeating it
-      // keeps it `succeeded`, so later revisions still see that it took effect.
-      if (!repeatsAfter(step.repeat, prior.inputHash, inputHash)) {
-        context.steps[step.id] = prior.output;
-        await writes.finish(step.id, { status: 'succeeded', output: prior.output }, now());
-        return 'ok';
-      }
-    }
-
     const lookup = earlierEffectLookup(step, run.revision);
-    if (lookup) {
-      const earlier = await store.findEarlierEffect(run.callRowId, mapping!.name, step.id, run.revision, lookup.atMostOnce);
-      const decision = decideRepeat(step, earlier, inputHash);
-      if (decision.action === 'skip') return skip(decision.reason, decision.output);
+    const decision = decideStep({
+      step,
+      inputHash,
+      doneBefore: prior?.status === 'done-before' ? prior : null,
+      earlier: lookup ? await store.findEarlierEffect(run.callRowId, mapping!.name, step.id, run.revision, lookup.atMostOnce) : null,
+      dryRun: run.isTest && deps.testDeliveries === 'dry-run',
+    });
+    // A dry run records the input as it would be sent (secrets redacted), never sends it.
+    if (decision.action === 'skip') return skip(decision.reason, null, recorded);
+    if (decision.action === 'reuse' && decision.from === 'earlier-revision') return skip(decision.reason, decision.output);
+    if (decision.action === 'reuse') {
+      context.steps[step.id] = decision.output;
+      await writes.finish(step.id, { status: 'succeeded', output: decision.output }, now());
+      return 'ok';
     }
 
     if (deps.bulkhead) {
@@ -221,8 +219,8 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
         ? error
         : new StepFailure('STEP_TRANSIENT', `unexpected: ${maskText(error instanceof Error ? error.message : String(error))}`);
     const attempt = run.attempts + 1;
-    const message = `${failure.code}: ${failure.message}`;
-    const logged = `${failure.code}: ${failure.logged}`;
+    const message = runError(failure.code, failure.message);
+    const logged = runError(failure.code, failure.logged);
     const maxAttempts = failure.retry.maxAttempts ?? deps.maxAttempts;
     const backoff = {
       baseMs: failure.retry.baseDelayMs ?? deps.backoff.baseMs,
@@ -233,7 +231,8 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       log().warn({ attempt, retry_in_ms: at - now(), error: logged }, 'run will be retried');
       return (await writes.retry(message, at, now())) ? 'retrying' : 'lost-lease';
     }
-    const exhausted = failure.code === 'STEP_TRANSIENT' ? `RETRIES_EXHAUSTED after ${attempt} attempts: ` : '';
+    const code: RunErrorCode = 'RETRIES_EXHAUSTED'; // prefixes the last transient error, as `CODE after N attempts: …`
+    const exhausted = failure.code === 'STEP_TRANSIENT' ? `${code} after ${attempt} attempts: ` : '';
     log().error({ attempt, error: `${exhausted}${logged}` }, 'run is dead');
     return (await writes.kill(`${exhausted}${message}`, now())) ? 'dead' : 'lost-lease';
   }

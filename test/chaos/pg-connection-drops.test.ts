@@ -12,6 +12,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqlList, UNFINISHED } from '../../src/store/run-status.js';
 import { createTestSchema, TEST_DATABASE_URL, warnWhenNoDatabase, type TestSchema } from '../support/test-database.js';
 import { chaosCall, salesFollowupYaml } from './support/calls.js';
 import { postJson, ServiceSupervisor } from './support/child-service.js';
@@ -29,7 +30,7 @@ const MAX_ATTEMPTS = 30;
 /** A safety net against a hang only: the scenario ends by counts. */
 const TEST_TIMEOUT_MS = pick({ short: 120_000, full: 900_000 });
 const FIRST_ID = 1_800_000;
-const FINISHED = `status NOT IN ('pending', 'running', 'retrying')`;
+const FINISHED = `status NOT IN ${sqlList(UNFINISHED)}`;
 
 const scenario = chaosScenario('pg-drops');
 let schema: TestSchema | undefined;
@@ -161,7 +162,7 @@ describe.skipIf(!TEST_DATABASE_URL)('chaos: PostgreSQL connections dropped under
       const resent = sms.duplicateEffects(); // an SMS taking effect again under another key
       const committedCalls = new Set(runs.map((r) => Number(r.call_key)));
       const smsMissing = [...acked.keys()].filter((id) => (smsByCall.get(`sms/messages:${id}`)?.length ?? 0) === 0);
-      const unfinished = runs.filter((r) => ['pending', 'running', 'retrying'].includes(r.status));
+      const unfinished = runs.filter((r) => (UNFINISHED as readonly string[]).includes(r.status));
       const notSucceeded = runs.filter((r) => r.status !== 'succeeded');
       const lost = [...acked.keys()].filter((id) => !committedCalls.has(id));
 

@@ -5,14 +5,15 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import helmet from 'helmet';
 import type { MappingRegistry } from '../../mapping/mapping-registry.js';
 import { fixtureFile, fixtureFileName } from '../../payload/fixture-file.js';
+import type { TestDeliveryMode } from '../../payload/test-request.js';
 import type { RunFilter, Store } from '../../store/store.js';
-import type { DeliveryReceiver } from '../receive-delivery.js';
+import type { DeliveryReceiver } from '../../ingest/receive-delivery.js';
 import { LOGIN_CSRF_COOKIE, randomToken, readCookie, SESSION_COOKIE, type AdminSessions } from './session.js';
 import { ADMIN_CSS } from './stylesheet.js';
 import { layout } from './views/layout.js';
 import { loginPage } from './views/login-page.js';
 import { quarantinePage } from './views/quarantine-page.js';
-import { planRerun } from './rerun-plan.js';
+import { earlierEffectsOf, planRerun } from './rerun-plan.js';
 import { rerunPage } from './views/rerun-page.js';
 import { runPage } from './views/run-page.js';
 import { runsPage, type RunFilters } from './views/runs-page.js';
@@ -27,6 +28,8 @@ export interface AdminRoutesDeps {
   /** Wakes the worker after a retry or re-run. */
   onRequeued?: () => void;
   now?: () => number;
+  /** What the worker does with a test delivery's steps, for the re-run confirmation. */
+  testDeliveries?: TestDeliveryMode;
 }
 
 const PAGE_SIZE = 50;
@@ -172,7 +175,11 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
     const run = await deps.store.getRun(Number(req.params.id));
     if (!run) return page(res, 404, layout('Not found', html`<p>No run #${req.params.id}.</p>`, req.adminSession));
     const current = deps.mappings.current().find((m) => m.name === run.mappingName) ?? null;
-    const plan = await planRerun(run, current, now());
+    const plan = await planRerun(run, current, {
+      now: now(),
+      earlierEffect: earlierEffectsOf(deps.store, run),
+      testDeliveries: deps.testDeliveries,
+    });
     page(res, 200, rerunPage({ run, plan, csrf: req.adminSession!.csrf }));
   });
 

@@ -1,35 +1,98 @@
 // What a re-run with the current mappings would do, step by step, for the confirmation page.
-// Uses the same evaluation as the worker (variables, score, when, rendering), executes nothing.
+// The worker's evaluation (variables, score, when, rendering) and its step decision
+// (`decideStep`) against the same earlier effects; executes nothing.
 import { prepareStep, startMapping } from '../../mapping/evaluate-mapping.js';
 import type { CompiledMapping } from '../../mapping/load-mappings.js';
-import type { RunDetail } from '../../store/store.js';
+import { decideStep, earlierEffectLookup, type StepDecision } from '../../mapping/repeat-policy.js';
+import type { TestDeliveryMode } from '../../payload/test-request.js';
+import type { EarlierEffect, RunDetail, Store } from '../../store/store.js';
 
 export interface RerunPlan {
   problem: string | null;
   steps: Array<{ id: string; use: string; repeat: string; decision: string; runs: boolean }>;
 }
 
-export async function planRerun(run: RunDetail, mapping: CompiledMapping | null, now: number): Promise<RerunPlan> {
+export interface RerunPlanOptions {
+  now: number;
+  /** The step's latest execution for an earlier revision of the run's call (the worker's store lookup). */
+  earlierEffect: (stepId: string, atMostOnce: boolean) => Promise<EarlierEffect | null>;
+  testDeliveries?: TestDeliveryMode;
+}
+
+export async function planRerun(run: RunDetail, mapping: CompiledMapping | null, options: RerunPlanOptions): Promise<RerunPlan> {
   if (!mapping) return { problem: `mapping "${run.mappingName}" is no longer loaded`, steps: [] };
-  const start = await startMapping(run.call, mapping, now);
+  const start = await startMapping(run.call, mapping, options.now);
   if (!start.ok) return { problem: `the run would end invalid-variables: ${start.problems.join('; ')}`, steps: [] };
   const { context } = start;
+  // What the re-run keeps of this run: its successes, as `done-before` (requeueForRerun).
   const done = new Map(
     run.steps.filter((s) => s.status === 'succeeded' || s.status === 'done-before').map((s) => [s.stepId, s] as const),
   );
   for (const [id, s] of done) context.steps[id] = s.output;
   const steps: RerunPlan['steps'] = [];
+  let failing = false;
   for (const step of mapping.steps) {
     const base = { id: step.id, use: step.kind.kind, repeat: step.repeat };
+    if (failing) {
+      steps.push({ ...base, decision: 'not reached: an earlier step would fail', runs: false });
+      continue;
+    }
     const prepared = await prepareStep(step, context);
-    const prior = done.get(step.id);
-    if (prepared.action === 'skip') steps.push({ ...base, decision: `skipped: ${prepared.reason}`, runs: false });
-    else if (prepared.action === 'invalid') steps.push({ ...base, decision: `would fail: ${prepared.message}`, runs: false });
-    else if (!prior) steps.push({ ...base, decision: 'will run', runs: true });
-    else if (step.repeat === 'never') steps.push({ ...base, decision: 'will not repeat (repeat: never; it succeeded before)', runs: false });
-    else if (step.repeat === 'always') steps.push({ ...base, decision: 'will run again (repeat: always)', runs: true });
-    else if (prior.inputHash === prepared.inputHash) steps.push({ ...base, decision: 'will not repeat (repeat: on-change; its input is unchanged)', runs: false });
-    else steps.push({ ...base, decision: 'will run again (repeat: on-change; its input changed)', runs: true });
+    if (prepared.action === 'skip') {
+      context.steps[step.id] = null;
+      steps.push({ ...base, decision: `skipped: ${prepared.reason}`, runs: false });
+      continue;
+    }
+    if (prepared.action === 'invalid') {
+      failing = true;
+      steps.push({ ...base, decision: `would fail: ${prepared.message}`, runs: false });
+      continue;
+    }
+    const lookup = earlierEffectLookup(step, run.revision);
+    const decision = decideStep({
+      step,
+      inputHash: prepared.inputHash,
+      doneBefore: done.get(step.id) ?? null,
+      earlier: lookup ? await options.earlierEffect(step.id, lookup.atMostOnce) : null,
+      dryRun: run.isTest && options.testDeliveries === 'dry-run',
+    });
+    if (decision.action === 'reuse') context.steps[step.id] = decision.output;
+    steps.push({ ...base, decision: describe(decision), runs: decision.action === 'run' });
   }
   return { problem: null, steps };
+}
+
+function describe(decision: StepDecision): string {
+  switch (decision.action) {
+    case 'run':
+      if (decision.again === 'always') return 'will run again (repeat: always)';
+      return decision.again === 'input-changed' ? 'will run again (repeat: on-change; its input changed)' : 'will run';
+    case 'skip':
+      return `skipped: ${decision.reason}`;
+    case 'reuse':
+      return decision.from === 'this-run' ? `will not repeat (${decision.reason})` : `skipped: ${decision.reason}`;
+  }
+}
+
+/**
+ * `Store.findEarlierEffect` for a run known by its call id and sender: the latest earlier
+ * revision's run of the same mapping whose step succeeded (or, `atMostOnce`, was left started).
+ */
+export function earlierEffectsOf(store: Pick<Store, 'listRuns' | 'getRun'>, run: RunDetail): RerunPlanOptions['earlierEffect'] {
+  let earlierRuns: Promise<RunDetail[]> | undefined;
+  const load = async () => {
+    const summaries = await store.listRuns({ search: run.callId, mappingName: run.mappingName, limit: 500 });
+    const wanted = summaries
+      .filter((r) => r.callId === run.callId && r.sender === run.sender && r.revision < run.revision)
+      .sort((a, b) => b.revision - a.revision);
+    const details = await Promise.all(wanted.map((r) => store.getRun(r.id)));
+    return details.filter((d): d is RunDetail => d !== null);
+  };
+  return async (stepId, atMostOnce) => {
+    for (const earlier of await (earlierRuns ??= load())) {
+      const step = earlier.steps.find((s) => s.stepId === stepId && (s.status === 'succeeded' || (atMostOnce && s.status === 'started')));
+      if (step) return { revision: earlier.revision, outcome: step.status === 'succeeded' ? 'succeeded' : 'unknown', inputHash: step.inputHash, output: step.output };
+    }
+    return null;
+  };
 }

@@ -2,6 +2,7 @@
 // service may be running, or just SIGKILLed): what was committed, and the state of every run
 // and step.
 import Database from 'better-sqlite3';
+import { UNFINISHED as UNFINISHED_STATUSES } from '../../../src/store/run-status.js';
 
 export interface ProbedRun {
   id: number;
@@ -41,7 +42,7 @@ export interface StoreSnapshot {
   receipts: Record<string, number>;
 }
 
-export const UNFINISHED = new Set(['pending', 'running', 'retrying']);
+export const UNFINISHED = new Set<string>(UNFINISHED_STATUSES);
 
 export function readStore(path: string): StoreSnapshot {
   const db = new Database(path, { readonly: true, fileMustExist: true, timeout: 5_000 });

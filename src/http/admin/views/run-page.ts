@@ -1,12 +1,11 @@
 import type { CompiledMapping } from '../../../mapping/load-mappings.js';
 import { checkVariables } from '../../../mapping/variables.js';
+import { RERUNNABLE, REQUEUEABLE } from '../../../store/run-status.js';
 import { withoutTranscripts, type RunDetail, type StepEvidence } from '../../../store/store.js';
 import { maskPhone, maskText, maskValue } from '../../../masking.js';
 import { formatDuration, formatTime, pretty } from '../format.js';
 import { html } from '../html.js';
 import { badge, layout, postButton } from './layout.js';
-
-const FINISHED = new Set(['succeeded', 'dead', 'invalid-variables']);
 
 export function runPage(options: { run: RunDetail; mapping: CompiledMapping | null; csrf: string; notice?: string }): string {
   const { run, mapping, csrf } = options;
@@ -22,8 +21,8 @@ export function runPage(options: { run: RunDetail; mapping: CompiledMapping | nu
     html`<h1>Run #${run.id} · ${run.mappingName} ${badge(run.status)}${run.isTest ? html` <span class="badge test">test delivery</span>` : ''}</h1>
 ${options.notice ? html`<p class="muted" role="status">${options.notice}</p>` : ''}
 <div class="actions">
-  ${run.status === 'dead' || run.status === 'invalid-variables' ? postButton(`/admin/runs/${run.id}/retry`, 'Retry this run', csrf) : ''}
-  ${FINISHED.has(run.status) ? html`<a href="/admin/runs/${run.id}/rerun">Re-run with the current mappings…</a>` : ''}
+  ${REQUEUEABLE.includes(run.status) ? postButton(`/admin/runs/${run.id}/retry`, 'Retry this run', csrf) : ''}
+  ${RERUNNABLE.includes(run.status) ? html`<a href="/admin/runs/${run.id}/rerun">Re-run with the current mappings…</a>` : ''}
   <a href="/admin/runs/${run.id}/payload?scrub=1" download>Download payload (scrubbed)</a>
   <a href="/admin/runs/${run.id}/payload" download>Download payload (raw)</a>
 </div>

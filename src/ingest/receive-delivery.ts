@@ -4,18 +4,16 @@
 //   → store (202 accepted / 200 duplicate / 503 when nothing could be committed)
 // Nothing is acknowledged before it is committed; rejected bodies from authenticated senders
 // are kept in quarantine.
-import { errorReply, type ErrorCodeName } from '../errors.js';
+import { errorReply, type ErrorCodeName, type Reply } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { MappingRegistry } from '../mapping/mapping-registry.js';
-import { matchMappings } from '../mapping/match.js';
+import { matchMappings } from './match.js';
 import { serializeCall } from '../payload/content-hash.js';
 import { parsePayload, type PayloadIssue } from '../payload/parse-payload.js';
 import type { SchemaMode } from '../payload/schema.js';
 import { isDocumentedSample, SKIPPED_TEST_REASON, type TestDeliveryMode } from '../payload/test-request.js';
 import { NO_MAPPING, StoreUnavailableError, type PlannedRun, type Store } from '../store/store.js';
 import { verifyBodySignature } from './body-signature.js';
-import type { Reply } from './json-reply.js';
-import type { DeliveryOutcome, Metrics } from './metrics.js';
 import type { WebhookTokens } from './webhook-tokens.js';
 
 export interface DeliveryRequest {
@@ -33,6 +31,23 @@ export interface DeliveryRequest {
 
 export class BodyTooLargeError extends Error {}
 
+export type DeliveryOutcome =
+  | 'accepted'
+  | 'duplicate'
+  | 'invalid'
+  | 'malformed'
+  | 'unauthorized'
+  | 'too_large'
+  | 'unsupported_media_type'
+  | 'unavailable';
+
+/** What the core counts; the service passes its Prometheus metrics. */
+export interface IngestMetrics {
+  deliveries: { inc(labels: { outcome: DeliveryOutcome }): void };
+  unknownKeys: { inc(value: number): void };
+  ingestSeconds: { observe(value: number): void };
+}
+
 export interface ReceiveDeps {
   store: Store;
   mappings: MappingRegistry;
@@ -43,7 +58,7 @@ export interface ReceiveDeps {
   /** What test deliveries do (TEST_DELIVERIES); default `run`. */
   testDeliveries?: TestDeliveryMode;
   logger: Logger;
-  metrics: Metrics;
+  metrics: IngestMetrics;
   now?: () => number;
   /** Told when a known sender's delivery arrives, before its body is read (the worker yields to deliveries). */
   onDelivery?: () => void;

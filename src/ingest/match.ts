@@ -1,6 +1,6 @@
 // Which mappings take a call, and why the others do not (the reasons feed `replay --dry-run`).
 import type { Call } from '../payload/call.js';
-import type { CompiledMapping } from './load-mappings.js';
+import type { CompiledMapping } from '../mapping/load-mappings.js';
 
 export interface MatchOutcome {
   matched: CompiledMapping[];
