@@ -12,6 +12,8 @@
 import { Agent as HttpAgent, type AgentOptions, type ClientRequest } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { MAX_WORKER_CONCURRENCY } from '../config.js';
+import type { StepContext } from './connector.js';
+import { DeadlineError, untilDeadline } from './deadline.js';
 
 /**
  * Keep-alive limits of every vendor agent: idle sockets close after 15 s, below the idle timeouts
@@ -172,4 +174,30 @@ export class ClientPool<C extends Pooled> {
 function discard(client: Pooled): void {
   client.agent?.retire(new Error('the client was discarded'));
   client.dispose?.();
+}
+
+/**
+ * Runs `work` with a client lent by `pool` (built by `create` when none is idle for `key`, the
+ * configuration's values) until the step's deadline. At the deadline the client is cut off: the
+ * step's requests are destroyed (the SDKs take no AbortSignal) or its connection closed, and the
+ * client is discarded; no other step uses it. Otherwise it goes back to the pool with its
+ * connections.
+ */
+export async function withPooledClient<C extends Pooled, T>(
+  ctx: StepContext,
+  pool: ClientPool<C>,
+  key: string,
+  create: () => C,
+  work: (client: C, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const client = pool.lend(key, create);
+  try {
+    return await untilDeadline(
+      ctx,
+      (signal) => work(client, signal),
+      () => pool.cut(client, new DeadlineError(ctx.timeoutMs, ctx.signal.aborted)),
+    );
+  } finally {
+    pool.giveBack(client);
+  }
 }

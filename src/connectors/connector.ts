@@ -100,33 +100,3 @@ export function connectorOf(kind: string): string {
 export function defineStep<Schema extends z.ZodType>(step: StepKind<Schema>): StepKind {
   return step as unknown as StepKind;
 }
-
-/** Retry-After as seconds or an HTTP date → milliseconds from `now`. */
-export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-/**
- * A signal that aborts when `parent` does or after `ms`. Not `AbortSignal.any` with
- * `AbortSignal.timeout`: on Node 20 a garbage collection can drop the unreferenced timeout
- * signal and the deadline never fires (nodejs/node#57736). Here the timer holds the
- * controller; `clear()` when the work settles.
- */
-export function deadlineSignal(parent: AbortSignal, ms: number): { signal: AbortSignal; clear(): void } {
-  const controller = new AbortController();
-  const abort = () => controller.abort(parent.aborted ? parent.reason : new DOMException(`no answer within ${ms} ms`, 'TimeoutError'));
-  if (parent.aborted) abort();
-  parent.addEventListener('abort', abort, { once: true });
-  const timer = setTimeout(abort, ms);
-  return {
-    signal: controller.signal,
-    clear() {
-      clearTimeout(timer);
-      parent.removeEventListener('abort', abort);
-    },
-  };
-}

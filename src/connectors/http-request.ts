@@ -6,7 +6,9 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, t
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { z } from 'zod';
 import { KEEP_ALIVE } from './client-pool.js';
-import { deadlineSignal, defineStep, parseRetryAfter, PermanentError, TransientError, type Connector } from './connector.js';
+import { defineStep, PermanentError, TransientError, type Connector } from './connector.js';
+import { deadlineSignal } from './deadline.js';
+import { parseRetryAfter } from './response-headers.js';
 import { withEvidence, type VendorExchange } from './evidence.js';
 import { redactSecretValues, revealSecrets, SECRETS_VARIABLE } from '../mapping/secrets.js';
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PermanentError } from '../../src/connectors/connector.js';
-import { baseUrl, envConfig } from '../../src/connectors/vendor.js';
+import { baseUrl, envConfig } from '../../src/connectors/connector-config.js';
 
 const config = envConfig('Acme', z.object({ ACME_TOKEN: z.string(), ACME_BASE_URL: baseUrl.optional() }));
 

@@ -4,7 +4,8 @@
 // operator's retry carries the same id (mail systems that dedupe by Message-ID drop it).
 import { z } from 'zod';
 import { defineStep, PermanentError } from '../connector.js';
-import { escapeHtml, optional } from '../vendor.js';
+import { escapeHtml } from '../html-text.js';
+import { optional } from '../step-input.js';
 import { emailEnv, withSmtp } from './transport.js';
 
 const ADDRESS = /^(?:[^<>@\s][^<>@]*\s*<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+)$/;

@@ -5,7 +5,11 @@ import type { Transporter } from 'nodemailer';
 import { ClientPool, type Pooled } from '../client-pool.js';
 import { PermanentError, TransientError, type StepContext } from '../connector.js';
 import { withEvidence, type VendorExchange } from '../evidence.js';
-import { classifyFailure, clip, DeadlineError, envConfig, lazyImport, networkCode, sendContext, withPooledClient } from '../vendor.js';
+import { classifyFailure, clip, networkCode } from '../classify-failure.js';
+import { DeadlineError, sendContext } from '../deadline.js';
+import { envConfig } from '../connector-config.js';
+import { lazyImport } from '../load-sdk.js';
+import { withPooledClient } from '../client-pool.js';
 
 export const emailEnv = envConfig(
   'Email',

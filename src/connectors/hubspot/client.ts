@@ -3,9 +3,14 @@
 import { z } from 'zod';
 import type { BasicApi, BatchApi, createConfiguration, PromiseConfigurationOptions, SearchApi } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
 import { ClientPool, stepAgent, type Pooled, type StepAgent } from '../client-pool.js';
-import { parseRetryAfter, type StepContext } from '../connector.js';
+import { type StepContext } from '../connector.js';
+import { parseRetryAfter } from '../response-headers.js';
 import { evidenceOf, ExchangeLog, withEvidence } from '../evidence.js';
-import { actionOf, baseUrl, classifyCommon, classifyFailure, envConfig, header, lazyImport, withPooledClient } from '../vendor.js';
+import { actionOf, classifyCommon, classifyFailure } from '../classify-failure.js';
+import { baseUrl, envConfig } from '../connector-config.js';
+import { header } from '../response-headers.js';
+import { lazyImport } from '../load-sdk.js';
+import { withPooledClient } from '../client-pool.js';
 
 export const hubspotEnv = envConfig(
   'HubSpot',

@@ -2,7 +2,7 @@
 // the given properties. Search-then-create, so a retried step finds what it made before.
 import { z } from 'zod';
 import { defineStep } from '../connector.js';
-import { fieldValues, optional } from '../vendor.js';
+import { fieldValues, optional } from '../step-input.js';
 import { hubspotEnv, hubspotRecord, hubspotProperties, hubspotStatus, withHubSpot } from './client.js';
 import { createObject, searchEqual, updateObject } from './crm.js';
 

@@ -9,7 +9,7 @@ import type {
 } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
 import type { StepContext } from '../connector.js';
 import type { HubSpot } from './client.js';
-import { during } from '../vendor.js';
+import { during } from '../classify-failure.js';
 import { batchedCreate, batchedUpdate } from './write-batches.js';
 
 const EQ = 'EQ' as FilterOperatorEnum;

@@ -3,7 +3,8 @@
 // the record its earlier attempt created instead of making a second one.
 import { z } from 'zod';
 import { defineStep } from '../connector.js';
-import { fieldValues, optional, recordId, textToHtml } from '../vendor.js';
+import { fieldValues, optional, recordId } from '../step-input.js';
+import { textToHtml } from '../html-text.js';
 import { hubspotEnv, hubspotRecord, hubspotProperties, withHubSpot } from './client.js';
 import { ASSOCIATION, associations, createOnce } from './crm.js';
 

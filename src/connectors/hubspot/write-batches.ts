@@ -21,7 +21,7 @@ import type {
   SimplePublicObjectInputForCreate,
 } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
 import { withEvidence } from '../evidence.js';
-import { during } from '../vendor.js';
+import { during } from '../classify-failure.js';
 import { hubspotStatus, type HubSpot } from './client.js';
 
 /** HubSpot's limit of inputs per batch request. */

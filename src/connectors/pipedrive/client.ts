@@ -4,9 +4,14 @@
 import { z } from 'zod';
 import type { v1, v2 } from 'pipedrive';
 import { ClientPool, stepAgent, type Pooled, type StepAgent } from '../client-pool.js';
-import { parseRetryAfter, PermanentError, type StepContext } from '../connector.js';
+import { PermanentError, type StepContext } from '../connector.js';
+import { parseRetryAfter } from '../response-headers.js';
 import { evidenceOf, ExchangeLog, withEvidence, type VendorExchange } from '../evidence.js';
-import { actionOf, baseUrl, classifyCommon, classifyFailure, envConfig, header, lazyImport, withPooledClient } from '../vendor.js';
+import { actionOf, classifyCommon, classifyFailure } from '../classify-failure.js';
+import { baseUrl, envConfig } from '../connector-config.js';
+import { header } from '../response-headers.js';
+import { lazyImport } from '../load-sdk.js';
+import { withPooledClient } from '../client-pool.js';
 
 export const pipedriveEnv = envConfig(
   'Pipedrive',

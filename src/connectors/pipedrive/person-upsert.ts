@@ -2,7 +2,8 @@
 // them. Search-then-add, so a retried step finds the person it added before.
 import { z } from 'zod';
 import { defineStep } from '../connector.js';
-import { during, numericId, optional, present } from '../vendor.js';
+import { during } from '../classify-failure.js';
+import { numericId, optional, present } from '../step-input.js';
 import { dataId, pipedriveEnv, pipedriveRecord, withPipedrive, type PipedriveApis } from './client.js';
 
 const input = z

@@ -3,7 +3,9 @@
 // create that got no answer may add a second one (the person upsert never does).
 import { z } from 'zod';
 import { defineStep, PermanentError } from '../connector.js';
-import { during, numericId, optional, present, textToHtml } from '../vendor.js';
+import { during } from '../classify-failure.js';
+import { numericId, optional, present } from '../step-input.js';
+import { textToHtml } from '../html-text.js';
 import { dataId, pipedriveEnv, pipedriveRecord, withPipedrive } from './client.js';
 
 const personId = optional(numericId).describe('Person id, e.g. "{{ steps.person.id }}".');

@@ -9,9 +9,14 @@
 // keeps the step's answer tracker, so it is not pooled.
 import { z } from 'zod';
 import type { Connection, HttpRequest, HttpRequestOptions, HttpResponse, OAuth2 } from 'jsforce';
-import { parseRetryAfter, PermanentError, TransientError, type StepContext } from '../connector.js';
+import { PermanentError, TransientError, type StepContext } from '../connector.js';
+import { parseRetryAfter } from '../response-headers.js';
 import { ExchangeLog, withEvidence } from '../evidence.js';
-import { baseUrl, classifyCommon, classifyFailure, clip, envConfig, header, joinNames, lazyImport, untilDeadline } from '../vendor.js';
+import { baseUrl, envConfig, joinNames } from '../connector-config.js';
+import { classifyCommon, classifyFailure, clip } from '../classify-failure.js';
+import { header } from '../response-headers.js';
+import { lazyImport } from '../load-sdk.js';
+import { untilDeadline } from '../deadline.js';
 
 export const API_VERSION = '59.0';
 

@@ -1,7 +1,7 @@
 // `salesforce.contact.update`: update a contact given by id, or found by email / phone.
 import { z } from 'zod';
 import { PermanentError, defineStep } from '../connector.js';
-import { fieldValues, optional, recordId } from '../vendor.js';
+import { fieldValues, optional, recordId } from '../step-input.js';
 import { salesforceEnv, salesforceFields, savedId, soql, withSalesforce } from './client.js';
 
 const input = z

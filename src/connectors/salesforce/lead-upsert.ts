@@ -2,7 +2,7 @@
 // the lead up by email / phone first. Either way a retried step updates the lead it made.
 import { z } from 'zod';
 import { defineStep } from '../connector.js';
-import { fieldValues, optional } from '../vendor.js';
+import { fieldValues, optional } from '../step-input.js';
 import { salesforceEnv, salesforceRecord, salesforceFields, savedId, soql, withSalesforce } from './client.js';
 
 const input = z

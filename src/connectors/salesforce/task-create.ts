@@ -2,7 +2,7 @@
 // carries a call identifier; the step looks it up first, so a retry never logs a call twice.
 import { z } from 'zod';
 import { defineStep } from '../connector.js';
-import { fieldValues, optional, recordId } from '../vendor.js';
+import { fieldValues, optional, recordId } from '../step-input.js';
 import { salesforceEnv, salesforceRecord, salesforceFields, savedId, soql, withSalesforce } from './client.js';
 
 const input = z.strictObject({

@@ -4,8 +4,14 @@ import { z } from 'zod';
 import type { Twilio as TwilioClient } from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { ClientPool, stepAgent, type Pooled, type StepAgent } from '../client-pool.js';
-import { parseRetryAfter, PermanentError, TransientError, type StepContext } from '../connector.js';
-import { baseUrl, classifyFailure, DeadlineError, envConfig, header, lazyImport, networkCode, sendContext, withPooledClient } from '../vendor.js';
+import { PermanentError, TransientError, type StepContext } from '../connector.js';
+import { parseRetryAfter } from '../response-headers.js';
+import { baseUrl, envConfig } from '../connector-config.js';
+import { classifyFailure, networkCode } from '../classify-failure.js';
+import { DeadlineError, sendContext } from '../deadline.js';
+import { header } from '../response-headers.js';
+import { lazyImport } from '../load-sdk.js';
+import { withPooledClient } from '../client-pool.js';
 import { rebase, StepRequestClient, type TwilioHttp } from './request-client.js';
 import { withEvidence } from '../evidence.js';
 

@@ -3,7 +3,7 @@
 // and a send that got no answer is reported instead of retried.
 import { z } from 'zod';
 import { defineStep, PermanentError } from '../connector.js';
-import { optional } from '../vendor.js';
+import { optional } from '../step-input.js';
 import { twilioEnv, withTwilio } from './client.js';
 import { smsSegments } from './segments.js';
 
