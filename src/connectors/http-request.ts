@@ -6,10 +6,11 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, t
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { z } from 'zod';
 import { KEEP_ALIVE } from './client-pool.js';
-import { defineStep, PermanentError, TransientError, type Connector } from './connector.js';
+import { envConfig } from './connector-config.js';
+import { connectorStep, defineConnector, PermanentError, TransientError, type ConnectorInstance } from './connector.js';
 import { deadlineSignal } from './deadline.js';
-import { parseRetryAfter } from './response-headers.js';
 import { withEvidence, type VendorExchange } from './evidence.js';
+import { parseRetryAfter } from './response-headers.js';
 import { redactSecretValues, revealSecrets, SECRETS_VARIABLE } from '../mapping/secrets.js';
 
 /** The answer's text kept in the step's output. */
@@ -38,14 +39,25 @@ const input = z.strictObject({
 // the same receiver at once, and as many kept idle: keeping fewer closed the rest after every
 // wave of concurrent forwards, only to connect anew for the next (idle ones close after 15 s).
 const AGENT_OPTIONS = { ...KEEP_ALIVE, maxSockets: 64, maxFreeSockets: 64 };
-let agents: { http: HttpAgent; https: HttpsAgent } | null = null;
 
-function agentsNow(): { http: HttpAgent; https: HttpsAgent } {
-  agents ??= { http: new HttpAgent(AGENT_OPTIONS), https: new HttpsAgent(AGENT_OPTIONS) };
-  return agents;
+/** The keep-alive agents of http.request steps, made on first use, destroyed by close. */
+export interface HttpConnector extends ConnectorInstance {
+  agents(): { http: HttpAgent; https: HttpsAgent };
 }
 
-const request = defineStep({
+export function createHttpConnector(): HttpConnector {
+  let agents: { http: HttpAgent; https: HttpsAgent } | null = null;
+  return {
+    agents: () => (agents ??= { http: new HttpAgent(AGENT_OPTIONS), https: new HttpsAgent(AGENT_OPTIONS) }),
+    close() {
+      agents?.http.destroy();
+      agents?.https.destroy();
+      agents = null;
+    },
+  };
+}
+
+const request = connectorStep<HttpConnector>()({
   kind: 'http.request',
   description:
     'Send the call (or any rendered value) as JSON to a URL. Output: `{ status, body }`, the answer parsed as JSON, else its text ' +
@@ -60,15 +72,17 @@ const request = defineStep({
   }),
   // Forwards go to many receivers: one that hangs must not hold the steps bound for the others.
   bulkheadKey: (req) => `http ${new URL(req.url).host}`,
-  async execute(req, ctx) {
+  async execute(req, ctx, http) {
     const deadline = deadlineSignal(ctx.signal, req.timeout_ms ?? ctx.timeoutMs);
     try {
-      return await send(req, ctx.idempotencyKey, deadline.signal);
+      return await send(req, ctx.idempotencyKey, deadline.signal, http.agents());
     } finally {
       deadline.clear(); // the answer, its body included, came within the deadline (or never)
     }
   },
 });
+
+type Agents = ReturnType<HttpConnector['agents']>;
 
 interface Answer {
   status: number;
@@ -78,7 +92,7 @@ interface Answer {
   truncated: boolean;
 }
 
-async function send(req: z.output<typeof input>, idempotencyKey: string, signal: AbortSignal): Promise<unknown> {
+async function send(req: z.output<typeof input>, idempotencyKey: string, signal: AbortSignal, agents: Agents): Promise<unknown> {
   const url = new URL(req.url);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new PermanentError(`http.request sends to http and https URLs only, not ${url.protocol}`);
@@ -101,7 +115,7 @@ async function send(req: z.output<typeof input>, idempotencyKey: string, signal:
   const sent: VendorExchange = { method: req.method, url };
   let answer: Answer;
   try {
-    answer = await exchange(url, { method: req.method, headers, signal }, body, target);
+    answer = await exchange(url, { method: req.method, headers, signal, agent: url.protocol === 'https:' ? agents.https : agents.http }, body, target);
   } catch (error) {
     throw withEvidence(error, sent);
   }
@@ -126,7 +140,7 @@ async function send(req: z.output<typeof input>, idempotencyKey: string, signal:
  * One request and its answer: the text kept up to MAX_RESPONSE_CHARS, the rest read and dropped
  * up to MAX_RESPONSE_BYTES, past which the answer is cut off (`truncated`).
  */
-function exchange(url: URL, options: RequestOptions & { signal: AbortSignal }, body: string | undefined, target: string): Promise<Answer> {
+function exchange(url: URL, options: RequestOptions & { signal: AbortSignal; agent: HttpAgent }, body: string | undefined, target: string): Promise<Answer> {
   const { signal } = options;
   return new Promise<Answer>((resolve, reject) => {
     let answered = false;
@@ -139,9 +153,7 @@ function exchange(url: URL, options: RequestOptions & { signal: AbortSignal }, b
         reject(new TransientError(`${target} broke off its answer: ${describe(error)}`));
       }
     };
-    const secure = url.protocol === 'https:';
-    const agent = secure ? agentsNow().https : agentsNow().http;
-    const sent = (secure ? httpsRequest : httpRequest)(url, { ...options, agent }, (response) => {
+    const sent = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, (response) => {
       answered = true;
       response.setEncoding('utf8');
       let text = '';
@@ -199,26 +211,25 @@ function describe(error: unknown): string {
   return code ?? cause?.code ?? cause?.message ?? error.message;
 }
 
-export const httpConnector: Connector = {
+export const httpSpec = defineConnector({
   name: 'http',
-  configSchema: z
-    .object({
-      [SECRETS_VARIABLE]: z
-        .string()
-        .optional()
-        .describe(
-          "Environment variables `http.request` headers may use through `{{ $secret('NAME') }}`, comma-separated (e.g. CRM_API_KEY,ERP_TOKEN).",
-        ),
-    })
-    .describe(
-      "A secret is read from the environment when the request is sent and never stored: step inputs, the Runs page, the API and logs show `[secret NAME]`, and a value a receiver echoes back is replaced the same way in the step's evidence. " +
-        '`aftercall check` refuses `$secret` outside http.request headers, and names that are not declared or not set. ' +
-        "The input hash is of `[secret NAME]`, so a rotated secret does not count as a changed input for `repeat: on-change`.",
-    ),
+  title: 'HTTP',
+  config: envConfig(
+    z
+      .object({
+        [SECRETS_VARIABLE]: z
+          .string()
+          .optional()
+          .describe(
+            "Environment variables `http.request` headers may use through `{{ $secret('NAME') }}`, comma-separated (e.g. CRM_API_KEY,ERP_TOKEN).",
+          ),
+      })
+      .describe(
+        "A secret is read from the environment when the request is sent and never stored: step inputs, the Runs page, the API and logs show `[secret NAME]`, and a value a receiver echoes back is replaced the same way in the step's evidence. " +
+          '`aftercall check` refuses `$secret` outside http.request headers, and names that are not declared or not set. ' +
+          "The input hash is of `[secret NAME]`, so a rotated secret does not count as a changed input for `repeat: on-change`.",
+      ),
+  ),
   steps: [request],
-  close() {
-    agents?.http.destroy();
-    agents?.https.destroy();
-    agents = null;
-  },
-};
+  create: createHttpConnector,
+});

@@ -1,12 +1,13 @@
 // HubSpot (@hubspot/api-client): contacts, notes, deals and tasks.
-import type { Connector } from '../connector.js';
-import { closeHubSpotClients, hubspotEnv } from './client.js';
+import { defineConnector } from '../connector.js';
+import { createHubSpotConnector, hubspotEnv } from './client.js';
 import { contactUpsert } from './contact-upsert.js';
 import { dealCreate, noteCreate, taskCreate } from './records.js';
 
-export const hubspotConnector: Connector = {
+export const hubspotSpec = defineConnector({
   name: 'hubspot',
-  configSchema: hubspotEnv.schema,
+  title: 'HubSpot',
+  config: hubspotEnv,
   steps: [contactUpsert, noteCreate, dealCreate, taskCreate],
-  close: closeHubSpotClients,
-};
+  create: createHubSpotConnector,
+});

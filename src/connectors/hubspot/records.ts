@@ -2,10 +2,9 @@
 // caller's contact (and deal). Each may name an idempotency property so a retried step finds
 // the record its earlier attempt created instead of making a second one.
 import { z } from 'zod';
-import { defineStep } from '../connector.js';
 import { fieldValues, optional, recordId } from '../step-input.js';
 import { textToHtml } from '../html-text.js';
-import { hubspotEnv, hubspotRecord, hubspotProperties, withHubSpot } from './client.js';
+import { hubspotRecord, hubspotProperties, hubspotStep } from './client.js';
 import { ASSOCIATION, associations, createOnce } from './crm.js';
 
 const contactId = optional(recordId).describe('HubSpot contact id to associate with, e.g. "{{ steps.contact.id }}".');
@@ -29,15 +28,14 @@ const noteInput = z.strictObject({
   idempotency_property: idempotencyProperty,
 });
 
-export const noteCreate = defineStep({
+export const noteCreate = hubspotStep({
   kind: 'hubspot.note.create',
   description: 'Add a note (e.g. the call summary or transcript) to a contact and/or deal. Output: { id, created }.',
   input: noteInput,
   defaultRepeat: 'on-change',
   output: hubspotRecord,
-  missingConfig: (env) => hubspotEnv.missing(env),
-  async execute(req, ctx) {
-    return withHubSpot(ctx, 'create note', (client) =>
+  async execute(req, ctx, hubspot) {
+    return hubspot.withClient(ctx, 'create note', (client) =>
       createOnce(
         client,
         ctx,
@@ -65,16 +63,15 @@ const dealInput = z.strictObject({
   idempotency_property: idempotencyProperty,
 });
 
-export const dealCreate = defineStep({
+export const dealCreate = hubspotStep({
   kind: 'hubspot.deal.create',
   description: 'Create a deal, associated with the contact. Output: { id, created }.',
   input: dealInput,
   // A deal stands for the call's opportunity: a re-evaluated call must not open a second one.
   defaultRepeat: 'never',
   output: hubspotRecord,
-  missingConfig: (env) => hubspotEnv.missing(env),
-  async execute(req, ctx) {
-    return withHubSpot(ctx, 'create deal', (client) =>
+  async execute(req, ctx, hubspot) {
+    return hubspot.withClient(ctx, 'create deal', (client) =>
       createOnce(
         client,
         ctx,
@@ -108,16 +105,15 @@ const taskInput = z.strictObject({
   idempotency_property: idempotencyProperty,
 });
 
-export const taskCreate = defineStep({
+export const taskCreate = hubspotStep({
   kind: 'hubspot.task.create',
   description: 'Create a task (e.g. "call back") for the contact and/or deal. Output: { id, created }.',
   input: taskInput,
   // One follow-up per call: a re-evaluation must not hand the team the same task twice.
   defaultRepeat: 'never',
   output: hubspotRecord,
-  missingConfig: (env) => hubspotEnv.missing(env),
-  async execute(req, ctx) {
-    return withHubSpot(ctx, 'create task', (client) =>
+  async execute(req, ctx, hubspot) {
+    return hubspot.withClient(ctx, 'create task', (client) =>
       createOnce(
         client,
         ctx,

@@ -1,12 +1,13 @@
 // Pipedrive (pipedrive SDK): persons, notes, call activities and deals.
-import type { Connector } from '../connector.js';
-import { closePipedriveClients, pipedriveEnv } from './client.js';
+import { defineConnector } from '../connector.js';
+import { createPipedriveConnector, pipedriveEnv } from './client.js';
 import { personUpsert } from './person-upsert.js';
 import { activityCreate, dealCreate, noteCreate } from './records.js';
 
-export const pipedriveConnector: Connector = {
+export const pipedriveSpec = defineConnector({
   name: 'pipedrive',
-  configSchema: pipedriveEnv.schema,
+  title: 'Pipedrive',
+  config: pipedriveEnv,
   steps: [personUpsert, noteCreate, activityCreate, dealCreate],
-  close: closePipedriveClients,
-};
+  create: createPipedriveConnector,
+});

@@ -2,11 +2,11 @@
 // Pipedrive has no idempotency keys and no way to search these by a marker: a retry after a
 // create that got no answer may add a second one (the person upsert never does).
 import { z } from 'zod';
-import { defineStep, PermanentError } from '../connector.js';
+import { PermanentError } from '../connector.js';
 import { during } from '../classify-failure.js';
 import { numericId, optional, present } from '../step-input.js';
 import { textToHtml } from '../html-text.js';
-import { dataId, pipedriveEnv, pipedriveRecord, withPipedrive } from './client.js';
+import { dataId, pipedriveRecord, pipedriveStep } from './client.js';
 
 const personId = optional(numericId).describe('Person id, e.g. "{{ steps.person.id }}".');
 const dealId = optional(numericId).describe('Deal id.');
@@ -24,18 +24,17 @@ const noteInput = z.strictObject({
   lead_id: optional(z.string().uuid()).describe('Lead id (a UUID). One of person_id, deal_id, org_id and lead_id is needed.'),
 });
 
-export const noteCreate = defineStep({
+export const noteCreate = pipedriveStep({
   kind: 'pipedrive.note.create',
   description: 'Add a note to a person, deal, organization or lead (API v1: POST /v1/notes). Output: { id }.',
   input: noteInput,
   defaultRepeat: 'on-change',
   output: pipedriveRecord,
-  missingConfig: (env) => pipedriveEnv.missing(env),
-  async execute(req, ctx) {
+  async execute(req, ctx, pipedrive) {
     if (!(req.person_id || req.deal_id || req.org_id || req.lead_id)) {
       throw new PermanentError('Pipedrive (add note): needs person_id, deal_id, org_id or lead_id to attach the note to');
     }
-    return withPipedrive(ctx, 'add note', async (api) => {
+    return pipedrive.withApis(ctx, 'add note', async (api) => {
       const added = await during('add note', () =>
         api.notes.addNote({
           AddNoteRequest: {
@@ -65,17 +64,16 @@ const activityInput = z.strictObject({
   owner_id: optional(numericId).describe('Owner (user) id.'),
 });
 
-export const activityCreate = defineStep({
+export const activityCreate = pipedriveStep({
   kind: 'pipedrive.activity.create',
   description: 'Log the call as an activity (type call, done) with duration and outcome, or add a follow-up activity. Output: { id }.',
   input: activityInput,
   // The call happened once: a re-evaluated call does not log it again.
   defaultRepeat: 'never',
   output: pipedriveRecord,
-  missingConfig: (env) => pipedriveEnv.missing(env),
-  async execute(req, ctx) {
+  async execute(req, ctx, pipedrive) {
     const note = [req.outcome ? `<p><b>Outcome:</b> ${textToHtml(req.outcome)}</p>` : '', req.note ? `<p>${textToHtml(req.note)}</p>` : ''].join('');
-    return withPipedrive(ctx, 'add activity', async (api) => {
+    return pipedrive.withApis(ctx, 'add activity', async (api) => {
       const added = await during('add activity', () =>
         api.activities.addActivity({
           AddActivityRequest: present({
@@ -112,16 +110,15 @@ const dealInput = z.strictObject({
   custom_fields: z.record(z.string(), z.unknown()).default({}).describe('Custom field values by field key.'),
 });
 
-export const dealCreate = defineStep({
+export const dealCreate = pipedriveStep({
   kind: 'pipedrive.deal.create',
   description: 'Open a deal for the person. Output: { id }.',
   input: dealInput,
   // A deal stands for the call's opportunity: a re-evaluated call must not open a second one.
   defaultRepeat: 'never',
   output: pipedriveRecord,
-  missingConfig: (env) => pipedriveEnv.missing(env),
-  async execute(req, ctx) {
-    return withPipedrive(ctx, 'add deal', async (api) => {
+  async execute(req, ctx, pipedrive) {
+    return pipedrive.withApis(ctx, 'add deal', async (api) => {
       const added = await during('add deal', () =>
         api.deals.addDeal({
           AddDealRequest: present({
