@@ -4,7 +4,7 @@ import type { Env } from './connector-config.js';
 import type { Connector, ConnectorSpec } from './connector.js';
 import { buildConnectors } from './connector-registry.js';
 import { emailSpec } from './email/index.js';
-import { httpSpec } from './http-request.js';
+import { httpSpec } from './http/index.js';
 import { hubspotSpec } from './hubspot/index.js';
 import { logSpec } from './log.js';
 import { pipedriveSpec } from './pipedrive/index.js';

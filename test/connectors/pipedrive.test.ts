@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { evidenceOf, storedEvidence } from '../../src/connectors/evidence.js';
 import { PermanentError, TransientError } from '../../src/connectors/connector.js';
-import { hoursMinutes } from '../../src/connectors/pipedrive/records.js';
+import { hoursMinutes } from '../../src/connectors/pipedrive/steps/activity-create.js';
 import { fakePipedrive } from './support/fake-vendors.js';
 import { closeTestConnectors, inputProblems, KINDS, runStep, stepError } from './support/step-harness.js';
 import { closedPortUrl, startVendorStub, type VendorStub } from './support/vendor-stub.js';

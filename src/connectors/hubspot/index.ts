@@ -1,8 +1,10 @@
 // HubSpot (@hubspot/api-client): contacts, notes, deals and tasks.
 import { defineConnector } from '../connector.js';
 import { createHubSpotConnector, hubspotEnv } from './client.js';
-import { contactUpsert } from './contact-upsert.js';
-import { dealCreate, noteCreate, taskCreate } from './records.js';
+import { contactUpsert } from './steps/contact-upsert.js';
+import { dealCreate } from './steps/deal-create.js';
+import { noteCreate } from './steps/note-create.js';
+import { taskCreate } from './steps/task-create.js';
 
 export const hubspotSpec = defineConnector({
   name: 'hubspot',

@@ -1,8 +1,10 @@
 // Pipedrive (pipedrive SDK): persons, notes, call activities and deals.
 import { defineConnector } from '../connector.js';
 import { createPipedriveConnector, pipedriveEnv } from './client.js';
-import { personUpsert } from './person-upsert.js';
-import { activityCreate, dealCreate, noteCreate } from './records.js';
+import { activityCreate } from './steps/activity-create.js';
+import { dealCreate } from './steps/deal-create.js';
+import { noteCreate } from './steps/note-create.js';
+import { personUpsert } from './steps/person-upsert.js';
 
 export const pipedriveSpec = defineConnector({
   name: 'pipedrive',

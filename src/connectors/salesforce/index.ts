@@ -1,9 +1,9 @@
 // Salesforce (jsforce): leads, contacts and call logs.
 import { defineConnector } from '../connector.js';
 import { createSalesforceConnector, salesforceEnv } from './client.js';
-import { contactUpdate } from './contact-update.js';
-import { leadUpsert } from './lead-upsert.js';
-import { taskCreate } from './task-create.js';
+import { contactUpdate } from './steps/contact-update.js';
+import { leadUpsert } from './steps/lead-upsert.js';
+import { taskCreate } from './steps/task-create.js';
 
 export const salesforceSpec = defineConnector({
   name: 'salesforce',

@@ -2,10 +2,10 @@
 // the worker records the step before and after, never re-sends one left "started" by a crash,
 // and a send that got no answer is reported instead of retried.
 import { z } from 'zod';
-import { PermanentError } from '../connector.js';
-import { optional } from '../step-input.js';
-import { twilioStep } from './client.js';
-import { smsSegments } from './segments.js';
+import { PermanentError } from '../../connector.js';
+import { optional } from '../../step-input.js';
+import { twilioStep } from '../client.js';
+import { smsSegments } from '../segments.js';
 
 const E164 = /^\+[1-9]\d{1,14}$/;
 const SENDER = /^(\+[1-9]\d{1,14}|\d{3,8}|(?=[A-Za-z0-9 ]*[A-Za-z])[A-Za-z0-9 ]{1,11})$/;

@@ -1,8 +1,8 @@
 // `salesforce.task.create`: the call log (a completed Task of subtype Call). Task.CallObject
 // carries a call identifier; the step looks it up first, so a retry never logs a call twice.
 import { z } from 'zod';
-import { fieldValues, optional, recordId } from '../step-input.js';
-import { salesforceRecord, salesforceFields, savedId, salesforceStep, soql } from './client.js';
+import { fieldValues, optional, recordId } from '../../step-input.js';
+import { salesforceRecord, salesforceFields, savedId, salesforceStep, soql } from '../client.js';
 
 const input = z.strictObject({
   subject: z.string().min(1).default('Call').describe('Task subject.'),

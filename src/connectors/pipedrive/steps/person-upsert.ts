@@ -1,9 +1,9 @@
 // `pipedrive.person.upsert`: find the caller by phone, else email (exact match), else add
 // them. Search-then-add, so a retried step finds the person it added before.
 import { z } from 'zod';
-import { during } from '../classify-failure.js';
-import { numericId, optional, present } from '../step-input.js';
-import { dataId, pipedriveRecord, pipedriveStep, type PipedriveApis } from './client.js';
+import { during } from '../../classify-failure.js';
+import { numericId, optional, present } from '../../step-input.js';
+import { dataId, pipedriveRecord, pipedriveStep, type PipedriveApis } from '../client.js';
 
 const input = z
   .strictObject({

@@ -3,10 +3,10 @@
 // retried. The Message-ID is derived from the step's idempotency key, so a resend after an
 // operator's retry carries the same id (mail systems that dedupe by Message-ID drop it).
 import { z } from 'zod';
-import { PermanentError } from '../connector.js';
-import { escapeHtml } from '../html-text.js';
-import { optional } from '../step-input.js';
-import { emailStep } from './transport.js';
+import { PermanentError } from '../../connector.js';
+import { escapeHtml } from '../../html-text.js';
+import { optional } from '../../step-input.js';
+import { emailStep } from '../transport.js';
 
 const ADDRESS = /^(?:[^<>@\s][^<>@]*\s*<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+)$/;
 const address = z.string().trim().regex(ADDRESS, 'must be an email address or "Name <address>"');

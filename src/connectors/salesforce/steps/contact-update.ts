@@ -1,8 +1,8 @@
 // `salesforce.contact.update`: update a contact given by id, or found by email / phone.
 import { z } from 'zod';
-import { PermanentError } from '../connector.js';
-import { fieldValues, optional, recordId } from '../step-input.js';
-import { salesforceFields, savedId, salesforceStep, soql } from './client.js';
+import { PermanentError } from '../../connector.js';
+import { fieldValues, optional, recordId } from '../../step-input.js';
+import { salesforceFields, savedId, salesforceStep, soql } from '../client.js';
 
 const input = z
   .strictObject({

@@ -2,16 +2,15 @@
 // Sent with node:http on keep-alive agents rather than fetch: fetch (WHATWG streams and
 // Request/Headers objects per request) took about a quarter of the worker's main-thread time
 // in a profile of the default mappings, whose runs are mostly forwards.
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type RequestOptions } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { request as httpRequest, type Agent as HttpAgent, type IncomingHttpHeaders, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { z } from 'zod';
-import { KEEP_ALIVE } from './client-pool.js';
-import { envConfig } from './connector-config.js';
-import { connectorStep, defineConnector, PermanentError, TransientError, type ConnectorInstance } from './connector.js';
-import { deadlineSignal } from './deadline.js';
-import { withEvidence, type VendorExchange } from './evidence.js';
-import { parseRetryAfter } from './response-headers.js';
-import { redactSecretValues, revealSecrets, SECRETS_VARIABLE } from '../mapping/secrets.js';
+import { redactSecretValues, revealSecrets, SECRETS_VARIABLE } from '../../../mapping/secrets.js';
+import { connectorStep, PermanentError, TransientError } from '../../connector.js';
+import { deadlineSignal } from '../../deadline.js';
+import { withEvidence, type VendorExchange } from '../../evidence.js';
+import { parseRetryAfter } from '../../response-headers.js';
+import type { HttpConnector } from '../agents.js';
 
 /** The answer's text kept in the step's output. */
 const MAX_RESPONSE_CHARS = 64 * 1024;
@@ -33,31 +32,7 @@ const input = z.strictObject({
   timeout_ms: z.number().int().positive().max(120_000).optional().describe('Overrides STEP_TIMEOUT_MS.'),
 });
 
-// Every http.request step shares these: forwards to one receiver reuse its connections. Each
-// request is cut at its own deadline through its signal, so sharing cannot stretch a deadline.
-// More sockets per host than a vendor client's, since WORKER_CONCURRENCY steps may forward to
-// the same receiver at once, and as many kept idle: keeping fewer closed the rest after every
-// wave of concurrent forwards, only to connect anew for the next (idle ones close after 15 s).
-const AGENT_OPTIONS = { ...KEEP_ALIVE, maxSockets: 64, maxFreeSockets: 64 };
-
-/** The keep-alive agents of http.request steps, made on first use, destroyed by close. */
-export interface HttpConnector extends ConnectorInstance {
-  agents(): { http: HttpAgent; https: HttpsAgent };
-}
-
-export function createHttpConnector(): HttpConnector {
-  let agents: { http: HttpAgent; https: HttpsAgent } | null = null;
-  return {
-    agents: () => (agents ??= { http: new HttpAgent(AGENT_OPTIONS), https: new HttpsAgent(AGENT_OPTIONS) }),
-    close() {
-      agents?.http.destroy();
-      agents?.https.destroy();
-      agents = null;
-    },
-  };
-}
-
-const request = connectorStep<HttpConnector>()({
+export const request = connectorStep<HttpConnector>()({
   kind: 'http.request',
   description:
     'Send the call (or any rendered value) as JSON to a URL. Output: `{ status, body }`, the answer parsed as JSON, else its text ' +
@@ -210,26 +185,3 @@ function describe(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   return code ?? cause?.code ?? cause?.message ?? error.message;
 }
-
-export const httpSpec = defineConnector({
-  name: 'http',
-  title: 'HTTP',
-  config: envConfig(
-    z
-      .object({
-        [SECRETS_VARIABLE]: z
-          .string()
-          .optional()
-          .describe(
-            "Environment variables `http.request` headers may use through `{{ $secret('NAME') }}`, comma-separated (e.g. CRM_API_KEY,ERP_TOKEN).",
-          ),
-      })
-      .describe(
-        "A secret is read from the environment when the request is sent and never stored: step inputs, the Runs page, the API and logs show `[secret NAME]`, and a value a receiver echoes back is replaced the same way in the step's evidence. " +
-          '`aftercall check` refuses `$secret` outside http.request headers, and names that are not declared or not set. ' +
-          "The input hash is of `[secret NAME]`, so a rotated secret does not count as a changed input for `repeat: on-change`.",
-      ),
-  ),
-  steps: [request],
-  create: createHttpConnector,
-});

@@ -1,10 +1,10 @@
 // `hubspot.contact.upsert`: find the caller's contact by email or phone, else create it; set
 // the given properties. Search-then-create, so a retried step finds what it made before.
 import { z } from 'zod';
-import { fieldValues, optional } from '../step-input.js';
-import { hubspotRecord, hubspotProperties, hubspotStep } from './client.js';
-import { hubspotStatus } from './errors.js';
-import { createObject, searchEqual, updateObject } from './crm.js';
+import { fieldValues, optional } from '../../step-input.js';
+import { hubspotRecord, hubspotProperties, hubspotStep } from '../client.js';
+import { hubspotStatus } from '../errors.js';
+import { createObject, searchEqual, updateObject } from '../crm.js';
 
 const input = z
   .strictObject({

@@ -1,8 +1,8 @@
 // `salesforce.lead.upsert`: by an External ID field (Salesforce's own upsert), or by looking
 // the lead up by email / phone first. Either way a retried step updates the lead it made.
 import { z } from 'zod';
-import { fieldValues, optional } from '../step-input.js';
-import { salesforceRecord, salesforceFields, savedId, salesforceStep, soql } from './client.js';
+import { fieldValues, optional } from '../../step-input.js';
+import { salesforceRecord, salesforceFields, savedId, salesforceStep, soql } from '../client.js';
 
 const input = z
   .strictObject({
