@@ -7,8 +7,9 @@
 // step's agent is retired — its requests destroyed, later requests on it destroyed as they start —
 // and the client is thrown away, which cannot touch a request of any other step (those hold other
 // leases). A step that ends normally gives the client back; a request it left running is cut then.
-// Clients are cached by the configuration values they were built from (a changed environment
-// variable gives a new client), a few configurations per vendor, a few idle clients each.
+// Each connector owns one pool (its configuration is fixed when it is built); within it clients
+// are kept by the settings they were made with that vary between steps (an SMTP transport's step
+// timeout), a few such keys, a few idle clients each.
 import { Agent as HttpAgent, type AgentOptions, type ClientRequest } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { MAX_WORKER_CONCURRENCY } from '../config.js';
@@ -31,8 +32,8 @@ export const KEEP_ALIVE: Readonly<AgentOptions> = {
 };
 
 /**
- * Idle clients kept per configuration, and configurations kept per vendor. A client is made only
- * when every idle one is lent, so a configuration never has more clients than steps ran at once;
+ * Idle clients kept per key, and keys kept per pool. A client is made only
+ * when every idle one is lent, so a key never has more clients than steps ran at once;
  * keeping fewer than that made every wave of WORKER_CONCURRENCY steps build the rest anew, with
  * new connections (seen in a CPU profile of the e2e bench at concurrency 32: connects, closes).
  */
@@ -117,7 +118,7 @@ export class ClientPool<C extends Pooled> {
 
   constructor(private readonly limits = { maxIdle: MAX_IDLE_CLIENTS, maxConfigs: MAX_CONFIGS }) {}
 
-  /** A client for the configuration `key` (its values joined), lent to one step until `giveBack`. */
+  /** A client for `key` (the settings it is made with), lent to one step until `giveBack`. */
   lend(key: string, create: () => C): C {
     let entry = this.entries.get(key);
     if (entry) {

@@ -1,6 +1,6 @@
-// docs/connectors.md, generated from the connectors themselves (`npm run generate`): every
+// docs/connectors.md, generated from the registered connector specs (`npm run generate`): every
 // step kind with its `with` fields (from the zod schemas' descriptions), its repeat defaults,
-// and the environment variables its connector reads. test/generated-files.test.ts keeps the
+// and the environment variables its connector is built from. test/generated-files.test.ts keeps the
 // checked-in copy current.
 import { z } from 'zod';
 import type { ConnectorSpec, StepDefinition } from './connector.js';

@@ -1,5 +1,5 @@
-// HubSpot through @hubspot/api-client: configuration, clients kept across steps, and what HubSpot's
-// errors mean. The SDK (≈50 MB) is imported on first use so start-up and the CLI stay fast.
+// HubSpot through @hubspot/api-client: its configuration, and the connector built from it, which
+// keeps the clients and write batches of its steps (errors.ts says what HubSpot's errors mean). The SDK (≈50 MB) is imported on first use so start-up and the CLI stay fast.
 import { z } from 'zod';
 import type { BasicApi, BatchApi, createConfiguration, PromiseConfigurationOptions, SearchApi } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
 import { actionOf } from '../classify-failure.js';
