@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { stepKinds } from '../src/connectors/index.js';
+import { createConnectors, stepKinds } from '../src/connectors/index.js';
 import { prepareStep, startMapping } from '../src/mapping/evaluate-mapping.js';
 import { loadMappingDir, type CompiledMapping } from '../src/mapping/load-mappings.js';
 import { matchMappings } from '../src/ingest/match.js';
@@ -64,7 +64,7 @@ export interface MappingOutcome {
 
 export async function runMappingEval(bench: Bench): Promise<MappingOutcome> {
   const { settings } = bench;
-  const mappings = loadMappingDir(join(ROOT, 'mappings'), stepKinds());
+  const mappings = loadMappingDir(join(ROOT, 'mappings'), stepKinds(createConnectors({})));
   const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort();
   const bodies: unknown[] = [];
   const calls: Call[] = [];

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
-import { stepKinds } from '../src/connectors/index.js';
+import { createConnectors, stepKinds } from '../src/connectors/index.js';
 import { startMapping } from '../src/mapping/evaluate-mapping.js';
 import { EXPRESSION_FUNCTIONS } from '../src/mapping/expression-functions.js';
 import { loadMappingFiles } from '../src/mapping/load-mappings.js';
@@ -41,7 +41,7 @@ function normalized(file: string) {
 async function exampleContext(): Promise<Record<string, unknown>> {
   const call = normalized(EXAMPLE_PAYLOAD);
   call.transfers = normalized(TRANSFERS_PAYLOAD).transfers;
-  const [mapping] = loadMappingFiles([join(root, EXAMPLE_MAPPING)], stepKinds());
+  const [mapping] = loadMappingFiles([join(root, EXAMPLE_MAPPING)], stepKinds(createConnectors({})));
   const start = await startMapping(call, mapping!, Date.parse(call.finished_at ?? '2026-01-01T00:00:00Z'));
   if (!start.ok) throw new Error(`${EXAMPLE_MAPPING} refuses ${EXAMPLE_PAYLOAD}: ${start.problems.join('; ')}`);
   return start.context as unknown as Record<string, unknown>;

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import type { Connector } from './connectors/connector.js';
-import { closeConnectors, stepKinds } from './connectors/index.js';
+import { closeConnectors, createConnectors, stepKinds } from './connectors/index.js';
 import { createRequestHandler } from './http/app.js';
 import { answerClientErrors } from './http/client-errors.js';
 import { limitConnections } from './http/connection-limits.js';
@@ -52,7 +52,7 @@ export interface RunningService {
 }
 
 export interface ServiceParts {
-  /** The connectors to offer mappings (default: every registered connector). */
+  /** The connectors to offer mappings (default: every registered connector, built from the environment at start). */
   connectors?: readonly Connector[];
 }
 
@@ -61,7 +61,9 @@ export async function startService(
   logger: Logger = createLogger(config.LOG_LEVEL, terminalDestination()),
   parts: ServiceParts = {},
 ): Promise<RunningService> {
-  const kinds = stepKinds(parts.connectors);
+  // Built once, here: each connector's variables read and frozen, its clients kept until stop.
+  const connectors = parts.connectors ?? createConnectors(process.env);
+  const kinds = stepKinds(connectors);
   const mappings = new MappingRegistry(loadMappingDir(config.MAPPINGS_DIR, kinds));
   const tokens = resolveWebhookTokens(config.WEBHOOK_TOKENS, config.SQLITE_PATH);
   let reportFatal: (error: Error) => void = () => undefined;
@@ -147,6 +149,7 @@ export async function startService(
     watcher.close();
     retention.stop();
     await worker.stop(0);
+    await closeConnectors(connectors);
     await store.close();
     throw error;
   });
@@ -174,7 +177,7 @@ export async function startService(
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await worker.stop(config.SHUTDOWN_TIMEOUT_MS);
-      await closeConnectors(parts.connectors); // kept vendor clients and their idle connections
+      await closeConnectors(connectors); // kept vendor clients and their idle connections
       server.closeAllConnections();
       await closed;
       await store.close();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_RETRY_AFTER_MS, nextRunAt } from '../src/worker/backoff.js';
-import { parseRetryAfter } from '../src/connectors/connector.js';
+import { parseRetryAfter } from '../src/connectors/response-headers.js';
 
 const policy = { baseMs: 2_000, maxMs: 60_000 };
 

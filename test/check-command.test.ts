@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import jsonata from 'jsonata';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { stepKinds } from '../src/connectors/index.js';
+import { createConnectors, stepKinds } from '../src/connectors/index.js';
 import { runCheck } from '../src/cli/check-command.js';
 import { JSONATA_FUNCTIONS } from '../src/mapping/expression-check.js';
 import { compileMappingSource, formatProblem } from '../src/mapping/load-mappings.js';
 import { tempDir } from './support/temp-dir.js';
 
-const kinds = stepKinds();
+const kinds = stepKinds(createConnectors({}));
 const dir = tempDir();
 afterAll(() => dir.cleanup());
 

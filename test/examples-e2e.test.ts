@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { stepKinds } from '../src/connectors/index.js';
-import { forgetSalesforceTokens } from '../src/connectors/salesforce/client.js';
+import { createConnectors, stepKinds } from '../src/connectors/index.js';
 import { listMappingFiles, loadMappingFiles, MappingLoadError } from '../src/mapping/load-mappings.js';
 import type { RunDetail } from '../src/store/store.js';
 import { fakeHubSpot, fakePipedrive, fakeSalesforce, fakeTwilio } from './connectors/support/fake-vendors.js';
@@ -27,7 +26,6 @@ afterEach(async () => {
   for (const close of closers.reverse()) await close().catch(() => undefined);
   closers = [];
   vi.unstubAllEnvs();
-  forgetSalesforceTokens();
 });
 
 async function vendor(route: Route): Promise<VendorStub> {
@@ -87,7 +85,7 @@ const KIND_OF = new Map(
  */
 function outputs(run: RunDetail): Record<string, unknown> {
   for (const step of run.steps.filter((st) => st.status === 'succeeded')) {
-    const kind = stepKinds().get(KIND_OF.get(`${run.mappingName}/${step.stepId}`)!)!;
+    const kind = stepKinds(createConnectors({})).get(KIND_OF.get(`${run.mappingName}/${step.stepId}`)!)!;
     const declared = kind.output as z.ZodObject;
     expect(declared.strict().safeParse(step.output).error, `${kind.kind} output`).toBeUndefined();
   }
@@ -403,7 +401,7 @@ describe('examples without credentials', () => {
     }
     const problems = (folder: string) => {
       try {
-        loadMappingFiles(listMappingFiles(join(EXAMPLES, folder)), stepKinds());
+        loadMappingFiles(listMappingFiles(join(EXAMPLES, folder)), stepKinds(createConnectors({})));
       } catch (error) {
         if (error instanceof MappingLoadError) return error.problems.map((p) => `${p.file.split('/').pop()} ${p.key}: ${p.message}`);
         throw error;

@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } fro
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyOverrides, runMappingTests } from '../src/cli/test-command.js';
-import { stepKinds } from '../src/connectors/index.js';
+import { createConnectors, stepKinds } from '../src/connectors/index.js';
 import { compileMappingSource, type CompiledMapping } from '../src/mapping/load-mappings.js';
 import { decideRepeat, earlierEffectLookup } from '../src/mapping/repeat-policy.js';
 import { FIXTURES_DIR } from './support/fixtures.js';
@@ -246,7 +246,7 @@ describe('revision 2 pins the repeat policies', () => {
   });
 
   it('decideRepeat: the table the worker and aftercall test share', () => {
-    const compiled = compileMappingSource(MAPPING, 'repeats.yaml', stepKinds());
+    const compiled = compileMappingSource(MAPPING, 'repeats.yaml', stepKinds(createConnectors({})));
     const mapping = (compiled as { mapping: CompiledMapping }).mapping;
     const step = (id: string) => mapping.steps.find((s) => s.id === id)!;
     const done = { revision: 1, outcome: 'succeeded' as const, inputHash: 'h1', output: { status: 200 } };

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stepKinds } from '../src/connectors/index.js';
+import { createConnectors, stepKinds } from '../src/connectors/index.js';
 import { compileMappingSource, loadMappingFiles, MappingLoadError, formatProblem } from '../src/mapping/load-mappings.js';
 import { matchMappings } from '../src/ingest/match.js';
 import { buildStepContext } from '../src/mapping/step-context.js';
@@ -13,7 +13,7 @@ import type { Call } from '../src/payload/call.js';
 import { fixture } from './support/fixtures.js';
 import { tempDir } from './support/temp-dir.js';
 
-const kinds = stepKinds();
+const kinds = stepKinds(createConnectors({}));
 function callFrom(name: string): Call {
   const parsed = parsePayload(fixture(name), 'strict');
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));

@@ -6,7 +6,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { forgetSalesforceTokens } from '../src/connectors/salesforce/client.js';
 import { REQUESTS_PATH, startSandbox, type Sandbox, type SandboxRequest } from '../src/sandbox/sandbox.js';
 import './connectors/support/step-harness.js'; // clears proxy variables before any SDK loads
 import { fixture } from './support/fixtures.js';
@@ -28,7 +27,6 @@ afterEach(async () => {
   await service?.cleanup();
   service = undefined;
   vi.unstubAllEnvs();
-  forgetSalesforceTokens();
 });
 
 /** The example's mappings in a service whose connectors see only the sandbox's variables. */

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineStep, type Connector } from '../src/connectors/connector.js';
-import { CONNECTORS, stepKinds } from '../src/connectors/index.js';
+import { createConnectors, stepKinds } from '../src/connectors/index.js';
 import { createLogger } from '../src/logger.js';
 import { compileMappingSource, type CompiledMapping } from '../src/mapping/load-mappings.js';
 import { MappingRegistry } from '../src/mapping/mapping-registry.js';
@@ -56,7 +56,7 @@ const fake: Connector = {
 };
 
 function compile(source: string): CompiledMapping {
-  const compiled = compileMappingSource(source, 'm.yaml', stepKinds([...CONNECTORS, fake]));
+  const compiled = compileMappingSource(source, 'm.yaml', stepKinds([...createConnectors(), fake]));
   if (!('mapping' in compiled)) throw new Error(JSON.stringify(compiled.problems));
   return compiled.mapping;
 }

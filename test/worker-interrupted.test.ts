@@ -7,7 +7,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineStep, type Connector } from '../src/connectors/connector.js';
-import { CONNECTORS } from '../src/connectors/index.js';
+import { createConnectors } from '../src/connectors/index.js';
 import { MappingLoadError } from '../src/mapping/load-mappings.js';
 import { parsePayload } from '../src/payload/parse-payload.js';
 import { contentHash } from '../src/payload/content-hash.js';
@@ -70,7 +70,7 @@ describe('interrupted steps that must not repeat', () => {
     await store.close();
 
     const { connector, sent } = smsLike();
-    service = await startTestService({}, { ADMIN_TOKEN: ADMIN }, { dir: dir.path }, { connectors: [...CONNECTORS, connector] });
+    service = await startTestService({}, { ADMIN_TOKEN: ADMIN }, { dir: dir.path }, { connectors: [...createConnectors(), connector] });
     const s = service;
     const [dead] = await s.waitFor(() => s.store.listRuns(), (runs) => runs[0]?.status === 'dead');
     expect(dead!.lastError).toMatch(/^STEP_OUTCOME_UNKNOWN: step sms \(fake\.sms\) was started before an interruption/);
@@ -107,7 +107,7 @@ describe('a shutdown that cuts a send short', () => {
         }),
       ],
     };
-    const first = await startTestService({ 'sms.yaml': MAPPING }, { SHUTDOWN_TIMEOUT_MS: '100' }, undefined, { connectors: [...CONNECTORS, hanging] });
+    const first = await startTestService({ 'sms.yaml': MAPPING }, { SHUTDOWN_TIMEOUT_MS: '100' }, undefined, { connectors: [...createConnectors(), hanging] });
     await first.post({ ...fixture<Record<string, unknown>>('seed-001-autocalls'), id: 5050, customer_phone: '+14155550100' });
     await first.waitFor(async () => (await first.store.listRuns())[0]?.status, (status) => status === 'running');
     await new Promise((r) => setTimeout(r, 50)); // the send is in flight
@@ -115,7 +115,7 @@ describe('a shutdown that cuts a send short', () => {
     expect(aborted).toBe(1);
 
     const { connector, sent } = smsLike();
-    service = await startTestService({ 'sms.yaml': MAPPING }, {}, { dir: first.dir }, { connectors: [...CONNECTORS, connector] });
+    service = await startTestService({ 'sms.yaml': MAPPING }, {}, { dir: first.dir }, { connectors: [...createConnectors(), connector] });
     const s = service;
     const [dead] = await s.waitFor(() => s.store.listRuns(), (runs) => runs[0]?.status === 'dead');
     expect(dead!.lastError).toMatch(/^STEP_OUTCOME_UNKNOWN/);
@@ -126,10 +126,10 @@ describe('a shutdown that cuts a send short', () => {
 describe('connector configuration is checked at load', () => {
   it('a mapping using a connector without credentials stops the start, naming file, step and variable', async () => {
     const { connector } = smsLike(false);
-    await expect(startTestService({ 'sms.yaml': MAPPING }, {}, undefined, { connectors: [...CONNECTORS, connector] })).rejects.toThrow(
+    await expect(startTestService({ 'sms.yaml': MAPPING }, {}, undefined, { connectors: [...createConnectors(), connector] })).rejects.toThrow(
       MappingLoadError,
     );
-    await expect(startTestService({ 'sms.yaml': MAPPING }, {}, undefined, { connectors: [...CONNECTORS, connector] })).rejects.toThrow(
+    await expect(startTestService({ 'sms.yaml': MAPPING }, {}, undefined, { connectors: [...createConnectors(), connector] })).rejects.toThrow(
       /sms\.yaml:4:10 steps\.0\.use: step "sms" \(fake\.sms\) needs FAKE_SMS_TOKEN/,
     );
   });

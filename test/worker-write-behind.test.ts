@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineStep, type Connector } from '../src/connectors/connector.js';
-import { CONNECTORS, stepKinds } from '../src/connectors/index.js';
+import { createConnectors, stepKinds } from '../src/connectors/index.js';
 import { createLogger } from '../src/logger.js';
 import { compileMappingSource } from '../src/mapping/load-mappings.js';
 import { MappingRegistry } from '../src/mapping/mapping-registry.js';
@@ -99,7 +99,7 @@ async function runOnce(ordersWrites: boolean) {
   try {
     const seenAtEffect: string[][] = [];
     const { store, writes } = watched(real, ordersWrites);
-    const kinds = stepKinds([...CONNECTORS, effectConnector(() => seenAtEffect.push(writes.filter((w) => !w.answered).map((w) => w.method)))]);
+    const kinds = stepKinds([...createConnectors(), effectConnector(() => seenAtEffect.push(writes.filter((w) => !w.answered).map((w) => w.method)))]);
     const compiled = compileMappingSource(MAPPING, 'three.yaml', kinds);
     if (!('mapping' in compiled)) throw new Error(JSON.stringify(compiled.problems));
     const parsed = parsePayload({ ...(fixture('seed-001-autocalls') as object), id: 5150 }, 'strict');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineStep, type Connector } from '../src/connectors/connector.js';
-import { CONNECTORS, stepKinds } from '../src/connectors/index.js';
+import { createConnectors, stepKinds } from '../src/connectors/index.js';
 import { createLogger } from '../src/logger.js';
 import { compileMappingSource } from '../src/mapping/load-mappings.js';
 import { MappingRegistry } from '../src/mapping/mapping-registry.js';
@@ -86,7 +86,7 @@ async function setup(runs: number) {
   const store: Store = openSqliteStore({ path: join(dir.path, 'aftercall.db') });
   cleanups.push(() => store.close());
   const executing: Held[] = [];
-  const compiled = compileMappingSource(MAPPING, 'two-steps.yaml', stepKinds([...CONNECTORS, heldConnector(executing)]));
+  const compiled = compileMappingSource(MAPPING, 'two-steps.yaml', stepKinds([...createConnectors(), heldConnector(executing)]));
   if (!('mapping' in compiled)) throw new Error(JSON.stringify(compiled.problems));
   for (let id = 1; id <= runs; id++) {
     const parsed = parsePayload({ ...(fixture('seed-001-autocalls') as object), id }, 'strict');

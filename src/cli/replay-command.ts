@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { closeConnectors, stepKinds } from '../connectors/index.js';
+import { closeConnectors, createConnectors, stepKinds } from '../connectors/index.js';
 import { createLogger } from '../logger.js';
 import { loadMappingDir, type CompiledMapping, type CompiledStep } from '../mapping/load-mappings.js';
 import { matchMappings } from '../ingest/match.js';
@@ -131,7 +131,8 @@ export function registerReplayCommand(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (paths: string[], opts: { dryRun?: boolean; mapping?: string; json?: boolean }) => {
       const config = configOrExit();
-      let mappings = loadMappingDir(config.MAPPINGS_DIR, stepKinds());
+      const connectors = createConnectors(process.env);
+      let mappings = loadMappingDir(config.MAPPINGS_DIR, stepKinds(connectors));
       if (opts.mapping) {
         mappings = mappings.filter((m) => m.name === opts.mapping);
         if (mappings.length === 0) {
@@ -146,7 +147,7 @@ export function registerReplayCommand(program: Command): void {
         plans.push(await replayFile(file, mappings, { dryRun: Boolean(opts.dryRun), schemaMode: config.SCHEMA_MODE, stepTimeoutMs: config.STEP_TIMEOUT_MS }));
         progress(plans.length, files.length);
       }
-      await closeConnectors(); // kept vendor clients and connections (an SMTP one would hold the process)
+      await closeConnectors(connectors); // kept vendor clients and connections (an SMTP one would hold the process)
       if (opts.json) console.log(JSON.stringify(plans, null, 2));
       else plans.forEach((p) => printPlan(p, Boolean(opts.dryRun)));
       const bad = plans.some((p) => !p.valid || p.matched.some((m) => m.status !== 'ok'));

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import { stepKinds, type StepKinds } from '../connectors/index.js';
+import { createConnectors, stepKinds, type StepKinds } from '../connectors/index.js';
 import { formatProblem, listMappingFiles, loadMappingFiles, MappingLoadError, nodeOffset, type CompiledMapping } from '../mapping/load-mappings.js';
 import { mappingTestFileSchema, type Expectation, type MappingTest } from '../mapping/mapping-test-schema.js';
 import type { MappingPlan, StepPlan } from '../mapping/plan-mapping.js';
@@ -171,7 +171,7 @@ function issueMessage(issue: z.core.$ZodIssue): string {
 
 /** Step kinds as `aftercall test` needs them: nothing is sent, so no vendor credentials. */
 function kindsWithoutConfig(): StepKinds {
-  return new Map([...stepKinds()].map(([name, kind]) => [name, { ...kind, missingConfig: undefined }]));
+  return new Map([...stepKinds(createConnectors({}))].map(([name, kind]) => [name, { ...kind, missingConfig: undefined }]));
 }
 
 function loadPayload(test: MappingTest, fileFixture: string | undefined, here: string, where: (path: Path) => string): unknown {

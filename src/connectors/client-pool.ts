@@ -7,11 +7,14 @@
 // step's agent is retired — its requests destroyed, later requests on it destroyed as they start —
 // and the client is thrown away, which cannot touch a request of any other step (those hold other
 // leases). A step that ends normally gives the client back; a request it left running is cut then.
-// Clients are cached by the configuration values they were built from (a changed environment
-// variable gives a new client), a few configurations per vendor, a few idle clients each.
+// Each connector owns one pool (its configuration is fixed when it is built); within it clients
+// are kept by the settings they were made with that vary between steps (an SMTP transport's step
+// timeout), a few such keys, a few idle clients each.
 import { Agent as HttpAgent, type AgentOptions, type ClientRequest } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { MAX_WORKER_CONCURRENCY } from '../config.js';
+import type { StepContext } from './connector.js';
+import { DeadlineError, untilDeadline } from './deadline.js';
 
 /**
  * Keep-alive limits of every vendor agent: idle sockets close after 15 s, below the idle timeouts
@@ -29,8 +32,8 @@ export const KEEP_ALIVE: Readonly<AgentOptions> = {
 };
 
 /**
- * Idle clients kept per configuration, and configurations kept per vendor. A client is made only
- * when every idle one is lent, so a configuration never has more clients than steps ran at once;
+ * Idle clients kept per key, and keys kept per pool. A client is made only
+ * when every idle one is lent, so a key never has more clients than steps ran at once;
  * keeping fewer than that made every wave of WORKER_CONCURRENCY steps build the rest anew, with
  * new connections (seen in a CPU profile of the e2e bench at concurrency 32: connects, closes).
  */
@@ -115,7 +118,7 @@ export class ClientPool<C extends Pooled> {
 
   constructor(private readonly limits = { maxIdle: MAX_IDLE_CLIENTS, maxConfigs: MAX_CONFIGS }) {}
 
-  /** A client for the configuration `key` (its values joined), lent to one step until `giveBack`. */
+  /** A client for `key` (the settings it is made with), lent to one step until `giveBack`. */
   lend(key: string, create: () => C): C {
     let entry = this.entries.get(key);
     if (entry) {
@@ -172,4 +175,30 @@ export class ClientPool<C extends Pooled> {
 function discard(client: Pooled): void {
   client.agent?.retire(new Error('the client was discarded'));
   client.dispose?.();
+}
+
+/**
+ * Runs `work` with a client lent by `pool` (built by `create` when none is idle for `key`, the
+ * configuration's values) until the step's deadline. At the deadline the client is cut off: the
+ * step's requests are destroyed (the SDKs take no AbortSignal) or its connection closed, and the
+ * client is discarded; no other step uses it. Otherwise it goes back to the pool with its
+ * connections.
+ */
+export async function withPooledClient<C extends Pooled, T>(
+  ctx: StepContext,
+  pool: ClientPool<C>,
+  key: string,
+  create: () => C,
+  work: (client: C, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const client = pool.lend(key, create);
+  try {
+    return await untilDeadline(
+      ctx,
+      (signal) => work(client, signal),
+      () => pool.cut(client, new DeadlineError(ctx.timeoutMs, ctx.signal.aborted)),
+    );
+  } finally {
+    pool.giveBack(client);
+  }
 }

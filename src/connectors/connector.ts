@@ -2,6 +2,7 @@
 // Connectors classify failures; only the worker decides whether and when to retry.
 import type { z } from 'zod';
 import type { Logger } from '../logger.js';
+import type { ConnectorConfigOf, EnvConfig } from './connector-config.js';
 
 export type RepeatPolicy = 'on-change' | 'never' | 'always';
 
@@ -46,13 +47,44 @@ export interface StepKind<Schema extends z.ZodType = z.ZodType> {
   bulkheadKey?(input: z.output<Schema>): string;
 }
 
+/**
+ * A step kind as a connector declares it: `execute` is given the connector's instance (its
+ * clients, caches and batches, built once from its configuration). The registry binds it into
+ * a StepKind, with `missingConfig` derived from the connector's variables.
+ */
+export interface StepDefinition<Schema extends z.ZodType = z.ZodType, C = unknown, Cfg = unknown>
+  extends Omit<StepKind<Schema>, 'execute' | 'missingConfig'> {
+  execute(input: z.output<Schema>, ctx: StepContext, connector: C): Promise<unknown>;
+  /**
+   * A setting the step may give itself or take from the configuration (a sender): what is
+   * missing for `input` (the step's `with` as written) once the variables are complete.
+   */
+  needs?(config: Cfg, input: Record<string, unknown>): string | null;
+}
+
+/** What a connector keeps between steps; `close` ends it at shutdown (steps may run again after: clients are made anew). */
+export interface ConnectorInstance {
+  close?(): void | Promise<void>;
+}
+
+/**
+ * A connector as registered (src/connectors/index.ts): its variables, its step kinds and the
+ * constructor that builds it from its validated, frozen configuration.
+ */
+export interface ConnectorSpec<C extends ConnectorInstance = ConnectorInstance, Cfg = unknown> {
+  /** The part of a step kind before the first dot: `hubspot` of `hubspot.contact.upsert`. */
+  name: string;
+  /** For people: "HubSpot" (docs, and "HubSpot is not configured"). */
+  title: string;
+  /** The environment variables it reads; none: nothing to configure. */
+  config?: EnvConfig<z.ZodObject>;
+  steps: ReadonlyArray<StepDefinition<z.ZodType, C, Cfg>>;
+  create(config: Cfg): C;
+}
+
+/** A connector built for a service (or a CLI command): its step kinds bound to its instance. */
 export interface Connector {
   name: string;
-  /**
-   * The environment variables the connector reads (each `.describe()`d), for the generated
-   * docs; connectors read them at call time, and `missingConfig()` names what is missing.
-   */
-  configSchema?: z.ZodObject;
   steps: StepKind[];
   /**
    * Closes the SDK clients and keep-alive connections the connector keeps between steps (at
@@ -101,32 +133,19 @@ export function defineStep<Schema extends z.ZodType>(step: StepKind<Schema>): St
   return step as unknown as StepKind;
 }
 
-/** Retry-After as seconds or an HTTP date → milliseconds from `now`. */
-export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+/** The step kinds of connector `C` (configuration `Cfg`), each written `connectorStep<C, Cfg>()({...})`. */
+export function connectorStep<C, Cfg = unknown>() {
+  return <Schema extends z.ZodType>(step: StepDefinition<Schema, C, Cfg>): StepDefinition<z.ZodType, C, Cfg> =>
+    step as unknown as StepDefinition<z.ZodType, C, Cfg>;
 }
 
-/**
- * A signal that aborts when `parent` does or after `ms`. Not `AbortSignal.any` with
- * `AbortSignal.timeout`: on Node 20 a garbage collection can drop the unreferenced timeout
- * signal and the deadline never fires (nodejs/node#57736). Here the timer holds the
- * controller; `clear()` when the work settles.
- */
-export function deadlineSignal(parent: AbortSignal, ms: number): { signal: AbortSignal; clear(): void } {
-  const controller = new AbortController();
-  const abort = () => controller.abort(parent.aborted ? parent.reason : new DOMException(`no answer within ${ms} ms`, 'TimeoutError'));
-  if (parent.aborted) abort();
-  parent.addEventListener('abort', abort, { once: true });
-  const timer = setTimeout(abort, ms);
-  return {
-    signal: controller.signal,
-    clear() {
-      clearTimeout(timer);
-      parent.removeEventListener('abort', abort);
-    },
-  };
+/** A connector's registration, its configuration typed from its variables' schema. */
+export function defineConnector<S extends z.ZodObject, C extends ConnectorInstance>(spec: {
+  name: string;
+  title: string;
+  config: EnvConfig<S>;
+  steps: ReadonlyArray<StepDefinition<z.ZodType, C, ConnectorConfigOf<S>>>;
+  create(config: ConnectorConfigOf<S>): C;
+}): ConnectorSpec {
+  return spec as unknown as ConnectorSpec;
 }

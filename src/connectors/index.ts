@@ -1,30 +1,21 @@
-// Every connector, registered in one plain list.
-import type { Connector, StepKind } from './connector.js';
-import { emailConnector } from './email/index.js';
-import { httpConnector } from './http-request.js';
-import { hubspotConnector } from './hubspot/index.js';
-import { logConnector } from './log.js';
-import { pipedriveConnector } from './pipedrive/index.js';
-import { salesforceConnector } from './salesforce/index.js';
-import { twilioConnector } from './twilio/index.js';
+// Every connector, registered in one plain list, and the connectors a service or a command
+// builds from it: once, from the environment, at its start.
+import type { Env } from './connector-config.js';
+import type { Connector, ConnectorSpec } from './connector.js';
+import { buildConnectors } from './connector-registry.js';
+import { emailSpec } from './email/index.js';
+import { httpSpec } from './http/index.js';
+import { hubspotSpec } from './hubspot/index.js';
+import { logSpec } from './log.js';
+import { pipedriveSpec } from './pipedrive/index.js';
+import { salesforceSpec } from './salesforce/index.js';
+import { twilioSpec } from './twilio/index.js';
 
-export const CONNECTORS: readonly Connector[] = [
-  httpConnector,
-  logConnector,
-  hubspotConnector,
-  salesforceConnector,
-  pipedriveConnector,
-  twilioConnector,
-  emailConnector,
-];
+export { closeConnectors, stepKinds, type StepKinds } from './connector-registry.js';
 
-export type StepKinds = ReadonlyMap<string, StepKind>;
+export const CONNECTOR_SPECS: readonly ConnectorSpec[] = [httpSpec, logSpec, hubspotSpec, salesforceSpec, pipedriveSpec, twilioSpec, emailSpec];
 
-export function stepKinds(connectors: readonly Connector[] = CONNECTORS): StepKinds {
-  return new Map(connectors.flatMap((c) => c.steps.map((s) => [s.kind, s] as const)));
-}
-
-/** Closes what the connectors keep between steps (clients, idle connections): at shutdown. */
-export async function closeConnectors(connectors: readonly Connector[] = CONNECTORS): Promise<void> {
-  await Promise.all(connectors.map(async (c) => c.close?.()));
+/** Every registered connector, built from its variables in `env`. */
+export function createConnectors(env: Env = process.env): Connector[] {
+  return buildConnectors(CONNECTOR_SPECS, env);
 }

@@ -1,9 +1,9 @@
 // `log`: write a line to the service log (masked like every log line, fields included). Handy while a
 // mapping is being written, and as a no-op sink in tests and benchmarks.
 import { z } from 'zod';
-import { defineStep, type Connector } from './connector.js';
+import { connectorStep, type ConnectorSpec } from './connector.js';
 
-const write = defineStep({
+const write = connectorStep<unknown>()({
   kind: 'log',
   description: 'Write a message (and optional fields) to the service log.',
   input: z.strictObject({
@@ -19,4 +19,4 @@ const write = defineStep({
   },
 });
 
-export const logConnector: Connector = { name: 'log', steps: [write] };
+export const logSpec: ConnectorSpec = { name: 'log', title: 'Log', steps: [write], create: () => ({}) };

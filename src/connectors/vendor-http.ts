@@ -28,7 +28,7 @@ export interface VendorRequest {
   log?: ExchangeLog;
 }
 
-/** An error with a network code (vendor.ts `networkCode` reads it). */
+/** An error with a network code (classify-failure.ts `networkCode` reads it). */
 export function networkError(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }

@@ -2,7 +2,7 @@
 // and warnings, each with file, line and column), nothing printed. The service's start,
 // `aftercall check` and `aftercall test` share the loader, so what passes here loads there.
 import { statSync } from 'node:fs';
-import { CONNECTORS, stepKinds, type StepKinds } from '../connectors/index.js';
+import { createConnectors, stepKinds, type StepKinds } from '../connectors/index.js';
 import { compileMappingFiles, listMappingFiles, type CompiledMapping, type MappingProblem } from './load-mappings.js';
 
 export interface Problem {
@@ -53,7 +53,8 @@ export function checkMappings(paths: readonly string[], options: CheckOptions = 
       files.push(...found);
     }
   }
-  const results = compileMappingFiles(files, options.kinds ?? stepKinds(CONNECTORS), options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const results = compileMappingFiles(files, options.kinds ?? stepKinds(createConnectors(env)), env);
   for (const r of results) problems.push(...[...r.problems, ...r.warnings].sort(byPosition).map(asProblem));
   return {
     files: results.map((r) => ({ path: r.file, mapping: r.mapping })),

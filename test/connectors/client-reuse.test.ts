@@ -12,7 +12,7 @@ import { TransientError, PermanentError } from '../../src/connectors/connector.j
 import { closeConnectors } from '../../src/connectors/index.js';
 import { fakeHubSpot, fakePipedrive, fakeSalesforce, fakeTwilio } from './support/fake-vendors.js';
 import { startSmtpStub, type SmtpStub } from './support/smtp-stub.js';
-import { runStep, stepError } from './support/step-harness.js';
+import { closeTestConnectors, runStep, stepError, testConnectors } from './support/step-harness.js';
 import { startVendorStub, type Route, type VendorStub } from './support/vendor-stub.js';
 
 const TWILIO_SID = 'AC0123456789abcdef0123456789abcdef';
@@ -31,7 +31,7 @@ afterAll(() => {
 let stubs: Array<VendorStub | SmtpStub> = [];
 afterEach(async () => {
   vi.unstubAllEnvs();
-  await closeConnectors();
+  await closeTestConnectors();
   for (const stub of stubs) await stub.close();
   stubs = [];
 });
@@ -355,7 +355,7 @@ describe('idle connections', () => {
     await runStep('email.send', { to: 'dana@whitfield.example', subject: 'x', text: 'x' });
     const open = () => [hub, sms, crm, smtp].map((s) => s.openConnections());
     expect(open()).toEqual([1, 1, 1, 1]);
-    await closeConnectors();
+    await closeConnectors(testConnectors());
     await until(() => open().every((n) => n === 0), 1_000);
     // Steps after a close make new clients.
     await runStep('hubspot.note.create', note);

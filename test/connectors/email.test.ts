@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { evidenceOf, storedEvidence } from '../../src/connectors/evidence.js';
 import { PermanentError, TransientError } from '../../src/connectors/connector.js';
-import { inputProblems, KINDS, runStep, stepError } from './support/step-harness.js';
+import { closeTestConnectors, inputProblems, KINDS, runStep, stepError } from './support/step-harness.js';
 import { startSmtpStub, type SmtpStub } from './support/smtp-stub.js';
 
 let smtp: SmtpStub;
@@ -15,6 +15,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   vi.unstubAllEnvs();
+  await closeTestConnectors();
   await smtp.close();
 });
 

@@ -6,16 +6,15 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { evidenceOf } from '../../src/connectors/evidence.js';
-import { httpConnector } from '../../src/connectors/http-request.js';
 import { closedPortUrl, startVendorStub, type VendorStub } from './support/vendor-stub.js';
-import { runStep, stepError } from './support/step-harness.js';
+import { closeTestConnectors, runStep, stepError } from './support/step-harness.js';
 
 let stub: VendorStub;
 beforeAll(async () => {
   stub = await startVendorStub((req) => (req.path === '/echo' ? { status: 201, body: { got: req.json } } : undefined));
 });
 afterAll(async () => {
-  await httpConnector.close?.();
+  await closeTestConnectors();
   await stub.close();
 });
 afterEach(() => {
@@ -147,7 +146,7 @@ describe('http.request', () => {
   it('close() drops the idle connections; a later step connects anew', async () => {
     await runStep('http.request', { url: `${stub.url}/echo`, body: {} });
     expect(stub.openConnections()).toBeGreaterThan(0);
-    await httpConnector.close?.();
+    await closeTestConnectors();
     await expect.poll(() => stub.openConnections()).toBe(0);
     const before = stub.connections();
     await runStep('http.request', { url: `${stub.url}/echo`, body: {} });

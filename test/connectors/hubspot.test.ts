@@ -5,12 +5,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PermanentError, TransientError } from '../../src/connectors/connector.js';
 import { evidenceOf, storedEvidence } from '../../src/connectors/evidence.js';
-import { hubspotStatus, withHubSpot } from '../../src/connectors/hubspot/client.js';
+import { createHubSpotConnector, type HubSpotConnector } from '../../src/connectors/hubspot/client.js';
+import { hubspotStatus } from '../../src/connectors/hubspot/errors.js';
 import { createObject, updateObject } from '../../src/connectors/hubspot/crm.js';
 import { MAX_BATCH_INPUTS } from '../../src/connectors/hubspot/write-batches.js';
 import { MAX_ANSWER_BYTES } from '../../src/connectors/vendor-http.js';
 import { fakeHubSpot } from './support/fake-vendors.js';
-import { KINDS, runStep, stepContext, stepError, inputProblems } from './support/step-harness.js';
+import { closeTestConnectors, KINDS, runStep, stepContext, stepError, inputProblems } from './support/step-harness.js';
 import { closedPortUrl, startVendorStub, type VendorStub } from './support/vendor-stub.js';
 
 let stub: VendorStub;
@@ -23,6 +24,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   vi.unstubAllEnvs();
+  await closeTestConnectors();
   await stub.close();
 });
 
@@ -284,6 +286,13 @@ const settle = <T>(work: Promise<T>): Promise<Settled<T>> =>
 // Writes of steps running at the same time go out as one batch request (write-batches.ts): each
 // step still gets its own record and, when the batch does not settle it, its own request's answer.
 describe('HubSpot writes batched across steps', () => {
+  // The connector as the service builds it, for writes below the step kinds.
+  let connector: HubSpotConnector;
+  beforeEach(() => {
+    connector = createHubSpotConnector({ HUBSPOT_ACCESS_TOKEN: 'pat-na1-test-token', HUBSPOT_BASE_URL: stub.url });
+  });
+  afterEach(() => connector.close?.());
+
   it('notes created at once go out as one batch; each step gets the record made from its own input', async () => {
     const outs = (await notesAtOnce(5)) as Array<{ id: string; created: boolean }>;
     expect(stub.calls()).toEqual(['POST /crm/v3/objects/notes/batch/create']);
@@ -376,7 +385,7 @@ describe('HubSpot writes batched across steps', () => {
   it('updates of the same moment batch; two of one record never share a batch', async () => {
     hubspot.objects.contacts = ['71', '72'].map((id) => ({ id, properties: {}, associations: [], createdAt: '2024-01-01T00:00:00Z' }));
     const update = (id: string, firstname: string) =>
-      withHubSpot(stepContext(), 'update contact', (client) => updateObject(client, 'contacts', id, { firstname }));
+      connector.withClient(stepContext(), 'update contact', (client) => updateObject(client, 'contacts', id, { firstname }));
     await Promise.all([update('71', 'Ada'), update('72', 'Bo'), update('71', 'Ada B.')]);
     // The second update of 71 goes alone, beside the batch (as two steps' requests would without batching).
     expect(stub.calls().sort()).toEqual(['PATCH /crm/v3/objects/contacts/71', 'POST /crm/v3/objects/contacts/batch/update']);
@@ -400,7 +409,7 @@ describe('HubSpot writes batched across steps', () => {
     const other = await startVendorStub(fakeHubSpot().route);
     try {
       const first = runStep('hubspot.note.create', note(0));
-      vi.stubEnv('HUBSPOT_BASE_URL', other.url); // read by the next step
+      vi.stubEnv('HUBSPOT_BASE_URL', other.url); // the next step runs on a connector built for it
       await Promise.all([first, runStep('hubspot.note.create', note(1))]);
       expect(stub.calls()).toEqual(['POST /crm/v3/objects/notes']);
       expect(other.calls()).toEqual(['POST /crm/v3/objects/notes']);
@@ -412,7 +421,7 @@ describe('HubSpot writes batched across steps', () => {
   it('a contact create a batch refuses for a taken email goes alone and gets the 409 naming the contact (the upsert uses it)', async () => {
     hubspot.objects.contacts = [{ id: '88', properties: { email: 'dana@whitfield.example' }, associations: [], createdAt: '2024-01-01T00:00:00Z' }];
     const create = (email: string) =>
-      withHubSpot(stepContext(), 'create contact', (client) =>
+      connector.withClient(stepContext(), 'create contact', (client) =>
         createObject(client, 'contacts', { email }, []).then(
           (created) => ({ id: created.id }),
           (error: unknown) => ({ status: hubspotStatus(error), body: JSON.stringify((error as { body?: unknown }).body) }),

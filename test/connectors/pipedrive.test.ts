@@ -4,9 +4,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { evidenceOf, storedEvidence } from '../../src/connectors/evidence.js';
 import { PermanentError, TransientError } from '../../src/connectors/connector.js';
-import { hoursMinutes } from '../../src/connectors/pipedrive/records.js';
+import { hoursMinutes } from '../../src/connectors/pipedrive/steps/activity-create.js';
 import { fakePipedrive } from './support/fake-vendors.js';
-import { inputProblems, KINDS, runStep, stepError } from './support/step-harness.js';
+import { closeTestConnectors, inputProblems, KINDS, runStep, stepError } from './support/step-harness.js';
 import { closedPortUrl, startVendorStub, type VendorStub } from './support/vendor-stub.js';
 
 let stub: VendorStub;
@@ -19,6 +19,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   vi.unstubAllEnvs();
+  await closeTestConnectors();
   await stub.close();
 });
 

@@ -4,9 +4,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { evidenceOf, storedEvidence } from '../../src/connectors/evidence.js';
 import { PermanentError, TransientError } from '../../src/connectors/connector.js';
-import { forgetSalesforceTokens } from '../../src/connectors/salesforce/client.js';
 import { fakeSalesforce } from './support/fake-vendors.js';
-import { inputProblems, KINDS, runStep, stepError } from './support/step-harness.js';
+import { closeTestConnectors, inputProblems, KINDS, runStep, stepError } from './support/step-harness.js';
 import { closedPortUrl, startVendorStub, type VendorStub } from './support/vendor-stub.js';
 
 const V = '/services/data/v59.0';
@@ -23,7 +22,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   vi.unstubAllEnvs();
-  forgetSalesforceTokens();
+  await closeTestConnectors();
   await stub.close();
 });
 

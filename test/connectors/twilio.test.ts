@@ -10,7 +10,7 @@ import { formEncode } from '../../src/connectors/twilio/request-client.js';
 import { MAX_ANSWER_BYTES } from '../../src/connectors/vendor-http.js';
 import { smsSegments } from '../../src/connectors/twilio/segments.js';
 import { fakeTwilio } from './support/fake-vendors.js';
-import { inputProblems, KINDS, runStep, stepContext, stepError } from './support/step-harness.js';
+import { closeTestConnectors, inputProblems, KINDS, runStep, stepContext, stepError } from './support/step-harness.js';
 import { closedPortUrl, startVendorStub, type VendorStub } from './support/vendor-stub.js';
 
 const SID = 'AC0123456789abcdef0123456789abcdef';
@@ -26,6 +26,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   vi.unstubAllEnvs();
+  await closeTestConnectors();
   await stub.close();
 });
 
@@ -68,7 +69,7 @@ describe('twilio.sms.send', () => {
 
   it('warns when the body takes several (billed) segments', async () => {
     const ctx = stepContext();
-    await KINDS.get('twilio.sms.send')!.execute({ ...sms, body: 'Olá Mariana! ✅ '.repeat(6) }, ctx);
+    await runStep('twilio.sms.send', { ...sms, body: 'Olá Mariana! ✅ '.repeat(6) }, ctx);
     expect(ctx.logs.find((l) => l.msg === 'SMS body is sent (and billed) as several segments')).toMatchObject({ level: 40, segments: 2, encoding: 'UCS-2' });
   });
 

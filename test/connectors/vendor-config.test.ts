@@ -1,26 +1,24 @@
-// envConfig: a connector's variables are read from the environment at every step, so a changed
-// value counts from the next step, and validated only when a value changed.
+// envConfig: a connector's variables parsed once, when the connectors are built: values trimmed
+// and frozen, blank ones unset, and what is missing or invalid named by variable.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { PermanentError } from '../../src/connectors/connector.js';
-import { baseUrl, envConfig } from '../../src/connectors/vendor.js';
+import { baseUrl, envConfig } from '../../src/connectors/connector-config.js';
 
-const config = envConfig('Acme', z.object({ ACME_TOKEN: z.string(), ACME_BASE_URL: baseUrl.optional() }));
+const config = envConfig(z.object({ ACME_TOKEN: z.string(), ACME_BASE_URL: baseUrl.optional() }));
 
 describe('envConfig', () => {
-  it('sees a changed value at the next read, and validates only when one changed', () => {
+  it('gives the validated values, frozen, or names what to set or fix', () => {
     const env: Record<string, string | undefined> = { ACME_TOKEN: ' t1 ', ACME_BASE_URL: 'http://127.0.0.1:9/' };
-    const first = config.read(env);
-    expect(first).toEqual({ ACME_TOKEN: 't1', ACME_BASE_URL: 'http://127.0.0.1:9' });
-    expect(config.read(env)).toBe(first); // unchanged: the validated values of the last read
+    const first = config.parse(env);
+    expect(first).toEqual({ ok: true, config: { ACME_TOKEN: 't1', ACME_BASE_URL: 'http://127.0.0.1:9' } });
+    expect(first.ok && Object.isFrozen(first.config)).toBe(true);
     env.ACME_TOKEN = 't2';
-    expect(config.read(env)).toEqual({ ACME_TOKEN: 't2', ACME_BASE_URL: 'http://127.0.0.1:9' });
+    expect(first.ok && first.config.ACME_TOKEN).toBe('t1'); // parsed once: a later change is not seen
+    expect(config.parse(env)).toEqual({ ok: true, config: { ACME_TOKEN: 't2', ACME_BASE_URL: 'http://127.0.0.1:9' } });
     env.ACME_BASE_URL = 'ftp://x';
-    expect(() => config.read(env)).toThrow(PermanentError);
-    expect(config.missing(env)).toBe('ACME_BASE_URL (must start with http:// or https://)');
+    expect(config.parse(env)).toEqual({ ok: false, missing: 'ACME_BASE_URL (must start with http:// or https://)' });
     env.ACME_BASE_URL = undefined;
     env.ACME_TOKEN = '  ';
-    expect(config.missing(env)).toBe('ACME_TOKEN');
-    expect(config.missing({ ...env, ACME_TOKEN: 'x' })).toBeNull(); // another object: read afresh
+    expect(config.parse(env)).toEqual({ ok: false, missing: 'ACME_TOKEN' });
   });
 });

@@ -1,6 +1,6 @@
 // Email (nodemailer over SMTP).
-import type { Connector } from '../connector.js';
-import { emailSend } from './email-send.js';
-import { closeSmtpTransports, emailEnv } from './transport.js';
+import { defineConnector } from '../connector.js';
+import { emailSend } from './steps/email-send.js';
+import { createEmailConnector, emailEnv } from './transport.js';
 
-export const emailConnector: Connector = { name: 'email', configSchema: emailEnv.schema, steps: [emailSend], close: closeSmtpTransports };
+export const emailSpec = defineConnector({ name: 'email', title: 'Email (SMTP)', config: emailEnv, steps: [emailSend], create: createEmailConnector });

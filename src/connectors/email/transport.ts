@@ -2,13 +2,15 @@
 // steps that notices when a step's message data has gone out, and what SMTP's answers mean.
 import { z } from 'zod';
 import type { Transporter } from 'nodemailer';
-import { ClientPool, type Pooled } from '../client-pool.js';
-import { PermanentError, TransientError, type StepContext } from '../connector.js';
+import { classifyFailure, clip, networkCode } from '../classify-failure.js';
+import { ClientPool, withPooledClient, type Pooled } from '../client-pool.js';
+import { envConfig, type ConnectorConfigOf } from '../connector-config.js';
+import { connectorStep, PermanentError, TransientError, type ConnectorInstance, type StepContext } from '../connector.js';
+import { DeadlineError, sendContext } from '../deadline.js';
 import { withEvidence, type VendorExchange } from '../evidence.js';
-import { classifyFailure, clip, DeadlineError, envConfig, lazyImport, networkCode, sendContext, withPooledClient } from '../vendor.js';
+import { lazyImport } from '../load-sdk.js';
 
 export const emailEnv = envConfig(
-  'Email',
   z.object({
     SMTP_URL: z
       .string()
@@ -33,66 +35,81 @@ interface PooledSmtp extends Pooled {
   transmitted: boolean;
 }
 
-const pool = new ClientPool<PooledSmtp>();
-
-/** Closes the kept SMTP connections (at shutdown). */
-export const closeSmtpTransports = () => pool.close();
+export type EmailConfig = ConnectorConfigOf<typeof emailEnv.schema>;
 
 /** An idle kept SMTP connection is closed (QUIT) after this; servers wait at least 5 minutes (RFC 5321). */
 export const SMTP_IDLE_MS = 15_000;
 
-/**
- * Runs `send` (one message) with an SMTP transport until the step's deadline. A shutdown stops
- * the step only before sending; once under way the send is not abandoned, so the step records
- * what really happened. The connection is kept for later steps with the same SMTP_URL; at the
- * deadline it is closed (the send cut off) and the transport discarded. Failures come back
- * classified: after the message data went out, a lost answer is not retried blindly.
- */
-export async function withSmtp<T>(ctx: StepContext, smtpUrl: string, action: string, send: (transport: Transporter) => Promise<T>): Promise<T> {
-  const { default: nodemailer } = await loadNodemailer();
-  const sendCtx = sendContext(ctx);
-  const create = (): PooledSmtp => {
-    const pooled = { transmitted: false } as PooledSmtp;
-    pooled.transport = nodemailer.createTransport({
-      url: smtpUrl,
-      pool: true,
-      maxConnections: 1,
-      // A message whose connection closed is failed, never sent again over another one: the
-      // worker decides (a send whose data went out is reported, not retried).
-      maxRequeues: 0,
-      idleTimeout: SMTP_IDLE_MS,
-      connectionTimeout: ctx.timeoutMs,
-      greetingTimeout: ctx.timeoutMs,
-      socketTimeout: ctx.timeoutMs,
-      // nodemailer logs the end of the message data as tnx "message" (with the byte counts):
-      // from then on a failure leaves it unknown whether the server took the message.
-      logger: {
-        info(entry: { tnx?: string; outByteCount?: number }) {
-          if (entry?.tnx === 'message' && typeof entry.outByteCount === 'number') pooled.transmitted = true;
-        },
-      },
-    });
-    // Also a connection in the middle of a message: the step gave up on it.
-    pooled.dispose = () => pooled.transport.close({ force: true });
-    return pooled;
-  };
-  let lent: PooledSmtp | undefined;
-  try {
-    return await withPooledClient(sendCtx, pool, `${smtpUrl}\n${ctx.timeoutMs}`, create, async (pooled) => {
-      lent = pooled;
-      pooled.transmitted = false;
-      try {
-        return await send(pooled.transport);
-      } catch (error) {
-        throw withEvidence(classifySmtpError(action, error, pooled.transmitted), smtpExchange(smtpUrl, error));
-      }
-    });
-  } catch (error) {
-    if (error instanceof TransientError || error instanceof PermanentError) throw error;
-    // The deadline: the transport was cut off and is lent to no other step.
-    throw withEvidence(classifySmtpError(action, error, lent?.transmitted ?? false), smtpExchange(smtpUrl, error));
-  }
+export interface EmailConnector extends ConnectorInstance {
+  config: EmailConfig;
+  /**
+   * Runs `send` (one message) with an SMTP transport until the step's deadline. A shutdown stops
+   * the step only before sending; once under way the send is not abandoned, so the step records
+   * what really happened. The connection is kept for later steps; at the deadline it is closed
+   * (the send cut off) and the transport discarded. Failures come back classified: after the
+   * message data went out, a lost answer is not retried blindly.
+   */
+  withTransport<T>(ctx: StepContext, action: string, send: (transport: Transporter) => Promise<T>): Promise<T>;
 }
+
+/** Email over one SMTP server: its pooled connections, lent one step at a time. */
+export function createEmailConnector(config: EmailConfig): EmailConnector {
+  const smtpUrl = config.SMTP_URL;
+  const pool = new ClientPool<PooledSmtp>();
+  return {
+    config,
+    async withTransport(ctx, action, send) {
+      const { default: nodemailer } = await loadNodemailer();
+      const sendCtx = sendContext(ctx);
+      const create = (): PooledSmtp => {
+        const pooled = { transmitted: false } as PooledSmtp;
+        pooled.transport = nodemailer.createTransport({
+          url: smtpUrl,
+          pool: true,
+          maxConnections: 1,
+          // A message whose connection closed is failed, never sent again over another one: the
+          // worker decides (a send whose data went out is reported, not retried).
+          maxRequeues: 0,
+          idleTimeout: SMTP_IDLE_MS,
+          connectionTimeout: ctx.timeoutMs,
+          greetingTimeout: ctx.timeoutMs,
+          socketTimeout: ctx.timeoutMs,
+          // nodemailer logs the end of the message data as tnx "message" (with the byte counts):
+          // from then on a failure leaves it unknown whether the server took the message.
+          logger: {
+            info(entry: { tnx?: string; outByteCount?: number }) {
+              if (entry?.tnx === 'message' && typeof entry.outByteCount === 'number') pooled.transmitted = true;
+            },
+          },
+        });
+        // Also a connection in the middle of a message: the step gave up on it.
+        pooled.dispose = () => pooled.transport.close({ force: true });
+        return pooled;
+      };
+      let lent: PooledSmtp | undefined;
+      try {
+        // By the step's timeout too: the transport's timeouts are set when it is made.
+        return await withPooledClient(sendCtx, pool, String(ctx.timeoutMs), create, async (pooled) => {
+          lent = pooled;
+          pooled.transmitted = false;
+          try {
+            return await send(pooled.transport);
+          } catch (error) {
+            throw withEvidence(classifySmtpError(action, error, pooled.transmitted), smtpExchange(smtpUrl, error));
+          }
+        });
+      } catch (error) {
+        if (error instanceof TransientError || error instanceof PermanentError) throw error;
+        // The deadline: the transport was cut off and is lent to no other step.
+        throw withEvidence(classifySmtpError(action, error, lent?.transmitted ?? false), smtpExchange(smtpUrl, error));
+      }
+    },
+    close: () => pool.close(),
+  };
+}
+
+/** The step kinds of email. */
+export const emailStep = connectorStep<EmailConnector, EmailConfig>();
 
 /** The SMTP command that failed and the server's reply, as a failed step's evidence (the URL's login is masked when stored). */
 function smtpExchange(smtpUrl: string, error: unknown): VendorExchange {

@@ -1,14 +1,17 @@
-// HubSpot through @hubspot/api-client: configuration, clients kept across steps, and what HubSpot's
-// errors mean. The SDK (≈50 MB) is imported on first use so start-up and the CLI stay fast.
+// HubSpot through @hubspot/api-client: its configuration, and the connector built from it, which
+// keeps the clients and write batches of its steps (errors.ts says what HubSpot's errors mean). The SDK (≈50 MB) is imported on first use so start-up and the CLI stay fast.
 import { z } from 'zod';
 import type { BasicApi, BatchApi, createConfiguration, PromiseConfigurationOptions, SearchApi } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
-import { ClientPool, stepAgent, type Pooled, type StepAgent } from '../client-pool.js';
-import { parseRetryAfter, type StepContext } from '../connector.js';
+import { actionOf } from '../classify-failure.js';
+import { ClientPool, stepAgent, withPooledClient, type Pooled, type StepAgent } from '../client-pool.js';
+import { baseUrl, envConfig, type ConnectorConfigOf } from '../connector-config.js';
+import { connectorStep, type ConnectorInstance, type StepContext } from '../connector.js';
 import { evidenceOf, ExchangeLog, withEvidence } from '../evidence.js';
-import { actionOf, baseUrl, classifyCommon, classifyFailure, envConfig, header, lazyImport, withPooledClient } from '../vendor.js';
+import { lazyImport } from '../load-sdk.js';
+import { classifyHubSpotError } from './errors.js';
+import { createWriteBatches, type WriteBatches } from './write-batches.js';
 
 export const hubspotEnv = envConfig(
-  'HubSpot',
   z.object({
     HUBSPOT_ACCESS_TOKEN: z.string().describe('Private app access token (Settings → Integrations → Private apps), with the CRM scopes the steps use.'),
     HUBSPOT_BASE_URL: baseUrl.optional().describe('API base URL; unset: https://api.hubapi.com. For a sandbox proxy or a local stub.'),
@@ -24,8 +27,8 @@ export const hubspotEnv = envConfig(
  * aftercall's making, and the options each call is given (crm.ts).
  */
 export interface HubSpot extends HubSpotApis {
-  /** The configuration's values joined: writes batch only with steps of the same account. */
-  configKey: string;
+  /** The connector's write batches: creates and updates of steps running at once (write-batches.ts). */
+  batches: WriteBatches;
   /** The step's deadline (write-batches.ts sends nothing for a step past it). */
   signal: AbortSignal;
   /** The last request sent on the client: a batch's failure carries it to every step of the batch. */
@@ -80,85 +83,54 @@ type ConfigurationParameters = NonNullable<Parameters<typeof createConfiguration
 
 interface PooledHubSpot extends Pooled, HubSpotApis {
   agent: StepAgent;
-  configKey: string;
   /** The last request sent on this client: the evidence of a step that fails. */
   log: ExchangeLog;
 }
 
-/** HubSpot clients by token and base URL, each with its keep-alive agent, lent one step at a time. */
-const pool = new ClientPool<PooledHubSpot>();
+export type HubSpotConfig = ConnectorConfigOf<typeof hubspotEnv.schema>;
 
-/** Closes the kept HubSpot clients and their connections (at shutdown). */
-export const closeHubSpotClients = () => pool.close();
+export interface HubSpotConnector extends ConnectorInstance {
+  /**
+   * Runs `work` with a HubSpot client until the step's deadline. The client and its keep-alive
+   * connections are kept for later steps; the SDK takes no AbortSignal, so at the deadline the
+   * client's agent is retired (its requests destroyed) and the client discarded. HubSpot errors
+   * come back as TransientError / PermanentError. The SDK's own retries are not configured: they
+   * ignore Retry-After; the worker retries.
+   */
+  withClient<T>(ctx: StepContext, action: string, work: (hubspot: HubSpot) => Promise<T>): Promise<T>;
+}
 
-/**
- * Runs `work` with a HubSpot client until the step's deadline. The client and its keep-alive
- * connections are kept for later steps with the same configuration; the SDK takes no
- * AbortSignal, so at the deadline the client's agent is retired (its requests destroyed) and the
- * client discarded. HubSpot errors come back as TransientError / PermanentError. The SDK's own
- * retries are not configured: they ignore Retry-After; the worker retries.
- */
-export async function withHubSpot<T>(ctx: StepContext, action: string, work: (hubspot: HubSpot) => Promise<T>): Promise<T> {
-  const config = hubspotEnv.read();
-  const makeClient = await loadHubSpot();
+/** HubSpot for one account: its clients (each with a keep-alive agent, lent one step at a time) and its write batches. */
+export function createHubSpotConnector(config: HubSpotConfig): HubSpotConnector {
   const base = config.HUBSPOT_BASE_URL ?? 'https://api.hubapi.com';
-  const configKey = `${base}\n${config.HUBSPOT_ACCESS_TOKEN}`;
-  const create = (): PooledHubSpot => {
-    const agent = stepAgent(base);
-    const log = new ExchangeLog();
-    return { agent, configKey, log, ...makeClient(config.HUBSPOT_ACCESS_TOKEN, base, agent, log) };
+  const pool = new ClientPool<PooledHubSpot>();
+  const batches = createWriteBatches();
+  return {
+    async withClient(ctx, action, work) {
+      const makeClient = await loadHubSpot();
+      const create = (): PooledHubSpot => {
+        const agent = stepAgent(base);
+        const log = new ExchangeLog();
+        return { agent, log, ...makeClient(config.HUBSPOT_ACCESS_TOKEN, base, agent, log) };
+      };
+      let lent: PooledHubSpot | undefined;
+      try {
+        return await withPooledClient(ctx, pool, base, create, (client, signal) => {
+          lent = client;
+          client.log.last = undefined;
+          return work({ ...client, batches, signal });
+        });
+      } catch (error) {
+        // A batch's error carries the exchange of the client it went out on (write-batches.ts).
+        throw withEvidence(classifyHubSpotError(`HubSpot (${actionOf(error, action)})`, error), evidenceOf(error) ?? lent?.log.last);
+      }
+    },
+    close: () => pool.close(),
   };
-  let lent: PooledHubSpot | undefined;
-  try {
-    return await withPooledClient(ctx, pool, configKey, create, (client, signal) => {
-      lent = client;
-      client.log.last = undefined;
-      return work({ ...client, signal });
-    });
-  } catch (error) {
-    // A batch's error carries the exchange of the client it went out on (write-batches.ts).
-    throw withEvidence(classifyHubSpotError(`HubSpot (${actionOf(error, action)})`, error), evidenceOf(error) ?? lent?.log.last);
-  }
 }
 
-interface ApiExceptionLike {
-  code: number;
-  body: unknown;
-  headers: Record<string, string>;
-}
-
-function isApiException(error: unknown): error is ApiExceptionLike {
-  const e = error as Partial<ApiExceptionLike> | null;
-  return typeof e?.code === 'number' && typeof e.headers === 'object';
-}
-
-/** HubSpot's ApiException carries the status, the parsed body and the headers. */
-export function classifyHubSpotError(action: string, error: unknown) {
-  if (isApiException(error)) {
-    return classifyFailure(action, {
-      status: error.code,
-      detail: hubspotMessage(error.body),
-      retryAfterMs: parseRetryAfter(header(error.headers, 'retry-after')),
-    });
-  }
-  return classifyCommon(action, error) ?? classifyFailure(action, { network: error instanceof Error ? error.message : String(error) });
-}
-
-/** `{status, message, category, errors: [{message}]}` → "CATEGORY: message (detail; detail)". */
-export function hubspotMessage(body: unknown): string {
-  if (typeof body === 'string') return body;
-  const b = (body ?? {}) as { message?: unknown; category?: unknown; errors?: Array<{ message?: unknown }> };
-  const details = Array.isArray(b.errors) ? b.errors.map((e) => e.message).filter((m) => typeof m === 'string' && m !== b.message) : [];
-  const text = [typeof b.message === 'string' ? b.message : JSON.stringify(body), details.length ? `(${details.join('; ')})` : '']
-    .filter(Boolean)
-    .join(' ');
-  return typeof b.category === 'string' ? `${b.category}: ${text}` : text;
-}
-
-/** The HubSpot status of an error thrown inside `withHubSpot`'s work, if it is one. */
-export function hubspotStatus(error: unknown): number | undefined {
-  return isApiException(error) ? error.code : undefined;
-}
+/** The step kinds of HubSpot. */
+export const hubspotStep = connectorStep<HubSpotConnector, HubSpotConfig>();
 
 /** Property values as HubSpot takes them: strings; null and undefined leave a property alone. */
 export function hubspotProperties(values: Record<string, unknown>): Record<string, string> {

@@ -9,8 +9,7 @@ import type {
 } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
 import type { StepContext } from '../connector.js';
 import type { HubSpot } from './client.js';
-import { during } from '../vendor.js';
-import { batchedCreate, batchedUpdate } from './write-batches.js';
+import { during } from '../classify-failure.js';
 
 const EQ = 'EQ' as FilterOperatorEnum;
 const HUBSPOT_DEFINED = 'HUBSPOT_DEFINED' as AssociationSpecAssociationCategoryEnum;
@@ -60,7 +59,7 @@ export async function createObject(
   properties: Record<string, string>,
   associations: Association[],
 ): Promise<SimplePublicObject> {
-  return batchedCreate(hubspot, objectType, {
+  return hubspot.batches.create(hubspot, objectType, {
     properties,
     associations: associations.map((a) => ({
       to: { id: a.to },
@@ -71,7 +70,7 @@ export async function createObject(
 
 /** Updates a record, in one batch request with other steps' updates of the type when they run at once. */
 export async function updateObject(hubspot: HubSpot, objectType: string, id: string, properties: Record<string, string>): Promise<void> {
-  await batchedUpdate(hubspot, objectType, id, properties);
+  await hubspot.batches.update(hubspot, objectType, id, properties);
 }
 
 /**

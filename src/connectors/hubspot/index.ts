@@ -1,12 +1,15 @@
 // HubSpot (@hubspot/api-client): contacts, notes, deals and tasks.
-import type { Connector } from '../connector.js';
-import { closeHubSpotClients, hubspotEnv } from './client.js';
-import { contactUpsert } from './contact-upsert.js';
-import { dealCreate, noteCreate, taskCreate } from './records.js';
+import { defineConnector } from '../connector.js';
+import { createHubSpotConnector, hubspotEnv } from './client.js';
+import { contactUpsert } from './steps/contact-upsert.js';
+import { dealCreate } from './steps/deal-create.js';
+import { noteCreate } from './steps/note-create.js';
+import { taskCreate } from './steps/task-create.js';
 
-export const hubspotConnector: Connector = {
+export const hubspotSpec = defineConnector({
   name: 'hubspot',
-  configSchema: hubspotEnv.schema,
+  title: 'HubSpot',
+  config: hubspotEnv,
   steps: [contactUpsert, noteCreate, dealCreate, taskCreate],
-  close: closeHubSpotClients,
-};
+  create: createHubSpotConnector,
+});

@@ -21,8 +21,9 @@ import type {
   SimplePublicObjectInputForCreate,
 } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
 import { withEvidence } from '../evidence.js';
-import { during } from '../vendor.js';
-import { hubspotStatus, type HubSpot } from './client.js';
+import { during } from '../classify-failure.js';
+import type { HubSpot } from './client.js';
+import { hubspotStatus } from './errors.js';
 
 /** HubSpot's limit of inputs per batch request. */
 export const MAX_BATCH_INPUTS = 100;
@@ -125,36 +126,40 @@ class WriteQueue<I> {
   }
 }
 
-const queues = new Map<string, WriteQueue<unknown>>();
-
-function queueFor<I>(hubspot: HubSpot, objectType: string, name: string, kind: () => WriteKind<I>): WriteQueue<I> {
-  // By configuration (token and base URL) and object type: a batch goes to one account.
-  const key = `${hubspot.configKey}\n${objectType}\n${name}`;
-  let queue = queues.get(key) as WriteQueue<I> | undefined;
-  if (!queue) {
-    queue = new WriteQueue(kind());
-    queues.set(key, queue as WriteQueue<unknown>);
-  }
-  return queue;
+/** The write queues of one HubSpot connector (one account), by object type and write. */
+export interface WriteBatches {
+  /** Creates a record, in a batch with the creates of other steps running now. */
+  create(hubspot: HubSpot, objectType: string, input: SimplePublicObjectInputForCreate): Promise<SimplePublicObject>;
+  /** Updates a record's properties, in a batch with the updates of other steps running now. */
+  update(hubspot: HubSpot, objectType: string, id: string, properties: Record<string, string>): Promise<SimplePublicObject>;
 }
 
-/** Creates a record, in a batch with the creates of other steps running now. */
-export function batchedCreate(hubspot: HubSpot, objectType: string, input: SimplePublicObjectInputForCreate): Promise<SimplePublicObject> {
-  return queueFor<SimplePublicObjectInputForCreate>(hubspot, objectType, 'create', () => ({
-    action: `create ${singular(objectType)}`,
-    single: (h, i) => h.basicApi.create(objectType, i, h.options),
-    batch: (h, inputs) => h.batchApi.create(objectType, { inputs }, h.options),
-  })).add(hubspot, input);
-}
-
-/** Updates a record's properties, in a batch with the updates of other steps running now. */
-export function batchedUpdate(hubspot: HubSpot, objectType: string, id: string, properties: Record<string, string>): Promise<SimplePublicObject> {
-  return queueFor<SimplePublicObjectInput & { id: string }>(hubspot, objectType, 'update', () => ({
-    action: `update ${singular(objectType)}`,
-    single: (h, { id: objectId, properties: values }) => h.basicApi.update(objectType, objectId, { properties: values }, undefined, h.options),
-    batch: (h, inputs) => h.batchApi.update(objectType, { inputs }, h.options),
-    recordId: (i) => i.id,
-  })).add(hubspot, { id, properties });
+export function createWriteBatches(): WriteBatches {
+  const queues = new Map<string, WriteQueue<unknown>>();
+  const queueFor = <I>(objectType: string, name: string, kind: () => WriteKind<I>): WriteQueue<I> => {
+    const key = `${objectType}\n${name}`;
+    let queue = queues.get(key) as WriteQueue<I> | undefined;
+    if (!queue) {
+      queue = new WriteQueue(kind());
+      queues.set(key, queue as WriteQueue<unknown>);
+    }
+    return queue;
+  };
+  return {
+    create: (hubspot, objectType, input) =>
+      queueFor<SimplePublicObjectInputForCreate>(objectType, 'create', () => ({
+        action: `create ${singular(objectType)}`,
+        single: (h, i) => h.basicApi.create(objectType, i, h.options),
+        batch: (h, inputs) => h.batchApi.create(objectType, { inputs }, h.options),
+      })).add(hubspot, input),
+    update: (hubspot, objectType, id, properties) =>
+      queueFor<SimplePublicObjectInput & { id: string }>(objectType, 'update', () => ({
+        action: `update ${singular(objectType)}`,
+        single: (h, { id: objectId, properties: values }) => h.basicApi.update(objectType, objectId, { properties: values }, undefined, h.options),
+        batch: (h, inputs) => h.batchApi.update(objectType, { inputs }, h.options),
+        recordId: (i) => i.id,
+      })).add(hubspot, { id, properties }),
+  };
 }
 
 function singular(objectType: string): string {

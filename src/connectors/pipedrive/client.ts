@@ -3,13 +3,15 @@
 // The SDK is imported on first use (it takes most of a second to load).
 import { z } from 'zod';
 import type { v1, v2 } from 'pipedrive';
-import { ClientPool, stepAgent, type Pooled, type StepAgent } from '../client-pool.js';
-import { parseRetryAfter, PermanentError, type StepContext } from '../connector.js';
+import { actionOf, classifyCommon, classifyFailure } from '../classify-failure.js';
+import { ClientPool, stepAgent, withPooledClient, type Pooled, type StepAgent } from '../client-pool.js';
+import { baseUrl, envConfig, type ConnectorConfigOf } from '../connector-config.js';
+import { connectorStep, PermanentError, type ConnectorInstance, type StepContext } from '../connector.js';
 import { evidenceOf, ExchangeLog, withEvidence, type VendorExchange } from '../evidence.js';
-import { actionOf, baseUrl, classifyCommon, classifyFailure, envConfig, header, lazyImport, withPooledClient } from '../vendor.js';
+import { lazyImport } from '../load-sdk.js';
+import { header, parseRetryAfter } from '../response-headers.js';
 
 export const pipedriveEnv = envConfig(
-  'Pipedrive',
   z.object({
     PIPEDRIVE_API_TOKEN: z.string().describe('Personal API token (Personal preferences → API), sent as the x-api-token header.'),
     PIPEDRIVE_BASE_URL: baseUrl
@@ -44,10 +46,10 @@ interface AxiosResponseLike {
   config?: AxiosConfigLike;
 }
 
-/** The SDK, imported on first use. */
 /** The output of Pipedrive's add steps. */
 export const pipedriveRecord = z.object({ id: z.number().int().describe('Pipedrive record id.') });
 
+/** The SDK, imported on first use. */
 const loadPipedrive = lazyImport(() => import('pipedrive'));
 
 interface PooledPipedrive extends Pooled {
@@ -58,54 +60,63 @@ interface PooledPipedrive extends Pooled {
   configs: Array<{ baseOptions?: unknown }>;
 }
 
-/** Pipedrive API objects by token and base URL, with their keep-alive agent, lent one step at a time. */
-const pool = new ClientPool<PooledPipedrive>();
+export type PipedriveConfig = ConnectorConfigOf<typeof pipedriveEnv.schema>;
 
-/** Closes the kept Pipedrive clients and their connections (at shutdown). */
-export const closePipedriveClients = () => pool.close();
+export interface PipedriveConnector extends ConnectorInstance {
+  /**
+   * Runs `work` with the Pipedrive APIs until the step's deadline (axios gets the timeout and the
+   * abort signal); Pipedrive errors come back as TransientError / PermanentError. The API objects
+   * and their keep-alive connections are kept for later steps.
+   */
+  withApis<T>(ctx: StepContext, action: string, work: (api: PipedriveApis) => Promise<T>): Promise<T>;
+}
 
-/**
- * Runs `work` with the Pipedrive APIs until the step's deadline (axios gets the timeout and the
- * abort signal); Pipedrive errors come back as TransientError / PermanentError. The API objects
- * and their keep-alive connections are kept for later steps with the same token and base URL.
- */
-export async function withPipedrive<T>(ctx: StepContext, action: string, work: (api: PipedriveApis) => Promise<T>): Promise<T> {
-  const config = pipedriveEnv.read();
-  const { v1: V1, v2: V2 } = await loadPipedrive();
+/** Pipedrive for one company: its API objects with their keep-alive agent, lent one step at a time. */
+export function createPipedriveConnector(config: PipedriveConfig): PipedriveConnector {
   const base = config.PIPEDRIVE_BASE_URL ?? 'https://api.pipedrive.com';
   const https = /^https:/i.test(base);
-  const create = (): PooledPipedrive => {
-    const configV2 = new V2.Configuration({ apiKey: config.PIPEDRIVE_API_TOKEN, basePath: `${base}/api/v2` });
-    const configV1 = new V1.Configuration({ apiKey: config.PIPEDRIVE_API_TOKEN, basePath: `${base}/v1` });
-    const log = new ExchangeLog();
-    return {
-      agent: stepAgent(base),
-      configs: [configV1, configV2],
-      log,
-      apis: {
-        persons: keepErrors(new V2.PersonsApi(configV2), log),
-        deals: keepErrors(new V2.DealsApi(configV2), log),
-        activities: keepErrors(new V2.ActivitiesApi(configV2), log),
-        notes: keepErrors(new V1.NotesApi(configV1), log),
-      },
-    };
+  const pool = new ClientPool<PooledPipedrive>();
+  return {
+    async withApis(ctx, action, work) {
+      const { v1: V1, v2: V2 } = await loadPipedrive();
+      const create = (): PooledPipedrive => {
+        const configV2 = new V2.Configuration({ apiKey: config.PIPEDRIVE_API_TOKEN, basePath: `${base}/api/v2` });
+        const configV1 = new V1.Configuration({ apiKey: config.PIPEDRIVE_API_TOKEN, basePath: `${base}/v1` });
+        const log = new ExchangeLog();
+        return {
+          agent: stepAgent(base),
+          configs: [configV1, configV2],
+          log,
+          apis: {
+            persons: keepErrors(new V2.PersonsApi(configV2), log),
+            deals: keepErrors(new V2.DealsApi(configV2), log),
+            activities: keepErrors(new V2.ActivitiesApi(configV2), log),
+            notes: keepErrors(new V1.NotesApi(configV1), log),
+          },
+        };
+      };
+      let lent: PooledPipedrive | undefined;
+      try {
+        return await withPooledClient(ctx, pool, base, create, (pooled, signal) => {
+          lent = pooled;
+          pooled.log.last = undefined;
+          // Every request of this step: its timeout, its deadline signal and the client's agent.
+          const options = { timeout: ctx.timeoutMs, signal, ...(https ? { httpsAgent: pooled.agent } : { httpAgent: pooled.agent }) };
+          for (const c of pooled.configs) c.baseOptions = options;
+          return work(pooled.apis);
+        });
+      } catch (error) {
+        const e = error as { config?: AxiosConfigLike; response?: AxiosResponseLike } | null;
+        const exchange = evidenceOf(error) ?? axiosExchange(e?.config, e?.response) ?? lent?.log.last;
+        throw withEvidence(classifyPipedriveError(`Pipedrive (${actionOf(error, action)})`, error), exchange);
+      }
+    },
+    close: () => pool.close(),
   };
-  let lent: PooledPipedrive | undefined;
-  try {
-    return await withPooledClient(ctx, pool, `${base}\n${config.PIPEDRIVE_API_TOKEN}`, create, (pooled, signal) => {
-      lent = pooled;
-      pooled.log.last = undefined;
-      // Every request of this step: its timeout, its deadline signal and the client's agent.
-      const options = { timeout: ctx.timeoutMs, signal, ...(https ? { httpsAgent: pooled.agent } : { httpAgent: pooled.agent }) };
-      for (const c of pooled.configs) c.baseOptions = options;
-      return work(pooled.apis);
-    });
-  } catch (error) {
-    const e = error as { config?: AxiosConfigLike; response?: AxiosResponseLike } | null;
-    const exchange = evidenceOf(error) ?? axiosExchange(e?.config, e?.response) ?? lent?.log.last;
-    throw withEvidence(classifyPipedriveError(`Pipedrive (${actionOf(error, action)})`, error), exchange);
-  }
 }
+
+/** The step kinds of Pipedrive. */
+export const pipedriveStep = connectorStep<PipedriveConnector, PipedriveConfig>();
 
 /** An axios request and its answer as evidence (the SDK builds full URLs; params may come apart). */
 function axiosExchange(config: AxiosConfigLike | undefined, response: AxiosResponseLike | undefined): VendorExchange | undefined {

@@ -1,12 +1,15 @@
 // Pipedrive (pipedrive SDK): persons, notes, call activities and deals.
-import type { Connector } from '../connector.js';
-import { closePipedriveClients, pipedriveEnv } from './client.js';
-import { personUpsert } from './person-upsert.js';
-import { activityCreate, dealCreate, noteCreate } from './records.js';
+import { defineConnector } from '../connector.js';
+import { createPipedriveConnector, pipedriveEnv } from './client.js';
+import { activityCreate } from './steps/activity-create.js';
+import { dealCreate } from './steps/deal-create.js';
+import { noteCreate } from './steps/note-create.js';
+import { personUpsert } from './steps/person-upsert.js';
 
-export const pipedriveConnector: Connector = {
+export const pipedriveSpec = defineConnector({
   name: 'pipedrive',
-  configSchema: pipedriveEnv.schema,
+  title: 'Pipedrive',
+  config: pipedriveEnv,
   steps: [personUpsert, noteCreate, activityCreate, dealCreate],
-  close: closePipedriveClients,
-};
+  create: createPipedriveConnector,
+});

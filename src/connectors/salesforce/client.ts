@@ -9,14 +9,17 @@
 // keeps the step's answer tracker, so it is not pooled.
 import { z } from 'zod';
 import type { Connection, HttpRequest, HttpRequestOptions, HttpResponse, OAuth2 } from 'jsforce';
-import { parseRetryAfter, PermanentError, TransientError, type StepContext } from '../connector.js';
+import { classifyCommon, classifyFailure, clip } from '../classify-failure.js';
+import { baseUrl, envConfig, joinNames, type ConnectorConfigOf } from '../connector-config.js';
+import { connectorStep, PermanentError, TransientError, type ConnectorInstance, type StepContext } from '../connector.js';
+import { untilDeadline } from '../deadline.js';
 import { ExchangeLog, withEvidence } from '../evidence.js';
-import { baseUrl, classifyCommon, classifyFailure, clip, envConfig, header, joinNames, lazyImport, untilDeadline } from '../vendor.js';
+import { lazyImport } from '../load-sdk.js';
+import { header, parseRetryAfter } from '../response-headers.js';
 
 export const API_VERSION = '59.0';
 
 export const salesforceEnv = envConfig(
-  'Salesforce',
   z.object({
     SALESFORCE_INSTANCE_URL: baseUrl
       .optional()
@@ -41,29 +44,21 @@ export const salesforceEnv = envConfig(
   },
 );
 
-type SalesforceConfig = ReturnType<typeof salesforceEnv.read>;
+export type SalesforceConfig = ConnectorConfigOf<typeof salesforceEnv.schema>;
 
 interface Session {
   instanceUrl: string;
   accessToken: string;
 }
 
-/** jsforce, imported on first use. */
 /** The output of Salesforce's create and upsert steps. */
 export const salesforceRecord = z.object({
   id: z.string().describe('Salesforce record id.'),
   created: z.boolean().describe('True when this step created the record, false when it found or updated one.'),
 });
 
+/** jsforce, imported on first use. */
 const loadJsforce = lazyImport(() => import('jsforce'));
-
-/** Tokens from the client credentials flow, per login URL and client: reused until refused. */
-const tokenCache = new Map<string, Session>();
-
-/** Drops cached client-credentials tokens (tests; a changed connected app). */
-export function forgetSalesforceTokens(): void {
-  tokenCache.clear();
-}
 
 /**
  * Keeps the status and headers of the last answer (jsforce's errors carry neither) and gives
@@ -96,61 +91,69 @@ class ResponseTracker {
   }
 }
 
-/**
- * Runs `work` with a connected jsforce Connection until the step's deadline; Salesforce errors
- * come back as TransientError / PermanentError. A cached client-credentials token that is
- * refused (401) is replaced once.
- */
-export async function withSalesforce<T>(ctx: StepContext, action: string, work: (conn: Connection) => Promise<T>): Promise<T> {
-  const config = salesforceEnv.read();
-  const jsforce = await loadJsforce();
-  const tracker = new ResponseTracker(Date.now() + ctx.timeoutMs);
-  let stage = action;
-  const attempt = async (renew: boolean) => {
-    stage = 'sign in';
-    const session = await openSession(jsforce.OAuth2, config, tracker, renew);
-    stage = action;
-    const conn = new jsforce.Connection({ instanceUrl: session.instanceUrl, accessToken: session.accessToken, version: API_VERSION });
-    tracker.attach(conn._transport);
-    return work(conn);
-  };
-  try {
-    return await untilDeadline(ctx, async () => {
-      try {
-        return await attempt(false);
-      } catch (error) {
-        const refused = tracker.last?.statusCode === 401 && stage === action;
-        if (!refused || config.SALESFORCE_ACCESS_TOKEN || !config.SALESFORCE_CLIENT_ID) throw error;
-        ctx.logger.info('Salesforce refused the cached token; signing in again');
-        return attempt(true);
-      }
-    });
-  } catch (error) {
-    throw withEvidence(classifySalesforceError(`Salesforce (${stage})`, error, tracker.last), tracker.log.last);
-  }
+export interface SalesforceConnector extends ConnectorInstance {
+  /**
+   * Runs `work` with a connected jsforce Connection until the step's deadline; Salesforce errors
+   * come back as TransientError / PermanentError. A cached client-credentials token that is
+   * refused (401) is replaced once.
+   */
+  withConnection<T>(ctx: StepContext, action: string, work: (conn: Connection) => Promise<T>): Promise<T>;
 }
 
-async function openSession(OAuth2Client: typeof OAuth2, config: SalesforceConfig, tracker: ResponseTracker, renew: boolean): Promise<Session> {
-  if (config.SALESFORCE_ACCESS_TOKEN) {
-    return { instanceUrl: config.SALESFORCE_INSTANCE_URL!, accessToken: config.SALESFORCE_ACCESS_TOKEN };
-  }
-  const key = `${config.SALESFORCE_LOGIN_URL}|${config.SALESFORCE_CLIENT_ID}`;
-  const cached = tokenCache.get(key);
-  if (cached && !renew) return cached;
-  tokenCache.delete(key);
-  const oauth2 = new OAuth2Client({
-    clientId: config.SALESFORCE_CLIENT_ID,
-    clientSecret: config.SALESFORCE_CLIENT_SECRET,
-    loginUrl: config.SALESFORCE_LOGIN_URL,
-  });
-  tracker.attach(oauth2._transport);
-  const token = (await oauth2.requestToken({ grant_type: 'client_credentials' })) as { access_token?: string; instance_url?: string };
-  const instanceUrl = token.instance_url ?? config.SALESFORCE_INSTANCE_URL;
-  if (!token.access_token || !instanceUrl) throw new PermanentError('Salesforce (sign in): the token answer has no access_token or instance_url');
-  const session = { instanceUrl: instanceUrl.replace(/\/+$/, ''), accessToken: token.access_token };
-  tokenCache.set(key, session);
-  return session;
+/** Salesforce for one org: its sign-in, and the client-credentials token kept until refused. */
+export function createSalesforceConnector(config: SalesforceConfig): SalesforceConnector {
+  let token: Session | null = null;
+  const openSession = async (OAuth2Client: typeof OAuth2, tracker: ResponseTracker, renew: boolean): Promise<Session> => {
+    if (config.SALESFORCE_ACCESS_TOKEN) {
+      return { instanceUrl: config.SALESFORCE_INSTANCE_URL!, accessToken: config.SALESFORCE_ACCESS_TOKEN };
+    }
+    if (token && !renew) return token;
+    token = null;
+    const oauth2 = new OAuth2Client({
+      clientId: config.SALESFORCE_CLIENT_ID,
+      clientSecret: config.SALESFORCE_CLIENT_SECRET,
+      loginUrl: config.SALESFORCE_LOGIN_URL,
+    });
+    tracker.attach(oauth2._transport);
+    const answer = (await oauth2.requestToken({ grant_type: 'client_credentials' })) as { access_token?: string; instance_url?: string };
+    const instanceUrl = answer.instance_url ?? config.SALESFORCE_INSTANCE_URL;
+    if (!answer.access_token || !instanceUrl) throw new PermanentError('Salesforce (sign in): the token answer has no access_token or instance_url');
+    token = { instanceUrl: instanceUrl.replace(/\/+$/, ''), accessToken: answer.access_token };
+    return token;
+  };
+  return {
+    async withConnection(ctx, action, work) {
+      const jsforce = await loadJsforce();
+      const tracker = new ResponseTracker(Date.now() + ctx.timeoutMs);
+      let stage = action;
+      const attempt = async (renew: boolean) => {
+        stage = 'sign in';
+        const session = await openSession(jsforce.OAuth2, tracker, renew);
+        stage = action;
+        const conn = new jsforce.Connection({ instanceUrl: session.instanceUrl, accessToken: session.accessToken, version: API_VERSION });
+        tracker.attach(conn._transport);
+        return work(conn);
+      };
+      try {
+        return await untilDeadline(ctx, async () => {
+          try {
+            return await attempt(false);
+          } catch (error) {
+            const refused = tracker.last?.statusCode === 401 && stage === action;
+            if (!refused || config.SALESFORCE_ACCESS_TOKEN || !config.SALESFORCE_CLIENT_ID) throw error;
+            ctx.logger.info('Salesforce refused the cached token; signing in again');
+            return attempt(true);
+          }
+        });
+      } catch (error) {
+        throw withEvidence(classifySalesforceError(`Salesforce (${stage})`, error, tracker.last), tracker.log.last);
+      }
+    },
+  };
 }
+
+/** The step kinds of Salesforce. */
+export const salesforceStep = connectorStep<SalesforceConnector, SalesforceConfig>();
 
 /** Error codes Salesforce answers with a 4xx that pass when tried again later. */
 const TRANSIENT_CODES = new Set(['UNABLE_TO_LOCK_ROW', 'REQUEST_LIMIT_EXCEEDED', 'SERVER_UNAVAILABLE', 'QUERY_TIMEOUT']);

@@ -1,12 +1,14 @@
 // Salesforce (jsforce): leads, contacts and call logs.
-import type { Connector } from '../connector.js';
-import { salesforceEnv } from './client.js';
-import { contactUpdate } from './contact-update.js';
-import { leadUpsert } from './lead-upsert.js';
-import { taskCreate } from './task-create.js';
+import { defineConnector } from '../connector.js';
+import { createSalesforceConnector, salesforceEnv } from './client.js';
+import { contactUpdate } from './steps/contact-update.js';
+import { leadUpsert } from './steps/lead-upsert.js';
+import { taskCreate } from './steps/task-create.js';
 
-export const salesforceConnector: Connector = {
+export const salesforceSpec = defineConnector({
   name: 'salesforce',
-  configSchema: salesforceEnv.schema,
+  title: 'Salesforce',
+  config: salesforceEnv,
   steps: [leadUpsert, contactUpdate, taskCreate],
-};
+  create: createSalesforceConnector,
+});

@@ -3,14 +3,17 @@
 import { z } from 'zod';
 import type { Twilio as TwilioClient } from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
-import { ClientPool, stepAgent, type Pooled, type StepAgent } from '../client-pool.js';
-import { parseRetryAfter, PermanentError, TransientError, type StepContext } from '../connector.js';
-import { baseUrl, classifyFailure, DeadlineError, envConfig, header, lazyImport, networkCode, sendContext, withPooledClient } from '../vendor.js';
-import { rebase, StepRequestClient, type TwilioHttp } from './request-client.js';
+import { classifyFailure, networkCode } from '../classify-failure.js';
+import { ClientPool, stepAgent, withPooledClient, type Pooled, type StepAgent } from '../client-pool.js';
+import { baseUrl, envConfig, type ConnectorConfigOf } from '../connector-config.js';
+import { connectorStep, PermanentError, TransientError, type ConnectorInstance, type StepContext } from '../connector.js';
+import { DeadlineError, sendContext } from '../deadline.js';
 import { withEvidence } from '../evidence.js';
+import { lazyImport } from '../load-sdk.js';
+import { header, parseRetryAfter } from '../response-headers.js';
+import { rebase, StepRequestClient, type TwilioHttp } from './request-client.js';
 
 export const twilioEnv = envConfig(
-  'Twilio',
   z.object({
     TWILIO_ACCOUNT_SID: z
       .string()
@@ -27,10 +30,11 @@ export const twilioEnv = envConfig(
       .optional()
       .describe('Default messaging service (MG…); used instead of TWILIO_FROM when set.'),
     TWILIO_BASE_URL: baseUrl.optional().describe('Replaces https://api.twilio.com (scheme and host) in every request, for a local stub or a proxy.'),
+    HTTP_PROXY: z.string().optional().describe("An outbound HTTP proxy: when set, Twilio requests go through the SDK's own HTTP client, which tunnels through it."),
   }).describe('A step without its own from or messaging_service_sid needs TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM.'),
 );
 
-export type TwilioConfig = ReturnType<typeof twilioEnv.read>;
+export type TwilioConfig = ConnectorConfigOf<typeof twilioEnv.schema>;
 
 /** The SDK, imported on first use. */
 const loadTwilio = lazyImport(() => import('twilio'));
@@ -41,53 +45,62 @@ interface PooledTwilio extends Pooled {
   http: TwilioHttp;
 }
 
-/** Twilio clients by account, token and base URL, each with its keep-alive agent, lent one step at a time. */
-const pool = new ClientPool<PooledTwilio>();
-
-/** Closes the kept Twilio clients and their connections (at shutdown). */
-export const closeTwilioClients = () => pool.close();
-
-/**
- * Runs `work` (one send) with a Twilio client until the step's deadline. A shutdown stops the
- * step only before the request leaves: once out it is not abandoned, so the step records what
- * really happened. The client and its keep-alive connections are kept for later steps with the
- * same account; at the deadline its agent is retired (the request destroyed) and the client
- * discarded. A failure of `work` is classified with the headers of the answer (Retry-After)
- * while the client is still this step's.
- */
-export async function withTwilio<T>(ctx: StepContext, config: TwilioConfig, action: string, work: (client: TwilioClient) => Promise<T>): Promise<T> {
-  const { default: twilio } = await loadTwilio();
-  const sendCtx = sendContext(ctx);
-  const target = config.TWILIO_BASE_URL ?? 'https://api.twilio.com';
-  const create = (): PooledTwilio => {
-    const agent = stepAgent(target);
-    // Through the pooled agent on node:http; behind HTTP_PROXY the SDK's own client, whose agent
-    // tunnels through the proxy. autoRetry stays off: it ignores Retry-After, only the worker retries.
-    const http = process.env.HTTP_PROXY
-      ? new (sdkRequestClient(twilio.RequestClient, config.TWILIO_BASE_URL))({ timeout: ctx.timeoutMs })
-      : new StepRequestClient(agent, config.TWILIO_BASE_URL);
-    // The SDK takes any object with RequestClient's request(); its type names the whole class.
-    return { agent, http, client: twilio(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, { httpClient: http as unknown as RequestClient }) };
-  };
-  const key = [config.TWILIO_BASE_URL ?? '', config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, process.env.HTTP_PROXY ?? ''].join('\n');
-  let lent: PooledTwilio | undefined;
-  try {
-    return await withPooledClient(sendCtx, pool, key, create, async (pooled) => {
-      lent = pooled;
-      pooled.http.timeoutMs = ctx.timeoutMs;
-      if (pooled.http.log) pooled.http.log.last = undefined;
-      try {
-        return await work(pooled.client);
-      } catch (error) {
-        throw withEvidence(classifyTwilioError(action, error, pooled.http.lastResponse?.headers), pooled.http.log?.last);
-      }
-    });
-  } catch (error) {
-    throw error instanceof TransientError || error instanceof PermanentError
-      ? error
-      : withEvidence(classifyTwilioError(action, error, undefined), lent?.http.log?.last);
-  }
+export interface TwilioConnector extends ConnectorInstance {
+  config: TwilioConfig;
+  /**
+   * Runs `work` (one send) with a Twilio client until the step's deadline. A shutdown stops the
+   * step only before the request leaves: once out it is not abandoned, so the step records what
+   * really happened. The client and its keep-alive connections are kept for later steps; at the
+   * deadline its agent is retired (the request destroyed) and the client discarded. A failure of
+   * `work` is classified with the headers of the answer (Retry-After) while the client is still
+   * this step's.
+   */
+  withClient<T>(ctx: StepContext, action: string, work: (client: TwilioClient) => Promise<T>): Promise<T>;
 }
+
+/** Twilio for one account: its clients, each with its keep-alive agent, lent one step at a time. */
+export function createTwilioConnector(config: TwilioConfig): TwilioConnector {
+  const target = config.TWILIO_BASE_URL ?? 'https://api.twilio.com';
+  const pool = new ClientPool<PooledTwilio>();
+  return {
+    config,
+    async withClient(ctx, action, work) {
+      const { default: twilio } = await loadTwilio();
+      const sendCtx = sendContext(ctx);
+      const create = (): PooledTwilio => {
+        const agent = stepAgent(target);
+        // Through the pooled agent on node:http; behind HTTP_PROXY the SDK's own client, whose agent
+        // tunnels through the proxy. autoRetry stays off: it ignores Retry-After, only the worker retries.
+        const http = config.HTTP_PROXY
+          ? new (sdkRequestClient(twilio.RequestClient, config.TWILIO_BASE_URL))({ timeout: ctx.timeoutMs })
+          : new StepRequestClient(agent, config.TWILIO_BASE_URL);
+        // The SDK takes any object with RequestClient's request(); its type names the whole class.
+        return { agent, http, client: twilio(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, { httpClient: http as unknown as RequestClient }) };
+      };
+      let lent: PooledTwilio | undefined;
+      try {
+        return await withPooledClient(sendCtx, pool, target, create, async (pooled) => {
+          lent = pooled;
+          pooled.http.timeoutMs = ctx.timeoutMs;
+          if (pooled.http.log) pooled.http.log.last = undefined;
+          try {
+            return await work(pooled.client);
+          } catch (error) {
+            throw withEvidence(classifyTwilioError(action, error, pooled.http.lastResponse?.headers), pooled.http.log?.last);
+          }
+        });
+      } catch (error) {
+        throw error instanceof TransientError || error instanceof PermanentError
+          ? error
+          : withEvidence(classifyTwilioError(action, error, undefined), lent?.http.log?.last);
+      }
+    },
+    close: () => pool.close(),
+  };
+}
+
+/** The step kinds of Twilio. */
+export const twilioStep = connectorStep<TwilioConnector, TwilioConfig>();
 
 /**
  * The SDK's own HTTP client (axios, its proxy agent) with the step's timeout on every request, sent

@@ -1,6 +1,6 @@
 // Twilio (twilio SDK): SMS.
-import type { Connector } from '../connector.js';
-import { closeTwilioClients, twilioEnv } from './client.js';
-import { smsSend } from './sms-send.js';
+import { defineConnector } from '../connector.js';
+import { createTwilioConnector, twilioEnv } from './client.js';
+import { smsSend } from './steps/sms-send.js';
 
-export const twilioConnector: Connector = { name: 'twilio', configSchema: twilioEnv.schema, steps: [smsSend], close: closeTwilioClients };
+export const twilioSpec = defineConnector({ name: 'twilio', title: 'Twilio', config: twilioEnv, steps: [smsSend], create: createTwilioConnector });

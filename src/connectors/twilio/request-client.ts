@@ -20,7 +20,7 @@ interface SdkResponse {
 /** The SDK's default when a request names none. */
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** The part of the SDK's RequestClient aftercall relies on: what `withTwilio` reads back. */
+/** The part of the SDK's RequestClient aftercall relies on: what the connector (client.ts) reads back. */
 export interface TwilioHttp {
   /** The step's timeout, given to each request (the client outlives the step that made it). */
   timeoutMs: number;

@@ -2,10 +2,10 @@
 // the worker records the step before and after, never re-sends one left "started" by a crash,
 // and a send that got no answer is reported instead of retried.
 import { z } from 'zod';
-import { defineStep, PermanentError } from '../connector.js';
-import { optional } from '../vendor.js';
-import { twilioEnv, withTwilio } from './client.js';
-import { smsSegments } from './segments.js';
+import { PermanentError } from '../../connector.js';
+import { optional } from '../../step-input.js';
+import { twilioStep } from '../client.js';
+import { smsSegments } from '../segments.js';
 
 const E164 = /^\+[1-9]\d{1,14}$/;
 const SENDER = /^(\+[1-9]\d{1,14}|\d{3,8}|(?=[A-Za-z0-9 ]*[A-Za-z])[A-Za-z0-9 ]{1,11})$/;
@@ -20,7 +20,7 @@ const input = z.strictObject({
   status_callback: optional(z.url()).describe('URL Twilio posts delivery status updates to.'),
 });
 
-export const smsSend = defineStep({
+export const smsSend = twilioStep({
   kind: 'twilio.sms.send',
   description: 'Send an SMS through Twilio. Output: { sid, status, segments, to }.',
   input,
@@ -32,15 +32,13 @@ export const smsSend = defineStep({
     to: z.string().describe('Recipient.'),
   }),
   safeToRepeat: false,
-  // The sender comes from the step (templated or not) or the environment; with neither, every send fails.
-  missingConfig(env = process.env, input) {
-    const missing = twilioEnv.missing(env);
-    if (missing || !input || input.from || input.messaging_service_sid) return missing;
-    const config = twilioEnv.read(env);
-    return config.TWILIO_MESSAGING_SERVICE_SID || config.TWILIO_FROM ? null : 'a sender: from or messaging_service_sid in the step, or TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID';
-  },
-  async execute(req, ctx) {
-    const config = twilioEnv.read();
+  // The sender comes from the step (templated or not) or the configuration; with neither, every send fails.
+  needs: (config, input) =>
+    input.from || input.messaging_service_sid || config.TWILIO_MESSAGING_SERVICE_SID || config.TWILIO_FROM
+      ? null
+      : 'a sender: from or messaging_service_sid in the step, or TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID',
+  async execute(req, ctx, twilio) {
+    const { config } = twilio;
     const sender = req.from
       ? { from: req.from }
       : req.messaging_service_sid
@@ -55,8 +53,8 @@ export const smsSend = defineStep({
     if (count.segments > 1) {
       ctx.logger.warn({ segments: count.segments, encoding: count.encoding, chars: req.body.length }, 'SMS body is sent (and billed) as several segments');
     }
-    // A shutdown stops the step until the request leaves, not after (see withTwilio).
-    const message = await withTwilio(ctx, config, 'Twilio (send SMS)', (client) =>
+    // A shutdown stops the step until the request leaves, not after (see withClient).
+    const message = await twilio.withClient(ctx, 'Twilio (send SMS)', (client) =>
       client.messages.create({
         to: req.to,
         body: req.body,

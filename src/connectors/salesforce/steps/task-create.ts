@@ -1,9 +1,8 @@
 // `salesforce.task.create`: the call log (a completed Task of subtype Call). Task.CallObject
 // carries a call identifier; the step looks it up first, so a retry never logs a call twice.
 import { z } from 'zod';
-import { defineStep } from '../connector.js';
-import { fieldValues, optional, recordId } from '../vendor.js';
-import { salesforceEnv, salesforceRecord, salesforceFields, savedId, soql, withSalesforce } from './client.js';
+import { fieldValues, optional, recordId } from '../../step-input.js';
+import { salesforceRecord, salesforceFields, savedId, salesforceStep, soql } from '../client.js';
 
 const input = z.strictObject({
   subject: z.string().min(1).default('Call').describe('Task subject.'),
@@ -24,18 +23,17 @@ const input = z.strictObject({
   fields: fieldValues.default({}).describe('More Task fields by API name.'),
 });
 
-export const taskCreate = defineStep({
+export const taskCreate = salesforceStep({
   kind: 'salesforce.task.create',
   description: 'Log the call as a completed Task (subtype Call) with duration, outcome and recording link. Output: { id, created }.',
   input,
   // The call happened once: a re-evaluated call does not log it again.
   defaultRepeat: 'never',
   output: salesforceRecord,
-  missingConfig: (env) => salesforceEnv.missing(env),
-  async execute(req, ctx) {
+  async execute(req, ctx, salesforce) {
     const callObject = req.call_object ?? ctx.idempotencyKey;
     const description = [req.description, req.recording_url ? `Recording: ${req.recording_url}` : null].filter(Boolean).join('\n\n');
-    return withSalesforce(ctx, 'create task', async (conn) => {
+    return salesforce.withConnection(ctx, 'create task', async (conn) => {
       const found = await conn.query<{ Id: string }>(`SELECT Id FROM Task WHERE CallObject = ${soql(callObject)} LIMIT 1`);
       const existing = found.records[0]?.Id;
       if (existing) return { id: existing, created: false };

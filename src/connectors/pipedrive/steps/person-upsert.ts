@@ -1,9 +1,9 @@
 // `pipedrive.person.upsert`: find the caller by phone, else email (exact match), else add
 // them. Search-then-add, so a retried step finds the person it added before.
 import { z } from 'zod';
-import { defineStep } from '../connector.js';
-import { during, numericId, optional, present } from '../vendor.js';
-import { dataId, pipedriveEnv, pipedriveRecord, withPipedrive, type PipedriveApis } from './client.js';
+import { during } from '../../classify-failure.js';
+import { numericId, optional, present } from '../../step-input.js';
+import { dataId, pipedriveRecord, pipedriveStep, type PipedriveApis } from '../client.js';
 
 const input = z
   .strictObject({
@@ -30,15 +30,14 @@ async function find(api: PipedriveApis, field: 'phone' | 'email', term: string):
   return result.data?.items?.[0]?.item?.id;
 }
 
-export const personUpsert = defineStep({
+export const personUpsert = pipedriveStep({
   kind: 'pipedrive.person.upsert',
   description: 'Find a person by phone, else email (exact match); add them when none exists. Output: { id, created }.',
   input,
   defaultRepeat: 'on-change',
   output: pipedriveRecord.extend({ created: z.boolean().describe('True when the person was added, false when found.') }),
-  missingConfig: (env) => pipedriveEnv.missing(env),
-  async execute(req, ctx) {
-    return withPipedrive(ctx, 'upsert person', async (api) => {
+  async execute(req, ctx, pipedrive) {
+    return pipedrive.withApis(ctx, 'upsert person', async (api) => {
       const existing = (req.phone ? await find(api, 'phone', req.phone) : undefined) ?? (req.email ? await find(api, 'email', req.email) : undefined);
       const links = present({ org_id: req.org_id, owner_id: req.owner_id });
       const custom = Object.keys(req.custom_fields).length > 0 ? { custom_fields: req.custom_fields } : {};

@@ -3,9 +3,10 @@
 // retried. The Message-ID is derived from the step's idempotency key, so a resend after an
 // operator's retry carries the same id (mail systems that dedupe by Message-ID drop it).
 import { z } from 'zod';
-import { defineStep, PermanentError } from '../connector.js';
-import { escapeHtml, optional } from '../vendor.js';
-import { emailEnv, withSmtp } from './transport.js';
+import { PermanentError } from '../../connector.js';
+import { escapeHtml } from '../../html-text.js';
+import { optional } from '../../step-input.js';
+import { emailStep } from '../transport.js';
 
 const ADDRESS = /^(?:[^<>@\s][^<>@]*\s*<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+)$/;
 const address = z.string().trim().regex(ADDRESS, 'must be an email address or "Name <address>"');
@@ -44,7 +45,7 @@ function fill(template: string, values: Record<string, string | number | boolean
   return template.replace(PLACEHOLDER, (_, name: string) => escape(String(values[name] ?? '')));
 }
 
-export const emailSend = defineStep({
+export const emailSend = emailStep({
   kind: 'email.send',
   description: 'Send an email over SMTP (text and/or HTML, optional transcript attachment). Output: { message_id, accepted, rejected }.',
   input,
@@ -56,19 +57,15 @@ export const emailSend = defineStep({
   }),
   safeToRepeat: false,
   // The sender comes from the step (templated or not) or EMAIL_FROM; with neither, every send fails.
-  missingConfig(env = process.env, input) {
-    const missing = emailEnv.missing(env);
-    if (missing || !input || input.from) return missing;
-    return emailEnv.read(env).EMAIL_FROM ? null : 'a sender: from in the step, or EMAIL_FROM';
-  },
-  async execute(req, ctx) {
-    const config = emailEnv.read();
+  needs: (config, input) => (input.from || config.EMAIL_FROM ? null : 'a sender: from in the step, or EMAIL_FROM'),
+  async execute(req, ctx, email) {
+    const { config } = email;
     const from = req.from ?? config.EMAIL_FROM;
     if (!from) throw new PermanentError('Email: no sender: set from in the step, or EMAIL_FROM');
     const domain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'aftercall.local';
     const messageId = `<${ctx.idempotencyKey.replace(/[^A-Za-z0-9._-]/g, '-')}@${domain}>`;
-    // A shutdown stops the step until the message is under way, not after (see withSmtp).
-    const info = await withSmtp(ctx, config.SMTP_URL, 'Email (send)', (transport) =>
+    // A shutdown stops the step until the message is under way, not after (see withTransport).
+    const info = await email.withTransport(ctx, 'Email (send)', (transport) =>
       transport.sendMail({
         from,
         to: req.to,

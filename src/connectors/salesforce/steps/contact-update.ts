@@ -1,8 +1,8 @@
 // `salesforce.contact.update`: update a contact given by id, or found by email / phone.
 import { z } from 'zod';
-import { PermanentError, defineStep } from '../connector.js';
-import { fieldValues, optional, recordId } from '../vendor.js';
-import { salesforceEnv, salesforceFields, savedId, soql, withSalesforce } from './client.js';
+import { PermanentError } from '../../connector.js';
+import { fieldValues, optional, recordId } from '../../step-input.js';
+import { salesforceFields, savedId, salesforceStep, soql } from '../client.js';
 
 const input = z
   .strictObject({
@@ -19,7 +19,7 @@ const input = z
   })
   .refine((v) => Boolean(v.id || v.email || v.phone), { message: 'needs id, email or phone', path: ['id'] });
 
-export const contactUpdate = defineStep({
+export const contactUpdate = salesforceStep({
   kind: 'salesforce.contact.update',
   description: 'Update an existing contact, given by id or found by email or phone. Output: { id, updated }.',
   input,
@@ -28,9 +28,8 @@ export const contactUpdate = defineStep({
     id: z.string().nullable().describe('The contact updated; null when none was found.'),
     updated: z.boolean().describe('Whether a contact was updated.'),
   }),
-  missingConfig: (env) => salesforceEnv.missing(env),
-  async execute(req, ctx) {
-    return withSalesforce(ctx, 'update contact', async (conn) => {
+  async execute(req, ctx, salesforce) {
+    return salesforce.withConnection(ctx, 'update contact', async (conn) => {
       let id = req.id ?? null;
       if (!id) {
         const where = req.email ? `Email = ${soql(req.email)}` : `Phone = ${soql(req.phone!)} OR MobilePhone = ${soql(req.phone!)}`;

@@ -2,13 +2,15 @@
 // Sent with node:http on keep-alive agents rather than fetch: fetch (WHATWG streams and
 // Request/Headers objects per request) took about a quarter of the worker's main-thread time
 // in a profile of the default mappings, whose runs are mostly forwards.
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type RequestOptions } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { request as httpRequest, type Agent as HttpAgent, type IncomingHttpHeaders, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { z } from 'zod';
-import { KEEP_ALIVE } from './client-pool.js';
-import { deadlineSignal, defineStep, parseRetryAfter, PermanentError, TransientError, type Connector } from './connector.js';
-import { withEvidence, type VendorExchange } from './evidence.js';
-import { redactSecretValues, revealSecrets, SECRETS_VARIABLE } from '../mapping/secrets.js';
+import { redactSecretValues, revealSecrets, SECRETS_VARIABLE } from '../../../mapping/secrets.js';
+import { connectorStep, PermanentError, TransientError } from '../../connector.js';
+import { deadlineSignal } from '../../deadline.js';
+import { withEvidence, type VendorExchange } from '../../evidence.js';
+import { parseRetryAfter } from '../../response-headers.js';
+import type { HttpConnector } from '../agents.js';
 
 /** The answer's text kept in the step's output. */
 const MAX_RESPONSE_CHARS = 64 * 1024;
@@ -30,20 +32,7 @@ const input = z.strictObject({
   timeout_ms: z.number().int().positive().max(120_000).optional().describe('Overrides STEP_TIMEOUT_MS.'),
 });
 
-// Every http.request step shares these: forwards to one receiver reuse its connections. Each
-// request is cut at its own deadline through its signal, so sharing cannot stretch a deadline.
-// More sockets per host than a vendor client's, since WORKER_CONCURRENCY steps may forward to
-// the same receiver at once, and as many kept idle: keeping fewer closed the rest after every
-// wave of concurrent forwards, only to connect anew for the next (idle ones close after 15 s).
-const AGENT_OPTIONS = { ...KEEP_ALIVE, maxSockets: 64, maxFreeSockets: 64 };
-let agents: { http: HttpAgent; https: HttpsAgent } | null = null;
-
-function agentsNow(): { http: HttpAgent; https: HttpsAgent } {
-  agents ??= { http: new HttpAgent(AGENT_OPTIONS), https: new HttpsAgent(AGENT_OPTIONS) };
-  return agents;
-}
-
-const request = defineStep({
+export const request = connectorStep<HttpConnector>()({
   kind: 'http.request',
   description:
     'Send the call (or any rendered value) as JSON to a URL. Output: `{ status, body }`, the answer parsed as JSON, else its text ' +
@@ -58,15 +47,17 @@ const request = defineStep({
   }),
   // Forwards go to many receivers: one that hangs must not hold the steps bound for the others.
   bulkheadKey: (req) => `http ${new URL(req.url).host}`,
-  async execute(req, ctx) {
+  async execute(req, ctx, http) {
     const deadline = deadlineSignal(ctx.signal, req.timeout_ms ?? ctx.timeoutMs);
     try {
-      return await send(req, ctx.idempotencyKey, deadline.signal);
+      return await send(req, ctx.idempotencyKey, deadline.signal, http.agents());
     } finally {
       deadline.clear(); // the answer, its body included, came within the deadline (or never)
     }
   },
 });
+
+type Agents = ReturnType<HttpConnector['agents']>;
 
 interface Answer {
   status: number;
@@ -76,7 +67,7 @@ interface Answer {
   truncated: boolean;
 }
 
-async function send(req: z.output<typeof input>, idempotencyKey: string, signal: AbortSignal): Promise<unknown> {
+async function send(req: z.output<typeof input>, idempotencyKey: string, signal: AbortSignal, agents: Agents): Promise<unknown> {
   const url = new URL(req.url);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new PermanentError(`http.request sends to http and https URLs only, not ${url.protocol}`);
@@ -99,7 +90,7 @@ async function send(req: z.output<typeof input>, idempotencyKey: string, signal:
   const sent: VendorExchange = { method: req.method, url };
   let answer: Answer;
   try {
-    answer = await exchange(url, { method: req.method, headers, signal }, body, target);
+    answer = await exchange(url, { method: req.method, headers, signal, agent: url.protocol === 'https:' ? agents.https : agents.http }, body, target);
   } catch (error) {
     throw withEvidence(error, sent);
   }
@@ -124,7 +115,7 @@ async function send(req: z.output<typeof input>, idempotencyKey: string, signal:
  * One request and its answer: the text kept up to MAX_RESPONSE_CHARS, the rest read and dropped
  * up to MAX_RESPONSE_BYTES, past which the answer is cut off (`truncated`).
  */
-function exchange(url: URL, options: RequestOptions & { signal: AbortSignal }, body: string | undefined, target: string): Promise<Answer> {
+function exchange(url: URL, options: RequestOptions & { signal: AbortSignal; agent: HttpAgent }, body: string | undefined, target: string): Promise<Answer> {
   const { signal } = options;
   return new Promise<Answer>((resolve, reject) => {
     let answered = false;
@@ -137,9 +128,7 @@ function exchange(url: URL, options: RequestOptions & { signal: AbortSignal }, b
         reject(new TransientError(`${target} broke off its answer: ${describe(error)}`));
       }
     };
-    const secure = url.protocol === 'https:';
-    const agent = secure ? agentsNow().https : agentsNow().http;
-    const sent = (secure ? httpsRequest : httpRequest)(url, { ...options, agent }, (response) => {
+    const sent = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, (response) => {
       answered = true;
       response.setEncoding('utf8');
       let text = '';
@@ -196,27 +185,3 @@ function describe(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   return code ?? cause?.code ?? cause?.message ?? error.message;
 }
-
-export const httpConnector: Connector = {
-  name: 'http',
-  configSchema: z
-    .object({
-      [SECRETS_VARIABLE]: z
-        .string()
-        .optional()
-        .describe(
-          "Environment variables `http.request` headers may use through `{{ $secret('NAME') }}`, comma-separated (e.g. CRM_API_KEY,ERP_TOKEN).",
-        ),
-    })
-    .describe(
-      "A secret is read from the environment when the request is sent and never stored: step inputs, the Runs page, the API and logs show `[secret NAME]`, and a value a receiver echoes back is replaced the same way in the step's evidence. " +
-        '`aftercall check` refuses `$secret` outside http.request headers, and names that are not declared or not set. ' +
-        "The input hash is of `[secret NAME]`, so a rotated secret does not count as a changed input for `repeat: on-change`.",
-    ),
-  steps: [request],
-  close() {
-    agents?.http.destroy();
-    agents?.https.destroy();
-    agents = null;
-  },
-};

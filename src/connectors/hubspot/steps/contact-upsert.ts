@@ -1,10 +1,10 @@
 // `hubspot.contact.upsert`: find the caller's contact by email or phone, else create it; set
 // the given properties. Search-then-create, so a retried step finds what it made before.
 import { z } from 'zod';
-import { defineStep } from '../connector.js';
-import { fieldValues, optional } from '../vendor.js';
-import { hubspotEnv, hubspotRecord, hubspotProperties, hubspotStatus, withHubSpot } from './client.js';
-import { createObject, searchEqual, updateObject } from './crm.js';
+import { fieldValues, optional } from '../../step-input.js';
+import { hubspotRecord, hubspotProperties, hubspotStep } from '../client.js';
+import { hubspotStatus } from '../errors.js';
+import { createObject, searchEqual, updateObject } from '../crm.js';
 
 const input = z
   .strictObject({
@@ -18,7 +18,7 @@ const input = z
 
 const LOOKUP = ['email', 'phone', 'mobilephone'];
 
-export const contactUpsert = defineStep({
+export const contactUpsert = hubspotStep({
   kind: 'hubspot.contact.upsert',
   description:
     'Find a contact by email, else by phone (phone or mobilephone), and update its properties; create it when none exists. ' +
@@ -26,9 +26,8 @@ export const contactUpsert = defineStep({
   input,
   defaultRepeat: 'on-change',
   output: hubspotRecord,
-  missingConfig: (env) => hubspotEnv.missing(env),
-  async execute(req, ctx) {
-    return withHubSpot(ctx, 'upsert contact', async (client) => {
+  async execute(req, ctx, hubspot) {
+    return hubspot.withClient(ctx, 'upsert contact', async (client) => {
       const groups: Array<Record<string, string>> = [
         ...(req.email ? [{ email: req.email }] : []),
         ...(req.phone ? [{ phone: req.phone }, { mobilephone: req.phone }] : []),

@@ -1,9 +1,8 @@
 // `salesforce.lead.upsert`: by an External ID field (Salesforce's own upsert), or by looking
 // the lead up by email / phone first. Either way a retried step updates the lead it made.
 import { z } from 'zod';
-import { defineStep } from '../connector.js';
-import { fieldValues, optional } from '../vendor.js';
-import { salesforceEnv, salesforceRecord, salesforceFields, savedId, soql, withSalesforce } from './client.js';
+import { fieldValues, optional } from '../../step-input.js';
+import { salesforceRecord, salesforceFields, savedId, salesforceStep, soql } from '../client.js';
 
 const input = z
   .strictObject({
@@ -23,17 +22,16 @@ const input = z
     path: ['fields'],
   });
 
-export const leadUpsert = defineStep({
+export const leadUpsert = salesforceStep({
   kind: 'salesforce.lead.upsert',
   description:
     'Create or update a lead: by an External ID field, or found by email or phone (open leads only), else created. Output: { id, created }.',
   input,
   defaultRepeat: 'on-change',
   output: salesforceRecord,
-  missingConfig: (env) => salesforceEnv.missing(env),
-  async execute(req, ctx) {
+  async execute(req, ctx, salesforce) {
     const fields = salesforceFields(req.fields);
-    return withSalesforce(ctx, 'upsert lead', async (conn) => {
+    return salesforce.withConnection(ctx, 'upsert lead', async (conn) => {
       if (req.external_id_field && req.external_id) {
         // jsforce puts the value into the URL as is: encode it.
         const result = (await conn
