@@ -7,7 +7,6 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type pg from 'pg';
 import type { Call } from '../../payload/call.js';
 import {
-  callKey,
   pageSize,
   searchTerms,
   StoreUnavailableError,
@@ -29,6 +28,7 @@ import {
   type StepResult,
   type Store,
 } from '../store.js';
+import { BatchedAccept } from './batched-accept.js';
 import { applyMigrations } from './migrations.js';
 import { isUnavailable } from './pg-errors.js';
 import { createPgPool, DEFAULT_POOL_SIZE, inTransaction, sqlOn, type PgPoolOptions, type Sql } from './pg-pool.js';
@@ -92,8 +92,11 @@ export class PostgresStore implements Store {
   /** Every worker call runs through this: at most workerConnections(pool size) at once. */
   private readonly work: LimitFunction;
 
+  private readonly accepts: BatchedAccept;
+
   constructor(private readonly pool: pg.Pool) {
     this.sql = sqlOn(pool);
+    this.accepts = new BatchedAccept(pool);
     this.work = pLimit(workerConnections(pool.options.max ?? DEFAULT_POOL_SIZE));
   }
 
@@ -125,48 +128,10 @@ export class PostgresStore implements Store {
   }
 
   acceptDelivery(input: AcceptInput): Promise<AcceptResult> {
-    const key = callKey(input.call);
-    const at = input.receivedAt;
-    return this.transaction(async (sql): Promise<AcceptResult> => {
-      // The upsert leaves the call's row locked until COMMIT, also when it only conflicts:
-      // concurrent deliveries of one call, on any instance, queue here, and each one after
-      // the first reads the committed revisions and latest_revision of the one before. So
-      // identical contents yield one revision, different ones consecutive numbers. The
-      // unique constraints on revisions stay as the backstop.
-      const call = (
-        await sql<{ id: number; latest_revision: number }>(
-          `INSERT INTO calls (sender, call_key, latest_revision, created_at, updated_at) VALUES ($1, $2, 0, $3, $3)
-           ON CONFLICT (sender, call_key) DO UPDATE SET updated_at = EXCLUDED.updated_at
-           RETURNING id, latest_revision`,
-          [input.sender, key, at],
-        )
-      ).rows[0]!;
-      const known = (
-        await sql<{ id: number; revision: number }>('SELECT id, revision FROM revisions WHERE call_row_id = $1 AND content_hash = $2', [
-          call.id, input.contentHash,
-        ])
-      ).rows[0];
-      if (known) {
-        // Same content as ANY earlier revision: a resend or a late retry, never a rollback.
-        const receiptId = await insertReceipt(sql, input, 'duplicate', { callKey: key, revisionId: known.id });
-        return { outcome: 'duplicate', receiptId, revision: known.revision };
-      }
-      const revision = call.latest_revision + 1;
-      const revisionId = (
-        await sql<{ id: number }>(
-          `INSERT INTO revisions (call_row_id, revision, content_hash, call_json, variant, call_status, is_test, created_at, customer_phone)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-          [
-            call.id, revision, input.contentHash, input.callJson ?? JSON.stringify(input.call), input.call.variant, input.call.status, input.isTest, at,
-            input.call.customer_phone,
-          ],
-        )
-      ).rows[0]!.id;
-      await sql('UPDATE calls SET latest_revision = $1 WHERE id = $2', [revision, call.id]);
-      const runIds = await insertRuns(sql, input, call.id, revisionId, revision);
-      const receiptId = await insertReceipt(sql, input, 'accepted', { callKey: key, revisionId, rawBody: input.rawBody });
-      return { outcome: 'accepted', receiptId, revision, runIds };
-    });
+    // Batched with the deliveries of the same moment; aftercall_accept_batch (migration 5)
+    // keeps each one's semantics: the calls row locked until COMMIT, a content seen in ANY
+    // earlier revision a duplicate (never a rollback), new contents consecutive revisions.
+    return this.accepts.accept(input);
   }
 
   quarantineDelivery(input: QuarantineInput): Promise<{ receiptId: number }> {
@@ -534,7 +499,7 @@ export class PostgresStore implements Store {
 
   close(): Promise<void> {
     // pool.end() waits for checked-out connections, so writes in flight settle first.
-    this.closing ??= this.pool.end().catch(() => undefined);
+    this.closing ??= this.accepts.drain().then(() => this.pool.end()).catch(() => undefined);
     return this.closing;
   }
 }
@@ -554,30 +519,4 @@ async function insertReceipt(
     ],
   );
   return rows[0]!.id;
-}
-
-/**
- * One run per planned mapping, in one statement; ids returned in the planned order. A planned
- * run with a skip reason (no mapping took the call) is recorded already finished, `skipped`.
- */
-async function insertRuns(sql: Sql, input: AcceptInput, callRowId: number, revisionId: number, revision: number): Promise<number[]> {
-  if (input.runs.length === 0) return [];
-  const at = input.receivedAt;
-  const { rows } = await sql<{ id: number; mapping_name: string }>(
-    `INSERT INTO runs (revision_id, call_row_id, revision, mapping_name, mapping_hash, status, is_test, next_run_at, created_at, updated_at,
-       last_error, finished_at)
-     SELECT $1::bigint, $2::bigint, $3::integer, m.name, m.hash,
-       CASE WHEN m.skip IS NULL THEN 'pending' ELSE 'skipped' END, $7::boolean,
-       CASE WHEN m.skip IS NULL THEN $8::bigint END, $8::bigint, $8::bigint,
-       m.skip, CASE WHEN m.skip IS NOT NULL THEN $8::bigint END
-     FROM unnest($4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS m(name, hash, skip, ord) ORDER BY m.ord
-     RETURNING id, mapping_name`,
-    [
-      revisionId, callRowId, revision, input.runs.map((r) => r.mappingName), input.runs.map((r) => r.mappingHash),
-      input.runs.map((r) => r.skipReason ?? null), input.isTest, at,
-    ],
-  );
-  // (revision_id, mapping_name) is unique, so the name identifies each new run.
-  const byName = new Map(rows.map((r) => [r.mapping_name, r.id]));
-  return input.runs.map((r) => byName.get(r.mappingName)!);
 }
