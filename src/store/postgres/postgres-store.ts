@@ -30,6 +30,7 @@ import {
 } from '../store.js';
 import { BatchedAccept } from './batched-accept.js';
 import { applyMigrations } from './migrations.js';
+import { RunWrites } from './run-writes.js';
 import { isUnavailable } from './pg-errors.js';
 import { createPgPool, DEFAULT_POOL_SIZE, inTransaction, sqlOn, type PgPoolOptions, type Sql } from './pg-pool.js';
 import {
@@ -81,23 +82,23 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   return new PostgresStore(pool);
 }
 
-/** A claimed run is ours while this holds; FOR SHARE keeps a sweep from taking it mid-write. */
-const OWNED = `SELECT id FROM runs WHERE id = $1 AND lease_owner = $2 AND status = 'running' FOR SHARE`;
-
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
-  readonly ordersWrites = false;
+  // The claimed runs' writes go through one queue, applied in call order (run-writes.ts).
+  readonly ordersWrites = true;
   private readonly sql: Sql;
   private closing: Promise<void> | null = null;
   /** Every worker call runs through this: at most workerConnections(pool size) at once. */
   private readonly work: LimitFunction;
 
   private readonly accepts: BatchedAccept;
+  private readonly runWrites: RunWrites;
 
   constructor(private readonly pool: pg.Pool) {
     this.sql = sqlOn(pool);
     this.accepts = new BatchedAccept(pool);
     this.work = pLimit(workerConnections(pool.options.max ?? DEFAULT_POOL_SIZE));
+    this.runWrites = new RunWrites(pool, (work) => this.work(() => this.guard(work)));
   }
 
   /** Connection-level failures become StoreUnavailableError (503 upstream); the rest propagate. */
@@ -195,6 +196,7 @@ export class PostgresStore implements Store {
       [now, limit, owner, now + leaseMs],
     );
     if (rows.length === 0) return [];
+    for (const row of rows) this.runWrites.restart(row.id);
     // The claimed runs' step records in one query (the runs are ours now: nobody else writes them).
     const { rows: stepRows } = await this.workQuery<StepRow & { run_id: number }>(
       `SELECT run_id, ${STEP_COLUMNS} FROM step_results WHERE run_id = ANY($1::bigint[]) ORDER BY run_id, ${STEP_ORDER}`,
@@ -220,38 +222,19 @@ export class PostgresStore implements Store {
     return rows.map(toStepResult);
   }
 
+  // The lease check and the write are one statement (aftercall_run_writes): a step is recorded
+  // only while the run is ours, and the row lock (FOR SHARE) keeps a sweep from taking the run
+  // until it is committed, so whoever claims the run next reads it. A step recorded succeeded
+  // is therefore never executed by another instance.
   startStep(runId: number, owner: string, stepId: string, input: unknown, inputHash: string, at: number): Promise<boolean> {
-    // The lease check and the write are one statement: the step is recorded only while the
-    // run is ours, and the row lock (FOR SHARE) keeps a sweep from taking the run until it
-    // is committed, so whoever claims the run next reads it. A step recorded succeeded is
-    // therefore never executed by another instance.
-    return this.changed(
-      `WITH owned AS (${OWNED})
-       INSERT INTO step_results (run_id, step_id, status, input, input_hash, attempts, started_at)
-       SELECT id, $3::text, 'started', $4::text, $5::text, 1, $6::bigint FROM owned
-       ON CONFLICT (run_id, step_id) DO UPDATE SET status = 'started', input = EXCLUDED.input,
-         input_hash = EXCLUDED.input_hash, attempts = step_results.attempts + 1,
-         started_at = EXCLUDED.started_at, finished_at = NULL, error = NULL, evidence = NULL`,
-      [runId, owner, stepId, json(input), inputHash, at],
-    );
+    return this.runWrites.write('start', runId, owner, () => ({ at, step: stepId, input: json(input), inputHash }));
   }
 
-  finishStep(
-    runId: number,
-    owner: string,
-    stepId: string,
-    result: StepFinish,
-    at: number,
-  ): Promise<boolean> {
-    return this.changed(
-      `WITH owned AS (${OWNED})
-       INSERT INTO step_results (run_id, step_id, status, input, output, error, attempts, started_at, finished_at, evidence)
-       SELECT id, $3::text, $4::text, $5::text, $6::text, $7::text, 0, $8::bigint, $8::bigint, $9::text FROM owned
-       ON CONFLICT (run_id, step_id) DO UPDATE SET status = EXCLUDED.status, output = EXCLUDED.output,
-         error = EXCLUDED.error, finished_at = EXCLUDED.finished_at, evidence = EXCLUDED.evidence,
-         input = COALESCE(EXCLUDED.input, step_results.input)`,
-      [runId, owner, stepId, result.status, json(result.input), json(result.output), result.error ?? null, at, json(result.evidence)],
-    );
+  finishStep(runId: number, owner: string, stepId: string, result: StepFinish, at: number): Promise<boolean> {
+    return this.runWrites.write('finish', runId, owner, () => ({
+      at, step: stepId, status: result.status, input: json(result.input), output: json(result.output), error: result.error ?? null,
+      evidence: json(result.evidence),
+    }));
   }
 
   async findEarlierEffect(
@@ -272,44 +255,23 @@ export class PostgresStore implements Store {
   }
 
   completeRun(runId: number, owner: string, at: number): Promise<boolean> {
-    return this.changed(
-      `UPDATE runs SET status = 'succeeded', lease_owner = NULL, lease_until = NULL, next_run_at = NULL, updated_at = $1, finished_at = $1
-       WHERE id = $2 AND lease_owner = $3 AND status = 'running'`,
-      [at, runId, owner],
-    );
+    return this.runWrites.write('complete', runId, owner, () => ({ at }));
   }
 
   retryRunLater(runId: number, owner: string, error: string, nextRunAt: number, at: number): Promise<boolean> {
-    return this.changed(
-      `UPDATE runs SET status = 'retrying', attempts = attempts + 1, last_error = $1, next_run_at = $2,
-         lease_owner = NULL, lease_until = NULL, updated_at = $3
-       WHERE id = $4 AND lease_owner = $5 AND status = 'running'`,
-      [error, nextRunAt, at, runId, owner],
-    );
+    return this.runWrites.write('retry', runId, owner, () => ({ at, error, nextRunAt }));
   }
 
   killRun(runId: number, owner: string, error: string, at: number, status: 'dead' | 'invalid-variables' = 'dead'): Promise<boolean> {
-    return this.changed(
-      `UPDATE runs SET status = $1, attempts = attempts + 1, last_error = $2, next_run_at = NULL,
-         lease_owner = NULL, lease_until = NULL, updated_at = $3, finished_at = $3
-       WHERE id = $4 AND lease_owner = $5 AND status = 'running'`,
-      [status, error, at, runId, owner],
-    );
+    return this.runWrites.write('kill', runId, owner, () => ({ at, error, status }));
   }
 
   saveRunScore(runId: number, owner: string, score: RunScore): Promise<boolean> {
-    return this.changed(`UPDATE runs SET score = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'`, [
-      JSON.stringify(score), runId, owner,
-    ]);
+    return this.runWrites.write('score', runId, owner, () => ({ score: JSON.stringify(score) }));
   }
 
   releaseRun(runId: number, owner: string, notBefore?: number): Promise<boolean> {
-    return this.changed(
-      `UPDATE runs SET status = CASE WHEN attempts > 0 THEN 'retrying' ELSE 'pending' END, lease_owner = NULL, lease_until = NULL,
-         next_run_at = COALESCE($3::bigint, next_run_at)
-       WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
-      [runId, owner, notBefore ?? null],
-    );
+    return this.runWrites.write('release', runId, owner, () => ({ notBefore: notBefore ?? null }));
   }
 
   async sweepExpiredLeases(now: number): Promise<number> {
@@ -499,7 +461,9 @@ export class PostgresStore implements Store {
 
   close(): Promise<void> {
     // pool.end() waits for checked-out connections, so writes in flight settle first.
-    this.closing ??= this.accepts.drain().then(() => this.pool.end()).catch(() => undefined);
+    this.closing ??= Promise.all([this.accepts.drain(), this.runWrites.drain()])
+      .then(() => this.pool.end())
+      .catch(() => undefined);
     return this.closing;
   }
 }
