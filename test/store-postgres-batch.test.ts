@@ -4,6 +4,7 @@
 // batch rejects every delivery in it as unavailable (503 upstream) and writes nothing.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchedAccept } from '../src/store/postgres/batched-accept.js';
+import { RunWriteRefusedError, type RunWrites } from '../src/store/postgres/run-writes.js';
 import { openPostgresStore, type PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { StoreUnavailableError, type AcceptInput, type AcceptResult } from '../src/store/store.js';
 import { callVersion, delivery, T0 } from './store/store-conformance.js';
@@ -12,6 +13,8 @@ import { createTestSchema, TEST_DATABASE_URL, warnWhenNoDatabase, type TestSchem
 warnWhenNoDatabase('test/store-postgres-batch.test.ts');
 
 const batches = (store: PostgresStore) => (store as unknown as { accepts: BatchedAccept }).accepts.stats;
+const writeBatches = (store: PostgresStore) => (store as unknown as { runWrites: RunWrites }).runWrites.stats;
+const LEASE = 60_000;
 
 /** Deliveries of `keys` calls, each delivered `versions` in that order (repeats are resends). */
 function scenario(keys: number[], versions: number[]): AcceptInput[] {
@@ -162,5 +165,69 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL batched accept', () => {
     expect((await stored()).receipts).toEqual([]);
     // The pool replaces the connection: the senders' retries are accepted.
     expect(await store.acceptDelivery(delivery(callVersion(0, { id: 100 })))).toMatchObject({ outcome: 'accepted', revision: 1 });
+  });
+
+  it("the worker's writes of several runs, sent without waiting, are one batch, applied in call order", async () => {
+    const store = await open();
+    for (const id of [31, 32, 33]) await store.acceptDelivery(delivery(callVersion(0, { id })));
+    const runs = await store.claimRuns('w', 10, T0, LEASE);
+    expect(runs).toHaveLength(6);
+    const answers = await Promise.all(
+      runs.flatMap((run) => [
+        store.startStep(run.id, 'w', 'crm', { a: 1 }, 'ih-1', T0 + 1),
+        store.finishStep(run.id, 'w', 'crm', { status: 'succeeded', output: { id: run.id } }, T0 + 2),
+        store.startStep(run.id, 'w', 'sms', { b: 2 }, 'ih-2', T0 + 3),
+        store.finishStep(run.id, 'w', 'sms', { status: 'failed', error: 'HTTP 500\0' }, T0 + 4),
+        store.saveRunScore(run.id, 'w', { value: 3, band: null, fired: [] }),
+        store.completeRun(run.id, 'w', T0 + 5),
+        // After the run's end: no longer ours, so not written.
+        store.startStep(run.id, 'w', 'late', {}, 'ih-3', T0 + 6),
+      ]),
+    );
+    expect(answers).toEqual(runs.flatMap(() => [true, true, true, true, true, true, false]));
+    expect(writeBatches(store)).toEqual({ batches: 1, writes: runs.length * 7 });
+    for (const run of runs) {
+      expect((await store.getStepResults(run.id)).map((s) => [s.stepId, s.status, s.output, s.error])).toEqual([
+        ['crm', 'succeeded', { id: run.id }, null],
+        ['sms', 'failed', null, 'HTTP 500\uFFFD'],
+      ]);
+      expect(await store.getRun(run.id)).toMatchObject({ status: 'succeeded', score: { value: 3 } });
+    }
+  });
+
+  it("a connection killed under the worker's batch rejects its writes as unavailable; the runs' writes stop until claimed again", async () => {
+    const store = await open({ max: 3 });
+    const app = new URL(schema.url).searchParams.get('application_name')!;
+    for (const id of [41, 42]) await store.acceptDelivery(delivery(callVersion(0, { id })));
+    const runs = await store.claimRuns('w', 10, T0, LEASE);
+    const blocker = await schema.admin.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE runs IN EXCLUSIVE MODE');
+      const waiting = runs.map((run) => store.startStep(run.id, 'w', 'crm', {}, 'ih', T0 + 1).then(() => 'written', (e: unknown) => e));
+      for (let i = 0; i < 200; i++) {
+        const { rows } = await schema.admin.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [app]);
+        if (rows.length > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await schema.admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [
+        app,
+      ]);
+      for (const outcome of await Promise.all(waiting)) {
+        expect(outcome).toBeInstanceOf(StoreUnavailableError);
+        expect(((outcome as Error).cause as { code?: string }).code).toBe('57P01');
+      }
+    } finally {
+      await blocker.query('ROLLBACK');
+      blocker.release();
+    }
+    // The runs' later writes are refused, not applied after the lost one ...
+    await expect(store.completeRun(runs[0]!.id, 'w', T0 + 2)).rejects.toBeInstanceOf(RunWriteRefusedError);
+    expect(await store.getStepResults(runs[0]!.id)).toEqual([]);
+    // ... until the run is claimed again.
+    expect(await store.sweepExpiredLeases(T0 + LEASE + 1)).toBe(runs.length);
+    const again = await store.claimRuns('w2', 10, T0 + LEASE + 1, LEASE);
+    expect(again).toHaveLength(runs.length);
+    expect(await store.completeRun(runs[0]!.id, 'w2', T0 + LEASE + 2)).toBe(true);
   });
 });
