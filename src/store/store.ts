@@ -202,7 +202,7 @@ export interface Store {
    * True when writes are applied in the order they are called, whether or not the caller
    * waited for the earlier ones (one writer, first in first out: SQLite's group commit). The
    * worker then sends a step's record without waiting and lets it share the next write's
-   * commit. PostgreSQL runs queries on several connections at once: false.
+   * commit. Both backends do (PostgreSQL through one queue of batches, postgres/run-writes.ts).
    * A claimed run's writes (startStep, finishStep, saveRunScore, completeRun, retryRunLater,
    * killRun, releaseRun) then also stop at the first that fails: until the run is claimed
    * again, each later one is refused with an error, not applied, so a write sent before an
