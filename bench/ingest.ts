@@ -15,6 +15,8 @@ import { postgresCpuSeconds } from './proc.js';
 import { CPU_NOTE, fixed, maxOf, meanOf, ratio, roundsTable, table, verdict, type Figure, type RoundRow } from './report.js';
 
 const TARGET_RATIO = 0.55;
+/** Issue 24: PostgreSQL shares the machine's cores with aftercall, so its target is lower. */
+const TARGET_RATIO_POSTGRES = 0.4;
 const TARGET_P99_MS = 50;
 
 export type StoreName = 'sqlite' | 'postgres';
@@ -204,14 +206,27 @@ export function ingestFigures(outcome: IngestOutcome, connections: number): Figu
     const p99 = maxOf(rounds.map((r) => r.load.latency.p99));
     const drains = rounds.map((r) => r.drain.runsPerSec).filter((v): v is number => v !== null);
     const isSqlite = store === 'sqlite';
+    const target = isSqlite ? TARGET_RATIO : TARGET_RATIO_POSTGRES;
     figures.push({
       figure: `durable ingest ${label}, req/s (mean of ${n})`,
       baseline: `${fixed(bareRps)} (bare)`,
       value: fixed(rps),
       ratio: ratio(rps / bareRps),
-      target: isSqlite ? `≥ ${TARGET_RATIO} × bare` : 'report only',
-      result: verdict(isSqlite ? rps / bareRps >= TARGET_RATIO : null),
+      target: `≥ ${target} × bare`,
+      result: verdict(rps / bareRps >= target),
     });
+    if (!isSqlite && outcome.stores.includes('sqlite')) {
+      // Beside SQLite's, in the same rounds: how far the shared-database backend is behind.
+      const sqliteRps = meanOf(outcome.rounds.map((r) => r.stores.sqlite!.load.reqPerSec));
+      figures.push({
+        figure: `durable ingest PostgreSQL vs SQLite, req/s (mean of ${n})`,
+        baseline: `${fixed(sqliteRps)} (SQLite)`,
+        value: fixed(rps),
+        ratio: ratio(sqliteRps ? rps / sqliteRps : null),
+        target: 'report only',
+        result: 'report only',
+      });
+    }
     figures.push({
       figure: `ingest p99 ${label}, ms (worst of ${n}), ${connections} conn.`,
       baseline: `${fixed(bareP99)} (bare)`,

@@ -6,16 +6,16 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type pg from 'pg';
 import type { Call } from '../../payload/call.js';
-import type { AcceptInput, AcceptResult, ClaimedRun, PurgeCounts, Receipt, StepResult } from '../records.js';
-import type { RunStatus } from '../run-status.js';
-import { STEP_COLUMNS, toClaimedRun, toStepResult, type ClaimedRow, type StepRow } from '../rows.js';
-import { DUE, sqlList, UNFINISHED } from '../run-status.js';
-import { callKey, StoreUnavailableError, withoutTranscripts } from '../store.js';
-import { insertReceipt as receiptRow } from '../sql/receipts.js';
+import type { AcceptInput, AcceptResult, ClaimedRun, PurgeCounts, RunScore, StepFinish, StepResult } from '../records.js';
+import { json, STEP_COLUMNS, toClaimedRun, toStepResult, type ClaimedRow, type StepRow } from '../rows.js';
+import { DUE, sqlList, UNFINISHED, type RunStatus } from '../run-status.js';
+import { StoreUnavailableError, withoutTranscripts } from '../store.js';
 import { sweepExpiredLeases } from '../sql/run-ends.js';
 import { SqlStore } from '../sql/sql-store.js';
 import { driveAsync, type Flavor, type How, type Op, type Work } from '../sql/work.js';
+import { BatchedAccept } from './batched-accept.js';
 import { applyMigrations } from './migrations.js';
+import { RunWrites } from './run-writes.js';
 import { isUnavailable } from './pg-errors.js';
 import { createPgPool, DEFAULT_POOL_SIZE, inTransaction, sqlOn, type PgPoolOptions, type Sql } from './pg-pool.js';
 
@@ -63,17 +63,22 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
 export class PostgresStore extends SqlStore {
   readonly kind = 'postgres' as const;
-  readonly ordersWrites = false;
+  // The claimed runs' writes go through one queue, applied in call order (run-writes.ts).
+  readonly ordersWrites = true;
   protected readonly flavor = FLAVOR;
   private readonly sql: Sql;
   private closing: Promise<void> | null = null;
   /** Every worker call runs through this: at most workerConnections(pool size) at once. */
   private readonly work: LimitFunction;
+  private readonly accepts: BatchedAccept;
+  private readonly runWrites: RunWrites;
 
   constructor(private readonly pool: pg.Pool) {
     super();
     this.sql = sqlOn(pool);
+    this.accepts = new BatchedAccept(pool);
     this.work = pLimit(workerConnections(pool.options.max ?? DEFAULT_POOL_SIZE));
+    this.runWrites = new RunWrites(pool, (work) => this.work(() => this.guard(work)));
   }
 
   /** Connection-level failures become StoreUnavailableError (503 upstream); the rest propagate. */
@@ -108,48 +113,45 @@ export class PostgresStore extends SqlStore {
   }
 
   acceptDelivery(input: AcceptInput): Promise<AcceptResult> {
-    const key = callKey(input.call);
-    const at = input.receivedAt;
-    return this.transaction(async (sql): Promise<AcceptResult> => {
-      // The upsert leaves the call's row locked until COMMIT, also when it only conflicts:
-      // concurrent deliveries of one call, on any instance, queue here, and each one after
-      // the first reads the committed revisions and latest_revision of the one before. So
-      // identical contents yield one revision, different ones consecutive numbers. The
-      // unique constraints on revisions stay as the backstop.
-      const call = (
-        await sql<{ id: number; latest_revision: number }>(
-          `INSERT INTO calls (sender, call_key, latest_revision, created_at, updated_at) VALUES ($1, $2, 0, $3, $3)
-           ON CONFLICT (sender, call_key) DO UPDATE SET updated_at = EXCLUDED.updated_at
-           RETURNING id, latest_revision`,
-          [input.sender, key, at],
-        )
-      ).rows[0]!;
-      const known = (
-        await sql<{ id: number; revision: number }>('SELECT id, revision FROM revisions WHERE call_row_id = $1 AND content_hash = $2', [
-          call.id, input.contentHash,
-        ])
-      ).rows[0];
-      if (known) {
-        // Same content as ANY earlier revision: a resend or a late retry, never a rollback.
-        const receiptId = await insertReceipt(sql, input, 'duplicate', { callKey: key, revisionId: known.id });
-        return { outcome: 'duplicate', receiptId, revision: known.revision };
-      }
-      const revision = call.latest_revision + 1;
-      const revisionId = (
-        await sql<{ id: number }>(
-          `INSERT INTO revisions (call_row_id, revision, content_hash, call_json, variant, call_status, is_test, created_at, customer_phone)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-          [
-            call.id, revision, input.contentHash, input.callJson ?? JSON.stringify(input.call), input.call.variant, input.call.status, input.isTest, at,
-            input.call.customer_phone,
-          ],
-        )
-      ).rows[0]!.id;
-      await sql('UPDATE calls SET latest_revision = $1 WHERE id = $2', [revision, call.id]);
-      const runIds = await insertRuns(sql, input, call.id, revisionId, revision);
-      const receiptId = await insertReceipt(sql, input, 'accepted', { callKey: key, revisionId, rawBody: input.rawBody });
-      return { outcome: 'accepted', receiptId, revision, runIds };
-    });
+    // Batched with the deliveries of the same moment; aftercall_accept_batch (migration 5)
+    // keeps each one's semantics: the calls row locked until COMMIT, a content seen in ANY
+    // earlier revision a duplicate (never a rollback), new contents consecutive revisions.
+    return this.accepts.accept(input);
+  }
+
+  // The lease check and the write are one statement (aftercall_run_writes): a step is recorded
+  // only while the run is ours, and the row lock (FOR SHARE) keeps a sweep from taking the run
+  // until it is committed, so whoever claims the run next reads it. A step recorded succeeded
+  // is therefore never executed by another instance.
+  override startStep(runId: number, owner: string, stepId: string, input: unknown, inputHash: string, at: number): Promise<boolean> {
+    return this.runWrites.write('start', runId, owner, () => ({ at, step: stepId, input: json(input), inputHash }));
+  }
+
+  override finishStep(runId: number, owner: string, stepId: string, result: StepFinish, at: number): Promise<boolean> {
+    return this.runWrites.write('finish', runId, owner, () => ({
+      at, step: stepId, status: result.status, input: json(result.input), output: json(result.output), error: result.error ?? null,
+      evidence: json(result.evidence),
+    }));
+  }
+
+  override completeRun(runId: number, owner: string, at: number): Promise<boolean> {
+    return this.runWrites.write('complete', runId, owner, () => ({ at }));
+  }
+
+  override retryRunLater(runId: number, owner: string, error: string, nextRunAt: number, at: number): Promise<boolean> {
+    return this.runWrites.write('retry', runId, owner, () => ({ at, error, nextRunAt }));
+  }
+
+  override killRun(runId: number, owner: string, error: string, at: number, status: 'dead' | 'invalid-variables' = 'dead'): Promise<boolean> {
+    return this.runWrites.write('kill', runId, owner, () => ({ at, error, status }));
+  }
+
+  override saveRunScore(runId: number, owner: string, score: RunScore): Promise<boolean> {
+    return this.runWrites.write('score', runId, owner, () => ({ score: JSON.stringify(score) }));
+  }
+
+  override releaseRun(runId: number, owner: string, notBefore?: number): Promise<boolean> {
+    return this.runWrites.write('release', runId, owner, () => ({ notBefore: notBefore ?? null }));
   }
 
   async claimRuns(owner: string, limit: number, now: number, leaseMs: number): Promise<ClaimedRun[]> {
@@ -176,6 +178,7 @@ export class PostgresStore extends SqlStore {
       [now, limit, owner, now + leaseMs],
     );
     if (rows.length === 0) return [];
+    for (const row of rows) this.runWrites.restart(row.id);
     // The claimed runs' step records in one query (the runs are ours now: nobody else writes them).
     const { rows: stepRows } = await this.workQuery<StepRow & { run_id: number }>(
       `SELECT run_id, ${STEP_COLUMNS} FROM step_results WHERE run_id = ANY($1::bigint[]) ORDER BY run_id, ${STEP_ORDER}`,
@@ -246,46 +249,11 @@ export class PostgresStore extends SqlStore {
 
   close(): Promise<void> {
     // pool.end() waits for checked-out connections, so writes in flight settle first.
-    this.closing ??= this.pool.end().catch(() => undefined);
+    this.closing ??= Promise.all([this.accepts.drain(), this.runWrites.drain()])
+      .then(() => this.pool.end())
+      .catch(() => undefined);
     return this.closing;
   }
-}
-
-async function insertReceipt(
-  sql: Sql,
-  input: { requestId: string; sender: string; receivedAt: number },
-  outcome: Receipt['outcome'],
-  extra: Parameters<typeof receiptRow>[2],
-): Promise<number> {
-  const query = receiptRow(input, outcome, extra);
-  const { rows } = await sql<{ id: number }>(query.text('postgres'), [...query.values]);
-  return rows[0]!.id;
-}
-
-/**
- * One run per planned mapping, in one statement; ids returned in the planned order. A planned
- * run with a skip reason (no mapping took the call) is recorded already finished, `skipped`.
- */
-async function insertRuns(sql: Sql, input: AcceptInput, callRowId: number, revisionId: number, revision: number): Promise<number[]> {
-  if (input.runs.length === 0) return [];
-  const at = input.receivedAt;
-  const { rows } = await sql<{ id: number; mapping_name: string }>(
-    `INSERT INTO runs (revision_id, call_row_id, revision, mapping_name, mapping_hash, status, is_test, next_run_at, created_at, updated_at,
-       last_error, finished_at)
-     SELECT $1::bigint, $2::bigint, $3::integer, m.name, m.hash,
-       CASE WHEN m.skip IS NULL THEN 'pending' ELSE 'skipped' END, $7::boolean,
-       CASE WHEN m.skip IS NULL THEN $8::bigint END, $8::bigint, $8::bigint,
-       m.skip, CASE WHEN m.skip IS NOT NULL THEN $8::bigint END
-     FROM unnest($4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS m(name, hash, skip, ord) ORDER BY m.ord
-     RETURNING id, mapping_name`,
-    [
-      revisionId, callRowId, revision, input.runs.map((r) => r.mappingName), input.runs.map((r) => r.mappingHash),
-      input.runs.map((r) => r.skipReason ?? null), input.isTest, at,
-    ],
-  );
-  // (revision_id, mapping_name) is unique, so the name identifies each new run.
-  const byName = new Map(rows.map((r) => [r.mapping_name, r.id]));
-  return input.runs.map((r) => byName.get(r.mappingName)!);
 }
 
 /** One statement of an operation written once (src/store/sql), as a named prepared statement. */

@@ -1,0 +1,154 @@
+// Group commit of deliveries on PostgreSQL: the deliveries that arrive in one event-loop turn,
+// or while the previous batch's round trip is under way, go to the server as ONE call of
+// aftercall_accept_batch (migration 5): one statement, one commit, one WAL flush for all of
+// them. The function gives each delivery its own subtransaction and returns each one's
+// result or SQLSTATE, so one failing delivery does not fail its neighbours. A caller is
+// answered only once the statement has returned, i.e. after its implicit COMMIT (durable as
+// the server's synchronous_commit makes commits); a failure of the statement itself (the
+// connection dropped, a timeout) rejects every delivery of the batch with the error, SQLSTATE
+// kept, as StoreUnavailableError when it means "cannot commit now" (503 upstream).
+import type pg from 'pg';
+import { callKey, StoreUnavailableError, type AcceptInput, type AcceptResult } from '../store.js';
+import { isUnavailable } from './pg-errors.js';
+
+interface Pending {
+  input: AcceptInput;
+  resolve: (result: AcceptResult) => void;
+  reject: (error: unknown) => void;
+}
+
+interface BatchRow {
+  r_ord: number;
+  r_outcome: 'accepted' | 'duplicate' | null;
+  r_receipt_id: number | null;
+  r_revision: number | null;
+  r_run_names: string[] | null;
+  /** bigint[]: node-postgres gives its elements as strings. */
+  r_run_ids: string[] | null;
+  r_sqlstate: string | null;
+  r_message: string | null;
+}
+
+/** A delivery the function could not write; `code` is the SQLSTATE the server raised. */
+export class DeliveryWriteError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'DeliveryWriteError';
+  }
+}
+
+/** Prepared once per connection by node-postgres (the name), planned once by the server. */
+const ACCEPT_BATCH = {
+  name: 'aftercall_accept_batch',
+  text: 'SELECT * FROM aftercall_accept_batch($1::jsonb, $2::text[], $3::bytea[])',
+};
+
+/** A batch bigger than this waits for the next round trip: a bound on one statement's size and time. */
+export const MAX_BATCH = 256;
+
+// NUL cannot be stored in TEXT nor in JSONB; JSON text escapes it as \u0000, which JSONB
+// refuses too, failing the whole batch. Free text (a skip reason quoting the payload) gets
+// U+FFFD instead, as every other write of the store does (pg-pool.ts).
+const noNul = (_key: string, value: unknown): unknown =>
+  typeof value === 'string' && value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value;
+
+function toWire(input: AcceptInput) {
+  return {
+    sender: input.sender,
+    key: callKey(input.call),
+    at: input.receivedAt,
+    hash: input.contentHash,
+    requestId: input.requestId,
+    variant: input.call.variant,
+    status: input.call.status,
+    isTest: input.isTest,
+    phone: input.call.customer_phone,
+    runs: input.runs.map((r) => ({ name: r.mappingName, hash: r.mappingHash, skip: r.skipReason ?? null })),
+  };
+}
+
+function toResult(row: BatchRow, input: AcceptInput): AcceptResult {
+  if (row.r_sqlstate !== null || row.r_outcome === null) {
+    const error = new DeliveryWriteError(row.r_message ?? 'delivery not written', row.r_sqlstate ?? 'XX000');
+    throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
+  }
+  if (row.r_outcome === 'duplicate') return { outcome: 'duplicate', receiptId: row.r_receipt_id!, revision: row.r_revision! };
+  // (revision_id, mapping_name) is unique, so the name identifies each new run.
+  const names = row.r_run_names ?? [];
+  const ids = row.r_run_ids ?? [];
+  const byName = new Map(names.map((name, i) => [name, Number(ids[i])]));
+  return { outcome: 'accepted', receiptId: row.r_receipt_id!, revision: row.r_revision!, runIds: input.runs.map((r) => byName.get(r.mappingName)!) };
+}
+
+export class BatchedAccept {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private inFlight: Promise<void> | null = null;
+  /** Batches sent and deliveries in them, for tests and the bench's reading of the grouping. */
+  readonly stats = { batches: 0, deliveries: 0 };
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  accept(input: AcceptInput): Promise<AcceptResult> {
+    return new Promise<AcceptResult>((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves once nothing is queued or in flight (close() waits for it before ending the pool). */
+  async drain(): Promise<void> {
+    while (this.inFlight || this.queue.length > 0) {
+      if (this.inFlight) await this.inFlight;
+      else await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private schedule(): void {
+    // One batch at a time: what arrives during its round trip is the next batch.
+    if (this.scheduled || this.inFlight) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.inFlight = this.flush().finally(() => {
+        this.inFlight = null;
+        if (this.queue.length > 0) this.schedule();
+      });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const items = this.queue.splice(0, MAX_BATCH);
+    if (items.length === 0) return;
+    this.stats.batches += 1;
+    this.stats.deliveries += items.length;
+    let rows: BatchRow[];
+    try {
+      const values = [
+        JSON.stringify(items.map((item) => toWire(item.input)), noNul),
+        items.map((item) => item.input.callJson ?? JSON.stringify(item.input.call)),
+        items.map((item) => item.input.rawBody),
+      ];
+      rows = (await this.pool.query<BatchRow>({ ...ACCEPT_BATCH, values })).rows;
+    } catch (error) {
+      // Nothing of the batch is committed (or, if the connection broke during COMMIT, it is
+      // unknown): nobody may be told it is; the senders' retries are accepted or found duplicates.
+      const failure = isUnavailable(error) ? new StoreUnavailableError(error) : error;
+      for (const item of items) item.reject(failure);
+      return;
+    }
+    const byOrd = new Map(rows.map((row) => [row.r_ord, row]));
+    items.forEach((item, i) => {
+      const row = byOrd.get(i + 1);
+      try {
+        if (!row) throw new Error('aftercall_accept_batch returned no result for a delivery');
+        item.resolve(toResult(row, item.input));
+      } catch (error) {
+        item.reject(error);
+      }
+    });
+  }
+}

@@ -1,0 +1,153 @@
+// Group commit of the worker's writes on PostgreSQL, across runs: the writes of claimed runs
+// (step records, score, the run's end) queue here and go to the server in call order, one
+// batch at a time, as ONE call of aftercall_run_writes (migration 6): one statement, one
+// commit. Since they land in call order, the store can say `ordersWrites`, and the worker then
+// lets a step's record share the commit of the next write (finishing step k with starting
+// k+1, the last finish with completing the run), as it does on SQLite.
+// A run's writes stop at the first that fails, until the run is claimed again (`restart`):
+// one queued before that failure was answered is refused instead of landing after it.
+import type pg from 'pg';
+import { StoreUnavailableError } from '../store.js';
+import { isUnavailable } from './pg-errors.js';
+
+/** One write, as aftercall_run_writes takes it: `op`, `run`, `owner`, `at` and the op's fields. */
+export interface RunWrite {
+  op: 'start' | 'finish' | 'score' | 'complete' | 'retry' | 'kill' | 'release';
+  run: number;
+  owner: string;
+  at?: number;
+  [field: string]: unknown;
+}
+
+interface Pending {
+  /** Made when the batch is built, so a write that cannot be serialized fails in its place. */
+  wire: () => string;
+  run: number;
+  resolve: (changed: boolean) => void;
+  reject: (error: unknown) => void;
+}
+
+interface WriteRow {
+  r_ord: number;
+  r_changed: boolean | null;
+  r_sqlstate: string | null;
+  r_message: string | null;
+}
+
+/** A write not applied because an earlier write of its run failed. */
+export class RunWriteRefusedError extends Error {
+  constructor(run: number) {
+    super(`not applied: an earlier write of run ${run} failed`);
+    this.name = 'RunWriteRefusedError';
+  }
+}
+
+/** A write the server refused; `code` is its SQLSTATE. */
+export class RunWriteError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'RunWriteError';
+  }
+}
+
+const RUN_WRITES = { name: 'aftercall_run_writes', text: 'SELECT * FROM aftercall_run_writes($1::jsonb)' };
+const MAX_BATCH = 512;
+
+// NUL cannot be stored in TEXT (nor JSONB); free text such as a receiver's error gets U+FFFD.
+const noNul = (_key: string, value: unknown): unknown =>
+  typeof value === 'string' && value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value;
+
+export class RunWrites {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private inFlight: Promise<void> | null = null;
+  private readonly broken = new Set<number>();
+  /** Batches sent and writes in them, for tests. */
+  readonly stats = { batches: 0, writes: 0 };
+
+  /** `connection` runs the batch's query the way the store runs the worker's (its share of the pool). */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly connection: <T>(work: () => Promise<T>) => Promise<T>,
+  ) {}
+
+  /** Queues `write` (its fields made by `fields`, called when the batch is built); true when it changed the run. */
+  write(op: RunWrite['op'], run: number, owner: string, fields: () => Record<string, unknown> = () => ({})): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.queue.push({ wire: () => JSON.stringify({ op, run, owner, ...fields() }, noNul), run, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** A new beginning for `run` (claimed again): its writes are applied again. */
+  restart(run: number): void {
+    this.broken.delete(run);
+  }
+
+  /** Resolves once nothing is queued or in flight. */
+  async drain(): Promise<void> {
+    while (this.inFlight || this.queue.length > 0) {
+      if (this.inFlight) await this.inFlight;
+      else await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.inFlight = this.flush().finally(() => {
+        this.inFlight = null;
+        if (this.queue.length > 0) this.schedule();
+      });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const items = this.queue.splice(0, MAX_BATCH);
+    // Refused or unserializable writes are answered here, in their place in the order.
+    const sent: Pending[] = [];
+    const wires: string[] = [];
+    for (const item of items) {
+      if (this.broken.has(item.run)) {
+        item.reject(new RunWriteRefusedError(item.run));
+        continue;
+      }
+      try {
+        wires.push(item.wire());
+        sent.push(item);
+      } catch (error) {
+        this.broken.add(item.run);
+        item.reject(error);
+      }
+    }
+    if (sent.length === 0) return;
+    this.stats.batches += 1;
+    this.stats.writes += sent.length;
+    let rows: WriteRow[];
+    try {
+      rows = (await this.connection(() => this.pool.query<WriteRow>({ ...RUN_WRITES, values: [`[${wires.join(',')}]`] }))).rows;
+    } catch (error) {
+      // Nothing of the batch is known to be committed: every run in it stops here.
+      const failure = isUnavailable(error) ? new StoreUnavailableError(error) : error;
+      for (const item of sent) {
+        this.broken.add(item.run);
+        item.reject(failure);
+      }
+      return;
+    }
+    const byOrd = new Map(rows.map((row) => [row.r_ord, row]));
+    sent.forEach((item, i) => {
+      const row = byOrd.get(i + 1);
+      if (row && row.r_changed !== null) return item.resolve(row.r_changed);
+      this.broken.add(item.run);
+      if (row?.r_message === 'chain' && row.r_sqlstate === null) return item.reject(new RunWriteRefusedError(item.run));
+      const error = new RunWriteError(row?.r_message ?? 'aftercall_run_writes returned no result for a write', row?.r_sqlstate ?? 'XX000');
+      item.reject(isUnavailable(error) ? new StoreUnavailableError(error) : error);
+    });
+  }
+}
