@@ -97,12 +97,17 @@ describe('aftercall serve with nothing configured', () => {
     const mappings = join(home, 'mappings');
     mkdirSync(mappings);
     const env = { PORT: '0', HOST: '127.0.0.1', SQLITE_PATH: join(home, 'data', 'aftercall.db'), MAPPINGS_DIR: mappings, WEBHOOK_TOKENS: '' };
+    // Started once the banner names the webhook URL; an exit before that fails the test.
     const serve = async () => {
       const proc = spawnCli(['serve'], env);
       let out = '';
-      proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      const started = Date.now();
-      while (!/webhooks\/post-call\/\S+/.test(out) && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 20));
+      await new Promise<void>((resolve, reject) => {
+        proc.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (/webhooks\/post-call\/\S+/.test(out)) resolve();
+        });
+        proc.once('exit', (code) => reject(new Error(`serve exited (${code}) before printing the webhook URL`)));
+      });
       return { proc, out };
     };
     const first = await serve();
@@ -124,7 +129,7 @@ describe('aftercall serve with nothing configured', () => {
     expect(second.out).toContain(`/webhooks/post-call/${token}`);
     second.proc.kill('SIGTERM');
     await new Promise((resolve) => second.proc.once('exit', resolve));
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('aftercall send', () => {
