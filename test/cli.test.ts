@@ -1,67 +1,48 @@
-// The CLI as a user runs it: a child process, its output and its exit code.
-import { spawn } from 'node:child_process';
+// The CLI as a user runs it: its output and its exit code. Commands run in process (runCli);
+// the process's own exit code and a stop on SIGTERM are checked on a real child process.
 import { mkdirSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startStubServer } from './support/stub-server.js';
 import { FIXTURES_DIR } from './support/fixtures.js';
 import { startTestService } from './support/test-service.js';
 import { tempDir } from './support/temp-dir.js';
-import { cli } from './support/cli-child.js';
-
-// Every command is a tsx child process (1–3 s each, more on a loaded machine); a test runs up
-// to nine of them one after the other.
-vi.setConfig({ testTimeout: 90_000 });
+import { cliChild, spawnCli } from './support/cli-child.js';
+import { cli } from './support/cli-in-process.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const dir = tempDir();
 afterAll(() => dir.cleanup());
 
-
-/** For commands that talk to a service running in this process: spawnSync would block it. */
-function cliAsync(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: 'silent', ...env },
-    });
-    let out = '';
-    let err = '';
-    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    proc.once('exit', (code) => resolve({ code, out, err }));
-  });
-}
-
 describe('aftercall check', () => {
-  it('passes the example mappings (exit 0)', () => {
-    const r = cli(['check']);
+  it('passes the example mappings (exit 0)', async () => {
+    const r = await cli(['check']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^ok {2}forward-completed-calls\.yaml {2}forward-completed-calls {2}\(2 steps\)$/m);
   });
 
-  it('prints file:line:column problems and exits 1', () => {
+  it('prints file:line:column problems and exits 1', async () => {
     const bad = join(dir.path, 'bad.yaml');
     writeFileSync(bad, 'name: bad\nsteps:\n  - id: a\n    use: sms.send\n    with: {}\n');
-    const r = cli(['check', bad]);
+    const r = await cli(['check', bad]);
     expect(r.code).toBe(1);
     expect(r.err.trim()).toBe(`${bad}:4:10 steps.0.use: unknown step kind "sms.send" (known: http.request, log, hubspot.contact.upsert, hubspot.note.create, hubspot.deal.create, hubspot.task.create, salesforce.lead.upsert, salesforce.contact.update, salesforce.task.create, pipedrive.person.upsert, pipedrive.note.create, pipedrive.activity.create, pipedrive.deal.create, twilio.sms.send, email.send)`);
   });
 });
 
 describe('aftercall check exit codes', () => {
-  it('a folder is checked; a missing path or an unknown option is a usage error (exit 2)', () => {
-    const r = cli(['check', 'mappings/', 'nope.yaml']);
+  it('a folder is checked; a missing path or an unknown option is a usage error (exit 2)', async () => {
+    const r = await cli(['check', 'mappings/', 'nope.yaml']);
     expect(r.code).toBe(2);
     expect(r.out).toMatch(/^ok {2}forward-completed-calls\.yaml/m);
     expect(r.err.trim()).toBe('aftercall check: nope.yaml: no such file or folder');
-    expect(cli(['check', '--strickt']).code).toBe(2);
+    expect((await cli(['check', '--strickt'])).code).toBe(2);
   });
 });
 
 describe('configuration errors stop the start', () => {
-  it('names the variable and exits 2', () => {
-    const r = cli(['serve'], { PORT: 'abc', SQLITE_PATH: join(dir.path, 'x.db') });
+  it('names the variable and the process exits 2', () => {
+    const r = cliChild(['serve'], { PORT: 'abc', SQLITE_PATH: join(dir.path, 'x.db') });
     expect(r.code).toBe(2);
     expect(r.err).toContain('PORT: must be a number');
   });
@@ -79,29 +60,29 @@ describe('aftercall runs', () => {
       await service.stopKeepingFiles();
       const env = { SQLITE_PATH: service.config.SQLITE_PATH };
 
-      const list = cli(['runs', 'list', '--status', 'dead'], { ...env, TZ: 'UTC' });
+      const list = await cli(['runs', 'list', '--status', 'dead'], env);
       expect(list.code).toBe(0);
       expect(list.out).toMatch(/^ID +UPDATED +CALL +REV +MAPPING +STATUS +TEST +SCORE +LAST ERROR\n#1 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}777 {3}1 +f +dead +STEP_PERMANENT: step forward: POST .* answered 400/);
 
-      const json = JSON.parse(cli(['runs', 'list', '--json'], env).out) as Array<{ id: number; status: string }>;
+      const json = JSON.parse((await cli(['runs', 'list', '--json'], env)).out) as Array<{ id: number; status: string }>;
       expect(json).toEqual([expect.objectContaining({ id: 1, status: 'dead' })]);
 
-      const readable = cli(['runs', 'show', '1'], env);
+      const readable = await cli(['runs', 'show', '1'], env);
       expect(readable.out).toMatch(/^Run #1 · f · dead\n/);
       expect(readable.out).toMatch(/^ {2}forward {2}failed \(1 attempt\)/m);
       expect(readable.out).not.toContain('415 555 0142');
-      const show = cli(['runs', 'show', '1', '--json'], env);
+      const show = await cli(['runs', 'show', '1', '--json'], env);
       expect(JSON.parse(show.out)).toMatchObject({ id: 1, status: 'dead', steps: [{ stepId: 'forward', status: 'failed' }] });
       // Masked as on the Runs page.
       expect(JSON.parse(show.out)).toMatchObject({ steps: [{ input: { headers: { 'x-callback': '+1 ••• ••• ••42' }, body: { mail: '[email]' } } }] });
       expect(show.out).not.toContain('415 555 0142');
       expect(show.out).not.toContain('jane.doe@example.com');
 
-      expect(cli(['runs', 'retry', '1'], env)).toMatchObject({ code: 0, out: expect.stringMatching(/run #1 requeued/) });
-      expect(cli(['runs', 'retry', '1'], env)).toMatchObject({ code: 1, err: expect.stringMatching(/not dead/) });
-      expect(cli(['runs', 'retry', '99'], env)).toMatchObject({ code: 1, err: expect.stringMatching(/no run #99/) });
-      expect(cli(['runs', 'list', '--status', 'pending'], env).out).toMatch(/^#1 .* {2}777 +1 +f +pending/m);
-      expect(cli(['runs', 'list', '--status', 'bogus'], env).code).toBe(2);
+      expect(await cli(['runs', 'retry', '1'], env)).toMatchObject({ code: 0, out: expect.stringMatching(/run #1 requeued/) });
+      expect(await cli(['runs', 'retry', '1'], env)).toMatchObject({ code: 1, err: expect.stringMatching(/not dead/) });
+      expect(await cli(['runs', 'retry', '99'], env)).toMatchObject({ code: 1, err: expect.stringMatching(/no run #99/) });
+      expect((await cli(['runs', 'list', '--status', 'pending'], env)).out).toMatch(/^#1 .* {2}777 +1 +f +pending/m);
+      expect((await cli(['runs', 'list', '--status', 'bogus'], env)).code).toBe(2);
     } finally {
       await service.cleanup().catch(() => undefined);
       await receiver.close();
@@ -116,15 +97,17 @@ describe('aftercall serve with nothing configured', () => {
     const mappings = join(home, 'mappings');
     mkdirSync(mappings);
     const env = { PORT: '0', HOST: '127.0.0.1', SQLITE_PATH: join(home, 'data', 'aftercall.db'), MAPPINGS_DIR: mappings, WEBHOOK_TOKENS: '' };
+    // Started once the banner names the webhook URL; an exit before that fails the test.
     const serve = async () => {
-      const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve'], {
-        cwd: ROOT,
-        env: { ...process.env, LOG_LEVEL: 'silent', ...env },
-      });
+      const proc = spawnCli(['serve'], env);
       let out = '';
-      proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      const started = Date.now();
-      while (!/webhooks\/post-call\/\S+/.test(out) && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 20));
+      await new Promise<void>((resolve, reject) => {
+        proc.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (/webhooks\/post-call\/\S+/.test(out)) resolve();
+        });
+        proc.once('exit', (code) => reject(new Error(`serve exited (${code}) before printing the webhook URL`)));
+      });
       return { proc, out };
     };
     const first = await serve();
@@ -146,7 +129,7 @@ describe('aftercall serve with nothing configured', () => {
     expect(second.out).toContain(`/webhooks/post-call/${token}`);
     second.proc.kill('SIGTERM');
     await new Promise((resolve) => second.proc.once('exit', resolve));
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('aftercall send', () => {
@@ -155,12 +138,12 @@ describe('aftercall send', () => {
     try {
       const url = service.baseUrl + service.hookPath;
       const fixture = join(FIXTURES_DIR, 'seed-002-otonistark.json');
-      const first = await cliAsync(['send', fixture, '--url', url, '--test']);
+      const first = await cli(['send', fixture, '--url', url, '--test']);
       expect(first.code).toBe(0);
       expect(first.out).toMatch(/^202 \{"status":"accepted","call_id":12345,"revision":1,"runs":1,"test":true/);
-      expect((await cliAsync(['send', fixture, '--url', url])).out).toMatch(/^200 \{"status":"duplicate"/);
-      expect((await cliAsync(['send', fixture, '--url', url, '--revision', 'b'])).out).toMatch(/^202 \{"status":"accepted","call_id":12345,"revision":2/);
-      const bad = await cliAsync(['send', fixture, '--url', `${service.baseUrl}/webhooks/post-call/wrong-token-xxxxxxxx`]);
+      expect((await cli(['send', fixture, '--url', url])).out).toMatch(/^200 \{"status":"duplicate"/);
+      expect((await cli(['send', fixture, '--url', url, '--revision', 'b'])).out).toMatch(/^202 \{"status":"accepted","call_id":12345,"revision":2/);
+      const bad = await cli(['send', fixture, '--url', `${service.baseUrl}/webhooks/post-call/wrong-token-xxxxxxxx`]);
       expect(bad.code).toBe(1);
       expect(bad.out).toMatch(/^401 /);
     } finally {
@@ -172,17 +155,17 @@ describe('aftercall send', () => {
     const service = await startTestService({});
     const down = service.baseUrl;
     await service.cleanup();
-    const sent = cli(['send', join(FIXTURES_DIR, 'seed-002-otonistark.json'), '--url', `${down}/webhooks/post-call/secret-token-0123456789`]);
+    const sent = await cli(['send', join(FIXTURES_DIR, 'seed-002-otonistark.json'), '--url', `${down}/webhooks/post-call/secret-token-0123456789`]);
     expect(sent).toMatchObject({ code: 1, out: '' });
     expect(sent.err).toBe(`aftercall: could not reach ${down}/webhooks/post-call/[token]: connection refused (is it running?)\n`);
     const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-    expect(cli(['--version'])).toMatchObject({ code: 0, out: `${version}\n` });
+    expect(await cli(['--version'])).toMatchObject({ code: 0, out: `${version}\n` });
   });
 });
 
 describe('aftercall replay', () => {
-  it('--dry-run prints matched mappings, why others did not match, the score and each rendered input', () => {
-    const r = cli(['replay', '--dry-run', join(FIXTURES_DIR, 'sales-qualification.json')]);
+  it('--dry-run prints matched mappings, why others did not match, the score and each rendered input', async () => {
+    const r = await cli(['replay', '--dry-run', join(FIXTURES_DIR, 'sales-qualification.json')]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('sales-qualification.json: call 918273 (autocalls, completed)');
     expect(r.out).toContain('  ✓ sales-qualification  score 78 (hot)');
@@ -192,8 +175,8 @@ describe('aftercall replay', () => {
     expect(r.out).toContain('  · support-triage: assistant_phone is not one of the listed numbers');
   });
 
-  it('--json and --mapping, over a whole folder', () => {
-    const r = cli(['replay', '--dry-run', '--json', '--mapping', 'support-triage', FIXTURES_DIR]);
+  it('--json and --mapping, over a whole folder', async () => {
+    const r = await cli(['replay', '--dry-run', '--json', '--mapping', 'support-triage', FIXTURES_DIR]);
     const plans = JSON.parse(r.out) as Array<{ file: string; valid: boolean; matched: Array<{ mapping: string; score: { band: string }; steps: Array<{ id: string; status: string; reason?: string }> }> }>;
     expect(r.code).toBe(0);
     expect(plans.length).toBeGreaterThanOrEqual(13);
@@ -203,20 +186,20 @@ describe('aftercall replay', () => {
     expect(triage.matched[0]!.score.band).toBe('p1');
     const transfers = plans.find((p) => p.file.endsWith('with-transfers.json'))!;
     expect(transfers.matched[0]!.steps.find((s) => s.id === 'page_on_call')).toMatchObject({ status: 'skipped', reason: 'when is false: score.band = "p1"' });
-    expect(cli(['replay', '--dry-run', '--mapping', 'nope', FIXTURES_DIR]).code).toBe(2);
+    expect((await cli(['replay', '--dry-run', '--mapping', 'nope', FIXTURES_DIR])).code).toBe(2);
   });
 
-  it('an invalid payload or invalid variables exit 1 with the exact problems', () => {
+  it('an invalid payload or invalid variables exit 1 with the exact problems', async () => {
     const bad = join(dir.path, 'bad-call.json');
     const call = JSON.parse(readFileSync(join(FIXTURES_DIR, 'sales-qualification.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(bad, JSON.stringify({ ...call, customer_phone: '555-0142' }));
-    const invalid = cli(['replay', '--dry-run', bad]);
+    const invalid = await cli(['replay', '--dry-run', bad]);
     expect(invalid.code).toBe(1);
     expect(invalid.out).toContain('✗ ');
     expect(invalid.out).toContain('    customer_phone: must be an E.164 phone number');
     const wrongVars = join(dir.path, 'wrong-vars.json');
     writeFileSync(wrongVars, JSON.stringify({ ...call, extracted_variables: { status: true, summary: 'x', budget: 'lots' } }));
-    const r = cli(['replay', '--dry-run', '--mapping', 'sales-qualification', wrongVars]);
+    const r = await cli(['replay', '--dry-run', '--mapping', 'sales-qualification', wrongVars]);
     expect(r.code).toBe(1);
     expect(r.out).toContain('  ✗ sales-qualification  invalid-variables');
     expect(r.out).toContain('      extracted.budget: expected number, got "lots"');
@@ -231,7 +214,7 @@ describe('aftercall replay', () => {
       readFileSync(join(ROOT, 'mappings', 'sales-qualification.yaml'), 'utf8').replaceAll('http://127.0.0.1:4000', receiver.url),
     );
     try {
-      const r = await cliAsync(['replay', join(FIXTURES_DIR, 'sales-qualification.json')], { MAPPINGS_DIR: mappings });
+      const r = await cli(['replay', join(FIXTURES_DIR, 'sales-qualification.json')], { MAPPINGS_DIR: mappings });
       expect(r.code).toBe(0);
       expect(r.out).toContain('      crm (http.request): succeeded');
       expect(r.out).toContain('→ {"status":201,"body":{"id":"lead-9"}}');

@@ -1,17 +1,14 @@
-// From a real call to a fixture: `aftercall fixtures export` (a child process, as a user runs
-// it) and the Runs page's download write a stored revision's body as delivered, pretty
-// JSON, raw or scrubbed; the scrubbed one still passes the payload schema.
+// From a real call to a fixture: `aftercall fixtures export` (run in process) and the Runs
+// page's download write a stored revision's body as delivered, pretty JSON, raw or scrubbed;
+// the scrubbed one still passes the payload schema.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePayload } from '../src/payload/parse-payload.js';
 import { fixture } from './support/fixtures.js';
 import { LOG_ONLY, startTestService, type TestService } from './support/test-service.js';
-import { cli } from './support/cli-child.js';
-
-// Each command is a tsx child process (1–3 s, more on a loaded machine).
-vi.setConfig({ testTimeout: 90_000 });
+import { cli } from './support/cli-in-process.js';
 
 const ADMIN = 'admin-token-0123456789';
 
@@ -79,13 +76,13 @@ describe('aftercall fixtures export', () => {
     await service.stopKeepingFiles();
     const env = { SQLITE_PATH: service.config.SQLITE_PATH };
 
-    const newest = cli(['fixtures', 'export', '918273'], env);
+    const newest = await cli(['fixtures', 'export', '918273'], env);
     expect(newest.err).toBe('');
     expect(newest.code).toBe(0);
     expect(newest.out).toBe(pretty(second));
 
     const out = join(service.dir, 'call.json');
-    const rev1 = cli(['fixtures', 'export', '918273', '--revision', '1', '--scrub', '--out', out], env);
+    const rev1 = await cli(['fixtures', 'export', '918273', '--revision', '1', '--scrub', '--out', out], env);
     expect(rev1.code).toBe(0);
     expect(rev1.err).toContain(`wrote ${out} (call 918273, revision 1, scrubbed)`);
     const written = readFileSync(out, 'utf8');
@@ -94,7 +91,7 @@ describe('aftercall fixtures export', () => {
     const parsed = parsePayload(JSON.parse(written), 'strict');
     expect(parsed.ok ? parsed.call.extracted_variables.budget : parsed.issues).toBe(18000);
 
-    const missing = cli(['fixtures', 'export', '918273', '--revision', '3'], env);
+    const missing = await cli(['fixtures', 'export', '918273', '--revision', '3'], env);
     expect(missing.code).toBe(1);
     expect(missing.err.trim()).toBe('no call 918273 revision 3 in the store (see aftercall runs list)');
   });

@@ -13,7 +13,7 @@ import type { RunDetail } from '../src/store/store.js';
 import { fixture } from './support/fixtures.js';
 import { logCapture, startTestService, type TestService } from './support/test-service.js';
 import { tempDir } from './support/temp-dir.js';
-import { cli } from './support/cli-child.js';
+import { cli } from './support/cli-in-process.js';
 
 const ADMIN = 'admin-token-0123456789';
 const SECRET = 'crm-key-7f3a9c2e51d04b8a';
@@ -102,7 +102,7 @@ describe('$secret in http.request headers', () => {
     expect(logs.lines.length).toBeGreaterThan(0);
   });
 
-  it('aftercall check refuses an undeclared name and $secret outside headers, naming file and line', () => {
+  it('aftercall check refuses an undeclared name and $secret outside headers, naming file and line', async () => {
     const dir = tempDir();
     try {
       const undeclared = join(dir.path, 'undeclared.yaml');
@@ -112,19 +112,22 @@ describe('$secret in http.request headers', () => {
         inBody,
         `name: leak\nsteps:\n  - id: push\n    use: http.request\n    with:\n      url: "https://crm.example.com"\n      body: { key: "{{ $secret('CRM_API_KEY') }}" }\n`,
       );
-      const env = { HTTP_SECRETS: 'CRM_API_KEY', CRM_API_KEY: SECRET };
-      const refused = cli(['check', undeclared], env);
+      // In this process's environment, as the executable reads it: the $secret check reads
+      // process.env, not runCli's env.
+      vi.stubEnv('HTTP_SECRETS', 'CRM_API_KEY');
+      vi.stubEnv('CRM_API_KEY', SECRET);
+      const refused = await cli(['check', undeclared]);
       expect(refused.code).toBe(1);
       expect(refused.err.trim()).toBe(
         `${undeclared}:8:24 steps.0.with.headers.authorization: secret ERP_TOKEN is not declared in HTTP_SECRETS (declared: CRM_API_KEY)`,
       );
-      const leak = cli(['check', inBody], env);
+      const leak = await cli(['check', inBody]);
       expect(leak.code).toBe(1);
       expect(leak.err.trim()).toBe(`${inBody}:7:20 steps.0.with.body.key: $secret is allowed only in the headers of an http.request step`);
       // Declared and set: accepted.
       const good = join(dir.path, 'good.yaml');
       writeFileSync(good, mapping('https://crm.example.com'));
-      expect(cli(['check', good], env).code).toBe(0);
+      expect((await cli(['check', good])).code).toBe(0);
     } finally {
       dir.cleanup();
     }

@@ -3,16 +3,14 @@
 // code does not know is permanent (one attempt, not retried until dead); every failed step
 // stores the request and the start of the answer, masked, shown by the API, the Runs page and
 // `aftercall runs show`; log lines say what failed without the vendor's words.
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RunDetail } from '../src/store/store.js';
 import { fixture } from './support/fixtures.js';
 import { startStubServer, type StubServer } from './support/stub-server.js';
+import { cli } from './support/cli-in-process.js';
 import { logCapture, startTestService, type TestService } from './support/test-service.js';
 
-const ROOT = join(import.meta.dirname, '..');
 const ADMIN = 'admin-token-0123456789';
 let services: TestService[] = [];
 let stubs: StubServer[] = [];
@@ -50,17 +48,9 @@ async function runPage(s: TestService, id: number): Promise<string> {
   return (await agent.get(`/admin/runs/${id}`)).text;
 }
 
-/** `aftercall runs show <id>` on the service's database (spawned: the service runs in this process). */
-function runsShow(s: TestService, id: number): Promise<string> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'runs', 'show', String(id), '--json'], {
-      cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: 'silent', SQLITE_PATH: s.config.SQLITE_PATH },
-    });
-    let out = '';
-    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    proc.once('exit', () => resolve(out));
-  });
+/** `aftercall runs show <id> --json` on the service's database. */
+async function runsShow(s: TestService, id: number): Promise<string> {
+  return (await cli(['runs', 'show', String(id), '--json'], { SQLITE_PATH: s.config.SQLITE_PATH })).out;
 }
 
 const contactUpsert =

@@ -2,9 +2,10 @@
 // the service would load them. Exit 0: no errors (warnings allowed, unless --strict); 1: errors;
 // 2: usage (a path that does not exist, an unknown option). `--json` prints every problem as
 // {file, line, column, severity, message, key, code?} for editors and CI.
-import type { Command } from 'commander';
-import { ConfigError, loadConfig, loadDotEnv } from '../config.js';
+import { CommanderError, type Command } from 'commander';
+import { ConfigError, loadConfig } from '../config.js';
 import { checkMappings, type Problem } from '../mapping/check-mappings.js';
+import { loadCliDotEnv, type CliContext } from './cli-config.js';
 
 export interface CheckCommandOptions {
   json?: boolean;
@@ -52,19 +53,21 @@ function formatLine(p: Problem): string {
   return `${at}${p.key ? ` ${p.key}:` : ''} ${p.severity === 'warning' ? 'warning: ' : ''}${p.message}`;
 }
 
-export function registerCheckCommand(program: Command): void {
+export function registerCheckCommand(program: Command, ctx: CliContext): void {
   program
     .command('check')
     .description('Check mapping files and folders (default: MAPPINGS_DIR) as the service loads them; exit 1 on errors, 2 on usage errors')
     .argument('[paths...]', 'mapping files or folders of *.yaml')
     .option('--json', 'print every problem as JSON: [{file, line, column, severity, message, key, code}]')
     .option('--strict', 'warnings fail the check too (exit 1)')
-    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+    .exitOverride((error) => {
+      throw new CommanderError(error.exitCode === 0 ? 0 : 2, error.code, error.message);
+    })
     .action((paths: string[], opts: { json?: boolean; strict?: boolean }) => {
-      loadDotEnv();
-      const result = runCheck(paths, opts);
-      process.stdout.write(result.stdout);
-      process.stderr.write(result.stderr);
-      process.exitCode = result.exitCode;
+      loadCliDotEnv(ctx);
+      const result = runCheck(paths, { ...opts, env: ctx.env });
+      ctx.stdout.write(result.stdout);
+      ctx.stderr.write(result.stderr);
+      ctx.exitCode = result.exitCode;
     });
 }

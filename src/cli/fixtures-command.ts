@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { fixtureFile } from '../payload/fixture-file.js';
 import { openStore } from '../store/open-store.js';
 import type { CallPayload } from '../store/store.js';
-import { configOrExit, positiveInt } from './cli-config.js';
+import { configOrExit, positiveInt, type CliContext } from './cli-config.js';
 
 interface ExportOptions {
   revision?: number;
@@ -14,7 +14,7 @@ interface ExportOptions {
   out?: string;
 }
 
-export function registerFixturesCommands(program: Command): void {
+export function registerFixturesCommands(program: Command, ctx: CliContext): void {
   const fixtures = program.command('fixtures').description('Test fixtures from stored calls');
   fixtures
     .command('export')
@@ -25,7 +25,7 @@ export function registerFixturesCommands(program: Command): void {
     .option('--scrub', 'replace phones, emails, names and transcript text with consistent fakes')
     .option('--out <file>', 'write to this file instead of standard output')
     .action(async (callId: string, opts: ExportOptions) => {
-      const store = await openStore(configOrExit(), { ownsQueue: false });
+      const store = await openStore(configOrExit(ctx), { ownsQueue: false });
       let found: CallPayload[];
       try {
         found = await store.getCallPayloads(callId, opts.revision);
@@ -34,14 +34,14 @@ export function registerFixturesCommands(program: Command): void {
       }
       const chosen = choose(callId, opts, found);
       if (typeof chosen === 'string') {
-        console.error(chosen);
-        process.exitCode = 1;
+        ctx.printError(chosen);
+        ctx.exitCode = 1;
         return;
       }
       const text = fixtureFile(chosen.body!, { scrub: opts.scrub === true });
-      if (!opts.out) return void process.stdout.write(text);
+      if (!opts.out) return void ctx.stdout.write(text);
       writeFileSync(opts.out, text);
-      console.error(`wrote ${opts.out} (call ${callId}, revision ${chosen.revision}${opts.scrub ? ', scrubbed' : ''})`);
+      ctx.printError(`wrote ${opts.out} (call ${callId}, revision ${chosen.revision}${opts.scrub ? ', scrubbed' : ''})`);
     });
 }
 

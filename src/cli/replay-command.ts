@@ -12,7 +12,7 @@ import { matchMappings } from '../ingest/match.js';
 import { planMapping, type MappingPlan, type PlanOptions } from '../mapping/plan-mapping.js';
 import { parsePayload, type PayloadIssue } from '../payload/parse-payload.js';
 import type { SchemaMode } from '../payload/schema.js';
-import { configOrExit } from './cli-config.js';
+import { configOrExit, type CliContext } from './cli-config.js';
 
 export type { MappingPlan, StepPlan } from '../mapping/plan-mapping.js';
 
@@ -83,27 +83,27 @@ export async function replayPayload(file: string, payload: unknown, mappings: re
   };
 }
 
-function printPlan(plan: FilePlan, dryRun: boolean): void {
+function printPlan(plan: FilePlan, dryRun: boolean, print: (line: string) => void): void {
   if (!plan.valid) {
-    console.log(`✗ ${plan.file}: invalid payload`);
-    for (const i of plan.issues ?? []) console.log(`    ${i.path || '(body)'}: ${i.message}`);
+    print(`✗ ${plan.file}: invalid payload`);
+    for (const i of plan.issues ?? []) print(`    ${i.path || '(body)'}: ${i.message}`);
     return;
   }
-  console.log(`${plan.file}: call ${plan.call!.id} (${plan.call!.variant}, ${plan.call!.status})`);
-  if (plan.matched.length === 0) console.log('  no mapping matches');
+  print(`${plan.file}: call ${plan.call!.id} (${plan.call!.variant}, ${plan.call!.status})`);
+  if (plan.matched.length === 0) print('  no mapping matches');
   for (const m of plan.matched) {
     const score = m.score ? `  score ${m.score.value}${m.score.band ? ` (${m.score.band})` : ''}` : '';
-    console.log(`  ${m.status === 'ok' ? '✓' : '✗'} ${m.mapping}${score}${m.status === 'ok' ? '' : `  ${m.status}`}`);
-    for (const p of m.problems ?? []) console.log(`      ${p}`);
-    for (const f of m.score?.fired ?? []) console.log(`      ${f.set !== undefined ? `= ${f.set}` : `${f.add! >= 0 ? '+' : ''}${f.add}`}  ${f.source}`);
+    print(`  ${m.status === 'ok' ? '✓' : '✗'} ${m.mapping}${score}${m.status === 'ok' ? '' : `  ${m.status}`}`);
+    for (const p of m.problems ?? []) print(`      ${p}`);
+    for (const f of m.score?.fired ?? []) print(`      ${f.set !== undefined ? `= ${f.set}` : `${f.add! >= 0 ? '+' : ''}${f.add}`}  ${f.source}`);
     for (const step of m.steps) {
       const head = `      ${step.id} (${step.use}): ${step.status === 'planned' ? (dryRun ? 'would run' : 'planned') : step.status}`;
-      console.log(step.reason ? `${head} — ${step.reason}` : head);
-      if (step.input !== undefined) console.log(indent(JSON.stringify(step.input, null, 2), 10));
-      if (step.output !== undefined) console.log(indent(`→ ${JSON.stringify(step.output)}`, 10));
+      print(step.reason ? `${head} — ${step.reason}` : head);
+      if (step.input !== undefined) print(indent(JSON.stringify(step.input, null, 2), 10));
+      if (step.output !== undefined) print(indent(`→ ${JSON.stringify(step.output)}`, 10));
     }
   }
-  for (const n of plan.notMatched) console.log(`  · ${n.mapping}: ${n.reason}`);
+  for (const n of plan.notMatched) print(`  · ${n.mapping}: ${n.reason}`);
 }
 
 function indent(text: string, n: number): string {
@@ -114,14 +114,14 @@ function indent(text: string, n: number): string {
 }
 
 /** A one-line progress bar on stderr, only for a terminal and many files. */
-function progress(done: number, total: number): void {
-  if (!process.stderr.isTTY || total < 20) return;
+function progress(stderr: CliContext['stderr'], done: number, total: number): void {
+  if (!stderr.isTTY || total < 20) return;
   const width = 30;
   const filled = Math.round((done / total) * width);
-  process.stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
+  stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
 }
 
-export function registerReplayCommand(program: Command): void {
+export function registerReplayCommand(program: Command, ctx: CliContext): void {
   program
     .command('replay')
     .description('Run recorded payloads through validation, matching, scoring and steps (no store)')
@@ -130,14 +130,14 @@ export function registerReplayCommand(program: Command): void {
     .option('--mapping <name>', 'only this mapping')
     .option('--json', 'machine-readable output')
     .action(async (paths: string[], opts: { dryRun?: boolean; mapping?: string; json?: boolean }) => {
-      const config = configOrExit();
-      const connectors = createConnectors(process.env);
+      const config = configOrExit(ctx);
+      const connectors = createConnectors(ctx.env);
       let mappings = loadMappingDir(config.MAPPINGS_DIR, stepKinds(connectors));
       if (opts.mapping) {
         mappings = mappings.filter((m) => m.name === opts.mapping);
         if (mappings.length === 0) {
-          console.error(`no mapping named "${opts.mapping}" in ${config.MAPPINGS_DIR}`);
-          process.exitCode = 2;
+          ctx.printError(`no mapping named "${opts.mapping}" in ${config.MAPPINGS_DIR}`);
+          ctx.exitCode = 2;
           return;
         }
       }
@@ -145,12 +145,12 @@ export function registerReplayCommand(program: Command): void {
       const plans: FilePlan[] = [];
       for (const file of files) {
         plans.push(await replayFile(file, mappings, { dryRun: Boolean(opts.dryRun), schemaMode: config.SCHEMA_MODE, stepTimeoutMs: config.STEP_TIMEOUT_MS }));
-        progress(plans.length, files.length);
+        progress(ctx.stderr, plans.length, files.length);
       }
       await closeConnectors(connectors); // kept vendor clients and connections (an SMTP one would hold the process)
-      if (opts.json) console.log(JSON.stringify(plans, null, 2));
-      else plans.forEach((p) => printPlan(p, Boolean(opts.dryRun)));
+      if (opts.json) ctx.print(JSON.stringify(plans, null, 2));
+      else plans.forEach((p) => printPlan(p, Boolean(opts.dryRun), ctx.print));
       const bad = plans.some((p) => !p.valid || p.matched.some((m) => m.status !== 'ok'));
-      if (bad) process.exitCode = 1;
+      if (bad) ctx.exitCode = 1;
     });
 }

@@ -3,11 +3,11 @@ import { maskValue } from '../masking.js';
 import { openStore } from '../store/open-store.js';
 import { isRunStatus, RUN_STATUSES as STATUSES } from '../store/run-status.js';
 import type { Store } from '../store/store.js';
-import { configOrExit, positiveInt } from './cli-config.js';
+import { configOrExit, positiveInt, type CliContext } from './cli-config.js';
 import { formatRun, formatRunsTable } from './runs-format.js';
 
-async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(configOrExit(), { ownsQueue: false });
+async function withStore<T>(ctx: CliContext, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(configOrExit(ctx), { ownsQueue: false });
   try {
     return await fn(store);
   } finally {
@@ -15,7 +15,7 @@ async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   }
 }
 
-export function registerRunsCommands(program: Command): void {
+export function registerRunsCommands(program: Command, ctx: CliContext): void {
   const runs = program.command('runs').description('The run history in the store');
 
   runs
@@ -27,13 +27,13 @@ export function registerRunsCommands(program: Command): void {
     .action(async (opts: { status?: string; limit: number; json?: boolean }) => {
       const status = opts.status;
       if (status !== undefined && !isRunStatus(status)) {
-        console.error(`--status must be one of ${STATUSES.join(', ')}`);
-        process.exitCode = 2;
+        ctx.printError(`--status must be one of ${STATUSES.join(', ')}`);
+        ctx.exitCode = 2;
         return;
       }
-      const list = await withStore((store) => store.listRuns({ status, limit: opts.limit }));
-      if (opts.json) return console.log(JSON.stringify(maskValue(list, { content: 'mask' }), null, 2));
-      console.log(formatRunsTable(list));
+      const list = await withStore(ctx, (store) => store.listRuns({ status, limit: opts.limit }));
+      if (opts.json) return ctx.print(JSON.stringify(maskValue(list, { content: 'mask' }), null, 2));
+      ctx.print(formatRunsTable(list));
     });
 
   runs
@@ -42,15 +42,15 @@ export function registerRunsCommands(program: Command): void {
     .argument('<id>', 'run id', positiveInt)
     .option('--json', 'machine-readable output')
     .action(async (id: number, opts: { json?: boolean }) => {
-      const run = await withStore((store) => store.getRun(id));
+      const run = await withStore(ctx, (store) => store.getRun(id));
       if (!run) {
-        console.error(`no run #${id}`);
-        process.exitCode = 1;
+        ctx.printError(`no run #${id}`);
+        ctx.exitCode = 1;
         return;
       }
       const { call: _call, ...summary } = run;
       // Masked like the Runs page: step inputs carry the call's phones, emails and texts.
-      console.log(opts.json ? JSON.stringify(maskValue(summary, { content: 'mask' }), null, 2) : formatRun(run));
+      ctx.print(opts.json ? JSON.stringify(maskValue(summary, { content: 'mask' }), null, 2) : formatRun(run));
     });
 
   runs
@@ -58,9 +58,9 @@ export function registerRunsCommands(program: Command): void {
     .description('Put a dead run back in the queue (completed steps are not repeated)')
     .argument('<id>', 'run id', positiveInt)
     .action(async (id: number) => {
-      const result = await withStore((store) => store.requeueDeadRun(id, Date.now()));
-      if (result === 'requeued') return console.log(`run #${id} requeued; a running service picks it up within WORKER_POLL_INTERVAL_MS`);
-      console.error(result === 'not-found' ? `no run #${id}` : `run #${id} is not dead; only dead runs can be retried`);
-      process.exitCode = 1;
+      const result = await withStore(ctx, (store) => store.requeueDeadRun(id, Date.now()));
+      if (result === 'requeued') return ctx.print(`run #${id} requeued; a running service picks it up within WORKER_POLL_INTERVAL_MS`);
+      ctx.printError(result === 'not-found' ? `no run #${id}` : `run #${id} is not dead; only dead runs can be retried`);
+      ctx.exitCode = 1;
     });
 }

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { maskUrl } from '../masking.js';
+import type { CliContext } from './cli-config.js';
 import { UnreachableError } from './plain-error.js';
 
-export function registerSendCommand(program: Command): void {
+export function registerSendCommand(program: Command, ctx: CliContext): void {
   program
     .command('send')
     .description('POST a fixture to a webhook URL, like the platform\'s "Make test request" or "Resend Webhook"')
@@ -25,7 +26,7 @@ export function registerSendCommand(program: Command): void {
       }).catch((error: unknown) => {
         throw new UnreachableError(maskUrl(opts.url), error);
       });
-      console.log(`${response.status} ${await response.text()}`);
-      if (!response.ok) process.exitCode = 1;
+      ctx.print(`${response.status} ${await response.text()}`);
+      if (!response.ok) ctx.exitCode = 1;
     });
 }

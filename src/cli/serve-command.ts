@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../config.js';
 import { startService, type RunningService } from '../service.js';
-import { configOrExit } from './cli-config.js';
+import { configOrExit, type CliContext } from './cli-config.js';
 
 /** What `serve` prints once it listens: where, the webhook URL to paste, the Runs page. */
 export function startBanner(
@@ -24,14 +24,14 @@ export function startBanner(
   ].join('\n');
 }
 
-export function registerServeCommand(program: Command): void {
+export function registerServeCommand(program: Command, ctx: CliContext): void {
   program
     .command('serve')
     .description('Start the webhook receiver and the worker (configuration from the environment and .env)')
     .action(async () => {
-      const config = configOrExit();
+      const config = configOrExit(ctx);
       const service = await startService(config);
-      console.log(startBanner(service, config));
+      ctx.print(startBanner(service, config));
       const shutdown = (reason: string, code: 0 | 1) => {
         service.logger.info({ reason }, 'shutting down');
         service.stop().then(

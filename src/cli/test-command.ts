@@ -13,7 +13,7 @@ import { mappingTestFileSchema, type Expectation, type MappingTest } from '../ma
 import type { MappingPlan, StepPlan } from '../mapping/plan-mapping.js';
 import type { SchemaMode } from '../payload/schema.js';
 import type { EarlierEffect } from '../store/store.js';
-import { configOrExit } from './cli-config.js';
+import { configOrExit, type CliContext } from './cli-config.js';
 import { replayPayload, type FilePlan } from './replay-command.js';
 
 export interface TestRunOptions {
@@ -345,17 +345,17 @@ function show(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
-export function registerTestCommand(program: Command): void {
+export function registerTestCommand(program: Command, ctx: CliContext): void {
   program
     .command('test')
     .description('Run mapping test files (default: MAPPINGS_DIR/tests) without sending anything; exit 1 on a failure')
     .argument('[paths...]', 'test files or folders of *.yaml')
     .action(async (paths: string[]) => {
-      const config = configOrExit();
-      process.exitCode = await runMappingTests(paths, {
+      const config = configOrExit(ctx);
+      ctx.exitCode = await runMappingTests(paths, {
         mappingsDir: config.MAPPINGS_DIR,
         schemaMode: config.SCHEMA_MODE,
-        print: (line) => console.log(line),
+        print: ctx.print,
       });
     });
 }

@@ -34,8 +34,8 @@ export const KEEP_ALIVE: Readonly<AgentOptions> = {
 /**
  * Idle clients kept per key, and keys kept per pool. A client is made only
  * when every idle one is lent, so a key never has more clients than steps ran at once;
- * keeping fewer than that made every wave of WORKER_CONCURRENCY steps build the rest anew, with
- * new connections (seen in a CPU profile of the e2e bench at concurrency 32: connects, closes).
+ * keeping fewer would make every wave of WORKER_CONCURRENCY steps build the rest anew, with
+ * new connections.
  */
 export const MAX_IDLE_CLIENTS = MAX_WORKER_CONCURRENCY;
 export const MAX_CONFIGS = 4;

@@ -23,8 +23,8 @@ const PART = /\{\{([\s\S]*?)\}\}/g;
 
 /**
  * A compiled expression: answered synchronously by fast-expression.ts where it can (most mapping
- * expressions, measured: JSONata's evaluator was most of a mapping's evaluation time), else by
- * JSONata, whose answer is a promise.
+ * expressions; JSONata's evaluator is the bulk of a mapping's evaluation time), else by JSONata,
+ * whose answer is a promise.
  */
 type Expression = (context: object) => unknown;
 

@@ -41,8 +41,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const db = new Database(options.path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  // The group commit's savepoints journal in memory: on disk, SQLite makes, writes and deletes a
-  // temporary file per batch (past 64 KiB): a third of the bytes the service wrote under load.
+  // The group commit's savepoints journal in memory: on disk, SQLite would make, write and
+  // delete a temporary file per batch (past 64 KiB).
   db.pragma('temp_store = MEMORY');
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   db.pragma('foreign_keys = ON');
