@@ -112,22 +112,19 @@ describe('$secret in http.request headers', () => {
         inBody,
         `name: leak\nsteps:\n  - id: push\n    use: http.request\n    with:\n      url: "https://crm.example.com"\n      body: { key: "{{ $secret('CRM_API_KEY') }}" }\n`,
       );
-      // In this process's environment, as the executable reads it: the $secret check reads
-      // process.env, not runCli's env.
-      vi.stubEnv('HTTP_SECRETS', 'CRM_API_KEY');
-      vi.stubEnv('CRM_API_KEY', SECRET);
-      const refused = await cli(['check', undeclared]);
+      const env = { HTTP_SECRETS: 'CRM_API_KEY', CRM_API_KEY: SECRET };
+      const refused = await cli(['check', undeclared], env);
       expect(refused.code).toBe(1);
       expect(refused.err.trim()).toBe(
         `${undeclared}:8:24 steps.0.with.headers.authorization: secret ERP_TOKEN is not declared in HTTP_SECRETS (declared: CRM_API_KEY)`,
       );
-      const leak = await cli(['check', inBody]);
+      const leak = await cli(['check', inBody], env);
       expect(leak.code).toBe(1);
       expect(leak.err.trim()).toBe(`${inBody}:7:20 steps.0.with.body.key: $secret is allowed only in the headers of an http.request step`);
       // Declared and set: accepted.
       const good = join(dir.path, 'good.yaml');
       writeFileSync(good, mapping('https://crm.example.com'));
-      expect((await cli(['check', good])).code).toBe(0);
+      expect((await cli(['check', good], env)).code).toBe(0);
     } finally {
       dir.cleanup();
     }

@@ -241,7 +241,7 @@ export function compileMappingSource(
       for (const p of checkStaticInput(step.with, kind.input)) {
         problems.push({ file, ...locate(['steps', i, 'with', ...p.path], p.atKey), message: `${step.use}: ${p.message}` });
       }
-      for (const p of secretProblems(step.use, step.with)) problems.push({ file, ...at(p.path), message: p.message });
+      for (const p of secretProblems(step.use, step.with, env)) problems.push({ file, ...at(p.path), message: p.message });
       if (problems.length > before) return;
       compiled.push({
         id: step.id,
