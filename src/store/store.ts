@@ -2,22 +2,8 @@
 // the operator's tools (OperatorQueries). Every backend (SQLite, PostgreSQL) implements all of
 // it and passes the same conformance suite (test/store/store-conformance.ts).
 import type { Call } from '../payload/call.js';
-import type {
-  AcceptInput,
-  AcceptResult,
-  CallPayload,
-  ClaimedRun,
-  EarlierEffect,
-  PurgeCounts,
-  QuarantineInput,
-  Receipt,
-  RunDetail,
-  RunFilter,
-  RunScore,
-  RunSummary,
-  StepFinish,
-  StepResult,
-} from './records.js';
+import type { AcceptInput, AcceptResult, CallPayload, ClaimedRun, EarlierEffect, PurgeCounts, QuarantineInput } from './records.js';
+import type { Receipt, RunDetail, RunFilter, RunScore, RunSummary, StepFinish, StepResult } from './records.js';
 
 export type * from './records.js';
 export { REQUEUEABLE, RUN_STATUSES, type RunStatus } from './run-status.js';
@@ -58,13 +44,9 @@ export interface StepLog {
 
 export interface RunQueue {
   /**
-   * True when writes are applied in the order they are called, whether or not the caller
-   * waited for the earlier ones (one writer, first in first out: SQLite's group commit); the
-   * step log then sends records without waiting. PostgreSQL runs queries on several
-   * connections at once: false. A claimed run's writes (startStep, finishStep, saveRunScore,
-   * completeRun, retryRunLater, killRun, releaseRun) then also stop at the first that fails:
-   * until the run is claimed again, each later one is refused with an error, not applied, so
-   * a write sent before an earlier one's failure was known never lands after it.
+   * True when writes are applied in call order, waited for or not (SQLite's one writer); the step
+   * log then sends records without waiting. A claimed run's writes then also stop at the first
+   * that fails: until the run is claimed again, each later one is refused, not applied.
    */
   readonly ordersWrites: boolean;
   /** The step log of a run this store just claimed. */

@@ -1,22 +1,8 @@
 // The store operations written once for both backends. A backend supplies exec (how it runs
 // an operation's statements) and its flavor, and implements what its database does
 // differently: accepting a delivery, claiming runs, sweeping leases, retention, counts.
-import type {
-  AcceptInput,
-  AcceptResult,
-  CallPayload,
-  ClaimedRun,
-  EarlierEffect,
-  PurgeCounts,
-  QuarantineInput,
-  Receipt,
-  RunDetail,
-  RunFilter,
-  RunScore,
-  RunSummary,
-  StepFinish,
-  StepResult,
-} from '../records.js';
+import type { AcceptInput, AcceptResult, CallPayload, ClaimedRun, EarlierEffect, PurgeCounts, QuarantineInput } from '../records.js';
+import type { Receipt, RunDetail, RunFilter, RunScore, RunSummary, StepFinish, StepResult } from '../records.js';
 import { openStepLog } from '../step-log.js';
 import type { StepLog, Store } from '../store.js';
 import { listRuns } from './list-runs.js';
