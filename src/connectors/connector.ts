@@ -1,5 +1,6 @@
-// The connector contract: a step kind validates its rendered input with zod and executes it.
-// Connectors classify failures; only the worker decides whether and when to retry.
+// The connector contract: a connector is registered as a spec and built from its validated,
+// frozen configuration; its step kinds validate their rendered input with zod and execute on the
+// built instance. Connectors classify failures; only the worker decides whether and when to retry.
 import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import type { ConnectorConfigOf, EnvConfig } from './connector-config.js';
@@ -129,6 +130,7 @@ export function connectorOf(kind: string): string {
   return kind.split('.')[0] ?? kind;
 }
 
+/** A step kind made without a connector spec (an embedder's or a test's own connector). */
 export function defineStep<Schema extends z.ZodType>(step: StepKind<Schema>): StepKind {
   return step as unknown as StepKind;
 }
