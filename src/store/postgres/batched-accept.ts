@@ -10,6 +10,7 @@
 import type pg from 'pg';
 import { callKey, StoreUnavailableError, type AcceptInput, type AcceptResult } from '../store.js';
 import { isUnavailable } from './pg-errors.js';
+import { jsonWithoutNul, RoundTripQueue } from './round-trip-queue.js';
 
 interface Pending {
   input: AcceptInput;
@@ -49,12 +50,6 @@ const ACCEPT_BATCH = {
 /** A batch bigger than this waits for the next round trip: a bound on one statement's size and time. */
 export const MAX_BATCH = 256;
 
-// NUL cannot be stored in TEXT nor in JSONB; JSON text escapes it as \u0000, which JSONB
-// refuses too, failing the whole batch. Free text (a skip reason quoting the payload) gets
-// U+FFFD instead, as every other write of the store does (pg-pool.ts).
-const noNul = (_key: string, value: unknown): unknown =>
-  typeof value === 'string' && value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value;
-
 function toWire(input: AcceptInput) {
   return {
     sender: input.sender,
@@ -84,9 +79,7 @@ function toResult(row: BatchRow, input: AcceptInput): AcceptResult {
 }
 
 export class BatchedAccept {
-  private queue: Pending[] = [];
-  private scheduled = false;
-  private inFlight: Promise<void> | null = null;
+  private readonly queue = new RoundTripQueue<Pending>(MAX_BATCH, (items) => this.flush(items));
   /** Batches sent and deliveries in them, for tests and the bench's reading of the grouping. */
   readonly stats = { batches: 0, deliveries: 0 };
 
@@ -95,40 +88,20 @@ export class BatchedAccept {
   accept(input: AcceptInput): Promise<AcceptResult> {
     return new Promise<AcceptResult>((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
-      this.schedule();
     });
   }
 
-  /** Resolves once nothing is queued or in flight (close() waits for it before ending the pool). */
-  async drain(): Promise<void> {
-    while (this.inFlight || this.queue.length > 0) {
-      if (this.inFlight) await this.inFlight;
-      else await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+  drain(): Promise<void> {
+    return this.queue.drain();
   }
 
-  private schedule(): void {
-    // One batch at a time: what arrives during its round trip is the next batch.
-    if (this.scheduled || this.inFlight) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.inFlight = this.flush().finally(() => {
-        this.inFlight = null;
-        if (this.queue.length > 0) this.schedule();
-      });
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const items = this.queue.splice(0, MAX_BATCH);
-    if (items.length === 0) return;
+  private async flush(items: Pending[]): Promise<void> {
     this.stats.batches += 1;
     this.stats.deliveries += items.length;
     let rows: BatchRow[];
     try {
       const values = [
-        JSON.stringify(items.map((item) => toWire(item.input)), noNul),
+        jsonWithoutNul(items.map((item) => toWire(item.input))),
         items.map((item) => item.input.callJson ?? JSON.stringify(item.input.call)),
         items.map((item) => item.input.rawBody),
       ];

@@ -9,6 +9,7 @@
 import type pg from 'pg';
 import { StoreUnavailableError } from '../store.js';
 import { isUnavailable } from './pg-errors.js';
+import { jsonWithoutNul, RoundTripQueue } from './round-trip-queue.js';
 
 /** One write, as aftercall_run_writes takes it: `op`, `run`, `owner`, `at` and the op's fields. */
 export interface RunWrite {
@@ -56,14 +57,8 @@ export class RunWriteError extends Error {
 const RUN_WRITES = { name: 'aftercall_run_writes', text: 'SELECT * FROM aftercall_run_writes($1::jsonb)' };
 const MAX_BATCH = 512;
 
-// NUL cannot be stored in TEXT (nor JSONB); free text such as a receiver's error gets U+FFFD.
-const noNul = (_key: string, value: unknown): unknown =>
-  typeof value === 'string' && value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value;
-
 export class RunWrites {
-  private queue: Pending[] = [];
-  private scheduled = false;
-  private inFlight: Promise<void> | null = null;
+  private readonly queue = new RoundTripQueue<Pending>(MAX_BATCH, (items) => this.flush(items));
   private readonly broken = new Set<number>();
   /** Batches sent and writes in them, for tests. */
   readonly stats = { batches: 0, writes: 0 };
@@ -77,8 +72,7 @@ export class RunWrites {
   /** Queues `write` (its fields made by `fields`, called when the batch is built); true when it changed the run. */
   write(op: RunWrite['op'], run: number, owner: string, fields: () => Record<string, unknown> = () => ({})): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
-      this.queue.push({ wire: () => JSON.stringify({ op, run, owner, ...fields() }, noNul), run, resolve, reject });
-      this.schedule();
+      this.queue.push({ wire: () => jsonWithoutNul({ op, run, owner, ...fields() }), run, resolve, reject });
     });
   }
 
@@ -87,28 +81,11 @@ export class RunWrites {
     this.broken.delete(run);
   }
 
-  /** Resolves once nothing is queued or in flight. */
-  async drain(): Promise<void> {
-    while (this.inFlight || this.queue.length > 0) {
-      if (this.inFlight) await this.inFlight;
-      else await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+  drain(): Promise<void> {
+    return this.queue.drain();
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.inFlight) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.inFlight = this.flush().finally(() => {
-        this.inFlight = null;
-        if (this.queue.length > 0) this.schedule();
-      });
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const items = this.queue.splice(0, MAX_BATCH);
+  private async flush(items: Pending[]): Promise<void> {
     // Refused or unserializable writes are answered here, in their place in the order.
     const sent: Pending[] = [];
     const wires: string[] = [];
