@@ -17,13 +17,14 @@ import { SqlStore } from '../sql/sql-store.js';
 import { all, driveSync, get, run, type Flavor, type How, type Op, type Work } from '../sql/work.js';
 import { GroupCommit, isUnavailable } from './group-commit.js';
 import { MIGRATIONS } from './migrations.js';
+import { DEFLATED_PAYLOADS, packBytes, packText, registerPayloadFunctions, unpackText } from './stored-payload.js';
 
 export { listRunsQuery, walkNewestFirst, type RunSpan } from '../sql/list-runs.js';
 
 /** How long /readyz stays unready after a commit failed (it then tries a write of its own). */
 const COMMIT_FAILURE_UNREADY_MS = 10_000;
 const PURGE_BATCH = 500;
-const FLAVOR: Flavor = { kind: 'sqlite', stepOrder: 'started_at, step_id', forShare: '' };
+const FLAVOR: Flavor = { kind: 'sqlite', stepOrder: 'started_at, step_id', forShare: '', payloads: DEFLATED_PAYLOADS };
 
 export interface SqliteStoreOptions {
   path: string;
@@ -46,6 +47,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   db.pragma('temp_store = MEMORY');
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   db.pragma('foreign_keys = ON');
+  registerPayloadFunctions(db);
   const apply = executor(db);
   db.transaction(() => driveSync(migrate(MIGRATIONS, 'INTEGER'), apply)).immediate();
   if (options.ownsQueue) driveSync(run(sql`UPDATE runs SET ${raw(UNCLAIMED)} WHERE status = 'running'`), apply);
@@ -116,9 +118,9 @@ export class SqliteStore extends SqlStore {
           if (leased === 0) continue;
           writes.restart(id);
           const steps = yield* all<StepRow>(sql`SELECT ${raw(STEP_COLUMNS)} FROM step_results WHERE run_id = ${id} ORDER BY ${raw(FLAVOR.stepOrder)}`);
-          const row = yield* get<ClaimedRow>(sql`SELECT r.id, r.mapping_name, r.mapping_hash, r.attempts, r.is_test, r.call_row_id,
+          const row = yield* get<StoredRow<ClaimedRow>>(sql`SELECT r.id, r.mapping_name, r.mapping_hash, r.attempts, r.is_test, r.call_row_id,
             r.revision, r.next_run_at, v.call_json FROM runs r JOIN revisions v ON v.id = r.revision_id WHERE r.id = ${id}`);
-          claimed.push(toClaimedRun(row!, owner, steps.map(toStepResult)));
+          claimed.push(toClaimedRun({ ...row!, call_json: unpackText(row!.call_json) }, owner, steps.map(toStepResult)));
         }
         return claimed;
       })(),
@@ -182,7 +184,7 @@ function* accept(input: AcceptInput): Work<AcceptResult> {
   const isTest = input.isTest ? 1 : 0;
   const revisionId = (yield* get<{ id: number }>(
     sql`INSERT INTO revisions (call_row_id, revision, content_hash, call_json, variant, call_status, is_test, created_at, customer_phone)
-        VALUES (${call.id}, ${revision}, ${input.contentHash}, ${input.callJson ?? JSON.stringify(input.call)}, ${input.call.variant},
+        VALUES (${call.id}, ${revision}, ${input.contentHash}, ${packText(input.callJson ?? JSON.stringify(input.call))}, ${input.call.variant},
           ${input.call.status}, ${isTest}, ${at}, ${input.call.customer_phone}) RETURNING id`,
   ))!.id;
   yield* run(sql`UPDATE calls SET latest_revision = ${revision} WHERE id = ${call.id}`);
@@ -197,21 +199,24 @@ function* accept(input: AcceptInput): Work<AcceptResult> {
     );
     runIds.push(row!.id);
   }
-  const receipt = yield* get<{ id: number }>(insertReceipt(input, 'accepted', { callKey: key, revisionId, rawBody: input.rawBody }));
+  const receipt = yield* get<{ id: number }>(insertReceipt(input, 'accepted', { callKey: key, revisionId, rawBody: packBytes(input.rawBody) }));
   return { outcome: 'accepted', receiptId: receipt!.id, revision, runIds };
 }
 
 function* purgeRevisions(before: number, at: number): Work<number> {
-  const rows = yield* all<{ id: number; call_json: string }>(
+  const rows = yield* all<{ id: number; call_json: Buffer | string }>(
     sql`SELECT v.id, v.call_json FROM revisions v
         WHERE v.purged_at IS NULL AND v.created_at < ${before}
           AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.revision_id = v.id AND r.status IN ${raw(sqlList(UNFINISHED))})
         LIMIT ${PURGE_BATCH}`,
   );
   for (const row of rows) {
-    const call = JSON.stringify(withoutTranscripts(JSON.parse(row.call_json) as Call));
+    const call = packText(JSON.stringify(withoutTranscripts(JSON.parse(unpackText(row.call_json)) as Call)));
     yield* run(sql`UPDATE revisions SET call_json = ${call}, purged_at = ${at} WHERE id = ${row.id}`);
     yield* run(sql`UPDATE step_results SET input = NULL WHERE run_id IN (SELECT id FROM runs WHERE revision_id = ${row.id})`);
   }
   return rows.length;
 }
+
+/** A row as read from the file: its call deflated (stored-payload.ts). */
+type StoredRow<T extends { call_json: string }> = Omit<T, 'call_json'> & { call_json: Buffer | string };
