@@ -292,4 +292,29 @@ describe('SQLite store in its own thread', () => {
       dir.cleanup();
     }
   });
+  it('hands the calls it accepted to their claims; after a restart, or for a run claimed again, the call is read', async () => {
+    const dir = tempDir();
+    const path = join(dir.path, 'aftercall.db');
+    let store = await openThreadedSqliteStore({ path, ownsQueue: true });
+    try {
+      const inputs = [1, 2].map((id) => delivery(callVersion(0, { id: 95_000 + id }), { runs: CRM_ONLY }));
+      const skipped = delivery(callVersion(0, { id: 95_003 }), { runs: [{ mappingName: '(no mapping)', mappingHash: '', skipReason: 'none' }] });
+      for (const input of [...inputs, skipped]) expectAccepted(await store.acceptDelivery({ ...input, callJson: JSON.stringify(input.call) }));
+      const [first] = await store.claimRuns('w', 1, T0, 60_000);
+      expect(first!.call).toBe(inputs[0]!.call); // the very object accepted: nothing read back
+      await store.releaseRun(first!.id, 'w');
+      const [again] = await store.claimRuns('w', 1, T0, 60_000);
+      expect(again!.id).toBe(first!.id);
+      expect(again!.call).not.toBe(inputs[0]!.call);
+      expect(again!.call).toEqual(inputs[0]!.call);
+      await store.close();
+
+      store = await openThreadedSqliteStore({ path, ownsQueue: true });
+      const claimed = await store.claimRuns('w', 5, T0, 60_000);
+      expect(claimed.map((r) => r.call)).toEqual(inputs.map((i) => i.call));
+    } finally {
+      await store.close();
+      dir.cleanup();
+    }
+  });
 });

@@ -98,10 +98,14 @@ export class SqliteStore extends SqlStore {
     return this.exec(accept(input), { write: true });
   }
 
-  claimRuns(owner: string, limit: number, now: number, leaseMs: number): Promise<ClaimedRun[]> {
+  claimRuns(owner: string, limit: number, now: number, leaseMs: number): Promise<ClaimedRun[]>;
+  /** With `callsHeld` (the threaded store's hand-off, call-handoff.ts), those runs come without their call. */
+  claimRuns(owner: string, limit: number, now: number, leaseMs: number, callsHeld: readonly number[]): Promise<ClaimWithoutCall[]>;
+  claimRuns(owner: string, limit: number, now: number, leaseMs: number, callsHeld: readonly number[] = []): Promise<ClaimWithoutCall[]> {
     const writes = this.writes;
+    const held = new Set(callsHeld);
     return this.exec(
-      (function* (): Work<ClaimedRun[]> {
+      (function* (): Work<ClaimWithoutCall[]> {
         // INDEXED BY: left alone, the planner picks runs_by_status and sorts every waiting
         // run, so claiming slows down linearly with the queue.
         const due = yield* all<{ id: number }>(sql`SELECT r.id FROM runs r INDEXED BY runs_due
@@ -111,13 +115,19 @@ export class SqliteStore extends SqlStore {
               WHERE e.call_row_id = r.call_row_id AND e.mapping_name = r.mapping_name
                 AND e.revision < r.revision AND e.status IN ${raw(sqlList(UNFINISHED))})
           ORDER BY r.next_run_at, r.id LIMIT ${limit}`);
-        const claimed: ClaimedRun[] = [];
+        const claimed: ClaimWithoutCall[] = [];
         for (const { id } of due) {
           const leased = yield* run(sql`UPDATE runs SET status = 'running', lease_owner = ${owner}, lease_until = ${now + leaseMs},
             updated_at = ${now} WHERE id = ${id} AND status IN ${raw(sqlList(DUE))}`);
           if (leased === 0) continue;
           writes.restart(id);
           const steps = yield* all<StepRow>(sql`SELECT ${raw(STEP_COLUMNS)} FROM step_results WHERE run_id = ${id} ORDER BY ${raw(FLAVOR.stepOrder)}`);
+          if (held.has(id)) {
+            const bare = yield* get<Omit<ClaimedRow, 'call_json'>>(sql`SELECT id, mapping_name, mapping_hash, attempts, is_test, call_row_id,
+              revision, next_run_at FROM runs WHERE id = ${id}`);
+            claimed.push({ ...toClaimedRun({ ...bare!, call_json: 'null' }, owner, steps.map(toStepResult)), call: null });
+            continue;
+          }
           const row = yield* get<StoredRow<ClaimedRow>>(sql`SELECT r.id, r.mapping_name, r.mapping_hash, r.attempts, r.is_test, r.call_row_id,
             r.revision, r.next_run_at, v.call_json FROM runs r JOIN revisions v ON v.id = r.revision_id WHERE r.id = ${id}`);
           claimed.push(toClaimedRun({ ...row!, call_json: unpackText(row!.call_json) }, owner, steps.map(toStepResult)));
@@ -217,6 +227,9 @@ function* purgeRevisions(before: number, at: number): Work<number> {
   }
   return rows.length;
 }
+
+/** A claimed run as claimRuns gives it with `callsHeld`: null where the caller holds the call. */
+export type ClaimWithoutCall = Omit<ClaimedRun, 'call'> & { call: Call | null };
 
 /** A row as read from the file: its call deflated (stored-payload.ts). */
 type StoredRow<T extends { call_json: string }> = Omit<T, 'call_json'> & { call_json: Buffer | string };
