@@ -139,6 +139,30 @@ describe('SQLite store', () => {
       expect(await reopened.countRunsByStatus()).toMatchObject({ succeeded: accepted.runIds.length });
     });
 
+    it('stores bodies and calls deflated, and migration 9 converts the rows of a file from before it', async () => {
+      const store = open({ ownsQueue: true });
+      const v1 = delivery(callVersion(0));
+      const accepted = expectAccepted(await store.acceptDelivery(v1));
+      const q = await store.quarantineDelivery({ requestId: 'q', sender: 'acme', receivedAt: T0, rawBody: Buffer.from('{"id": '), reason: 'malformed-json', issues: [] });
+      const [claimed] = await store.claimRuns('w', 1, T0, 60_000);
+      const before = { run: await store.getRun(claimed!.id), receipt: await store.getReceipt(accepted.receiptId), quarantined: await store.getReceipt(q.receiptId) };
+      await store.close();
+      const stored = otherConnection().prepare('SELECT typeof(call_json) AS kind, length(call_json) AS bytes FROM revisions').get() as { kind: string; bytes: number };
+      expect(stored.kind).toBe('blob');
+      expect(stored.bytes).toBeLessThan(JSON.stringify(v1.call).length);
+
+      // A file from before migration 9: the call as JSON text, the bodies as they came.
+      const db = otherConnection();
+      db.prepare('UPDATE revisions SET call_json = ?').run(JSON.stringify(v1.call));
+      db.prepare('UPDATE receipts SET raw_body = ? WHERE id = ?').run(v1.rawBody, accepted.receiptId);
+      db.prepare('UPDATE receipts SET raw_body = ? WHERE id = ?').run(Buffer.from('{"id": '), q.receiptId);
+      db.exec('DELETE FROM schema_migrations WHERE version = 9');
+      db.close();
+      const reopened = open();
+      expect({ run: await reopened.getRun(claimed!.id), receipt: await reopened.getReceipt(accepted.receiptId), quarantined: await reopened.getReceipt(q.receiptId) }).toEqual(before);
+      expect(otherConnection().prepare('SELECT typeof(call_json) FROM revisions').pluck().get()).toBe('blob');
+      expect((await reopened.getCallPayloads(String(v1.call.id)))[0]!.body).toBe(v1.rawBody.toString('utf8'));
+    });
   });
 
   describe('crash recovery of the run queue', () => {
@@ -264,6 +288,31 @@ describe('SQLite store in its own thread', () => {
       expect(receipts.get()).toBe(16);
     } finally {
       reader.close();
+      await store.close();
+      dir.cleanup();
+    }
+  });
+  it('hands the calls it accepted to their claims; after a restart, or for a run claimed again, the call is read', async () => {
+    const dir = tempDir();
+    const path = join(dir.path, 'aftercall.db');
+    let store = await openThreadedSqliteStore({ path, ownsQueue: true });
+    try {
+      const inputs = [1, 2].map((id) => delivery(callVersion(0, { id: 95_000 + id }), { runs: CRM_ONLY }));
+      const skipped = delivery(callVersion(0, { id: 95_003 }), { runs: [{ mappingName: '(no mapping)', mappingHash: '', skipReason: 'none' }] });
+      for (const input of [...inputs, skipped]) expectAccepted(await store.acceptDelivery({ ...input, callJson: JSON.stringify(input.call) }));
+      const [first] = await store.claimRuns('w', 1, T0, 60_000);
+      expect(first!.call).toBe(inputs[0]!.call); // the very object accepted: nothing read back
+      await store.releaseRun(first!.id, 'w');
+      const [again] = await store.claimRuns('w', 1, T0, 60_000);
+      expect(again!.id).toBe(first!.id);
+      expect(again!.call).not.toBe(inputs[0]!.call);
+      expect(again!.call).toEqual(inputs[0]!.call);
+      await store.close();
+
+      store = await openThreadedSqliteStore({ path, ownsQueue: true });
+      const claimed = await store.claimRuns('w', 5, T0, 60_000);
+      expect(claimed.map((r) => r.call)).toEqual(inputs.map((i) => i.call));
+    } finally {
       await store.close();
       dir.cleanup();
     }

@@ -1,6 +1,7 @@
 // Plan guard: SQLite store tests that reach into the store's private connection (per-connection
 // pragmas, the WAL it writes, its temporary files, a page limit to fill the disk). They pin how
 // the store uses SQLite, not its contract; a rewrite of the store may have to adapt them.
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -99,8 +100,8 @@ describe('SQLite store, through its own connection', () => {
     const store = open();
     const db = connectionOf(store);
     const pages = db.pragma('page_count', { simple: true }) as number;
-    db.pragma(`max_page_count = ${pages + 40}`); // room for small writes, not for a 400 KB body
-    const huge = delivery(callVersion(0, { id: 1 }), { rawBody: Buffer.alloc(400_000, 0x61) });
+    db.pragma(`max_page_count = ${pages + 40}`); // room for small writes, not for a 400 KB body (random: it stays 400 KB deflated)
+    const huge = delivery(callVersion(0, { id: 1 }), { rawBody: randomBytes(400_000) });
     const error = await store.acceptDelivery(huge).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreUnavailableError);
     expect(otherConnection().prepare('SELECT COUNT(*) FROM calls').pluck().get()).toBe(0);
@@ -116,7 +117,7 @@ describe('SQLite store, through its own connection', () => {
     db.pragma(`max_page_count = ${(db.pragma('page_count', { simple: true }) as number) + 40}`);
     const inputs = [
       delivery(callVersion(0, { id: 1 }), { runs: CRM_ONLY }),
-      delivery(callVersion(0, { id: 2 }), { runs: CRM_ONLY, rawBody: Buffer.alloc(400_000, 0x61) }),
+      delivery(callVersion(0, { id: 2 }), { runs: CRM_ONLY, rawBody: randomBytes(400_000) }),
       delivery(callVersion(0, { id: 3 }), { runs: CRM_ONLY }),
     ];
     const settled = await Promise.allSettled(inputs.map((input) => store.acceptDelivery(input)));

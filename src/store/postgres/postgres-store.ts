@@ -12,7 +12,7 @@ import { DUE, sqlList, UNFINISHED, type RunStatus } from '../run-status.js';
 import { StoreUnavailableError, withoutTranscripts } from '../store.js';
 import { sweepExpiredLeases } from '../sql/run-ends.js';
 import { SqlStore } from '../sql/sql-store.js';
-import { driveAsync, type Flavor, type How, type Op, type Work } from '../sql/work.js';
+import { driveAsync, PLAIN_PAYLOADS, type Flavor, type How, type Op, type Work } from '../sql/work.js';
 import { BatchedAccept } from './batched-accept.js';
 import { applyMigrations } from './migrations.js';
 import { RunWrites } from './run-writes.js';
@@ -35,7 +35,7 @@ export function workerConnections(poolSize: number): number {
 // sorts, whatever the database's locale.
 const STEP_ORDER = 'started_at NULLS FIRST, step_id COLLATE "C"';
 /** A claimed run is ours while the lease check holds; FOR SHARE keeps a sweep from taking it mid-write. */
-const FLAVOR: Flavor = { kind: 'postgres', stepOrder: STEP_ORDER, forShare: ' FOR SHARE' };
+const FLAVOR: Flavor = { kind: 'postgres', stepOrder: STEP_ORDER, forShare: ' FOR SHARE', payloads: PLAIN_PAYLOADS };
 const PURGE_BATCH = 500;
 
 /**

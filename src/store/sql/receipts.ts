@@ -2,31 +2,31 @@
 import { toCallPayload, toReceipt, type CallPayloadRow, type ReceiptRow } from '../rows.js';
 import type { CallPayload, Receipt, ReceiptOutcome } from '../records.js';
 import { raw, sql, type Query } from './query.js';
-import { all, get, run, type Work } from './work.js';
+import { all, get, run, type Flavor, type Work } from './work.js';
 
 const RECEIPT_COLUMNS = raw('t.id, t.request_id, t.sender, t.received_at, t.outcome, t.reason, t.issues, t.raw_body, t.call_key');
 
-export function* getReceipt(id: number): Work<Receipt | null> {
+export function* getReceipt(f: Flavor, id: number): Work<Receipt | null> {
   const row = yield* get<ReceiptRow>(
     sql`SELECT ${RECEIPT_COLUMNS}, v.revision, t.replayed_at
         FROM receipts t LEFT JOIN revisions v ON v.id = t.revision_id WHERE t.id = ${id}`,
   );
-  return row ? toReceipt(row) : null;
+  return row ? toReceipt({ ...row, raw_body: f.payloads.unpackBody(row.raw_body) }) : null;
 }
 
-export function* listQuarantine(limit: number): Work<Receipt[]> {
+export function* listQuarantine(f: Flavor, limit: number): Work<Receipt[]> {
   const rows = yield* all<ReceiptRow>(
     sql`SELECT ${RECEIPT_COLUMNS}, CAST(NULL AS INTEGER) AS revision, t.replayed_at
         FROM receipts t WHERE t.outcome = 'quarantined' ORDER BY t.id DESC LIMIT ${limit}`,
   );
-  return rows.map(toReceipt);
+  return rows.map((row) => toReceipt({ ...row, raw_body: f.payloads.unpackBody(row.raw_body) }));
 }
 
 export function* markReplayed(receiptId: number, at: number): Work<void> {
   yield* run(sql`UPDATE receipts SET replayed_at = ${at} WHERE id = ${receiptId} AND outcome = 'quarantined'`);
 }
 
-/** A receipt's row; its id back. */
+/** A receipt's row (its body as stored: Flavor.payloads); its id back. */
 export function insertReceipt(
   input: { requestId: string; sender: string; receivedAt: number },
   outcome: ReceiptOutcome,
@@ -37,13 +37,13 @@ export function insertReceipt(
       ${extra.rawBody ?? null}, ${extra.callKey ?? null}, ${extra.revisionId ?? null}) RETURNING id`;
 }
 
-export function* quarantineDelivery(input: Parameters<typeof insertReceipt>[0] & {
+export function* quarantineDelivery(f: Flavor, input: Parameters<typeof insertReceipt>[0] & {
   reason: string;
   issues: unknown;
   rawBody: Buffer;
 }): Work<{ receiptId: number }> {
   const row = yield* get<{ id: number }>(
-    insertReceipt(input, 'quarantined', { reason: input.reason, issues: JSON.stringify(input.issues), rawBody: input.rawBody }),
+    insertReceipt(input, 'quarantined', { reason: input.reason, issues: JSON.stringify(input.issues), rawBody: f.payloads.packBody(input.rawBody) }),
   );
   return { receiptId: row!.id };
 }
@@ -53,12 +53,12 @@ export function* quarantineDelivery(input: Parameters<typeof insertReceipt>[0] &
  * (both written with the delivery's time in one transaction): the time is what the
  * receipts_by_time index holds, so the lookup needs no index of its own on revision_id.
  */
-export function* getCallPayloads(callId: string, revision: number | undefined): Work<CallPayload[]> {
+export function* getCallPayloads(f: Flavor, callId: string, revision: number | undefined): Work<CallPayload[]> {
   const rows = yield* all<CallPayloadRow>(
     sql`SELECT c.sender, c.call_key, v.revision, c.latest_revision, v.created_at, t.raw_body
         FROM calls c JOIN revisions v ON v.call_row_id = c.id AND v.revision = COALESCE(CAST(${revision ?? null} AS INTEGER), c.latest_revision)
         LEFT JOIN receipts t ON t.received_at = v.created_at AND t.raw_body IS NOT NULL AND t.revision_id = v.id AND t.outcome = 'accepted'
         WHERE c.call_key = ${callId} ORDER BY c.sender`,
   );
-  return rows.map(toCallPayload);
+  return rows.map((row) => toCallPayload({ ...row, raw_body: f.payloads.unpackBody(row.raw_body) }));
 }

@@ -34,15 +34,15 @@ export abstract class SqlStore implements Store {
   }
 
   quarantineDelivery(input: QuarantineInput): Promise<{ receiptId: number }> {
-    return this.exec(receipts.quarantineDelivery(input), { write: true });
+    return this.exec(receipts.quarantineDelivery(this.flavor, input), { write: true });
   }
 
   getReceipt(id: number): Promise<Receipt | null> {
-    return this.exec(receipts.getReceipt(id));
+    return this.exec(receipts.getReceipt(this.flavor, id));
   }
 
   listQuarantine(limit = 100): Promise<Receipt[]> {
-    return this.exec(receipts.listQuarantine(limit));
+    return this.exec(receipts.listQuarantine(this.flavor, limit));
   }
 
   markReplayed(receiptId: number, at: number): Promise<void> {
@@ -50,7 +50,7 @@ export abstract class SqlStore implements Store {
   }
 
   getCallPayloads(callId: string, revision?: number): Promise<CallPayload[]> {
-    return this.exec(receipts.getCallPayloads(callId, revision));
+    return this.exec(receipts.getCallPayloads(this.flavor, callId, revision));
   }
 
   extendLease(runId: number, owner: string, until: number): Promise<boolean> {

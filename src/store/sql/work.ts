@@ -61,4 +61,21 @@ export interface Flavor {
   stepOrder: string;
   /** Appended to the lease check of a step's write (PostgreSQL: a row lock until commit). */
   forShare: string;
+  /** How the large values of a delivery are held (SQLite: deflated; PostgreSQL: as they are). */
+  payloads: StoredPayloads;
 }
+
+/** The raw body (receipts.raw_body) and the normalized call (revisions.call_json) as stored. */
+export interface StoredPayloads {
+  packBody(bytes: Buffer): Buffer;
+  unpackBody(stored: Buffer | null): Buffer | null;
+  packCall(json: string): Buffer | string;
+  unpackCall(stored: Buffer | string): string;
+}
+
+export const PLAIN_PAYLOADS: StoredPayloads = {
+  packBody: (bytes) => bytes,
+  unpackBody: (stored) => stored,
+  packCall: (json) => json,
+  unpackCall: (stored) => (typeof stored === 'string' ? stored : stored.toString('utf8')),
+};

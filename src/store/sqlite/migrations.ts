@@ -136,4 +136,12 @@ export const MIGRATIONS: Migration[] = [
     name: "test runs end succeeded like others (is_test marks them), not with status 'test'",
     sql: `UPDATE runs SET status = 'succeeded' WHERE status = 'test';`,
   },
+  {
+    version: 9,
+    name: 'raw bodies and normalized calls stored deflated',
+    // aftercall_pack is registered by the store (stored-payload.ts). Bodies are BLOBs before and
+    // after: every one is converted here, so every stored body is deflated from now on.
+    sql: `UPDATE receipts SET raw_body = aftercall_pack(raw_body) WHERE raw_body IS NOT NULL;
+      UPDATE revisions SET call_json = aftercall_pack(call_json) WHERE typeof(call_json) = 'text';`,
+  },
 ];

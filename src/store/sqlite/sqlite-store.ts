@@ -17,13 +17,14 @@ import { SqlStore } from '../sql/sql-store.js';
 import { all, driveSync, get, run, type Flavor, type How, type Op, type Work } from '../sql/work.js';
 import { GroupCommit, isUnavailable } from './group-commit.js';
 import { MIGRATIONS } from './migrations.js';
+import { DEFLATED_PAYLOADS, packBytes, packText, registerPayloadFunctions, unpackText } from './stored-payload.js';
 
 export { listRunsQuery, walkNewestFirst, type RunSpan } from '../sql/list-runs.js';
 
 /** How long /readyz stays unready after a commit failed (it then tries a write of its own). */
 const COMMIT_FAILURE_UNREADY_MS = 10_000;
 const PURGE_BATCH = 500;
-const FLAVOR: Flavor = { kind: 'sqlite', stepOrder: 'started_at, step_id', forShare: '' };
+const FLAVOR: Flavor = { kind: 'sqlite', stepOrder: 'started_at, step_id', forShare: '', payloads: DEFLATED_PAYLOADS };
 
 export interface SqliteStoreOptions {
   path: string;
@@ -46,6 +47,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   db.pragma('temp_store = MEMORY');
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   db.pragma('foreign_keys = ON');
+  registerPayloadFunctions(db);
   const apply = executor(db);
   db.transaction(() => driveSync(migrate(MIGRATIONS, 'INTEGER'), apply)).immediate();
   if (options.ownsQueue) driveSync(run(sql`UPDATE runs SET ${raw(UNCLAIMED)} WHERE status = 'running'`), apply);
@@ -96,10 +98,14 @@ export class SqliteStore extends SqlStore {
     return this.exec(accept(input), { write: true });
   }
 
-  claimRuns(owner: string, limit: number, now: number, leaseMs: number): Promise<ClaimedRun[]> {
+  claimRuns(owner: string, limit: number, now: number, leaseMs: number): Promise<ClaimedRun[]>;
+  /** With `callsHeld` (the threaded store's hand-off, call-handoff.ts), those runs come without their call. */
+  claimRuns(owner: string, limit: number, now: number, leaseMs: number, callsHeld: readonly number[]): Promise<ClaimWithoutCall[]>;
+  claimRuns(owner: string, limit: number, now: number, leaseMs: number, callsHeld: readonly number[] = []): Promise<ClaimWithoutCall[]> {
     const writes = this.writes;
+    const held = new Set(callsHeld);
     return this.exec(
-      (function* (): Work<ClaimedRun[]> {
+      (function* (): Work<ClaimWithoutCall[]> {
         // INDEXED BY: left alone, the planner picks runs_by_status and sorts every waiting
         // run, so claiming slows down linearly with the queue.
         const due = yield* all<{ id: number }>(sql`SELECT r.id FROM runs r INDEXED BY runs_due
@@ -109,16 +115,22 @@ export class SqliteStore extends SqlStore {
               WHERE e.call_row_id = r.call_row_id AND e.mapping_name = r.mapping_name
                 AND e.revision < r.revision AND e.status IN ${raw(sqlList(UNFINISHED))})
           ORDER BY r.next_run_at, r.id LIMIT ${limit}`);
-        const claimed: ClaimedRun[] = [];
+        const claimed: ClaimWithoutCall[] = [];
         for (const { id } of due) {
           const leased = yield* run(sql`UPDATE runs SET status = 'running', lease_owner = ${owner}, lease_until = ${now + leaseMs},
             updated_at = ${now} WHERE id = ${id} AND status IN ${raw(sqlList(DUE))}`);
           if (leased === 0) continue;
           writes.restart(id);
           const steps = yield* all<StepRow>(sql`SELECT ${raw(STEP_COLUMNS)} FROM step_results WHERE run_id = ${id} ORDER BY ${raw(FLAVOR.stepOrder)}`);
-          const row = yield* get<ClaimedRow>(sql`SELECT r.id, r.mapping_name, r.mapping_hash, r.attempts, r.is_test, r.call_row_id,
+          if (held.has(id)) {
+            const bare = yield* get<Omit<ClaimedRow, 'call_json'>>(sql`SELECT id, mapping_name, mapping_hash, attempts, is_test, call_row_id,
+              revision, next_run_at FROM runs WHERE id = ${id}`);
+            claimed.push({ ...toClaimedRun({ ...bare!, call_json: 'null' }, owner, steps.map(toStepResult)), call: null });
+            continue;
+          }
+          const row = yield* get<StoredRow<ClaimedRow>>(sql`SELECT r.id, r.mapping_name, r.mapping_hash, r.attempts, r.is_test, r.call_row_id,
             r.revision, r.next_run_at, v.call_json FROM runs r JOIN revisions v ON v.id = r.revision_id WHERE r.id = ${id}`);
-          claimed.push(toClaimedRun(row!, owner, steps.map(toStepResult)));
+          claimed.push(toClaimedRun({ ...row!, call_json: unpackText(row!.call_json) }, owner, steps.map(toStepResult)));
         }
         return claimed;
       })(),
@@ -182,7 +194,7 @@ function* accept(input: AcceptInput): Work<AcceptResult> {
   const isTest = input.isTest ? 1 : 0;
   const revisionId = (yield* get<{ id: number }>(
     sql`INSERT INTO revisions (call_row_id, revision, content_hash, call_json, variant, call_status, is_test, created_at, customer_phone)
-        VALUES (${call.id}, ${revision}, ${input.contentHash}, ${input.callJson ?? JSON.stringify(input.call)}, ${input.call.variant},
+        VALUES (${call.id}, ${revision}, ${input.contentHash}, ${packText(input.callJson ?? JSON.stringify(input.call))}, ${input.call.variant},
           ${input.call.status}, ${isTest}, ${at}, ${input.call.customer_phone}) RETURNING id`,
   ))!.id;
   yield* run(sql`UPDATE calls SET latest_revision = ${revision} WHERE id = ${call.id}`);
@@ -197,21 +209,27 @@ function* accept(input: AcceptInput): Work<AcceptResult> {
     );
     runIds.push(row!.id);
   }
-  const receipt = yield* get<{ id: number }>(insertReceipt(input, 'accepted', { callKey: key, revisionId, rawBody: input.rawBody }));
+  const receipt = yield* get<{ id: number }>(insertReceipt(input, 'accepted', { callKey: key, revisionId, rawBody: packBytes(input.rawBody) }));
   return { outcome: 'accepted', receiptId: receipt!.id, revision, runIds };
 }
 
 function* purgeRevisions(before: number, at: number): Work<number> {
-  const rows = yield* all<{ id: number; call_json: string }>(
+  const rows = yield* all<{ id: number; call_json: Buffer | string }>(
     sql`SELECT v.id, v.call_json FROM revisions v
         WHERE v.purged_at IS NULL AND v.created_at < ${before}
           AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.revision_id = v.id AND r.status IN ${raw(sqlList(UNFINISHED))})
         LIMIT ${PURGE_BATCH}`,
   );
   for (const row of rows) {
-    const call = JSON.stringify(withoutTranscripts(JSON.parse(row.call_json) as Call));
+    const call = packText(JSON.stringify(withoutTranscripts(JSON.parse(unpackText(row.call_json)) as Call)));
     yield* run(sql`UPDATE revisions SET call_json = ${call}, purged_at = ${at} WHERE id = ${row.id}`);
     yield* run(sql`UPDATE step_results SET input = NULL WHERE run_id IN (SELECT id FROM runs WHERE revision_id = ${row.id})`);
   }
   return rows.length;
 }
+
+/** A claimed run as claimRuns gives it with `callsHeld`: null where the caller holds the call. */
+export type ClaimWithoutCall = Omit<ClaimedRun, 'call'> & { call: Call | null };
+
+/** A row as read from the file: its call deflated (stored-payload.ts). */
+type StoredRow<T extends { call_json: string }> = Omit<T, 'call_json'> & { call_json: Buffer | string };

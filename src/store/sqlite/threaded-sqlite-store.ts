@@ -3,9 +3,11 @@
 // conformance suite; the main thread never waits on a COMMIT or an fsync.
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
+import { CallHandoff } from '../call-handoff.js';
+import type { AcceptInput, AcceptResult, RunDetail } from '../records.js';
 import { openStepLog } from '../step-log.js';
 import { StoreUnavailableError, type ClaimedRun, type Store } from '../store.js';
-import type { SqliteStoreOptions } from './sqlite-store.js';
+import type { ClaimWithoutCall, SqliteStoreOptions } from './sqlite-store.js';
 import { replyFromWire, toWire, transferableBody, type StoreMethod, type WireReply, type WireRequest } from './thread-wire.js';
 
 // From the sources (tsx, vitest) the thread is a .ts file that needs a loader of its own.
@@ -129,7 +131,32 @@ export async function openThreadedSqliteStore(options: SqliteStoreOptions, threa
   const proxy = Object.fromEntries(
     (Object.keys(FORWARDED) as StoreMethod[]).filter((m) => m !== 'close').map((m) => [m, invoke(m)]),
   ) as unknown as Store;
+  // Accepted calls wait here for their runs' claim, which then need not bring them back.
+  const handoff = new CallHandoff();
+  const accept = invoke('acceptDelivery');
+  const claim = invoke('claimRuns');
+  const readRun = invoke('getRun');
   return Object.assign(proxy, {
+    async acceptDelivery(input: AcceptInput): Promise<AcceptResult> {
+      const result = (await accept(input)) as AcceptResult;
+      if (result.outcome === 'accepted') {
+        const queued = result.runIds.filter((_, i) => !input.runs[i]?.skipReason);
+        handoff.offer(queued, input.call, input.callJson?.length ?? input.rawBody.length);
+      }
+      return result;
+    },
+    async claimRuns(owner: string, limit: number, now: number, leaseMs: number): Promise<ClaimedRun[]> {
+      const claimed = (await claim(owner, limit, now, leaseMs, handoff.runIds())) as ClaimWithoutCall[];
+      return Promise.all(
+        claimed.map(async (run): Promise<ClaimedRun> => {
+          // Taken either way: a run claimed in the commit that accepted it comes with its call.
+          const held = handoff.take(run.id);
+          const call = run.call ?? held ?? ((await readRun(run.id)) as RunDetail | null)?.call;
+          if (!call) throw new Error(`run ${run.id} was claimed without its call`);
+          return { ...run, call };
+        }),
+      );
+    },
     kind: 'sqlite' as const,
     // One message queue to one thread, one GroupCommit there: the order of the calls.
     ordersWrites: true,

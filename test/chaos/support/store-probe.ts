@@ -2,6 +2,7 @@
 // service may be running, or just SIGKILLed): what was committed, and the state of every run
 // and step.
 import Database from 'better-sqlite3';
+import { unpackText } from '../../../src/store/sqlite/stored-payload.js';
 import { UNFINISHED as UNFINISHED_STATUSES } from '../../../src/store/run-status.js';
 
 export interface ProbedRun {
@@ -51,11 +52,16 @@ export function readStore(path: string): StoreSnapshot {
     const revisions = (
       db
         .prepare(
-          `SELECT c.call_key, v.revision, v.content_hash, json_extract(v.call_json, '$.extracted_variables.summary') AS summary
+          `SELECT c.call_key, v.revision, v.content_hash, v.call_json
            FROM revisions v JOIN calls c ON c.id = v.call_row_id ORDER BY c.call_key, v.revision`,
         )
-        .all() as Array<{ call_key: string; revision: number; content_hash: string; summary: unknown }>
-    ).map((r) => ({ callKey: r.call_key, revision: r.revision, contentHash: r.content_hash, summary: r.summary }));
+        .all() as Array<{ call_key: string; revision: number; content_hash: string; call_json: Buffer | string }>
+    ).map((r) => ({
+      callKey: r.call_key,
+      revision: r.revision,
+      contentHash: r.content_hash,
+      summary: (JSON.parse(unpackText(r.call_json)) as { extracted_variables: Record<string, unknown> }).extracted_variables.summary ?? null,
+    }));
     const runs = (
       db
         .prepare(
