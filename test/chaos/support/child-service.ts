@@ -108,8 +108,9 @@ export class ServiceSupervisor {
     };
     proc.stdout!.on('data', append);
     proc.stderr!.on('data', append);
+    // 'close', not 'exit': it comes once the output is read too, so a start that fails has its reason in the log.
     const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      proc.once('exit', (code, signal) => {
+      proc.once('close', (code, signal) => {
         if (!this.expectingExit) {
           this.crashes++;
           this.crashLogs.push(`exit code=${code} signal=${signal}\n${this.log.slice(-4_000)}`);
