@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { procCpuSeconds, rssMb } from './proc.js';
+import { procCpuSeconds, rssMb, writtenBytes } from './proc.js';
 
 export const ROOT = join(import.meta.dirname, '..');
 
@@ -19,6 +19,8 @@ export interface ServerProcess {
   cpuSeconds(): number | null;
   /** Resident set size now (VmRSS), in MB, or null. */
   rssMb(): number | null;
+  /** Bytes written to storage so far (Linux /proc), or null. */
+  writtenBytes(): number | null;
   /** SIGTERM, then SIGKILL after `graceMs`. Resolves once the process is gone. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -86,6 +88,7 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
       },
       cpuSeconds: () => procCpuSeconds(pid),
       rssMb: () => rssMb(pid),
+      writtenBytes: () => writtenBytes(pid),
       async stop(graceMs = 20_000) {
         stopping = true;
         if (exit) return;

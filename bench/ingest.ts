@@ -3,6 +3,7 @@
 // round followed by the worker's drain, so the worker never competes with the next round.
 // Each service has its own MAPPINGS_DIR with the bench `log` mapping; PostgreSQL runs in a
 // fresh schema that is dropped at the end, and is skipped (with the reason) when unreachable.
+// Each round also sends a body of about 100 KB (a long transcript) to bare and to SQLite.
 import { join } from 'node:path';
 import type { ServerProcess } from './child.js';
 import { writeBenchMapping } from './bench-mapping.js';
@@ -28,6 +29,8 @@ interface StoreRound {
   cpuMsPerCall: number | null;
   /** Runs finished while the round was running. */
   finishedDuringLoad: number;
+  /** Bytes the aftercall process wrote to storage from the load's start to the end of the drain, per accepted call. */
+  bytesPerCall: number | null;
   drain: DrainResult;
 }
 
@@ -44,6 +47,8 @@ interface Round {
   bare: LoadResult;
   references: Record<ReferenceName, LoadResult>;
   stores: Partial<Record<StoreName, StoreRound>>;
+  /** The same against the large body (SQLite only). */
+  large: { bare: LoadResult; sqlite: StoreRound };
 }
 
 interface StoreEnd {
@@ -57,9 +62,16 @@ export interface IngestOutcome {
   stores: StoreName[];
   ends: Partial<Record<StoreName, StoreEnd>>;
   postgres: { schema: string; describe: string } | { skipped: string };
+  largeBytes: number;
 }
 
-export async function runIngest(bench: Bench, bare: ServerProcess, payload: BenchPayload, nextBareId: () => number): Promise<IngestOutcome> {
+export async function runIngest(
+  bench: Bench,
+  bare: ServerProcess,
+  payload: BenchPayload,
+  large: BenchPayload,
+  nextBareId: () => number,
+): Promise<IngestOutcome> {
   const { settings } = bench;
   const pgSchema = await createBenchSchema();
   let schema: BenchSchema | null = null;
@@ -106,14 +118,15 @@ export async function runIngest(bench: Bench, bare: ServerProcess, payload: Benc
       acked[store] += 1;
     }
 
-    const loadStore = async (store: StoreName, label: string, durationSec: number): Promise<StoreRound> => {
+    const loadStore = async (store: StoreName, label: string, durationSec: number, body = payload): Promise<StoreRound> => {
       const source = sources[store]!;
       const sinceId = await source.maxRunId();
       const cpuBefore = servers[store]!.cpuSeconds();
+      const writtenBefore = servers[store]!.writtenBytes();
       const load = await bench.load(servers[store]!, {
         label,
         durationSec,
-        nextBody: () => payload.body(nextCallId++),
+        nextBody: () => body.body(nextCallId++),
         ...(store === 'postgres' ? { helperCpu: postgresCpuSeconds } : {}),
       });
       acked[store] += load.expected;
@@ -123,10 +136,12 @@ export async function runIngest(bench: Bench, bare: ServerProcess, payload: Benc
       bench.checkpoint();
       const cpuAfter = servers[store]!.cpuSeconds();
       const cpuMsPerCall = cpuBefore !== null && cpuAfter !== null && load.expected > 0 ? ((cpuAfter - cpuBefore) * 1000) / load.expected : null;
-      return { load, cpuMsPerCall, finishedDuringLoad, drain };
+      const writtenAfter = servers[store]!.writtenBytes();
+      const bytesPerCall = writtenBefore !== null && writtenAfter !== null && load.expected > 0 ? (writtenAfter - writtenBefore) / load.expected : null;
+      return { load, cpuMsPerCall, finishedDuringLoad, drain, bytesPerCall };
     };
-    const loadBare = async (label: string, durationSec: number, server: ServerProcess = bare) => {
-      const result = await bench.load(server, { label, durationSec, nextBody: () => payload.body(nextBareId()) });
+    const loadBare = async (label: string, durationSec: number, server: ServerProcess = bare, body = payload) => {
+      const result = await bench.load(server, { label, durationSec, nextBody: () => body.body(nextBareId()) });
       bench.checkpoint();
       return result;
     };
@@ -148,6 +163,10 @@ export async function runIngest(bench: Bench, bare: ServerProcess, payload: Benc
         bare: await loadBare(`ingest round ${round} bare`, settings.durationSec),
         references: await loadReferences(`round ${round}`, settings.durationSec),
         stores: {},
+        large: {
+          bare: await loadBare(`ingest round ${round} bare, large body`, settings.durationSec, bare, large),
+          sqlite: await loadStore('sqlite', `ingest round ${round} sqlite, large body`, settings.durationSec, large),
+        },
       };
       for (const store of stores) entry.stores[store] = await loadStore(store, `ingest round ${round} ${store}`, settings.durationSec);
       rounds.push(entry);
@@ -167,6 +186,7 @@ export async function runIngest(bench: Bench, bare: ServerProcess, payload: Benc
       stores,
       ends,
       postgres: schema ? { schema: schema.name, describe: schema.describe } : { skipped: pgSchema.ok ? '' : pgSchema.reason },
+      largeBytes: large.bytes,
     };
   } finally {
     for (const source of Object.values(sources)) await source.close();
@@ -235,6 +255,7 @@ export function ingestFigures(outcome: IngestOutcome, connections: number): Figu
       target: isSqlite ? `< ${TARGET_P99_MS} ms` : 'report only',
       result: verdict(isSqlite ? p99 !== null && p99 < TARGET_P99_MS : null),
     });
+    if (isSqlite) figures.push(...sqliteSizeFigures(outcome, rounds));
     figures.push({
       figure: `worker drain ${label} after last ack, runs/s`,
       baseline: '—',
@@ -245,6 +266,55 @@ export function ingestFigures(outcome: IngestOutcome, connections: number): Figu
     });
   }
   return figures;
+}
+
+const kb = (bytes: number | null) => (bytes === null ? null : bytes / 1024);
+
+/** Bytes written per delivery at both body sizes, and the large body's ratio and memory. */
+function sqliteSizeFigures(outcome: IngestOutcome, small: StoreRound[]): Figure[] {
+  const n = outcome.rounds.length;
+  const large = outcome.rounds.map((r) => r.large);
+  const bareRps = meanOf(large.map((r) => r.bare.reqPerSec));
+  const rps = meanOf(large.map((r) => r.sqlite.load.reqPerSec));
+  const written = (rounds: StoreRound[]) => {
+    const values = rounds.map((r) => r.bytesPerCall).filter((v): v is number => v !== null);
+    return values.length ? meanOf(values) : null;
+  };
+  const size = `${fixed(outcome.largeBytes / 1024)} KB body`;
+  return [
+    {
+      figure: `disk written per delivery SQLite, KB (ingest + run, mean of ${n})`,
+      baseline: '—',
+      value: fixed(kb(written(small)), 1),
+      ratio: '—',
+      target: 'report only',
+      result: 'report only',
+    },
+    {
+      figure: `durable ingest SQLite, ${size}, req/s (mean of ${n})`,
+      baseline: `${fixed(bareRps)} (bare, same body)`,
+      value: fixed(rps),
+      ratio: ratio(rps / bareRps),
+      target: 'report only',
+      result: 'report only',
+    },
+    {
+      figure: `disk written per delivery SQLite, ${size}, KB (ingest + run, mean of ${n})`,
+      baseline: `${fixed(outcome.largeBytes / 1024, 1)} (body)`,
+      value: fixed(kb(written(large.map((r) => r.sqlite))), 1),
+      ratio: ratio((written(large.map((r) => r.sqlite)) ?? NaN) / outcome.largeBytes),
+      target: 'report only',
+      result: 'report only',
+    },
+    {
+      figure: `RSS under load SQLite, ${size}, MB (max of ${n})`,
+      baseline: `${fixed(maxOf(large.map((r) => r.bare.rssMaxMb)))} (bare)`,
+      value: fixed(maxOf(large.map((r) => r.sqlite.load.rssMaxMb))),
+      ratio: '—',
+      target: 'report only',
+      result: 'report only',
+    },
+  ];
 }
 
 export function ingestDetail(outcome: IngestOutcome): string {
@@ -267,22 +337,30 @@ export function ingestDetail(outcome: IngestOutcome): string {
     { round: r.round, server: 'bare', result: r.bare },
     ...REFERENCES.map((name) => ({ round: r.round, server: REFERENCE_LABEL[name], result: r.references[name] })),
     ...outcome.stores.map((s) => ({ round: r.round, server: `aftercall ${LABEL[s]}`, result: r.stores[s]!.load })),
+    { round: r.round, server: `bare, ${fixed(outcome.largeBytes / 1024)} KB body`, result: r.large.bare },
+    { round: r.round, server: `aftercall SQLite, ${fixed(outcome.largeBytes / 1024)} KB body`, result: r.large.sqlite.load },
   ]);
   out.push(roundsTable(rows, hasPg ? { helper: 'PostgreSQL' } : {}), '');
   out.push(
     table(
-      ['round', 'store', 'runs finished during load', 'open runs at last ack', 'drained after', 'runs/s after last ack', 'aftercall CPU ms per call (ingest + run)'],
+      [
+        'round', 'store', 'runs finished during load', 'open runs at last ack', 'drained after', 'runs/s after last ack',
+        'aftercall CPU ms per call (ingest + run)', 'disk KB written per call (ingest + run)',
+      ],
       outcome.rounds.flatMap((r) =>
-        outcome.stores.map((s) => {
-          const x = r.stores[s]!;
+        [
+          ...outcome.stores.map((s) => [LABEL[s], r.stores[s]!] as const),
+          [`SQLite, ${fixed(outcome.largeBytes / 1024)} KB body`, r.large.sqlite] as const,
+        ].map(([name, x]) => {
           return [
             r.round,
-            LABEL[s],
+            name,
             `${x.finishedDuringLoad} (${fixed(x.finishedDuringLoad / x.load.seconds)}/s)`,
             x.drain.openAtLastAck,
             `${fixed(x.drain.seconds, 2)} s${x.drain.timedOut ? ' (timed out)' : ''}`,
             fixed(x.drain.runsPerSec),
             fixed(x.cpuMsPerCall, 2),
+            fixed(kb(x.bytesPerCall), 1),
           ];
         }),
       ),

@@ -26,6 +26,19 @@ export function rssMb(pid: number): number | null {
   }
 }
 
+/**
+ * Bytes a process has caused to be written to storage so far (write_bytes of /proc/<pid>/io:
+ * every thread's, WAL appends and checkpoints alike), or null.
+ */
+export function writtenBytes(pid: number): number | null {
+  try {
+    const match = /^write_bytes:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Busy CPU seconds of the whole machine, all cores (/proc/stat). */
 export function machineBusySeconds(): number | null {
   try {

@@ -2,6 +2,7 @@
 // in the same run (the machine may be shared and noisy: every round also reports the CPU used
 // by everything else), with a pass/fail per target and one markdown summary table:
 //   1. durable ingest on SQLite and PostgreSQL vs a bare Express endpoint        (ingest.ts)
+//      (with 8 KB and, SQLite only, 100 KB bodies; disk bytes written per delivery)
 //   2. mapping evaluation vs zod validation alone, in process                    (mapping-eval.ts)
 //   3. end to end on SQLite with the HubSpot + Twilio example and stub vendors   (e2e.ts)
 //   4. ack p99 at a fixed 500 req/s, RSS at idle and under load                  (e2e.ts)
@@ -116,6 +117,8 @@ async function main(): Promise<number> {
 
   try {
     const payload = buildPayload(8 * 1024);
+    // A long call: its transcript makes most of the ~100 KB.
+    const large = buildPayload(100 * 1000);
     let nextBareId = 1_000_000;
     const wants = (s: Section) => settings.sections.includes(s);
 
@@ -128,7 +131,7 @@ async function main(): Promise<number> {
       bare = await bench.start({ name: 'bare', script: SERVER_SCRIPTS.bare, env: bench.baseEnv });
       bench.checkpoint();
     }
-    if (wants('ingest')) outcomes.ingest = await runIngest(bench, bare!, payload, () => nextBareId++);
+    if (wants('ingest')) outcomes.ingest = await runIngest(bench, bare!, payload, large, () => nextBareId++);
     if (wants('e2e')) outcomes.e2e = await runE2e(bench, bare!);
     if (bare) await bench.stop(bare);
     if (wants('volume')) outcomes.volume = await runVolume(bench, payload);
