@@ -5,7 +5,7 @@
 // How it uses its connection pool is in test/plan-guard/postgres-pool.test.ts.
 // Skipped, with a warning, when TEST_DATABASE_URL is not set.
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../src/store/postgres/migrations.js';
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../src/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
@@ -14,7 +14,8 @@ import { callVersion, delivery, describeStoreConformance, expectAccepted, T0, va
 import { startStubServer } from './support/stub-server.js';
 import { tempDir } from './support/temp-dir.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
-import { createTestSchema, TEST_DATABASE_URL, warnWhenNoDatabase, type TestSchema } from './support/test-database.js';
+import { postgresSuite } from './support/postgres-suite.js';
+import { createTestSchema, TEST_DATABASE_URL, warnWhenNoDatabase } from './support/test-database.js';
 import { startTestService } from './support/test-service.js';
 
 warnWhenNoDatabase('test/store-postgres.test.ts');
@@ -23,29 +24,15 @@ const CRM_ONLY = [{ mappingName: 'crm', mappingHash: 'hash-crm-v1' }];
 const LEASE = 60_000;
 
 describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
-  let schema: TestSchema;
-  const opened: PostgresStore[] = [];
-  const open = async (options: Partial<PostgresStoreOptions> = {}): Promise<PostgresStore> => {
-    const store = await openPostgresStore({ connectionString: schema.url, ...options });
-    opened.push(store);
-    return store;
-  };
+  const suite = postgresSuite();
+  const open = (options: Partial<PostgresStoreOptions> = {}) => suite.open(options);
   const count = async (table: string): Promise<number> =>
-    Number((await schema.admin.query<{ n: string }>(`SELECT COUNT(*) AS n FROM ${table}`)).rows[0]!.n);
+    Number((await suite.schema.admin.query<{ n: string }>(`SELECT COUNT(*) AS n FROM ${table}`)).rows[0]!.n);
 
-  beforeAll(async () => {
-    schema = await createTestSchema();
-  });
-  afterEach(async () => {
-    for (const store of opened.splice(0)) await store.close();
-  });
-  afterAll(async () => {
-    await schema?.drop();
-  });
 
   describeStoreConformance('postgres', async () => {
-    await schema.truncate();
-    const store = await openPostgresStore({ connectionString: schema.url });
+    await suite.schema.truncate();
+    const store = await openPostgresStore({ connectionString: suite.schema.url });
     return { store, cleanup: () => store.close() };
   });
 
@@ -77,10 +64,10 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
     });
 
     it("migration 4 turns runs left with the old status 'test' into succeeded test runs", async () => {
-      await schema.truncate();
+      await suite.schema.truncate();
       const store = await open();
       const accepted = expectAccepted(await store.acceptDelivery(delivery(callVersion(0, { id: 4004 }), { isTest: true, runs: CRM_ONLY })));
-      await schema.admin.query(`UPDATE runs SET status = 'test'; DELETE FROM schema_migrations WHERE version = 4`);
+      await suite.schema.admin.query(`UPDATE runs SET status = 'test'; DELETE FROM schema_migrations WHERE version = 4`);
       const reopened = await open();
       expect(await reopened.getRun(accepted.runIds[0]!)).toMatchObject({ status: 'succeeded', isTest: true });
     });
@@ -90,7 +77,7 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
     let a: PostgresStore;
     let b: PostgresStore;
     beforeEach(async () => {
-      await schema.truncate();
+      await suite.schema.truncate();
       a = await open();
       b = await open();
     });
@@ -173,15 +160,15 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
   describe('when the database is away', () => {
     let proxy: TcpProxy;
     beforeEach(async () => {
-      await schema.truncate();
+      await suite.schema.truncate();
       const target = new URL(TEST_DATABASE_URL!);
       proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     });
     afterEach(async () => {
-      for (const store of opened.splice(0)) await store.close();
+      await suite.closeOpened();
       await proxy.close();
     });
-    const openViaProxy = (options: Partial<PostgresStoreOptions> = {}) => open({ connectionString: proxy.via(schema.url), ...options });
+    const openViaProxy = (options: Partial<PostgresStoreOptions> = {}) => open({ connectionString: proxy.via(suite.schema.url), ...options });
     const unavailable = expect.any(StoreUnavailableError);
 
     it('refused connections: every call fails with StoreUnavailableError, nothing is written, and the pool recovers', async () => {
@@ -206,13 +193,13 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
 
     it('connections cut or terminated by the server: calls fail as unavailable or succeed, never half-written', async () => {
       const store = await openViaProxy();
-      const app = new URL(schema.url).searchParams.get('application_name')!;
+      const app = new URL(suite.schema.url).searchParams.get('application_name')!;
       for (let round = 0; round < 6; round++) {
         const id = 100 + round;
         // Handled from the start: it may fail while the termination below is still awaited.
         const inFlight = store.acceptDelivery(delivery(callVersion(0, { id }))).then((r) => r.outcome, (e: unknown) => e);
         if (round % 2) proxy.cut();
-        else await schema.admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [app]);
+        else await suite.schema.admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [app]);
         const first = await inFlight;
         if (first !== 'accepted') expect(first).toEqual(unavailable);
         // The sender retries: accepted now, or a duplicate when the first attempt did commit.
@@ -229,7 +216,7 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
     it('a server that never answers: calls give up after the connection timeout instead of hanging', async () => {
       proxy.blackhole(true);
       const started = Date.now();
-      const error = await openPostgresStore({ connectionString: proxy.via(schema.url), connectionTimeoutMs: 300 }).catch((e: unknown) => e);
+      const error = await openPostgresStore({ connectionString: proxy.via(suite.schema.url), connectionTimeoutMs: 300 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StoreUnavailableError);
       proxy.blackhole(false);
       const store = await openViaProxy({ connectionTimeoutMs: 300 });
@@ -242,7 +229,7 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
     it('a lock held too long: the statement timeout ends the wait with StoreUnavailableError, nothing half-written', async () => {
       const store = await openViaProxy({ statementTimeoutMs: 300 });
       expectAccepted(await store.acceptDelivery(delivery(callVersion(0))));
-      const blocker = await schema.admin.connect();
+      const blocker = await suite.schema.admin.connect();
       try {
         await blocker.query('BEGIN');
         await blocker.query('SELECT * FROM calls FOR UPDATE');
@@ -270,30 +257,30 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
 
     it('ping (/readyz) fails while the database takes no writes (read-only), and passes once it does', async () => {
       // A role of the test's own whose sessions are read-only on demand, as a standby's are.
-      const role = `${schema.name}_ro`;
-      await schema.admin.query(`CREATE ROLE ${role} LOGIN SUPERUSER`);
-      const url = new URL(schema.url);
+      const role = `${suite.schema.name}_ro`;
+      await suite.schema.admin.query(`CREATE ROLE ${role} LOGIN SUPERUSER`);
+      const url = new URL(suite.schema.url);
       url.username = role;
       const store = await open({ connectionString: url.toString(), max: 1 });
       const reconnect = async () => {
-        await schema.admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
+        await suite.schema.admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
         await store.listRuns().catch(() => undefined); // the pool drops the cut connection and makes a new one
       };
       try {
         await expect(store.ping()).resolves.toBeUndefined();
-        await schema.admin.query(`ALTER ROLE ${role} SET default_transaction_read_only = on`);
+        await suite.schema.admin.query(`ALTER ROLE ${role} SET default_transaction_read_only = on`);
         await reconnect();
         expect(await store.listRuns()).toEqual([]); // reads still work
         const error = await store.ping().catch((e: unknown) => e);
         expect(error).toBeInstanceOf(StoreUnavailableError);
         expect((error as Error).message).toMatch(/read-only/);
-        await schema.admin.query(`ALTER ROLE ${role} RESET default_transaction_read_only`);
+        await suite.schema.admin.query(`ALTER ROLE ${role} RESET default_transaction_read_only`);
         await reconnect();
         await expect(store.ping()).resolves.toBeUndefined();
       } finally {
         await store.close();
         // Tables the role made (when this test migrated the schema) go to the test's own user.
-        await schema.admin.query(`REASSIGN OWNED BY ${role} TO CURRENT_USER; DROP OWNED BY ${role}; DROP ROLE ${role}`);
+        await suite.schema.admin.query(`REASSIGN OWNED BY ${role} TO CURRENT_USER; DROP OWNED BY ${role}; DROP ROLE ${role}`);
       }
     });
 
@@ -310,7 +297,7 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
         {
           'forward.yaml': `name: forward\nsteps:\n  - id: crm\n    use: http.request\n    with: { url: "${stub.url}/crm", body: { call: "{{ call.id }}" } }\n`,
         },
-        { DATABASE_URL: proxy.via(schema.url), LEASE_MS: '1000' },
+        { DATABASE_URL: proxy.via(suite.schema.url), LEASE_MS: '1000' },
       );
       const post = (id: number) => service.post(JSON.parse(callVersion(0, { id }).rawBody.toString()));
       try {
@@ -342,7 +329,7 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
 
   describe('the same answers as SQLite', () => {
     it('the same history gives identical runs, filters, searches, counts and queue statistics', async () => {
-      await schema.truncate();
+      await suite.schema.truncate();
       const dir = tempDir();
       const sqlite = openSqliteStore({ path: join(dir.path, 'aftercall.db') });
       const postgres = await open();
@@ -395,7 +382,7 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
 
   describe('text PostgreSQL cannot store', () => {
     it('a NUL character in an error message is replaced instead of failing the write', async () => {
-      await schema.truncate();
+      await suite.schema.truncate();
       const store = await open();
       await store.acceptDelivery(delivery(callVersion(0), { runs: CRM_ONLY }));
       const [run] = await store.claimRuns('w', 1, T0, LEASE);

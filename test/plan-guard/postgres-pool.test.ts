@@ -1,37 +1,23 @@
 // Plan guard: how the PostgreSQL store uses its connection pool, read from the store's private
 // `pool` (its size, and the connections the worker may hold). They pin an implementation
 // detail, not the Store contract. Skipped, with a warning, when TEST_DATABASE_URL is not set.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { openStore } from '../../src/store/open-store.js';
-import { openPostgresStore, workerConnections, type PostgresStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.js';
+import { workerConnections, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.js';
 import { callVersion, delivery, expectAccepted } from '../store/store-conformance.js';
-import { createTestSchema, TEST_DATABASE_URL, warnWhenNoDatabase, type TestSchema } from '../support/test-database.js';
+import { postgresSuite } from '../support/postgres-suite.js';
+import { TEST_DATABASE_URL, warnWhenNoDatabase } from '../support/test-database.js';
 
 warnWhenNoDatabase('test/plan-guard/postgres-pool.test.ts');
 
 describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store, through its pool', () => {
-  let schema: TestSchema;
-  const opened: PostgresStore[] = [];
-  const open = async (options: Partial<PostgresStoreOptions> = {}): Promise<PostgresStore> => {
-    const store = await openPostgresStore({ connectionString: schema.url, ...options });
-    opened.push(store);
-    return store;
-  };
-
-  beforeAll(async () => {
-    schema = await createTestSchema();
-  });
-  afterEach(async () => {
-    for (const store of opened.splice(0)) await store.close();
-  });
-  afterAll(async () => {
-    await schema?.drop();
-  });
+  const suite = postgresSuite();
+  const open = (options: Partial<PostgresStoreOptions> = {}) => suite.open(options);
 
   it('DATABASE_POOL_SIZE sets how many connections an instance keeps', async () => {
     const store = await openStore(
-      { SQLITE_PATH: './unused.db', SQLITE_BUSY_TIMEOUT_MS: 5_000, SQLITE_THREAD_HEAP_MB: 0, DATABASE_URL: schema.url, DATABASE_POOL_SIZE: 3 },
+      { SQLITE_PATH: './unused.db', SQLITE_BUSY_TIMEOUT_MS: 5_000, SQLITE_THREAD_HEAP_MB: 0, DATABASE_URL: suite.schema.url, DATABASE_POOL_SIZE: 3 },
       { ownsQueue: true },
     );
     try {
@@ -47,10 +33,10 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store, through its pool', () => 
 
   it('keeps a fifth of the pool for deliveries: the worker never holds every connection', async () => {
     expect([1, 2, 3, 5, 10, 20].map(workerConnections)).toEqual([1, 1, 2, 4, 8, 16]);
-    await schema.truncate();
+    await suite.schema.truncate();
     const store = await open({ max: 5, connectionTimeoutMs: 1_000 });
     expectAccepted(await store.acceptDelivery(delivery(callVersion(0, { id: 94_000 }))));
-    const blocker = await schema.admin.connect();
+    const blocker = await suite.schema.admin.connect();
     try {
       // Every worker query that reads step records now waits for the lock, holding its
       // connection: ten of them, twice the pool.

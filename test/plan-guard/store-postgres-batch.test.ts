@@ -1,16 +1,16 @@
-// The PostgreSQL store's batched accept (src/store/postgres/batched-accept.ts): deliveries
+// Plan guard (reads the store's private batch counters): the PostgreSQL store's batched accept (src/store/postgres/batched-accept.ts): deliveries
 // that arrive together are one call of aftercall_accept_batch, with the answers sequential
 // deliveries get; one failing delivery leaves the others; a connection that dies under a
 // batch rejects every delivery in it as unavailable (503 upstream) and writes nothing.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { BatchedAccept } from '../src/store/postgres/batched-accept.js';
-import { RunWriteRefusedError, type RunWrites } from '../src/store/postgres/run-writes.js';
-import { openPostgresStore, type PostgresStore } from '../src/store/postgres/postgres-store.js';
-import { StoreUnavailableError, type AcceptInput, type AcceptResult } from '../src/store/store.js';
-import { callVersion, delivery, T0 } from './store/store-conformance.js';
-import { createTestSchema, TEST_DATABASE_URL, warnWhenNoDatabase, type TestSchema } from './support/test-database.js';
+import type { BatchedAccept } from '../../src/store/postgres/batched-accept.js';
+import { RunWriteRefusedError, type RunWrites } from '../../src/store/postgres/run-writes.js';
+import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { StoreUnavailableError, type AcceptInput, type AcceptResult } from '../../src/store/store.js';
+import { callVersion, delivery, T0 } from '../store/store-conformance.js';
+import { createTestSchema, TEST_DATABASE_URL, warnWhenNoDatabase, type TestSchema } from '../support/test-database.js';
 
-warnWhenNoDatabase('test/store-postgres-batch.test.ts');
+warnWhenNoDatabase('test/plan-guard/store-postgres-batch.test.ts');
 
 const batches = (store: PostgresStore) => (store as unknown as { accepts: BatchedAccept }).accepts.stats;
 const writeBatches = (store: PostgresStore) => (store as unknown as { runWrites: RunWrites }).runWrites.stats;
