@@ -12,8 +12,8 @@ import { runLoad, runPaced, type LoadOptions, type LoadResult, type Stoppable } 
 export const TOKEN = 'bench-token-0123456789abcdef';
 export const HOOK_PATH = `/webhooks/post-call/${TOKEN}`;
 
-export type Section = 'ingest' | 'mapping' | 'e2e' | 'volume';
-export const SECTIONS: readonly Section[] = ['ingest', 'mapping', 'e2e', 'volume'];
+export type Section = 'ingest' | 'mapping' | 'e2e' | 'volume' | 'inbound';
+export const SECTIONS: readonly Section[] = ['ingest', 'mapping', 'e2e', 'volume', 'inbound'];
 
 export interface Settings {
   durationSec: number;

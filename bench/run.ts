@@ -7,6 +7,7 @@
 //   3. end to end on SQLite with the HubSpot + Twilio example and stub vendors   (e2e.ts)
 //   4. ack p99 at a fixed 500 req/s, RSS at idle and under load                  (e2e.ts)
 //   5. ingest on a file holding 10k vs 100k stored calls (1M with --large)       (volume.ts)
+//   6. inbound-call answer p99: cached / uncached CRM lookup, a hanging lookup    (inbound.ts)
 // Servers run in child processes on 127.0.0.1 (bench/servers), loaded from this process.
 //
 //   npm run bench -- [--duration 5] [--rounds 3] [--connections 32] [--warmup 2] [--drain-timeout 120]
@@ -28,7 +29,9 @@ import { parseArgs } from 'node:util';
 import type { ServerProcess } from './child.js';
 import { Bench, Failed, Interrupted, SECTIONS, SERVER_SCRIPTS, startNodeFlags, type Section, type Settings } from './context.js';
 import { e2eDetail, e2eFigures, runE2e, type E2eOutcome } from './e2e.js';
-import { ingestDetail, ingestFigures, runIngest, type IngestOutcome } from './ingest.js';
+import { inboundDetail, inboundFigures, runInbound, type InboundOutcome } from './inbound.js';
+import { ingestDetail, ingestFigures } from './ingest-report.js';
+import { runIngest, type IngestOutcome } from './ingest.js';
 import { mappingDetail, mappingFigures, runMappingEval, type MappingOutcome } from './mapping-eval.js';
 import { buildPayload } from './payload.js';
 import { summaryTable, type Figure } from './report.js';
@@ -95,6 +98,7 @@ interface Outcomes {
   mapping?: MappingOutcome;
   e2e?: E2eOutcome;
   volume?: VolumeOutcome;
+  inbound?: InboundOutcome;
 }
 
 async function main(): Promise<number> {
@@ -135,6 +139,7 @@ async function main(): Promise<number> {
     if (wants('e2e')) outcomes.e2e = await runE2e(bench, bare!);
     if (bare) await bench.stop(bare);
     if (wants('volume')) outcomes.volume = await runVolume(bench, payload);
+    if (wants('inbound')) outcomes.inbound = await runInbound(bench);
 
     console.log(report(settings, payload.bytes, payload.turns, outcomes, bench, loadBefore, (Date.now() - startedAt) / 1000));
     if (bench.failures.length > 0) {
@@ -167,6 +172,7 @@ function report(
     ...(outcomes.mapping ? mappingFigures(outcomes.mapping) : []),
     ...(outcomes.e2e ? e2eFigures(outcomes.e2e) : []),
     ...(outcomes.volume ? volumeFigures(outcomes.volume, settings.connections) : []),
+    ...(outcomes.inbound ? inboundFigures(outcomes.inbound) : []),
   ];
   const out: string[] = [];
   out.push('## aftercall benchmark', '');
@@ -193,6 +199,7 @@ function report(
   if (outcomes.mapping) out.push('', mappingDetail(outcomes.mapping));
   if (outcomes.e2e) out.push('', e2eDetail(outcomes.e2e));
   if (outcomes.volume) out.push('', volumeDetail(outcomes.volume));
+  if (outcomes.inbound) out.push('', inboundDetail(outcomes.inbound));
   return out.join('\n');
 }
 

@@ -92,6 +92,15 @@ const envSchema = z.object({
   ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   /** When set, /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  /**
+   * The inbound-call request is answered within this (the platform waits at most 2 s): lookups
+   * still running then are given up and their variables answered with the defaults.
+   */
+  INBOUND_DEADLINE_MS: int(1_500, 50, 10_000),
+  /** How long a lookup's result is reused for the same caller (a redial, a dropped call); 0: not cached. */
+  INBOUND_CACHE_TTL_MS: int(60_000, 0, 86_400_000),
+  /** Lookup results kept at most in that cache (least recently used go first). */
+  INBOUND_CACHE_MAX_ENTRIES: int(10_000, 1, 1_000_000),
   /** /readyz turns not-ready when the oldest due run has waited longer than this. */
   READY_MAX_QUEUE_LAG_MS: int(300_000, 1_000),
 });

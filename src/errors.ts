@@ -38,6 +38,12 @@ const REPLY_ERRORS = {
     hint: '`METRICS_TOKEN` is set: scrape with `Authorization: Bearer $METRICS_TOKEN`.',
   },
   NOT_FOUND: { status: 404, message: 'no such route', retryable: false },
+  INVALID_QUERY: {
+    status: 400,
+    message: 'a query parameter is not valid',
+    retryable: false,
+    hint: '`field` names the parameter and `detail` what it takes (see `/api/openapi.json`).',
+  },
   RUN_NOT_FOUND: { status: 404, message: 'no such run', retryable: false },
   RECEIPT_NOT_FOUND: { status: 404, message: 'no quarantined delivery with that id', retryable: false },
   METHOD_NOT_ALLOWED: { status: 405, message: 'the webhook takes POST only', retryable: false },
@@ -80,9 +86,21 @@ const REPLY_ERRORS = {
   },
   INVALID_PAYLOAD: {
     status: 422,
-    message: 'the payload does not match the post-call webhook schema',
+    message: 'the payload does not match the webhook schema',
     retryable: false,
     hint: '`errors` lists each failing path. The body is kept in quarantine and can be replayed (`POST /api/quarantine/<id>/replay`) after a fix or with `SCHEMA_MODE=warn`.',
+  },
+  INVALID_INBOUND_REQUEST: {
+    status: 422,
+    message: 'the inbound-call request does not match its documented shape',
+    retryable: false,
+    hint: '`errors` names each failing field (e.g. `customer_phone` must be a string). The body is kept with the inbound request (`inbound_id`, on the Runs page).',
+  },
+  UNKNOWN_EVENT: {
+    status: 422,
+    message: 'the event envelope names an event aftercall does not take',
+    retryable: false,
+    hint: '`event` is the name sent; aftercall takes `call.*` and `conversation.ended`. The body is kept in quarantine and can be replayed (`aftercall replay`, `POST /api/quarantine/<id>/replay`) once a release takes the event.',
   },
   RATE_LIMITED: {
     status: 429,

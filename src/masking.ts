@@ -218,7 +218,7 @@ export function maskUrl(url: string): string {
   const question = url.indexOf('?');
   const path = question < 0 ? url : url.slice(0, question);
   // Any case: the webhook route matches the path case-insensitively, as Express did.
-  const route = path.replace(/(\/webhooks\/post-call\/)[^/]+/i, '$1[token]');
+  const route = path.replace(/(\/webhooks\/[^/]+\/)[^/]+/i, '$1[token]');
   if (question < 0) return maskText(route);
   const query = url
     .slice(question + 1)

@@ -11,6 +11,9 @@ import { limitConnections } from './http/connection-limits.js';
 import { connectorOf, createMetrics } from './http/metrics.js';
 import { connectorLimit } from './worker/bulkhead.js';
 import { createDeliveryReceiver } from './ingest/receive-delivery.js';
+import { createInboundAnswerer, preloadLookups } from './ingest/inbound/answer-inbound.js';
+import { LookupCache } from './ingest/inbound/lookup-cache.js';
+import { createInboundReceiver } from './ingest/inbound/receive-inbound.js';
 import { createWebhookTokens, resolveWebhookTokens } from './ingest/webhook-tokens.js';
 import { createLogger, terminalDestination, type Logger } from './logger.js';
 import { loadMappingDir } from './mapping/load-mappings.js';
@@ -107,6 +110,8 @@ export async function startService(
       maxAttempts: config.RETRY_MAX_ATTEMPTS,
       backoff: { baseMs: config.RETRY_BASE_DELAY_MS, maxMs: config.RETRY_MAX_DELAY_MS },
       testDeliveries: config.TEST_DELIVERIES,
+      // Run links need the address users reach (PUBLIC_URL) and the page itself (ADMIN_TOKEN).
+      ...(config.PUBLIC_URL && config.ADMIN_TOKEN ? { runsPageUrl: `${config.PUBLIC_URL.replace(/\/+$/, '')}/admin` } : {}),
     },
     onRunSettled: (_run, outcome) => metrics.runsSettled.inc({ outcome }),
     onStepSettled: ({ kind, outcome, seconds }) => {
@@ -115,10 +120,11 @@ export async function startService(
       if (outcome !== 'succeeded') metrics.stepErrors.inc({ connector, kind, class: outcome });
     },
   });
+  const webhookTokens = createWebhookTokens(tokens.entries);
   const receiver = createDeliveryReceiver({
     store,
     mappings,
-    tokens: createWebhookTokens(tokens.entries),
+    tokens: webhookTokens,
     signingSecrets: config.WEBHOOK_SIGNING_SECRET,
     bodyLimit: config.BODY_LIMIT_BYTES,
     schemaMode: config.SCHEMA_MODE,
@@ -129,7 +135,27 @@ export async function startService(
     onAccepted: () => worker.wake(),
     isShuttingDown: () => shuttingDown,
   });
-  const handler = createRequestHandler({ config, receiver, store, mappings, metrics, logger, onRequeued: () => worker.wake() });
+  const inbound = createInboundReceiver({
+    store,
+    mappings,
+    tokens: webhookTokens,
+    signingSecrets: config.WEBHOOK_SIGNING_SECRET,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    deadlineMs: config.INBOUND_DEADLINE_MS,
+    answerer: createInboundAnswerer({
+      kinds,
+      store,
+      cache: new LookupCache(config.INBOUND_CACHE_TTL_MS, config.INBOUND_CACHE_MAX_ENTRIES),
+      deadlineMs: config.INBOUND_DEADLINE_MS,
+      logger,
+      metrics,
+    }),
+    logger,
+    metrics,
+    isShuttingDown: () => shuttingDown,
+  });
+  await preloadLookups(mappings.current(), kinds).catch((error: unknown) => logger.warn({ err: error }, 'could not preload a vendor SDK of an inbound lookup'));
+  const handler = createRequestHandler({ config, receiver, inbound, store, mappings, metrics, logger, onRequeued: () => worker.wake() });
 
   const listening = new Promise<Server>((resolve, reject) => {
     const s = createServer(

@@ -117,7 +117,12 @@ describe('admin page security', () => {
 
     const csp = detail.headers['content-security-policy'];
     expect(csp).toContain("default-src 'self'");
-    expect(csp).toContain("script-src 'none'");
+    // Scripts only from the page's own origin: no inline script, no eval, trusted types.
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+    expect(csp).toContain("require-trusted-types-for 'script'");
+    expect(detail.headers['x-content-type-options']).toBe('nosniff');
+    expect(detail.text).not.toMatch(/<script(?![^>]*\ssrc="\/admin\/assets\/admin\.js")/);
     expect(csp).toContain("frame-ancestors 'none'");
     expect(detail.headers['x-content-type-options']).toBe('nosniff');
     expect(detail.headers['cache-control']).toBe('no-store');

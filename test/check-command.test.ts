@@ -54,7 +54,7 @@ describe('static checks of expressions', () => {
 
   it('an unknown top-level name is an error; names inside a filter are relative and pass', () => {
     expect(problems(logging(`"{{ cal.id }}"`))).toEqual([
-      'm.yaml:6:16 steps.0.with.message: unknown name "cal" (did you mean call?); expressions read call, extracted, input, lead, campaign, transfers, score, steps, now',
+      'm.yaml:6:16 steps.0.with.message: unknown name "cal" (did you mean call?); expressions read call, extracted, input, lead, campaign, transfers, score, steps, run, now',
     ]);
     expect(problems(logging(`"{{ transfers[status = 'completed'].to }} {{ lead.campaign.name }} {{ score.band }} {{ now }}"`))).toEqual([]);
   });
@@ -130,7 +130,7 @@ describe('messages', () => {
       'm.yaml:6:5 steps.0.colour: unknown key "colour"',
       'm.yaml:7:11 steps.0.when: unknown function $exist (did you mean $exists?); aftercall adds $formatPhone, $formatDate, $excerpt, $default, $secret to JSONata\'s built-ins',
       'm.yaml:8:22 steps.0.with.message: unknown function $formatPhon (did you mean $formatPhone?); aftercall adds $formatPhone, $formatDate, $excerpt, $default, $secret to JSONata\'s built-ins',
-      'm.yaml:8:22 steps.0.with.message: unknown name "cal" (did you mean call?); expressions read call, extracted, input, lead, campaign, transfers, score, steps, now',
+      'm.yaml:8:22 steps.0.with.message: unknown name "cal" (did you mean call?); expressions read call, extracted, input, lead, campaign, transfers, score, steps, run, now',
       'm.yaml:8:77 steps.0.with.levl: log: unknown key "levl" (known: message, level, fields)',
     ]);
   });
@@ -205,8 +205,12 @@ describe('aftercall check (the command, in process)', () => {
       SALESFORCE_ACCESS_TOKEN: 'token',
       SMTP_URL: 'smtp://127.0.0.1:2525',
       EMAIL_FROM: 'a@example.com',
+      SLACK_BOT_TOKEN: 'xoxb-check',
+      GOOGLE_CLIENT_ID: 'id',
+      GOOGLE_CLIENT_SECRET: 'secret',
+      GOOGLE_REFRESH_TOKEN: 'token',
     };
-    for (const folder of ['mappings', 'examples/hubspot-twilio', 'examples/pipedrive', 'examples/salesforce-email']) {
+    for (const folder of ['mappings', 'examples/hubspot-twilio', 'examples/pipedrive', 'examples/salesforce-email', 'examples/slack-hot-lead', 'examples/teams-notification', 'examples/google-calendar']) {
       const result = runCheck([join(root, folder)], { env, strict: true });
       expect(result.stderr, folder).toBe('');
       expect(result.exitCode, folder).toBe(0);

@@ -84,6 +84,7 @@ describe('runs list and runs show', () => {
   it('show: the run, its score and each step with reason, input, output and answer, masked', () => {
     const run: RunDetail = {
       ...summary({ id: 4, isTest: true, status: 'dead', lastError: 'STEP_PERMANENT: step crm: HubSpot answered 400', score: { value: 40, band: 'warm', fired: [{ source: 'budget', add: 40 }] } }),
+      callRowId: 1,
       call: fixture('seed-001-autocalls') as never,
       steps: [
         { stepId: 'sms', status: 'skipped', input: { to: '+14155550142', body: 'Hi Jane' }, inputHash: null, output: null, error: 'test delivery (dry-run)', attempts: 0, startedAt: null, finishedAt: AT, evidence: null },
@@ -171,6 +172,7 @@ describe('aftercall serve', () => {
     expect(banner).toContain(`aftercall is listening on http://127.0.0.1:${port}\n`);
     expect(banner).toContain(`  Runs page: http://localhost:${port}/admin`);
     expect(banner).toContain(`  http://localhost:${port}/webhooks/post-call/<one of WEBHOOK_TOKENS>`);
+    expect(banner).toContain(`  http://localhost:${port}/webhooks/conversation-ended/<one of WEBHOOK_TOKENS>`);
     expect(banner).toContain('test deliveries: run');
     const page = await request(s.server).get('/admin/login');
     expect(page.status).toBe(200);

@@ -9,6 +9,7 @@ import { startTestService } from './support/test-service.js';
 import { tempDir } from './support/temp-dir.js';
 import { cliChild, spawnCli } from './support/cli-child.js';
 import { cli } from './support/cli-in-process.js';
+import { CONNECTOR_SPECS } from '../src/connectors/index.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const dir = tempDir();
@@ -26,7 +27,10 @@ describe('aftercall check', () => {
     writeFileSync(bad, 'name: bad\nsteps:\n  - id: a\n    use: sms.send\n    with: {}\n');
     const r = await cli(['check', bad]);
     expect(r.code).toBe(1);
-    expect(r.err.trim()).toBe(`${bad}:4:10 steps.0.use: unknown step kind "sms.send" (known: http.request, log, hubspot.contact.upsert, hubspot.note.create, hubspot.deal.create, hubspot.task.create, salesforce.lead.upsert, salesforce.contact.update, salesforce.task.create, pipedrive.person.upsert, pipedrive.note.create, pipedrive.activity.create, pipedrive.deal.create, twilio.sms.send, email.send)`);
+    // The message names every registered step kind, in registration order.
+    const known = CONNECTOR_SPECS.flatMap((spec) => spec.steps.map((step) => step.kind));
+    expect(known).toEqual(expect.arrayContaining(['twilio.sms.send', 'platform.sms.send']));
+    expect(r.err.trim()).toBe(`${bad}:4:10 steps.0.use: unknown step kind "sms.send" (known: ${known.join(', ')})`);
   });
 });
 
@@ -173,6 +177,18 @@ describe('aftercall replay', () => {
     expect(r.out).toContain('      alert_sales (http.request): would run');
     expect(r.out).toContain('"text": "Hot lead (78): Dana Whitfield, +1 415 555 0142. Qualified: wants a demo for 25 seats"');
     expect(r.out).toContain('  · support-triage: assistant_phone is not one of the listed numbers');
+  });
+
+  it('--dry-run on the chat and 2.0 event fixtures: the chat use case takes chats, not calls', async () => {
+    const files = ['conversation-ended-whatsapp.json', 'event-conversation-ended.json', 'event-call-completed-workspace.json'].map((f) => join(FIXTURES_DIR, f));
+    const r = await cli(['replay', '--dry-run', ...files]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('conversation-ended-whatsapp.json: whatsapp chat b2c3d4e5-f6a7-8901-bcde-f12345678901 (famulor, ended)');
+    expect(r.out).toContain('  ✓ chat-follow-up');
+    expect(r.out).toContain('      inbox (http.request): would run');
+    expect(r.out).toContain('"files": [\n');
+    expect(r.out).toContain('event-call-completed-workspace.json: call 9cdfe044-a931-4679-a81f-87d352218f4a (famulor, completed)');
+    expect(r.out).toContain('  · chat-follow-up: channel phone is not one of widget, whatsapp');
   });
 
   it('--json and --mapping, over a whole folder', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixture } from './support/fixtures.js';
 import { startStubServer, type StubServer } from './support/stub-server.js';
-import { startTestService, type TestService } from './support/test-service.js';
+import { startTestService, TEST_TOKEN, type TestService } from './support/test-service.js';
 
 const MAPPINGS = join(import.meta.dirname, '..', 'mappings');
 let service: TestService | undefined;
@@ -75,5 +75,26 @@ describe('example mappings', () => {
     expect(ticket.priority).toBe('p2');
     expect(ticket.transferred_to).toEqual(expect.arrayContaining([expect.stringMatching(/^\+44/)]));
     expect(paths).not.toContain('/oncall/page');
+  });
+
+  it('chat-follow-up: a WhatsApp chat on the conversation-ended URL reaches the inbox with its file, then one callback task', async () => {
+    const { s, r } = await startWithExamples();
+    const chat = fixture('conversation-ended-whatsapp');
+    (chat.extracted_variables as Record<string, unknown>).status = false;
+    const reply = await fetch(`${s.baseUrl}/webhooks/conversation-ended/${TEST_TOKEN}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chat),
+    });
+    expect(reply.status).toBe(202);
+    const runs = await s.waitFor(
+      () => s.store.listRuns(),
+      (list) => list.length === 2 && list.every((run) => ['succeeded', 'dead'].includes(run.status)),
+    );
+    expect(runs.map((run) => `${run.mappingName}:${run.status}`).sort()).toEqual(['chat-follow-up:succeeded', 'forward-completed-calls:succeeded']);
+    expect(r.requests.map((q) => q.url).sort()).toEqual(['/calls', '/inbox/conversations', '/tasks/callback']);
+    const inbox = r.requests.find((q) => q.url === '/inbox/conversations')!.json as Record<string, unknown>;
+    expect(inbox).toMatchObject({ channel: 'whatsapp', phone: '+1234567890', files: ['https://storage.famulor.de/conversations/attachments/abc123.jpg'] });
+    expect(r.requests.find((q) => q.url === '/tasks/callback')!.json).toMatchObject({ phone: '+1234567890', inbox_item: 'rec-1' });
   });
 });

@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { createConnectors, stepKinds } from '../src/connectors/index.js';
 import { listMappingFiles, loadMappingFiles, MappingLoadError } from '../src/mapping/load-mappings.js';
+import { fakeGoogleCalendar } from '../src/sandbox/fake-google-calendar.js';
 import type { RunDetail } from '../src/store/store.js';
 import { fakeHubSpot, fakePipedrive, fakeSalesforce, fakeTwilio } from './connectors/support/fake-vendors.js';
 import './connectors/support/step-harness.js'; // clears proxy variables before any SDK loads
@@ -393,11 +394,68 @@ describe('examples/pipedrive: support triage', () => {
   });
 });
 
+describe('examples/google-calendar: appointment booking', () => {
+  async function googleCalendar() {
+    const google = fakeGoogleCalendar();
+    const api = await vendor(google.route);
+    const oauth = await vendor(google.route);
+    setEnv({
+      GOOGLE_CLIENT_ID: '123-abc.apps.googleusercontent.com',
+      GOOGLE_CLIENT_SECRET: 'GOCSPX-e2e',
+      GOOGLE_REFRESH_TOKEN: '1//refresh-token',
+      GOOGLE_CALENDAR_ID: 'agenda@clinica-sorriso.example',
+      GOOGLE_CALENDAR_BASE_URL: api.url,
+      GOOGLE_TOKEN_URL: `${oauth.url}/token`,
+    });
+    return { google, api, oauth, s: await start('google-calendar') };
+  }
+  const EVENTS = '/calendar/v3/calendars/agenda%40clinica-sorriso.example/events';
+
+  it('books the extracted slot for 45 minutes in São Paulo time, with the summary; the output feeds later steps', async () => {
+    const { google, api, oauth, s } = await googleCalendar();
+    const [run] = await deliver(s, fixture('appointment-booking'));
+    expect(run!.status).toBe('succeeded');
+    expect(oauth.calls()).toEqual(['POST /token']);
+    expect(api.calls()).toEqual([`GET ${EVENTS}`, `POST ${EVENTS}`]);
+    expect(api.requests[0]!.query.getAll('privateExtendedProperty')).toEqual(['aftercall_call_id=730415']);
+    expect(api.requests[1]!.json).toEqual({
+      summary: 'avaliação ortodôntica: Mariana Costa',
+      description: 'Avaliação agendada para quarta às 14h30\nTelefone: +55 11 98765 0321\nConfirmação por: whatsapp\nChamada: 730415',
+      location: 'Clínica Sorriso Paulista',
+      start: { dateTime: '2025-03-12T14:30:00-03:00', timeZone: 'America/Sao_Paulo' },
+      end: { dateTime: '2025-03-12T15:15:00-03:00', timeZone: 'America/Sao_Paulo' },
+      extendedProperties: { private: { aftercall_call_id: '730415' } },
+    });
+    expect(outputs(run!)).toEqual({ book: { event_id: 'evt0001', html_link: expect.stringContaining('https://www.google.com/calendar/event?eid='), status: 'confirmed', updated: false } });
+    expect(google.events).toHaveLength(1);
+  });
+
+  it('a re-evaluated call with a moved slot updates the same event; Google failing for a while (429 with Retry-After, 503) still ends in one event', async () => {
+    const { google, api, s } = await googleCalendar();
+    const call = fixture('appointment-booking');
+    await deliver(s, call);
+    (call.extracted_variables as Record<string, unknown>).appointment_date = '2025-03-13T10:00:00-03:00';
+    api.failNext(
+      { status: 429, headers: { 'retry-after': '1' }, body: { error: { code: 429, message: 'Rate Limit Exceeded', errors: [{ domain: 'usageLimits', reason: 'rateLimitExceeded', message: 'Rate Limit Exceeded' }] } } },
+      { status: 503, body: { error: { code: 503, message: 'Backend Error', errors: [{ domain: 'global', reason: 'backendError', message: 'Backend Error' }] } } },
+    );
+    const runs = await deliver(s, call, 2);
+    const second = runs.find((r) => r.revision === 2)!;
+    expect(second.status).toBe('succeeded');
+    expect(second.attempts).toBe(2);
+    expect(api.calls().slice(2)).toEqual([`GET ${EVENTS}`, `GET ${EVENTS}`, `GET ${EVENTS}`, `PATCH ${EVENTS}/evt0001`]);
+    expect(api.requests[3]!.at - api.requests[2]!.at).toBeGreaterThanOrEqual(950);
+    expect(outputs(second)).toEqual({ book: expect.objectContaining({ event_id: 'evt0001', updated: true }) });
+    expect(google.events).toHaveLength(1);
+    expect(google.events[0]!.data.start).toEqual({ dateTime: '2025-03-13T10:00:00-03:00', timeZone: 'America/Sao_Paulo' });
+  });
+});
+
 describe('examples without credentials', () => {
   // The loader `aftercall check` and the service's start both run.
   it('refuse to load, naming each step and the variables it needs', () => {
     for (const name of Object.keys(process.env)) {
-      if (/^(HUBSPOT|SALESFORCE|PIPEDRIVE|TWILIO|SMTP|EMAIL)_/.test(name)) vi.stubEnv(name, '');
+      if (/^(HUBSPOT|SALESFORCE|PIPEDRIVE|TWILIO|SMTP|EMAIL|GOOGLE)_/.test(name)) vi.stubEnv(name, '');
     }
     const problems = (folder: string) => {
       try {
@@ -426,6 +484,9 @@ describe('examples without credentials', () => {
       'support-triage.yaml steps.2.use: step "call_log" (pipedrive.activity.create) needs PIPEDRIVE_API_TOKEN',
       'support-triage.yaml steps.3.use: step "call_back" (pipedrive.activity.create) needs PIPEDRIVE_API_TOKEN',
       'support-triage.yaml steps.4.use: step "technician_visit" (pipedrive.deal.create) needs PIPEDRIVE_API_TOKEN',
+    ]);
+    expect(problems('google-calendar')).toEqual([
+      'appointment-booking.yaml steps.0.use: step "book" (google.calendar.event.create) needs GOOGLE_SERVICE_ACCOUNT_JSON (or GOOGLE_SERVICE_ACCOUNT_KEY_FILE), or GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_REFRESH_TOKEN',
     ]);
   });
 });

@@ -49,8 +49,8 @@ describe('the Runs page download', () => {
 
     const agent = await login(service);
     const page = await agent.get(`/admin/runs/${rev1.id}`);
-    expect(page.text).toContain(`<a href="/admin/runs/${rev1.id}/payload?scrub=1" download>Download payload (scrubbed)</a>`);
-    expect(page.text).toContain(`<a href="/admin/runs/${rev1.id}/payload" download>Download payload (raw)</a>`);
+    expect(page.text).toContain(`<a class="button" href="/admin/runs/${rev1.id}/payload?scrub=1" download>Download payload (scrubbed)</a>`);
+    expect(page.text).toContain(`<a class="button" href="/admin/runs/${rev1.id}/payload" download>Download payload (raw)</a>`);
 
     const raw = await agent.get(`/admin/runs/${rev1.id}/payload`).buffer(true).parse(asText);
     expect(raw.status).toBe(200);

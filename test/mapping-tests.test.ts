@@ -34,19 +34,19 @@ describe('the project ships with green mapping tests', () => {
   it('mappings/tests (the default: MAPPINGS_DIR/tests) all pass', async () => {
     const r = await run([]);
     expect(r.out).not.toContain('✗');
-    expect(r.out).toMatch(/^10 passed, 0 failed \(10 tests in 4 files\)$/m);
+    expect(r.out).toMatch(/^13 passed, 0 failed \(13 tests in 5 files\)$/m);
     expect(r.code).toBe(0);
   });
 
   it('every example folder has tests, and they pass without vendor credentials', async () => {
     const examples = readdirSync(join(ROOT, 'examples')).map((e) => join(ROOT, 'examples', e, 'tests'));
-    expect(examples).toHaveLength(3);
-    for (const name of ['HUBSPOT_ACCESS_TOKEN', 'TWILIO_ACCOUNT_SID', 'PIPEDRIVE_API_TOKEN', 'SALESFORCE_ACCESS_TOKEN', 'SMTP_URL']) {
+    expect(examples).toHaveLength(6);
+    for (const name of ['HUBSPOT_ACCESS_TOKEN', 'TWILIO_ACCOUNT_SID', 'PIPEDRIVE_API_TOKEN', 'SALESFORCE_ACCESS_TOKEN', 'SMTP_URL', 'SLACK_BOT_TOKEN', 'GOOGLE_REFRESH_TOKEN', 'GOOGLE_SERVICE_ACCOUNT_JSON']) {
       expect(process.env[name], `${name} must be unset for this test`).toBeUndefined();
     }
     const r = await run(examples);
     expect(r.out).not.toContain('✗');
-    expect(r.out).toMatch(/^8 passed, 0 failed \(8 tests in 3 files\)$/m);
+    expect(r.out).toMatch(/^14 passed, 0 failed \(14 tests in 6 files\)$/m);
     expect(r.code).toBe(0);
   });
 });

@@ -55,9 +55,11 @@ describe('aftercall sandbox', () => {
   it('prints the connector variables, all pointing at 127.0.0.1', () => {
     expect(Object.keys(sandbox.env)).toEqual([
       'HUBSPOT_BASE_URL', 'HUBSPOT_ACCESS_TOKEN', 'PIPEDRIVE_BASE_URL', 'PIPEDRIVE_API_TOKEN', 'SALESFORCE_INSTANCE_URL',
-      'SALESFORCE_ACCESS_TOKEN', 'TWILIO_BASE_URL', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM', 'SMTP_URL', 'EMAIL_FROM',
+      'SALESFORCE_ACCESS_TOKEN', 'TWILIO_BASE_URL', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM', 'GOOGLE_CALENDAR_BASE_URL',
+      'GOOGLE_TOKEN_URL', 'GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET', 'GOOGLE_REFRESH_TOKEN', 'SMTP_URL', 'EMAIL_FROM',
     ]);
-    for (const name of ['HUBSPOT_BASE_URL', 'PIPEDRIVE_BASE_URL', 'SALESFORCE_INSTANCE_URL', 'TWILIO_BASE_URL']) expect(sandbox.env[name]).toBe(sandbox.url);
+    for (const name of ['HUBSPOT_BASE_URL', 'PIPEDRIVE_BASE_URL', 'SALESFORCE_INSTANCE_URL', 'TWILIO_BASE_URL', 'GOOGLE_CALENDAR_BASE_URL']) expect(sandbox.env[name]).toBe(sandbox.url);
+    expect(sandbox.env.GOOGLE_TOKEN_URL).toBe(`${sandbox.url}/token`);
     expect(sandbox.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(sandbox.env.SMTP_URL).toMatch(/^smtp:\/\/127\.0\.0\.1:\d+\?ignoreTLS=true$/);
     expect(sandbox.smtpUnavailable).toBeNull();
@@ -90,6 +92,12 @@ describe('aftercall sandbox', () => {
     expect(calls(requests)).toContain('salesforce POST /services/data/v59.0/sobjects/Task 201');
     const mail = requests.find((r) => r.vendor === 'smtp')!;
     expect(mail).toMatchObject({ method: 'SEND', status: 250, body: { to: [expect.stringContaining('@')], subject: expect.any(String) } });
+  });
+
+  it('runs the Google Calendar example: signs in, searches by the call id, books the event', async () => {
+    const requests = await runExample('google-calendar', 'appointment-booking');
+    expect(calls(requests)).toEqual(['google POST /token 200', 'google GET /calendar/v3/calendars/primary/events 200', 'google POST /calendar/v3/calendars/primary/events 200']);
+    expect(requests[2]!.body).toMatchObject({ start: { dateTime: '2025-03-12T14:30:00-03:00', timeZone: 'America/Sao_Paulo' } });
   });
 
   it('runs the Pipedrive example: person, note and activity', async () => {

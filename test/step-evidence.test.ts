@@ -85,8 +85,10 @@ describe('a failed step keeps its evidence', () => {
     const api = await request(s.server).get(`/api/runs/${run.id}`).set('authorization', `Bearer ${ADMIN}`);
     expect(api.body.run.steps[0].evidence).toEqual(evidence);
     const page = await runPage(s, run.id);
-    expect(page).toContain(`POST ${hubspot.url}/crm/v3/objects/contacts/search · answered 200`);
-    expect(page).toContain('{&quot;status&quot;:&quot;ok&quot;,&quot;data&quot;:[{&quot;email&quot;:&quot;[email]&quot;');
+    expect(page).toContain(`<span class="vendor-status">HTTP 200</span> from <code>POST ${hubspot.url}/crm/v3/objects/contacts/search</code>`);
+    // A JSON answer is shown pretty-printed in the JSON viewer.
+    expect(page).toContain('<details class="json" open><summary>Answer');
+    expect(page).toContain('&quot;email&quot;: &quot;[email]&quot;,\n      &quot;phone&quot;: &quot;+1••••••••00&quot;');
     const shown = JSON.parse(await runsShow(s, run.id)) as RunDetail;
     expect(shown.steps[0]!.evidence).toEqual(evidence);
 

@@ -97,7 +97,7 @@ describe('SQLite store', () => {
       await open({ ownsQueue: true }).close();
       expect(read()).toEqual(rows);
       const tables = otherConnection().prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
-      expect(tables).toEqual(['admin_sessions', 'calls', 'heartbeat', 'receipts', 'revisions', 'run_counts', 'runs', 'schema_migrations', 'step_results']);
+      expect(tables).toEqual(['admin_sessions', 'calls', 'heartbeat', 'inbound_requests', 'receipts', 'revisions', 'run_counts', 'runs', 'schema_migrations', 'step_results']);
     });
 
     it('keeps run counts by status in step with the runs, and seeds them when the migration meets existing runs', async () => {

@@ -20,7 +20,7 @@ export interface FilePlan {
   file: string;
   valid: boolean;
   issues?: PayloadIssue[];
-  call?: { id: number | string; variant: string; status: string };
+  call?: { id: number | string; variant: string; channel: string; status: string };
   matched: MappingPlan[];
   notMatched: Array<{ mapping: string; reason: string }>;
 }
@@ -77,7 +77,7 @@ export async function replayPayload(file: string, payload: unknown, mappings: re
   return {
     file,
     valid: true,
-    call: { id: call.id, variant: call.variant, status: call.status },
+    call: { id: call.id, variant: call.variant, channel: call.channel, status: call.status },
     matched: plans,
     notMatched,
   };
@@ -89,7 +89,8 @@ function printPlan(plan: FilePlan, dryRun: boolean, print: (line: string) => voi
     for (const i of plan.issues ?? []) print(`    ${i.path || '(body)'}: ${i.message}`);
     return;
   }
-  print(`${plan.file}: call ${plan.call!.id} (${plan.call!.variant}, ${plan.call!.status})`);
+  const { id, variant, channel, status } = plan.call!;
+  print(channel === 'phone' ? `${plan.file}: call ${id} (${variant}, ${status})` : `${plan.file}: ${channel} chat ${id} (${variant}, ${status})`);
   if (plan.matched.length === 0) print('  no mapping matches');
   for (const m of plan.matched) {
     const score = m.score ? `  score ${m.score.value}${m.score.band ? ` (${m.score.band})` : ''}` : '';

@@ -1,5 +1,5 @@
 // aftercall's command line: `serve`, `check`, `replay`, `test`, `runs list|show|retry`, `quarantine list`,
-// `fixtures export`, `sandbox`, `send` and `receiver`. Usage errors exit 2, failed checks exit 1.
+// `fixtures export`, `sandbox`, `send`, `receiver` and `connect|disconnect`. Usage errors exit 2, failed checks exit 1.
 // `runCli` runs one command line in this process and resolves to its exit code, so the executable
 // (main.ts) and tests drive the same code.
 import { readFileSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { MappingLoadError } from '../mapping/load-mappings.js';
 import { registerCheckCommand } from './check-command.js';
+import { registerConnectCommands } from './connect-command.js';
 import { CliExit, cliContext, type CliContext, type CliOutput } from './cli-config.js';
 import { registerFixturesCommands } from './fixtures-command.js';
 import { plainMessage } from './plain-error.js';
@@ -46,6 +47,7 @@ function buildProgram(ctx: CliContext): Command {
   registerReceiverCommand(program, ctx);
   registerFixturesCommands(program, ctx);
   registerSandboxCommand(program, ctx);
+  registerConnectCommands(program, ctx);
   return program;
 }
 

@@ -16,7 +16,7 @@ const shellWord = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
 export function registerSandboxCommand(program: Command, ctx: CliContext): void {
   program
     .command('sandbox')
-    .description('Local stand-ins of HubSpot, Pipedrive, Salesforce, Twilio and SMTP, to try mappings without vendor accounts')
+    .description('Local stand-ins of HubSpot, Pipedrive, Salesforce, Twilio, Google Calendar and SMTP, to try mappings without vendor accounts')
     .option('--port <port>', 'HTTP port of the vendor stand-ins on 127.0.0.1', port, 4010)
     .option('--smtp-port <port>', 'SMTP port on 127.0.0.1', port, 4025)
     .action(async (opts: { port: number; smtpPort: number }) => {
@@ -29,7 +29,7 @@ export function registerSandboxCommand(program: Command, ctx: CliContext): void 
         ctx.exitCode = 1;
         return;
       }
-      ctx.print('aftercall sandbox: HubSpot, Pipedrive, Salesforce and Twilio stand-ins' + (sandbox.smtpUnavailable ? '' : ' and an SMTP server') + ' on 127.0.0.1');
+      ctx.print('aftercall sandbox: HubSpot, Pipedrive, Salesforce, Twilio and Google Calendar stand-ins' + (sandbox.smtpUnavailable ? '' : ' and an SMTP server') + ' on 127.0.0.1');
       if (sandbox.smtpUnavailable) ctx.print(`(${sandbox.smtpUnavailable})`);
       ctx.print('Export these where aftercall runs (another terminal, or its .env), then start it:\n');
       for (const [name, value] of Object.entries(sandbox.env)) ctx.print(`export ${name}=${shellWord(value)}`);

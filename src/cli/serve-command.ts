@@ -20,6 +20,10 @@ export function startBanner(
     '',
     `  ${service.webhookUrl}`,
     '',
+    'and, for web-widget and WhatsApp chats, into its conversation-ended webhook:',
+    '',
+    `  ${service.webhookUrl.replace('/webhooks/post-call/', '/webhooks/conversation-ended/')}`,
+    '',
     ...(service.tokenFile ? [`(token generated and kept in ${service.tokenFile}; set WEBHOOK_TOKENS to choose your own)`, ''] : []),
   ].join('\n');
 }

@@ -9,12 +9,12 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { createConnectors, stepKinds, type StepKinds } from '../connectors/index.js';
 import { formatProblem, listMappingFiles, loadMappingFiles, MappingLoadError, nodeOffset, type CompiledMapping } from '../mapping/load-mappings.js';
-import { mappingTestFileSchema, type Expectation, type MappingTest } from '../mapping/mapping-test-schema.js';
-import type { MappingPlan, StepPlan } from '../mapping/plan-mapping.js';
+import { mappingTestFileSchema, type MappingTest } from '../mapping/mapping-test-schema.js';
 import type { SchemaMode } from '../payload/schema.js';
 import type { EarlierEffect } from '../store/store.js';
 import { configOrExit, type CliContext } from './cli-config.js';
 import { replayPayload, type FilePlan } from './replay-command.js';
+import { isPlainObject, showValue, unmetExpectations, type Failure, type Path } from './test-expectations.js';
 
 export interface TestRunOptions {
   mappingsDir: string;
@@ -22,25 +22,7 @@ export interface TestRunOptions {
   print: (line: string) => void;
 }
 
-/** One expectation that did not hold, at its line in the test file. */
-interface Failure {
-  line: number;
-  what: string;
-  expected: unknown;
-  actual: unknown;
-}
-
-type Path = Array<string | number>;
-
 class TestFileError extends Error {}
-
-const MISSING = Symbol('missing');
-
-/** A description rather than a value, printed as is (values are printed as JSON). */
-class Said {
-  constructor(readonly text: string) {}
-}
-const said = (text: string) => new Said(text);
 
 /** Runs every test file under `paths` and prints the results; resolves to the exit code. */
 export async function runMappingTests(paths: string[], options: TestRunOptions): Promise<number> {
@@ -63,7 +45,7 @@ export async function runMappingTests(paths: string[], options: TestRunOptions):
       print(`✗ ${error.message}`);
     }
   }
-  const errors = counts.fileErrors > 0 ? `, ${counts.fileErrors} test file${counts.fileErrors === 1 ? '' : 's'} with errors` : '';
+  const errors = counts.fileErrors > 0 ? `, ${plural(counts.fileErrors, 'test file')} with errors` : '';
   print(`\n${counts.passed} passed, ${counts.failed} failed${errors} (${plural(counts.tests, 'test')} in ${plural(files.length, 'file')})`);
   if (counts.fileErrors > 0) return 2;
   return counts.failed > 0 ? 1 : 0;
@@ -133,7 +115,7 @@ async function runFile(
     const base = loadPayload(test, spec.fixture, here, (path) => `${file}:${lineOf(at(...path))}`);
     const failures: Failure[] = [];
     const first = await plan(base, test, mappings, options, 1, () => null, (path) => `${file}:${lineOf(at(...path))}`);
-    failures.push(...compare(test.expect, first, (path) => lineOf(at('expect', ...path))));
+    failures.push(...unmetExpectations(test.expect, first, (path) => lineOf(at('expect', ...path))));
     if (test.revision2) {
       const second = await plan(
         applyOverrides(base, test.revision2.overrides ?? {}),
@@ -144,7 +126,7 @@ async function runFile(
         earlierEffects(first, test),
         (path) => `${file}:${lineOf(at('revision2', ...path))}`,
       );
-      failures.push(...compare(test.revision2.expect, second, (path) => lineOf(at('revision2', 'expect', ...path))));
+      failures.push(...unmetExpectations(test.revision2.expect, second, (path) => lineOf(at('revision2', 'expect', ...path))));
     }
     counts.tests++;
     if (failures.length === 0) {
@@ -156,8 +138,8 @@ async function runFile(
     options.print(`✗ ${file} › ${test.name}`);
     for (const f of failures) {
       options.print(`    ${file}:${f.line} ${f.what}`);
-      options.print(`      expected: ${show(f.expected)}`);
-      options.print(`      actual:   ${show(f.actual)}`);
+      options.print(`      expected: ${showValue(f.expected)}`);
+      options.print(`      actual:   ${showValue(f.actual)}`);
     }
   }
 }
@@ -221,96 +203,6 @@ function earlierEffects(first: FilePlan, test: MappingTest): (mapping: string, s
   };
 }
 
-function compare(expect: Expectation, actual: FilePlan, lineOf: (path: Path) => number): Failure[] {
-  const failures: Failure[] = [];
-  const fail = (path: Path, what: string, expected: unknown, got: unknown) => failures.push({ line: lineOf(path), what, expected, actual: got });
-  const matched = new Map(actual.matched.map((m) => [m.mapping, m] as const));
-  const notMatched = new Map(actual.notMatched.map((n) => [n.mapping, n.reason] as const));
-  const matchState = (name: string) =>
-    said(matched.has(name) ? 'matched' : notMatched.has(name) ? `not matched: ${notMatched.get(name)}` : 'no mapping of that name');
-
-  for (const [j, name] of (expect.matched ?? []).entries()) {
-    if (!matched.has(name)) fail(['matched', j], `${name}: matches`, said('matched'), matchState(name));
-  }
-  const unmatched = Array.isArray(expect.not_matched)
-    ? expect.not_matched.map((name, j) => [name, null, ['not_matched', j]] as const)
-    : Object.entries(expect.not_matched ?? {}).map(([name, reason]) => [name, reason, ['not_matched', name]] as const);
-  for (const [name, reason, path] of unmatched) {
-    if (!notMatched.has(name)) fail([...path], `${name}: does not match`, said(reason ? `not matched: …${reason}…` : 'not matched'), matchState(name));
-    else if (reason && !notMatched.get(name)!.includes(reason)) fail([...path], `${name}: why it does not match`, said(`…${reason}…`), said(notMatched.get(name)!));
-  }
-  for (const [name, want] of Object.entries(expect.mappings ?? {})) {
-    const path = ['mappings', name];
-    const got = matched.get(name);
-    if (!got) {
-      fail(path, `${name}: matches`, said('matched'), matchState(name));
-      continue;
-    }
-    compareMapping(name, want, got, path, fail);
-  }
-  return failures;
-}
-
-function compareMapping(
-  name: string,
-  want: NonNullable<Expectation['mappings']>[string],
-  got: MappingPlan,
-  path: Path,
-  fail: (path: Path, what: string, expected: unknown, actual: unknown) => void,
-): void {
-  if (want.status && want.status !== got.status) {
-    fail([...path, 'status'], `${name}: status`, said(want.status), said(got.problems ? `${got.status}: ${got.problems.join('; ')}` : got.status));
-  }
-  for (const [k, text] of (want.problems ?? []).entries()) {
-    if (!(got.problems ?? []).some((p) => p.includes(text))) fail([...path, 'problems', k], `${name}: variables problems`, said(`…${text}…`), got.problems ?? []);
-  }
-  if (want.score) {
-    for (const key of ['value', 'band'] as const) {
-      if (want.score[key] === undefined) continue;
-      const actual = got.score ? got.score[key] : said('no score');
-      if (actual !== want.score[key]) fail([...path, 'score', key], `${name}: score.${key}`, want.score[key], actual);
-    }
-  }
-  for (const [id, expected] of Object.entries(want.steps ?? {})) {
-    const stepPath = [...path, 'steps', id];
-    const step = got.steps.find((s) => s.id === id);
-    if (!step) {
-      fail(stepPath, `${name}: step ${id}`, said('a step'), said(got.status === 'ok' ? `no step "${id}"` : `no steps: ${got.status}`));
-      continue;
-    }
-    const want = typeof expected === 'string' ? { status: expected } : expected;
-    const status = shownStatus(step);
-    if (want.status && want.status !== status) {
-      fail(typeof expected === 'string' ? stepPath : [...stepPath, 'status'], `${name}: step ${id}`, said(want.status), said(step.reason ? `${status} — ${step.reason}` : status));
-    }
-    if (want.reason !== undefined && !(step.reason ?? '').includes(want.reason)) {
-      fail([...stepPath, 'reason'], `${name}: step ${id} reason`, said(`…${want.reason}…`), said(step.reason ?? `(none: ${status})`));
-    }
-    if (want.input !== undefined) {
-      for (const d of subsetDiff(want.input, step.input === undefined ? MISSING : step.input, [])) {
-        fail([...stepPath, 'input', ...d.path], `${name}: step ${id} input${d.path.map((k) => `.${k}`).join('')}`, d.expected, d.actual);
-      }
-    }
-  }
-}
-
-function shownStatus(step: StepPlan): string {
-  return step.status === 'planned' ? 'run' : step.status;
-}
-
-/** Where `actual` differs from `expected`: objects key by key (extra keys allowed), arrays element by element. */
-function subsetDiff(expected: unknown, actual: unknown, path: Path): Array<{ path: Path; expected: unknown; actual: unknown }> {
-  if (isPlainObject(expected)) {
-    if (!isPlainObject(actual)) return [{ path, expected, actual }];
-    return Object.entries(expected).flatMap(([k, v]) => subsetDiff(v, k in actual ? actual[k] : MISSING, [...path, k]));
-  }
-  if (Array.isArray(expected)) {
-    if (!Array.isArray(actual) || actual.length !== expected.length) return [{ path, expected, actual }];
-    return expected.flatMap((v, i) => subsetDiff(v, actual[i], [...path, i]));
-  }
-  return Object.is(expected, actual) || (expected === 0 && actual === 0) ? [] : [{ path, expected, actual }];
-}
-
 /**
  * The payload with `overrides` merged in: objects key by key, anything else replaced; a dotted
  * key is a path (`extracted_variables.lead_quality: high`).
@@ -331,18 +223,8 @@ export function applyOverrides(payload: unknown, overrides: Record<string, unkno
   return result;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
-
-function show(value: unknown): string {
-  if (value === MISSING) return '(missing)';
-  if (value instanceof Said) return value.text;
-  return JSON.stringify(value) ?? String(value);
 }
 
 export function registerTestCommand(program: Command, ctx: CliContext): void {

@@ -46,6 +46,11 @@ export interface StepKind<Schema extends z.ZodType = z.ZodType> {
    * worker's bulkhead); unset: the connector (`hubspot` of `hubspot.contact.upsert`).
    */
   bulkheadKey?(input: z.output<Schema>): string;
+  /**
+   * Loads what the first execution would (the vendor SDK), for kinds that must answer within a
+   * deadline from their first use (inbound-call lookups).
+   */
+  preload?(): Promise<unknown>;
 }
 
 /**

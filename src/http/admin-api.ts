@@ -1,11 +1,15 @@
 // Operator API behind ADMIN_TOKEN (Bearer): run history, retry of dead runs, replay of
-// quarantined deliveries. The admin page and the CLI build on these routes.
+// quarantined deliveries. Every body follows api-contract.ts (snake_case, ISO 8601 times);
+// the OpenAPI document made from it is served at /api/openapi.json.
+import { readFileSync } from 'node:fs';
 import { Router, type Request, type Response } from 'express';
-import { errorReply } from '../errors.js';
-import { RUN_STATUSES } from '../store/run-status.js';
-import type { Store } from '../store/store.js';
+import { errorReply, type Reply } from '../errors.js';
+import { isRunStatus } from '../store/run-status.js';
+import type { Receipt, RunDetail, RunSummary, StepResult, Store } from '../store/store.js';
+import type { QuarantinedJson, RunDetailJson, RunSummaryJson } from './api-contract.js';
 import { bearerToken, sameSecret } from './bearer-auth.js';
 import { sendReply as reply } from './json-reply.js';
+import { openApiDocument, RUN_LIST_MAX_LIMIT } from './openapi.js';
 import type { DeliveryReceiver } from '../ingest/receive-delivery.js';
 
 export interface AdminApiDeps {
@@ -15,8 +19,17 @@ export interface AdminApiDeps {
   onRequeued?: () => void;
 }
 
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 export function createAdminApi(deps: AdminApiDeps): Router {
   const router = Router();
+  const openapi = JSON.stringify(openApiDocument(version));
+
+  // Public like any API reference: it names routes and fields, no data.
+  router.get('/openapi.json', (_req, res) => {
+    res.type('application/json').setHeader('cache-control', 'public, max-age=300');
+    res.send(openapi);
+  });
 
   router.use((req, res, next) => {
     if (!sameSecret(bearerToken(req), deps.adminToken)) return reply(res, errorReply('ADMIN_UNAUTHORIZED'));
@@ -24,21 +37,22 @@ export function createAdminApi(deps: AdminApiDeps): Router {
   });
 
   router.get('/runs', async (req: Request, res: Response) => {
-    const status = RUN_STATUSES.find((s) => s === req.query.status);
-    const limit = Number(req.query.limit ?? 50);
-    const before = Number(req.query.before ?? 0);
-    const runs = await deps.store.listRuns({
-      status,
-      limit: Number.isInteger(limit) && limit > 0 ? limit : 50,
-      beforeId: Number.isInteger(before) && before > 0 ? before : undefined,
-    });
-    res.json({ runs });
+    const status = req.query.status;
+    if (status !== undefined && !isRunStatus(status)) return reply(res, invalidQuery('status', 'one of the run statuses'));
+    const limit = intParam(req.query.limit, 50, RUN_LIST_MAX_LIMIT);
+    if (limit === null) return reply(res, invalidQuery('limit', `an integer from 1 to ${RUN_LIST_MAX_LIMIT}`));
+    const before = intParam(req.query.before, undefined, Number.MAX_SAFE_INTEGER);
+    if (before === null) return reply(res, invalidQuery('before', 'a run id (a positive integer)'));
+    // One more than asked tells whether an older page exists.
+    const runs = await deps.store.listRuns({ status, limit: limit + 1, beforeId: before });
+    const page = runs.slice(0, limit);
+    res.json({ runs: page.map(runSummaryJson), next_before: runs.length > limit ? page[page.length - 1]!.id : null });
   });
 
   router.get('/runs/:id', async (req: Request, res: Response) => {
     const run = await deps.store.getRun(Number(req.params.id));
     if (!run) return reply(res, errorReply('RUN_NOT_FOUND'));
-    res.json({ run });
+    res.json({ run: runDetailJson(run) });
   });
 
   router.post('/runs/:id/retry', async (req: Request, res: Response) => {
@@ -47,21 +61,12 @@ export function createAdminApi(deps: AdminApiDeps): Router {
     if (result === 'not-found') return reply(res, errorReply('RUN_NOT_FOUND'));
     if (result === 'not-dead') return reply(res, errorReply('RUN_NOT_RETRYABLE'));
     deps.onRequeued?.();
-    res.status(202).json({ status: 'requeued', run_id: id });
+    reply(res, { status: 202, body: { status: 'requeued', run_id: id } });
   });
 
   router.get('/quarantine', async (_req: Request, res: Response) => {
     const receipts = await deps.store.listQuarantine(100);
-    res.json({
-      quarantine: receipts.map((r) => ({
-        id: r.id,
-        received_at: new Date(r.receivedAt).toISOString(),
-        sender: r.sender,
-        reason: r.reason,
-        errors: r.issues,
-        replayed_at: r.replayedAt ? new Date(r.replayedAt).toISOString() : null,
-      })),
-    });
+    res.json({ quarantine: receipts.map(quarantinedJson) });
   });
 
   router.post('/quarantine/:id/replay', async (req: Request, res: Response) => {
@@ -69,4 +74,74 @@ export function createAdminApi(deps: AdminApiDeps): Router {
   });
 
   return router;
+}
+
+function invalidQuery(field: string, takes: string): Reply {
+  return errorReply('INVALID_QUERY', { field, detail: `${field} must be ${takes}` });
+}
+
+/** A positive integer up to `max`, `fallback` when absent, null when invalid. */
+function intParam<F extends number | undefined>(value: unknown, fallback: F, max: number): number | F | null {
+  if (value === undefined) return fallback;
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+  return Number.isSafeInteger(n) && n >= 1 && n <= max ? n : null;
+}
+
+function iso(ms: number): string;
+function iso(ms: number | null | undefined): string | null;
+function iso(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+}
+
+export function runSummaryJson(r: RunSummary): RunSummaryJson {
+  return {
+    id: r.id,
+    sender: r.sender,
+    call_id: r.callId,
+    revision: r.revision,
+    mapping_name: r.mappingName,
+    mapping_hash: r.mappingHash,
+    status: r.status,
+    is_test: r.isTest,
+    attempts: r.attempts,
+    next_run_at: iso(r.nextRunAt),
+    last_error: r.lastError,
+    score: r.score,
+    customer_phone: r.customerPhone ?? null,
+    created_at: iso(r.createdAt),
+    updated_at: iso(r.updatedAt),
+    finished_at: iso(r.finishedAt),
+  };
+}
+
+export function runDetailJson(r: RunDetail): RunDetailJson {
+  return { ...runSummaryJson(r), call: r.call as unknown as RunDetailJson['call'], steps: r.steps.map(stepJson) };
+}
+
+function stepJson(s: StepResult): RunDetailJson['steps'][number] {
+  return {
+    step_id: s.stepId,
+    status: s.status,
+    input: s.input,
+    input_hash: s.inputHash,
+    output: s.output,
+    error: s.error,
+    attempts: s.attempts,
+    started_at: s.status === 'skipped' ? null : iso(s.startedAt),
+    finished_at: iso(s.finishedAt),
+    evidence: s.evidence,
+  };
+}
+
+function quarantinedJson(r: Receipt): QuarantinedJson {
+  return {
+    id: r.id,
+    request_id: r.requestId,
+    received_at: iso(r.receivedAt),
+    sender: r.sender,
+    reason: r.reason,
+    errors: r.issues,
+    size_bytes: r.rawBody?.length ?? null,
+    replayed_at: iso(r.replayedAt),
+  };
 }

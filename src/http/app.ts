@@ -22,7 +22,9 @@ import { createAdminSessions, readCookie, SESSION_COOKIE } from './admin/session
 import { sendError, sendReply as send } from './json-reply.js';
 import type { Metrics } from './metrics.js';
 import type { DeliveryReceiver } from '../ingest/receive-delivery.js';
-import { createWebhookRoute, webhookTokens, type EdgeMiddleware } from './webhook-route.js';
+import type { InboundReceiver } from '../ingest/inbound/receive-inbound.js';
+import { createInboundRoute, inboundTokens } from './inbound-route.js';
+import { createWebhookRoute, WEBHOOK_ROUTES, webhookTokens, type EdgeMiddleware } from './webhook-route.js';
 
 export interface AppDeps {
   config: Pick<
@@ -38,6 +40,8 @@ export interface AppDeps {
     | 'TEST_DELIVERIES'
   >;
   receiver: DeliveryReceiver;
+  /** The inbound-call variable requests (POST /webhooks/inbound-call); unset: the route answers 404. */
+  inbound?: InboundReceiver;
   store: Store;
   mappings: MappingRegistry;
   metrics: Metrics;
@@ -63,7 +67,7 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
     const trust = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
     // A delivery's token, or the operator's: the admin token as bearer or a signed session.
     const hasCredential = (req: IncomingMessage): boolean => {
-      const tokens = webhookTokens(req);
+      const tokens = webhookTokens(req) ?? inboundTokens(req);
       if (tokens) return deps.receiver.senderFor(tokens) !== null;
       const admin = deps.config.ADMIN_TOKEN;
       if (admin === undefined) return false;
@@ -81,10 +85,25 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
     logger: deps.logger,
     requestTimeoutMs: deps.config.REQUEST_TIMEOUT_MS,
   });
-  app.all(['/webhooks/post-call', '/webhooks/post-call/:token'], (_req, res) => {
+  app.all(WEBHOOK_ROUTES.flatMap((r) => [`/webhooks/${r.segment}`, `/webhooks/${r.segment}/:token`]), (_req, res) => {
     res.setHeader('allow', 'POST');
     send(res, errorReply('METHOD_NOT_ALLOWED'));
   });
+  const inbound = deps.inbound
+    ? createInboundRoute({
+        receiver: deps.inbound,
+        signatureHeader: deps.config.WEBHOOK_SIGNATURE_HEADER,
+        before: edge,
+        logger: deps.logger,
+        requestTimeoutMs: deps.config.REQUEST_TIMEOUT_MS,
+      })
+    : () => false;
+  if (deps.inbound) {
+    app.all(['/webhooks/inbound-call', '/webhooks/inbound-call/:token'], (_req, res) => {
+      res.setHeader('allow', 'POST');
+      send(res, errorReply('METHOD_NOT_ALLOWED'));
+    });
+  }
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -145,7 +164,7 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
   // Express 5 forwards rejected async handlers here; every reply stays JSON.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => sendError(res, error, req.log ?? deps.logger));
   return (req, res) => {
-    if (!webhook(req, res)) app(req, res);
+    if (!webhook(req, res) && !inbound(req, res)) app(req, res);
   };
 }
 

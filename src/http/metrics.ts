@@ -11,6 +11,10 @@ export interface Metrics {
   stepErrors: Counter<'connector' | 'kind' | 'class'>;
   mappingReloadErrors: Counter;
   connectionsRefused: Counter<'reason'>;
+  inboundRequests: Counter<'outcome'>;
+  inboundLookups: Counter<'kind' | 'outcome'>;
+  inboundAnswerSeconds: Histogram;
+  inboundRecordFailures: Counter;
 }
 
 /** Read when Prometheus scrapes: values that live in the store. */
@@ -72,6 +76,29 @@ export function createMetrics(sources?: MetricsSources): Metrics {
       name: 'aftercall_connections_refused_total',
       help: 'Connections closed at once because MAX_CONNECTIONS (total) or MAX_CONNECTIONS_PER_CLIENT (per_client) was reached',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    inboundRequests: new Counter({
+      name: 'aftercall_inbound_requests_total',
+      help: 'Inbound-call variable requests by outcome (answered, deadline: answered with defaults for late lookups, invalid, unauthorized, …)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    inboundLookups: new Counter({
+      name: 'aftercall_inbound_lookups_total',
+      help: 'Inbound lookups by kind and outcome (ok, cached, timeout, failed, skipped)',
+      labelNames: ['kind', 'outcome'],
+      registers: [registry],
+    }),
+    inboundAnswerSeconds: new Histogram({
+      name: 'aftercall_inbound_answer_seconds',
+      help: 'Time from an inbound-call request to its answer',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2],
+      registers: [registry],
+    }),
+    inboundRecordFailures: new Counter({
+      name: 'aftercall_inbound_record_failures_total',
+      help: 'Inbound requests answered but not stored (the store failed after the answer)',
       registers: [registry],
     }),
   };

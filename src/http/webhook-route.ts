@@ -10,15 +10,38 @@ import type { Logger } from '../logger.js';
 import { bearerToken } from './bearer-auth.js';
 import { discardBody, sendError, sendReply } from './json-reply.js';
 import { BodyTooLargeError, type DeliveryReceiver } from '../ingest/receive-delivery.js';
+import type { PayloadKind } from '../payload/parse-payload.js';
 
 /** Connect-style middleware on Node's request and response (what Express also accepts). */
 export type EdgeMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => unknown;
 
 /**
- * POST /webhooks/post-call[/:token][?…], matched as Express would: any case, an optional
+ * The webhook routes: `POST /webhooks/<segment>[/<token>]`, one entry per path segment with
+ * what it receives. A new sender (another platform's post-call webhook) adds an entry here,
+ * not a copy of the route. A payload of a kind its route does not receive is a 422 naming it.
+ */
+export const WEBHOOK_ROUTES: ReadonlyArray<{ segment: string; receives: readonly PayloadKind[] }> = [
+  // Calls, and chats too: a Famulor 2.0 workspace webhook sends every event to one URL.
+  { segment: 'post-call', receives: ['call', 'conversation'] },
+  // The URL the platform's enable-conversation-ended-webhook registers: chats only.
+  { segment: 'conversation-ended', receives: ['conversation'] },
+];
+
+const SEGMENTS = new Map(WEBHOOK_ROUTES.map((r) => [r.segment, r.receives]));
+
+/**
+ * POST /webhooks/<segment>[/:token][?…], matched as Express would: any case, an optional
  * trailing slash, and the request target in origin form or absolute form (`http://host/…`).
  */
-const WEBHOOK_PATH = /^(?:[a-z][a-z\d+.-]*:\/\/[^/?]*)?\/webhooks\/post-call(?:\/([^/?]+))?\/?(?:\?(.*))?$/i;
+const WEBHOOK_PATH = /^(?:[a-z][a-z\d+.-]*:\/\/[^/?]*)?\/webhooks\/([a-z][a-z\d-]*)(?:\/([^/?]+))?\/?(?:\?(.*))?$/i;
+
+/** The route a request targets: its segment's kinds, path token and query; null when it is no webhook route. */
+function matchRoute(url: string | undefined): { receives: readonly PayloadKind[]; pathToken?: string; query?: string } | null {
+  const match = WEBHOOK_PATH.exec(url ?? '');
+  const receives = match ? SEGMENTS.get(match[1]!.toLowerCase()) : undefined;
+  if (!match || !receives) return null;
+  return { receives, pathToken: match[2], query: match[3] };
+}
 
 export interface WebhookRouteDeps {
   receiver: DeliveryReceiver;
@@ -41,15 +64,15 @@ const CLOSE_AFTER = new Set([401, 413, 415]);
  */
 export function webhookTokens(req: IncomingMessage): Array<string | undefined> | null {
   if (req.method !== 'POST') return null;
-  const match = WEBHOOK_PATH.exec(req.url ?? '');
-  if (!match) return null;
+  const route = matchRoute(req.url);
+  if (!route) return null;
   let fromPath: string | undefined;
   try {
-    fromPath = match[1] === undefined ? undefined : decodeURIComponent(match[1]);
+    fromPath = route.pathToken === undefined ? undefined : decodeURIComponent(route.pathToken);
   } catch {
     fromPath = undefined;
   }
-  return [fromPath, bearerToken(req), queryToken(match[2])];
+  return [fromPath, bearerToken(req), queryToken(route.query)];
 }
 
 /** Serves the request and returns true when it is a webhook delivery; false leaves it to Express. */
@@ -58,7 +81,8 @@ export type WebhookRoute = (req: IncomingMessage, res: ServerResponse) => boolea
 export function createWebhookRoute(deps: WebhookRouteDeps): WebhookRoute {
   const signatureHeader = deps.signatureHeader.toLowerCase();
 
-  async function receive(req: IncomingMessage, res: ServerResponse, pathToken: string | undefined, query: string | undefined) {
+  async function receive(req: IncomingMessage, res: ServerResponse, route: NonNullable<ReturnType<typeof matchRoute>>) {
+    const { pathToken, query } = route;
     let fromPath: string | undefined;
     try {
       fromPath = pathToken === undefined ? undefined : decodeURIComponent(pathToken);
@@ -74,6 +98,7 @@ export function createWebhookRoute(deps: WebhookRouteDeps): WebhookRoute {
       contentLength: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
       signature: header(req, signatureHeader),
       testMarker: header(req, 'x-aftercall-test'),
+      receives: route.receives,
       readBody: (limit) =>
         getRawBody(req, { limit, length: length ?? null }).catch((error: { type?: string }) => {
           throw error.type === 'entity.too.large' ? new BodyTooLargeError('too large') : error;
@@ -99,16 +124,15 @@ export function createWebhookRoute(deps: WebhookRouteDeps): WebhookRoute {
 
   return (req, res) => {
     if (req.method !== 'POST') return false;
-    const match = WEBHOOK_PATH.exec(req.url ?? '');
-    if (!match) return false;
-    const [, pathToken, query] = match;
+    const route = matchRoute(req.url);
+    if (!route) return false;
     let index = 0;
     const fail = (error: unknown) => sendError(res, error, deps.logger);
     const next = (error?: unknown): void => {
       if (error) return fail(error);
       const middleware = deps.before[index++];
       if (!middleware) {
-        receive(req, res, pathToken, query).catch(fail);
+        receive(req, res, route).catch(fail);
         return;
       }
       try {

@@ -27,6 +27,12 @@ function mismatch(call: Call, mapping: CompiledMapping): string | null {
   if (match.variant && !match.variant.includes(call.variant)) {
     return `variant ${call.variant} is not one of ${match.variant.join(', ')}`;
   }
+  if (match.channel && !match.channel.includes(call.channel)) {
+    return `channel ${call.channel} is not one of ${match.channel.join(', ')}`;
+  }
+  if (match.event && !(call.event && match.event.includes(call.event))) {
+    return call.event ? `event ${call.event} is not one of ${match.event.join(', ')}` : 'the call has no event (a classic post-call webhook)';
+  }
   if (match.assistant_phone && !(call.assistant_phone && match.assistant_phone.includes(call.assistant_phone))) {
     return 'assistant_phone is not one of the listed numbers';
   }

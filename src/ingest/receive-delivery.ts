@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import { matchMappings } from './match.js';
 import { serializeCall } from '../payload/content-hash.js';
-import { parsePayload, type PayloadIssue } from '../payload/parse-payload.js';
+import { parsePayload, type PayloadIssue, type PayloadKind } from '../payload/parse-payload.js';
 import type { SchemaMode } from '../payload/schema.js';
 import { isDocumentedSample, SKIPPED_TEST_REASON, type TestDeliveryMode } from '../payload/test-request.js';
 import { NO_MAPPING, StoreUnavailableError, type PlannedRun, type Store } from '../store/store.js';
@@ -25,6 +25,8 @@ export interface DeliveryRequest {
   signature: string | undefined;
   /** `X-Aftercall-Test: true` marks a test delivery explicitly. */
   testMarker: string | undefined;
+  /** What the route takes (its entry in WEBHOOK_ROUTES); every kind when absent (a replay). */
+  receives?: readonly PayloadKind[];
   /** Reads the whole body; rejects with BodyTooLargeError beyond `limit`. */
   readBody(limit: number): Promise<Buffer>;
 }
@@ -103,7 +105,7 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
     req: DeliveryRequest,
     sender: string,
     raw: Buffer,
-    reason: 'malformed-json' | 'invalid-payload',
+    reason: 'malformed-json' | 'invalid-payload' | 'unknown-event',
     issues: PayloadIssue[],
   ): Promise<number | null> {
     try {
@@ -124,9 +126,9 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
   }
 
   /** Validation, planning and the durable commit, shared by live deliveries and replays. */
-  async function commit(req: Pick<DeliveryRequest, 'requestId' | 'testMarker'>, sender: string, raw: Buffer, json: JsonBody) {
-    const parsed = parsePayload(json.payload, deps.schemaMode, { sourceText: json.text });
-    if (!parsed.ok) return { ok: false as const, issues: parsed.issues };
+  async function commit(req: Pick<DeliveryRequest, 'requestId' | 'testMarker' | 'receives'>, sender: string, raw: Buffer, json: JsonBody) {
+    const parsed = parsePayload(json.payload, deps.schemaMode, { sourceText: json.text, receives: req.receives });
+    if (!parsed.ok) return { ok: false as const, issues: parsed.issues, unknownEvent: parsed.unknownEvent };
     if (parsed.unknownKeys.length > 0) {
       deps.metrics.unknownKeys.inc(parsed.unknownKeys.length);
       deps.logger.warn({ unknown_keys: parsed.unknownKeys }, 'accepted a payload with unknown keys (SCHEMA_MODE=warn)');
@@ -201,6 +203,11 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
     let committed: Awaited<ReturnType<typeof commit>>;
     try {
       committed = await commit(req, sender, raw, json);
+      if (!committed.ok && committed.unknownEvent !== undefined) {
+        // Kept like any invalid body: replayable once a release knows the event.
+        const receiptId = await quarantine(req, sender, raw, 'unknown-event', committed.issues);
+        return fail('invalid', 'UNKNOWN_EVENT', { event: committed.unknownEvent, errors: committed.issues, receipt_id: receiptId });
+      }
       if (!committed.ok) {
         const receiptId = await quarantine(req, sender, raw, 'invalid-payload', committed.issues);
         return fail('invalid', 'INVALID_PAYLOAD', { errors: committed.issues, receipt_id: receiptId });
@@ -242,6 +249,9 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
       return { ...errorReply('MALFORMED_JSON', { detail: (error as Error).message }), status: 422 };
     }
     const committed = await commit({ requestId, testMarker: undefined }, receipt.sender, receipt.rawBody, json);
+    if (!committed.ok && committed.unknownEvent !== undefined) {
+      return errorReply('UNKNOWN_EVENT', { event: committed.unknownEvent, errors: committed.issues });
+    }
     if (!committed.ok) return errorReply('INVALID_PAYLOAD', { errors: committed.issues });
     await deps.store.markReplayed(receiptId, now());
     const { result, callId } = committed;

@@ -16,6 +16,7 @@ import { secretProblems, usesSecrets } from './secrets.js';
 import { schemaProblems } from './schema-issues.js';
 import { checkStaticInput } from './static-input-check.js';
 import { compileCondition, compileTemplate, ExpressionError, parseExpression, templateExpressions, type Condition, type Render } from './template.js';
+import { compileInbound, type CompiledInbound } from './inbound-section.js';
 import { declarationProblems, normalizeDeclaration, variablesSchema, type VariableDeclaration } from './variables.js';
 
 export interface CompiledStep {
@@ -42,6 +43,8 @@ export interface CompiledMapping {
   variables: VariableDeclaration;
   score: CompiledScore | null;
   steps: CompiledStep[];
+  /** The `inbound:` section: what this mapping answers inbound-call requests with. */
+  inbound: CompiledInbound | null;
 }
 
 export interface MappingProblem {
@@ -181,6 +184,18 @@ export function compileMappingSource(
     problems.push({ file, ...locate(error.path), message: error.message });
   }
   const steps = checkSteps(spec.steps, variables);
+  let inbound: CompiledInbound | null = null;
+  if (spec.inbound) {
+    const compiled = compileInbound(spec.inbound);
+    if ('problem' in compiled) problems.push({ file, ...locate(['inbound', ...compiled.problem.path]), message: compiled.problem.message });
+    else inbound = compiled.inbound;
+    spec.inbound.lookups.forEach((lookup, i) => {
+      if (lookup.use === 'earlier_calls') return;
+      const kind = kinds.get(lookup.use);
+      const missing = kind ? kind.missingConfig?.(env, lookup.with) : `the ${lookup.use} step kind`;
+      if (missing) problems.push({ file, ...locate(['inbound', 'lookups', i, 'use']), message: `lookup "${lookup.id}" (${lookup.use}) needs ${missing}`, code: 'missing-config' });
+    });
+  }
   if (problems.length > 0) return { problems: inFileOrder(problems), warnings: inFileOrder(warnings) };
   return {
     mapping: {
@@ -193,6 +208,7 @@ export function compileMappingSource(
       variables,
       score,
       steps,
+      inbound,
     },
     warnings: inFileOrder(warnings),
   };

@@ -1,7 +1,9 @@
 // The shape of a mapping file (mappings/*.yaml), as zod; the editor's JSON Schema comes from it.
 import { z } from 'zod';
+import { CHANNELS } from '../payload/call.js';
 import { RAW_CALL_STATUSES } from '../payload/schema.js';
 import { scoreSchema } from '../scoring/score.js';
+import { inboundSectionSchema } from './inbound-section.js';
 import { variablesSchema } from './variables.js';
 
 const oneOrMany = <T extends z.ZodType>(item: T) =>
@@ -13,6 +15,12 @@ export const matchSchema = z
       .describe('Call statuses this mapping handles (no-answer is read as unanswered).')
       .optional(),
     variant: oneOrMany(z.enum(['autocalls', 'otonistark', 'famulor'])).describe('Sender variants.').optional(),
+    channel: oneOrMany(z.enum(CHANNELS))
+      .describe('phone for calls; widget or whatsapp for chats (the conversation-ended webhook).')
+      .optional(),
+    event: oneOrMany(z.string().regex(/^[a-z]+(?:\.[a-z_]+)+$/, 'must be an event name such as call.completed or conversation.ended'))
+      .describe('Event names: conversation.ended for every chat; call.* for calls in the 2.0 event envelope (a classic post-call webhook has none).')
+      .optional(),
     assistant_phone: oneOrMany(z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 phone number'))
       .describe("The assistant's phone numbers (E.164).")
       .optional(),
@@ -57,6 +65,7 @@ export const mappingFileSchema = z.strictObject({
   variables: variablesSchema.optional(),
   score: scoreSchema.optional().describe('Lead scoring; the result is `score.value` and `score.band` in later expressions.'),
   steps: z.array(stepSchema).min(1, 'needs at least one step'),
+  inbound: inboundSectionSchema.optional(),
 });
 
 export type MappingFile = z.output<typeof mappingFileSchema>;

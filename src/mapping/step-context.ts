@@ -1,5 +1,5 @@
 // What expressions see: `call`, `extracted`, `input`, `lead`, `campaign`, `transfers`,
-// `score`, `steps.<id>` (outputs of earlier steps) and `now`.
+// `score`, `steps.<id>` (outputs of earlier steps), `run` and `now`.
 import type { Call } from '../payload/call.js';
 import type { RunScore } from '../store/store.js';
 
@@ -21,8 +21,29 @@ export interface StepContextData {
   score: RunScore | null;
   /** Outputs of the steps before this one, by step id. */
   steps: Record<string, unknown>;
+  /**
+   * The run executing the steps, e.g. for a link in a team notification; null where no run
+   * exists (`aftercall test`, `aftercall replay`, the Runs page's re-run preview).
+   */
+  run: RunLink | null;
   /** When the run started, ISO 8601 UTC. */
   now: string;
+}
+
+export interface RunLink {
+  /** The run's id, as on the Runs page and in `aftercall runs show`. */
+  id: number;
+  /**
+   * Its page on the Runs page: PUBLIC_URL + /admin/runs/<id>; null without PUBLIC_URL or
+   * ADMIN_TOKEN. It differs from run to run: a step whose input holds it counts as changed for
+   * `repeat: on-change`.
+   */
+  url: string | null;
+}
+
+/** `run` of a run's context: its id, and its page under `runsPage` (PUBLIC_URL + /admin) when given. */
+export function runLink(id: number, runsPage: string | undefined): RunLink {
+  return { id, url: runsPage ? `${runsPage}/runs/${id}` : null };
 }
 
 const NAMES: Record<keyof StepContextData, true> = {
@@ -34,6 +55,7 @@ const NAMES: Record<keyof StepContextData, true> = {
   transfers: true,
   score: true,
   steps: true,
+  run: true,
   now: true,
 };
 /** The top-level names an expression can read (load-time checks refuse others). */
@@ -49,6 +71,7 @@ export function buildStepContext(call: Call, now: number): StepContextData {
     transfers: call.transfers,
     score: null,
     steps: {},
+    run: null,
     now: new Date(now).toISOString(),
   };
 }

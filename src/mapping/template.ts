@@ -2,7 +2,8 @@
 // A string that is exactly "{{ expr }}" keeps the value's type; inside text it interpolates.
 import jsonata from 'jsonata';
 import { EXPRESSION_FUNCTIONS } from './expression-functions.js';
-import { compileFast, DEFER } from './fast-expression.js';
+import { compileFast } from './fast-expression.js';
+import { DEFER } from './jsonata-values.js';
 
 /** Renders with a context: the value, or a promise of it when JSONata's evaluator was needed. */
 export type Render = (context: object) => unknown;

@@ -5,9 +5,13 @@ import type { CALL_STATUSES } from './schema.js';
 export type CallStatus = (typeof CALL_STATUSES)[number];
 export type Scalar = string | number | boolean | null;
 export type Variant = 'autocalls' | 'otonistark' | 'famulor';
+/** A phone call, or a chat: the web widget or WhatsApp (the conversation-ended webhook). */
+export const CHANNELS = ['phone', 'widget', 'whatsapp'] as const;
+export type Channel = (typeof CHANNELS)[number];
 
 export interface TranscriptTurn {
-  sender: 'bot' | 'human';
+  /** `system` marks a chat event, such as a human agent taking over. */
+  sender: 'bot' | 'human' | 'system';
   text: string;
   /** Seconds since the epoch, when the sender gives one. */
   timestamp: number | null;
@@ -56,15 +60,41 @@ export interface Transfer {
   finished_at: string | null;
 }
 
+/** A file shared in a chat (most often on WhatsApp). */
+export interface Attachment {
+  type: 'image' | 'video' | 'audio' | 'document';
+  url: string;
+  filename: string | null;
+}
+
+/** What only a chat has. */
+export interface ConversationDetails {
+  /** The numeric id the dashboard shows (`call.id` is the conversation's UUID). */
+  dashboard_id: number | null;
+  message_count: number | null;
+  customer_name: string | null;
+  /** The WhatsApp sender's display name (its number is `call.assistant_phone`). */
+  sender_name: string | null;
+}
+
 export interface Call {
+  /** The call id; for a chat, its `conversation_id`. */
   id: number | string;
   /** Which product's payload shape this came in. */
   variant: Variant;
-  /** The envelope's event name (`call.completed`) when the newer envelope was used. */
+  /**
+   * The envelope's event name (`call.completed`) when the newer envelope was used;
+   * `conversation.ended` for every chat; null for a classic post-call webhook.
+   */
   event: string | null;
+  /** `phone` for a call; `widget` or `whatsapp` for a chat. */
+  channel: Channel;
   status: CallStatus;
   customer_phone: string | null;
+  /** The assistant's number; for WhatsApp, the sender number the customer wrote to. */
   assistant_phone: string | null;
+  /** The assistant's UUID, when the sender gives one (chats, 2.0 events). */
+  assistant_id: string | null;
   duration: number | null;
   extracted_variables: Record<string, Scalar>;
   input_variables: Record<string, Scalar>;
@@ -77,4 +107,7 @@ export interface Call {
   /** Campaign, wherever the sender put it (inside `lead` or at the top level). */
   campaign: Campaign | null;
   transfers: Transfer[];
+  attachments: Attachment[];
+  /** Null for a phone call. */
+  conversation: ConversationDetails | null;
 }

@@ -9,9 +9,11 @@ export function normalizeCall(raw: RawCall, event: string | null = null): Call {
     id: raw.id,
     variant: detectVariant(raw),
     event,
+    channel: 'phone',
     status: normalizeStatus(raw.status),
     customer_phone: raw.customer_phone ?? null,
     assistant_phone: raw.assistant_phone ?? null,
+    assistant_id: null,
     duration: raw.duration ?? null,
     extracted_variables: copyVariables(raw.extracted_variables),
     input_variables: copyVariables(raw.input_variables),
@@ -22,6 +24,8 @@ export function normalizeCall(raw: RawCall, event: string | null = null): Call {
     lead: raw.lead ? normalizeLead(raw.lead) : null,
     campaign: normalizeCampaign(raw.campaign ?? raw.lead?.campaign ?? null),
     transfers: (raw.transfers ?? []).map(normalizeTransfer),
+    attachments: [],
+    conversation: null,
   };
 }
 
@@ -38,7 +42,7 @@ export function detectVariant(raw: RawCall): Variant {
   return 'autocalls';
 }
 
-function hostOf(url: string): string {
+export function hostOf(url: string): string {
   try {
     return new URL(url).hostname;
   } catch {
@@ -46,7 +50,7 @@ function hostOf(url: string): string {
   }
 }
 
-function normalizeStatus(status: RawCall['status']): Status {
+export function normalizeStatus(status: RawCall['status']): Status {
   return status === 'no-answer' ? 'unanswered' : status;
 }
 
@@ -55,7 +59,7 @@ function normalizeStatus(status: RawCall['status']): Status {
  * fixed key order, so `JSON.stringify(call)` is canonical and content hashes ignore the order
  * a sender lists its variables in. (Keys were already checked against prototype names.)
  */
-function copyVariables(vars: Record<string, Scalar> | null | undefined): Record<string, Scalar> {
+export function copyVariables(vars: Record<string, Scalar> | null | undefined): Record<string, Scalar> {
   const out: Record<string, Scalar> = {};
   if (!vars) return out;
   for (const key of Object.keys(vars).sort()) out[key] = vars[key]!;
@@ -126,7 +130,7 @@ function normalizeTransfer(raw: RawTransfer): Transfer {
 
 const BOT_LABELS = new Set(['ai', 'assistant', 'bot', 'agent']);
 const HUMAN_LABELS = new Set(['customer', 'user', 'human', 'caller', 'client']);
-const LABELS: Record<TranscriptTurn['sender'], string> = { bot: 'AI', human: 'Customer' };
+export const LABELS: Record<TranscriptTurn['sender'], string> = { bot: 'AI', human: 'Customer', system: 'System' };
 
 /** Who a transcript line's label (`Assistant`, `customer`, …) names; null when it is no speaker label. */
 export function speakerOfLabel(label: string): TranscriptTurn['sender'] | null {

@@ -1,63 +1,13 @@
 // zod schemas for every documented sender variant of the post-call webhook
-// (shared/seeds 001 autocalls.ai, 002 OtoniStark, 003 Famulor) and the newer event envelope.
+// (shared/seeds 001 autocalls.ai, 002 OtoniStark, 003 Famulor); the event envelope that wraps
+// it, a chat and a 2.0 workspace call is read in parse-payload.ts.
 // One superset schema: the variants differ in which optional parts they send, not in names.
 import { z } from 'zod';
+import { callId, clockTime, count, e164, RAW_CALL_STATUSES, recordId, timestamp, url, variables, WEEKDAYS } from './schema-primitives.js';
+
+export { CALL_STATUSES, isIsoTimestamp, RAW_CALL_STATUSES, WEEKDAYS } from './schema-primitives.js';
 
 export type SchemaMode = 'strict' | 'warn';
-
-/** The ten statuses of seed 000, plus `no-answer` (the API's spelling of `unanswered`). */
-export const CALL_STATUSES = [
-  'initiated',
-  'ringing',
-  'busy',
-  'in-progress',
-  'ended',
-  'completed',
-  'ended_by_customer',
-  'ended_by_assistant',
-  'unanswered',
-  'failed',
-] as const;
-export const RAW_CALL_STATUSES = [...CALL_STATUSES, 'no-answer'] as const;
-
-export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
-
-// Keys that would reach Object.prototype if copied naively; never valid variable names anyway.
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-const e164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 phone number like +14155550123');
-/** ISO 8601 with seconds, optional fraction (autocalls sends microseconds), Z or an offset. */
-const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/;
-
-/** A real calendar instant: Date.parse would roll 2025-02-30 over to March instead of failing. */
-export function isIsoTimestamp(value: string): boolean {
-  const m = ISO_TIMESTAMP.exec(value);
-  if (!m) return false;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  const offsetOk = m[8] === 'Z' || (Number(m[9]) <= 23 && Number(m[10]) <= 59);
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59 && offsetOk;
-}
-const timestamp = z.string().refine(isIsoTimestamp, 'must be an ISO 8601 timestamp like 2025-01-15T10:30:00Z');
-/** Campaign hours: `HH:MM` (autocalls, OtoniStark) or `HH:MM:SS` (Famulor). */
-const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/, 'must be a time HH:MM or HH:MM:SS');
-const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID');
-/** Classic call ids are integers; the newer API uses UUID strings. */
-const callId = z.union([z.number().int().positive(), uuid]);
-const recordId = z.union([z.number().int().nonnegative(), z.string().min(1).max(200)]);
-const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-const variableKey = z
-  .string()
-  .max(200)
-  .refine((k) => !FORBIDDEN_KEYS.has(k), 'is a reserved key name');
-/** extracted_variables, input_variables and lead.variables are open records of scalars. */
-const variables = z.record(variableKey, scalar);
-// http(s) only: a `javascript:` URL must never reach a page or a fetch later.
-const url = z
-  .string()
-  .max(4096)
-  .refine((v) => /^https?:\/\/\S+$/i.test(v) && URL.canParse(v), 'must be an http(s) URL');
-const count = z.number().int().nonnegative();
 
 /** Builds the schema family; `warn` mode strips unknown keys instead of rejecting them. */
 export function buildPayloadSchemas(mode: SchemaMode) {
@@ -127,25 +77,19 @@ export function buildPayloadSchemas(mode: SchemaMode) {
     transfers: z.array(transfer).nullish(),
   });
 
-  const envelope = object({
-    event: z.string().regex(/^call\.[a-z_.]+$/, 'must be a call event such as "call.completed"'),
-    data: call,
-  });
-
-  return { call, envelope, lead, campaign, transfer, transcriptTurn };
+  return { call, lead, campaign, transfer, transcriptTurn };
 }
 
 export const strictSchemas = buildPayloadSchemas('strict');
 export const lenientSchemas = buildPayloadSchemas('warn');
 
 export type RawCall = z.infer<typeof strictSchemas.call>;
-export type RawEnvelope = z.infer<typeof strictSchemas.envelope>;
 export type RawTurn = z.infer<typeof strictSchemas.transcriptTurn>;
 export type RawCampaign = z.infer<typeof strictSchemas.campaign>;
 export type RawLead = z.infer<typeof strictSchemas.lead>;
 export type RawTransfer = z.infer<typeof strictSchemas.transfer>;
 
-/** JSON Schema of the accepted payload (classic call or envelope), for documentation. */
+/** JSON Schema of the classic post-call payload, for documentation. */
 export function payloadJsonSchema(): unknown {
-  return z.toJSONSchema(z.union([strictSchemas.call, strictSchemas.envelope]), { io: 'input' });
+  return z.toJSONSchema(strictSchemas.call, { io: 'input' });
 }

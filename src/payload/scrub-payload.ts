@@ -20,6 +20,10 @@ const NAME_KEY = /name/i;
 const FREE_TEXT_KEY = /summary|notes?$|comment|description|feedback|message|pain_?points|reason/i;
 /** A transcript as one string, and the sender's formatted copy of the turns. */
 const SPEECH_KEY = /^(?:transcript|formatted_transcript)$/;
+/** What was said in one transcript turn: a call turn's `text`, a chat message's `content`. */
+const TURN_TEXT_KEY = /^(?:text|content)$/;
+/** A chat's customer name, outside the variables (from the widget's pre-chat form). */
+const PERSON_KEY = /^customer_name$/;
 const WORD = /\p{L}+/gu;
 /** Stands for a found phone or email while the text around it is rewritten (neither letter nor digit). */
 const HOLE = '\uE000';
@@ -49,11 +53,12 @@ function scrub(value: unknown, place: Place, fakes: Fakes): unknown {
   if (typeof value === 'string') return scrubString(value, place, fakes);
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
-    // A transcript as turns: each turn's text is speech, its sender and times are kept.
+    // A transcript as turns: each turn's text (a chat message's content) is speech, its sender
+    // or role and times are kept.
     if (place.key === 'transcript') {
       return value.map((turn: unknown) =>
         turn && typeof turn === 'object' && !Array.isArray(turn)
-          ? Object.fromEntries(Object.entries(turn).map(([k, v]) => [k, k === 'text' && typeof v === 'string' ? fakes.speech(v) : v]))
+          ? Object.fromEntries(Object.entries(turn).map(([k, v]) => [k, TURN_TEXT_KEY.test(k) && typeof v === 'string' ? fakes.speech(v) : v]))
           : scrub(turn, place, fakes),
       );
     }
@@ -66,7 +71,7 @@ function scrub(value: unknown, place: Place, fakes: Fakes): unknown {
 function scrubString(value: string, place: Place, fakes: Fakes): string {
   if (KEEP_KEY.test(place.key)) return value;
   if (SPEECH_KEY.test(place.key)) return fakes.transcriptText(value);
-  if (place.inVariables && NAME_KEY.test(place.key)) return fakes.name(value);
+  if ((place.inVariables && NAME_KEY.test(place.key)) || PERSON_KEY.test(place.key)) return fakes.name(value);
   if (place.inVariables && FREE_TEXT_KEY.test(place.key)) return fakes.speech(value);
   return fakes.namesIn(replaceContacts(value, fakes.contacts));
 }
@@ -74,7 +79,7 @@ function scrubString(value: string, place: Place, fakes: Fakes): string {
 /** First pass: every name under a name key of variables, so the fake is known wherever it appears. */
 function collectNames(value: unknown, inVariables: boolean, fakes: Fakes, key = ''): void {
   if (typeof value === 'string') {
-    if (inVariables && NAME_KEY.test(key)) fakes.name(value);
+    if ((inVariables && NAME_KEY.test(key)) || PERSON_KEY.test(key)) fakes.name(value);
     return;
   }
   if (value === null || typeof value !== 'object') return;

@@ -1,13 +1,14 @@
-// `aftercall sandbox`: local stand-ins of HubSpot, Pipedrive, Salesforce and Twilio (the
+// `aftercall sandbox`: local stand-ins of HubSpot, Pipedrive, Salesforce, Twilio and Google Calendar (the
 // connector tests' fakes, answering like the real APIs) on one 127.0.0.1 port, and an SMTP
 // server on another, so a mapping can run end to end without vendor accounts. It says which
 // variables point the connectors at it and records what each stand-in received: a line per
 // request (no bodies: they carry the call's phones and emails) and the whole requests, bodies
 // included, at /_sandbox/requests.
+import { fakeGoogleCalendar } from './fake-google-calendar.js';
 import { fakeHubSpot, fakePipedrive, fakeSalesforce, fakeTwilio } from './fake-vendors.js';
 import { startVendorStub, type Route, type VendorRequest } from './vendor-stub.js';
 
-export type SandboxVendor = 'hubspot' | 'pipedrive' | 'salesforce' | 'twilio' | 'smtp';
+export type SandboxVendor = 'hubspot' | 'pipedrive' | 'salesforce' | 'twilio' | 'google' | 'smtp';
 
 export interface SandboxRequest {
   vendor: SandboxVendor | 'unknown';
@@ -46,6 +47,7 @@ export const REQUESTS_PATH = '/_sandbox/requests';
 /** Twilio's documented test sender ("magic" number that always succeeds). */
 const TWILIO_FROM = '+15005550006';
 const TWILIO_SID = `AC${'5a4d'.repeat(8)}`;
+const GOOGLE_REFRESH_TOKEN = 'sandbox-google-refresh-token';
 
 /** Which stand-in a path belongs to (the vendors' API paths do not overlap). */
 function vendorOf(path: string): SandboxRequest['vendor'] {
@@ -53,6 +55,7 @@ function vendorOf(path: string): SandboxRequest['vendor'] {
   if (path.startsWith('/services/')) return 'salesforce';
   if (path.startsWith('/api/v2/') || path.startsWith('/v1/')) return 'pipedrive';
   if (path.startsWith('/2010-04-01/')) return 'twilio';
+  if (path.startsWith('/calendar/') || path === '/token') return 'google';
   return 'unknown';
 }
 
@@ -64,7 +67,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     options.onLine?.(`${request.vendor.padEnd(10)} ${request.method} ${request.path} → ${request.status}`);
   };
   let url = '';
-  const fakes: Route[] = [fakeHubSpot().route, fakePipedrive().route, fakeSalesforce({ instanceUrl: () => url }).route, fakeTwilio().route];
+  const fakes: Route[] = [fakeHubSpot().route, fakePipedrive().route, fakeSalesforce({ instanceUrl: () => url }).route, fakeTwilio().route, fakeGoogleCalendar({ refreshToken: GOOGLE_REFRESH_TOKEN }).route];
   const route: Route = (req) => {
     if (req.method === 'GET' && req.path === REQUESTS_PATH) return { status: 200, body: { requests: seen } };
     for (const fake of fakes) {
@@ -99,6 +102,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     TWILIO_ACCOUNT_SID: TWILIO_SID,
     TWILIO_AUTH_TOKEN: 'sandbox-twilio-token',
     TWILIO_FROM,
+    GOOGLE_CALENDAR_BASE_URL: url,
+    GOOGLE_TOKEN_URL: `${url}/token`,
+    GOOGLE_CLIENT_ID: 'sandbox-google-client',
+    GOOGLE_CLIENT_SECRET: 'sandbox-google-secret',
+    GOOGLE_REFRESH_TOKEN,
     ...('url' in smtp ? { SMTP_URL: smtp.url, EMAIL_FROM: 'Sandbox <sandbox@example.com>' } : {}),
   };
   return {

@@ -44,7 +44,7 @@ export type AcceptResult =
   | { outcome: 'duplicate'; receiptId: number; revision: number };
 
 export interface QuarantineInput extends DeliveryFacts {
-  reason: 'malformed-json' | 'invalid-payload';
+  reason: 'malformed-json' | 'invalid-payload' | 'unknown-event';
   issues: PayloadIssue[];
 }
 
@@ -70,6 +70,8 @@ export interface CallPayload {
   /** The call's newest revision, so a caller can say which ones exist. */
   latestRevision: number;
   receivedAt: number;
+  /** The request id the accepted delivery was answered with (its logs carry it); null once its body was purged. */
+  requestId: string | null;
   /** The raw body as UTF-8 text (accepted bodies are valid UTF-8); null once retention purged it. */
   body: string | null;
 }
@@ -155,6 +157,8 @@ export interface RunSummary {
 }
 
 export interface RunDetail extends RunSummary {
+  /** The store's id of the run's call, which `findEarlierEffect` takes. */
+  callRowId: number;
   call: Call;
   steps: StepResult[];
 }

@@ -146,6 +146,7 @@ export interface CallPayloadRow {
   revision: number;
   latest_revision: number;
   created_at: number;
+  request_id: string | null;
   raw_body: Buffer | null;
 }
 
@@ -156,6 +157,7 @@ export function toCallPayload(row: CallPayloadRow): CallPayload {
     revision: row.revision,
     latestRevision: row.latest_revision,
     receivedAt: row.created_at,
+    requestId: row.request_id,
     body: row.raw_body === null ? null : Buffer.from(row.raw_body).toString('utf8'),
   };
 }

@@ -1,17 +1,15 @@
-// The step log over a store's run writes. On a store that orders writes (SQLite), a finished
-// step's record (and the score) is sent without waiting and answered together with the next
-// write that must be on disk before anything happens outside: sent in the same event-loop
-// turn, they share that write's transaction and fsync, so a step costs one commit instead of
-// two. A crash before that commit leaves the step `started`, as a crash during the step would.
-// Elsewhere (PostgreSQL: a pool of connections) each write is awaited, or a run's completion
-// could land before its last step's record, which then finds the run no longer running and is
-// lost. A failed record stops the run (StepLog): awaited writes fail before the next commit is
-// sent; on an ordered store, one still in flight makes the store refuse the commit.
+// The step log over a store's run writes. Every store applies a claimed run's writes in call
+// order (SQLite's one writer, PostgreSQL's run-writes queue), so a finished step's record (and
+// the score) is sent without waiting and answered together with the next write that must be on
+// disk before anything happens outside: sent in the same event-loop turn, they share that
+// write's transaction and fsync, so a step costs one commit instead of two. A crash before that
+// commit leaves the step `started`, as a crash during the step would. A failed record stops the
+// run (StepLog): one still in flight makes the store refuse the commit sent after it.
 import type { ClaimedRun, RunQueue, StepLog } from './store.js';
 
 type Settled = { ok: boolean } | { error: unknown };
 
-export function openStepLog(store: RunQueue, run: ClaimedRun, ordered: boolean): StepLog {
+export function openStepLog(store: RunQueue, run: ClaimedRun): StepLog {
   const { id, leaseOwner: owner } = run;
   let pending: Array<Promise<Settled>> = [];
   let failure: { error: unknown } | undefined;
@@ -19,7 +17,7 @@ export function openStepLog(store: RunQueue, run: ClaimedRun, ordered: boolean):
     if (failure) throw failure.error;
   };
   /** Sends a write; its answer (a lost lease, an error) counts at the next commit. */
-  const send = async (write: Promise<boolean>): Promise<void> => {
+  const send = (write: Promise<boolean>): void => {
     // Handled at once, so a failure waiting for the next commit is not an unhandled rejection.
     const settled = write.then(
       (ok) => ({ ok }),
@@ -29,12 +27,11 @@ export function openStepLog(store: RunQueue, run: ClaimedRun, ordered: boolean):
       },
     );
     pending.push(settled);
-    if (!ordered) await settled;
   };
   /** Sends `write` unless an earlier one failed, then waits for everything sent; false when any found the lease gone. */
   const commit = async (write: () => Promise<boolean>): Promise<boolean> => {
     check();
-    await send(write());
+    send(write());
     const results = await Promise.all(pending);
     pending = [];
     check();

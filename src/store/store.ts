@@ -5,7 +5,10 @@ import type { Call } from '../payload/call.js';
 import type { AcceptInput, AcceptResult, CallPayload, ClaimedRun, EarlierEffect, PurgeCounts, QuarantineInput } from './records.js';
 import type { Receipt, RunDetail, RunFilter, RunScore, RunSummary, StepFinish, StepResult } from './records.js';
 
+import type { EarlierCalls, InboundDetail, InboundRecordInput, InboundSummary } from './inbound-records.js';
+
 export type * from './records.js';
+export type * from './inbound-records.js';
 export { REQUEUEABLE, RUN_STATUSES, type RunStatus } from './run-status.js';
 
 /** The mapping name of the `skipped` run that records a call no mapping took. */
@@ -21,17 +24,19 @@ export interface IngestStore {
 }
 
 /**
- * A claimed run's writes as the worker makes them. Each store orders them its own way: a step's
- * finish (and the score) is a record only a later resume reads, so a store may send it without
- * waiting and let it share the next write's commit (SQLite); the other writes (a step's start,
- * the run's end) are awaited and are on disk before anything happens outside. Answers are
+ * A claimed run's writes as the worker makes them, applied in call order. A step's finish (and
+ * the score) is a record only a later resume reads, so it is sent without waiting and shares the
+ * next write's commit; the other writes (a step's start, the run's end) are awaited and are on
+ * disk before anything happens outside. Answers are
  * false when the lease is gone. A record that failed stops the run: every later write throws
  * its error, so a run never completes, retries or dies with a step's record missing; the run
  * is then left to its lease.
  */
 export interface StepLog {
-  saveScore(score: RunScore): Promise<void>;
-  finish(stepId: string, result: StepFinish, at: number): Promise<void>;
+  /** Sent without waiting: answered with the next awaited write. */
+  saveScore(score: RunScore): void;
+  /** Sent without waiting: answered with the next awaited write. */
+  finish(stepId: string, result: StepFinish, at: number): void;
   /** Records that a step is about to execute, before the side effect. */
   start(stepId: string, input: unknown, inputHash: string, at: number): Promise<boolean>;
   complete(at: number): Promise<boolean>;
@@ -42,13 +47,11 @@ export interface StepLog {
   check(): void;
 }
 
+/**
+ * Every store applies a claimed run's writes in call order, waited for or not, and stops them at
+ * the first that fails: until the run is claimed again, each later one is refused, not applied.
+ */
 export interface RunQueue {
-  /**
-   * True when writes are applied in call order, waited for or not (SQLite's one writer); the step
-   * log then sends records without waiting. A claimed run's writes then also stop at the first
-   * that fails: until the run is claimed again, each later one is refused, not applied.
-   */
-  readonly ordersWrites: boolean;
   /** The step log of a run this store just claimed. */
   stepLog(run: ClaimedRun): StepLog;
   /** Leases up to `limit` due runs to `owner`. */
@@ -119,7 +122,16 @@ export interface OperatorQueries {
   endAdminSession(id: string): Promise<void>;
 }
 
-export interface Store extends IngestStore, RunQueue, OperatorQueries {
+/** Inbound-call variable requests (src/ingest/inbound/) and what they read of earlier calls. */
+export interface InboundStore {
+  recordInbound(input: InboundRecordInput): Promise<{ id: number }>;
+  listInbound(limit?: number): Promise<InboundSummary[]>;
+  getInbound(id: number): Promise<InboundDetail | null>;
+  /** Earlier calls of a customer phone (the `earlier_calls` lookup). */
+  earlierCalls(phone: string): Promise<EarlierCalls>;
+}
+
+export interface Store extends IngestStore, RunQueue, OperatorQueries, InboundStore {
   readonly kind: 'sqlite' | 'postgres';
   /**
    * Retention: drops raw bodies of deliveries received before `before`, and transcripts and
@@ -162,6 +174,13 @@ export function searchTerms(query: string): { callKey: string; phone: string } {
   return { callKey: trimmed, phone: digits ? `+${digits}` : trimmed };
 }
 
-export function callKey(call: Pick<Call, 'id'>): string {
-  return String(call.id);
+/**
+ * The dedupe key of a call within its sender. A chat's is prefixed: a conversation and a call
+ * may carry the same id (the numeric ids of both count up on their own), and must never be
+ * taken for revisions of each other.
+ */
+export function callKey(call: Pick<Call, 'id' | 'channel'>): string {
+  return call.channel === 'widget' || call.channel === 'whatsapp' ? `${CONVERSATION_KEY_PREFIX}${call.id}` : String(call.id);
 }
+
+export const CONVERSATION_KEY_PREFIX = 'conversation:';

@@ -10,6 +10,7 @@ import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import { prepareStep, startMapping } from '../mapping/evaluate-mapping.js';
 import { decideStep, earlierEffectLookup } from '../mapping/repeat-policy.js';
 import { redactSecretValues } from '../mapping/secrets.js';
+import { runLink } from '../mapping/step-context.js';
 import type { TestDeliveryMode } from '../payload/test-request.js';
 import type { ClaimedRun, StepResult, Store } from '../store/store.js';
 import { nextRunAt, type BackoffPolicy } from './backoff.js';
@@ -38,6 +39,8 @@ export interface RunExecutionDeps {
   backoff: BackoffPolicy;
   /** What a test delivery's steps do (TEST_DELIVERIES); default `run`. */
   testDeliveries?: TestDeliveryMode;
+  /** The Runs page (PUBLIC_URL + /admin), for `run.url` in templates; unset: `run.url` is null. */
+  runsPageUrl?: string;
 }
 
 export type RunOutcome =
@@ -93,7 +96,8 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     return (await writes.kill(error, now(), 'invalid-variables')) ? 'invalid-variables' : 'lost-lease';
   }
   const { context } = start;
-  if (context.score) await writes.saveScore(context.score);
+  context.run = runLink(run.id, deps.runsPageUrl);
+  if (context.score) writes.saveScore(context.score);
   // The connector slot of the step executing now (executeStep takes it once the input is known).
   const connectorSlot: { leave: (() => void) | null } = { leave: null };
   try {
@@ -144,7 +148,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     }
     const skip = async (reason: string, output: unknown = null, input?: unknown) => {
       context.steps[step.id] = output;
-      await writes.finish(step.id, { status: 'skipped', output, error: reason, ...(input === undefined ? {} : { input }) }, now());
+      writes.finish(step.id, { status: 'skipped', output, error: reason, ...(input === undefined ? {} : { input }) }, now());
       return 'ok' as const;
     };
     const prepared = await prepareStep(step, context);
@@ -164,7 +168,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     if (decision.action === 'reuse' && decision.from === 'earlier-revision') return skip(decision.reason, decision.output);
     if (decision.action === 'reuse') {
       context.steps[step.id] = decision.output;
-      await writes.finish(step.id, { status: 'succeeded', output: decision.output }, now());
+      writes.finish(step.id, { status: 'succeeded', output: decision.output }, now());
       return 'ok';
     }
 
@@ -198,7 +202,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
       const transient = error instanceof TransientError || isTransient(error);
       const exchange = evidenceOf(error);
       deps.onStepSettled?.({ kind: step.kind.kind, outcome: transient ? 'transient' : 'permanent', seconds: (now() - started) / 1000 });
-      await writes.finish(step.id, { status: 'failed', error: message, ...(exchange ? { evidence: storedEvidence(exchange, redactSecretValues) } : {}) }, now());
+      writes.finish(step.id, { status: 'failed', error: message, ...(exchange ? { evidence: storedEvidence(exchange, redactSecretValues) } : {}) }, now());
       if (transient) {
         throw new StepFailure('STEP_TRANSIENT', `step ${step.id}: ${message}`, (error as TransientError).retryAfterMs, step.retry, logged);
       }
@@ -208,7 +212,7 @@ export async function executeRun(run: ClaimedRun, deps: RunExecutionDeps, signal
     deps.onStepSettled?.({ kind: step.kind.kind, outcome: 'succeeded', seconds: (now() - started) / 1000 });
     context.steps[step.id] = output;
     if (deps.logger.isLevelEnabled('debug')) log().debug({ step: step.id, ms: now() - started }, 'step succeeded');
-    await writes.finish(step.id, { status: 'succeeded', output }, now());
+    writes.finish(step.id, { status: 'succeeded', output }, now());
     return 'ok';
   }
 

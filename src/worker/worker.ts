@@ -20,6 +20,8 @@ export interface WorkerOptions {
   backoff: BackoffPolicy;
   /** What a test delivery's steps do (TEST_DELIVERIES); default `run`. */
   testDeliveries?: RunExecutionDeps['testDeliveries'];
+  /** The Runs page (PUBLIC_URL + /admin), for `run.url` in templates. */
+  runsPageUrl?: string;
 }
 
 export interface WorkerDeps {
@@ -44,7 +46,6 @@ export interface Worker {
   wake(): void;
   /** Stop claiming; wait up to `timeoutMs` for running runs, then abort and release them. */
   stop(timeoutMs: number): Promise<void>;
-  activeRuns(): number;
 }
 
 const STORE_ERROR_BACKOFF_MS = [250, 500, 1_000, 2_000, 5_000];
@@ -94,6 +95,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         maxAttempts: options.maxAttempts,
         backoff: options.backoff,
         testDeliveries: options.testDeliveries,
+        runsPageUrl: options.runsPageUrl,
         onStepSettled: deps.onStepSettled,
       },
       abort.signal,
@@ -164,6 +166,5 @@ export function createWorker(deps: WorkerDeps): Worker {
         await all;
       }
     },
-    activeRuns: () => active.size,
   };
 }

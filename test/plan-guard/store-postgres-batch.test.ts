@@ -7,7 +7,7 @@ import type { BatchedAccept } from '../../src/store/postgres/batched-accept.js';
 import { RunWriteRefusedError, type RunWrites } from '../../src/store/postgres/run-writes.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { StoreUnavailableError, type AcceptInput, type AcceptResult } from '../../src/store/store.js';
-import { callVersion, delivery, T0 } from '../store/store-conformance.js';
+import { callVersion, delivery, expectAccepted, T0, variant } from '../store/store-conformance.js';
 import { createTestSchema, TEST_DATABASE_URL, warnWhenNoDatabase, type TestSchema } from '../support/test-database.js';
 
 warnWhenNoDatabase('test/plan-guard/store-postgres-batch.test.ts');
@@ -112,6 +112,62 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL batched accept', () => {
     });
   });
 
+  it('the bodies and calls of one batch, of different lengths and multi-byte text, are each stored byte for byte', async () => {
+    const store = await open();
+    const texts = ['Grüße aus Köln', '日本語のテキスト', 'emoji 🎉👍 and a "quote" \\ backslash', '', 'x'.repeat(5_000)];
+    const inputs = texts.map((text, i) => {
+      const v = variant(undefined, (payload) => {
+        payload.id = 300 + i;
+        (payload.extracted_variables as Record<string, unknown>).evaluation = text;
+      });
+      return delivery(v, { requestId: `mb-${i}` });
+    });
+    const results = await Promise.all(inputs.map((input) => store.acceptDelivery(input)));
+    expect(batches(store)).toEqual({ batches: 1, deliveries: inputs.length });
+    const { rows } = await schema.admin.query<{ request_id: string; raw_body: Buffer; call_json: string }>(
+      `SELECT t.request_id, t.raw_body, v.call_json FROM receipts t JOIN revisions v ON v.id = t.revision_id ORDER BY t.request_id`,
+    );
+    expect(rows.map((r) => r.request_id)).toEqual(inputs.map((input) => input.requestId));
+    rows.forEach((row, i) => {
+      expect(row.raw_body.equals(inputs[i]!.rawBody)).toBe(true);
+      expect(row.call_json).toBe(JSON.stringify(inputs[i]!.call));
+    });
+    expect(results.map((r) => r.outcome)).toEqual(texts.map(() => 'accepted'));
+    // Migration 7: stored with lz4 where the server has it (values over ~2 KB are compressed).
+    const lz4 = await schema.admin.query("SELECT set_config('default_toast_compression', 'lz4', true)").then(() => true, () => false);
+    const { rows: methods } = await schema.admin.query<{ body: string | null; call: string | null }>(
+      `SELECT pg_column_compression(t.raw_body) AS body, pg_column_compression(v.call_json) AS call
+       FROM receipts t JOIN revisions v ON v.id = t.revision_id WHERE t.request_id = 'mb-4'`,
+    );
+    expect(methods).toEqual([{ body: lz4 ? 'lz4' : 'pglz', call: lz4 ? 'lz4' : 'pglz' }]);
+  });
+
+  it("a claim hands over the call this instance parsed; another instance's run comes with the call read back, and its step records", async () => {
+    const a = await open();
+    const b = await open();
+    const mine = delivery(callVersion(0, { id: 51 }), { runs: [{ mappingName: 'crm', mappingHash: 'h' }] });
+    const theirs = delivery(callVersion(0, { id: 52 }), { runs: [{ mappingName: 'crm', mappingHash: 'h' }] });
+    const [runA] = expectAccepted(await a.acceptDelivery(mine)).runIds;
+    const [runB] = expectAccepted(await b.acceptDelivery(theirs)).runIds;
+    // b's run had a step done before it was given back, so its claim brings that record.
+    const [first] = await b.claimRuns('w', 1, T0, LEASE);
+    expect(first!.id).toBe(runA);
+    expect(await b.startStep(runA!, 'w', 'crm', { n: 1 }, 'ih', T0 + 1)).toBe(true);
+    expect(await b.finishStep(runA!, 'w', 'crm', { status: 'succeeded', output: { id: 'x' } }, T0 + 2)).toBe(true);
+    expect(await b.releaseRun(runA!, 'w')).toBe(true);
+
+    const claimed = await a.claimRuns('v', 10, T0 + 3, LEASE);
+    expect(claimed.map((run) => run.id)).toEqual([runA, runB]);
+    // Run A was accepted by a, but its first claim (by b) read the call: a's copy is let go only
+    // by age, so a hands over the object it parsed; run B's call is read back from the database.
+    expect(claimed[0]!.call).toBe(mine.call);
+    expect(claimed[0]!.steps.map((step) => [step.stepId, step.status, step.output])).toEqual([['crm', 'succeeded', { id: 'x' }]]);
+    expect(claimed[1]!.call).not.toBe(theirs.call);
+    expect(claimed[1]!.call).toEqual(theirs.call);
+    expect(claimed[1]!.steps).toEqual([]);
+    expect(first!.call).toEqual(mine.call);
+  });
+
   it('one delivery that cannot be written fails alone, with its SQLSTATE; the others of its batch commit', async () => {
     const store = await open();
     const good1 = delivery(callVersion(0, { id: 21 }));
@@ -172,6 +228,7 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL batched accept', () => {
     for (const id of [31, 32, 33]) await store.acceptDelivery(delivery(callVersion(0, { id })));
     const runs = await store.claimRuns('w', 10, T0, LEASE);
     expect(runs).toHaveLength(6);
+    expect(writeBatches(store)).toEqual({ batches: 1, writes: 1 }); // the claim goes through the same queue
     const answers = await Promise.all(
       runs.flatMap((run) => [
         store.startStep(run.id, 'w', 'crm', { a: 1 }, 'ih-1', T0 + 1),
@@ -185,7 +242,7 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL batched accept', () => {
       ]),
     );
     expect(answers).toEqual(runs.flatMap(() => [true, true, true, true, true, true, false]));
-    expect(writeBatches(store)).toEqual({ batches: 1, writes: runs.length * 7 });
+    expect(writeBatches(store)).toEqual({ batches: 2, writes: 1 + runs.length * 7 });
     for (const run of runs) {
       expect((await store.getStepResults(run.id)).map((s) => [s.stepId, s.status, s.output, s.error])).toEqual([
         ['crm', 'succeeded', { id: run.id }, null],
@@ -224,6 +281,8 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL batched accept', () => {
     // The runs' later writes are refused, not applied after the lost one ...
     await expect(store.completeRun(runs[0]!.id, 'w', T0 + 2)).rejects.toBeInstanceOf(RunWriteRefusedError);
     expect(await store.getStepResults(runs[0]!.id)).toEqual([]);
+    // A lease renewal stands outside the chain, as when it was a statement of its own.
+    expect(await store.extendLease(runs[0]!.id, 'w', T0 + LEASE)).toBe(true);
     // ... until the run is claimed again.
     expect(await store.sweepExpiredLeases(T0 + LEASE + 1)).toBe(runs.length);
     const again = await store.claimRuns('w2', 10, T0 + LEASE + 1, LEASE);

@@ -294,6 +294,17 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect((await runOf(b.id)).callId).toBe('12345');
       });
 
+      it('a chat and a call with the same id are two calls, each with its own revisions', async () => {
+        const chat = variant('conversation-ended-widget', (p) => (p.conversation_id = '7d3f9a1c-52e4-4b8f-9c06-1e2a3b4c5d6e'));
+        const call = variant('envelope-uuid');
+        const chatAccepted = expectAccepted(await store.acceptDelivery(delivery(chat, { runs: CRM_ONLY })));
+        const callAccepted = expectAccepted(await store.acceptDelivery(delivery(call, { runs: CRM_ONLY })));
+        expect([chatAccepted.revision, callAccepted.revision]).toEqual([1, 1]);
+        expect((await runOf(chatAccepted.runIds[0]!)).callId).toBe('conversation:7d3f9a1c-52e4-4b8f-9c06-1e2a3b4c5d6e');
+        expect((await runOf(callAccepted.runIds[0]!)).callId).toBe('7d3f9a1c-52e4-4b8f-9c06-1e2a3b4c5d6e');
+        expect((await store.acceptDelivery(delivery(chat, { runs: CRM_ONLY }))).outcome).toBe('duplicate');
+      });
+
       it('carries the isTest flag to the runs and the claimed runs', async () => {
         const test = expectAccepted(await store.acceptDelivery(delivery(callVersion(0, { id: 1 }), { isTest: true, runs: CRM_ONLY })));
         const real = expectAccepted(await store.acceptDelivery(delivery(callVersion(0, { id: 2 }), { isTest: false, runs: CRM_ONLY })));
@@ -467,12 +478,8 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         ]);
       });
 
-      it('ordersWrites: writes sent without waiting land in call order, so a run ends after its last step record', async () => {
+      it('writes in call order: sent without waiting, they land in call order, so a run ends after its last step record', async () => {
         // The worker relies on this to let a step's record share the next write's commit.
-        if (!store.ordersWrites) {
-          expect(kind).toBe('postgres'); // a pool of connections: the worker awaits every write there
-          return;
-        }
         const run = await acceptAndClaim('w');
         expect(await store.startStep(run.id, 'w', 'crm', { a: 1 }, 'ih', T0 + 10)).toBe(true);
         // Sent together, nothing awaited in between: the record first, then the completion.
@@ -492,12 +499,8 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await Promise.all([done, after])).toEqual([true, false]);
       });
 
-      it('ordersWrites: a run\'s writes stop at the first that fails, until the run is claimed again', async () => {
+      it('writes in call order: a run\'s writes stop at the first that fails, until the run is claimed again', async () => {
         // The worker relies on this to send a run's end while a step's record may still fail.
-        if (!store.ordersWrites) {
-          expect(kind).toBe('postgres'); // the worker awaits every write there, so it knows first
-          return;
-        }
         const run = await acceptAndClaim('w');
         const other = await acceptAndClaim('w', 5002);
         expect(await store.startStep(run.id, 'w', 'sms', { a: 1 }, 'ih', T0 + 10)).toBe(true);
@@ -945,31 +948,31 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
       it("gives each revision's body as received, per sender, the newest without a revision, and none once purged", async () => {
         const first = callVersion(0, { id: 91 });
         const second = callVersion(1, { id: 91 });
-        expectAccepted(await store.acceptDelivery(delivery(first, { runs: CRM_ONLY, receivedAt: T0 })));
+        expectAccepted(await store.acceptDelivery(delivery(first, { requestId: 'req-91-1', runs: CRM_ONLY, receivedAt: T0 })));
         // A resend of revision 1 (no body kept) must not hide the accepted one.
         await store.acceptDelivery(delivery(first, { runs: CRM_ONLY, receivedAt: T0 + 5 }));
-        expectAccepted(await store.acceptDelivery(delivery(second, { runs: CRM_ONLY, receivedAt: T0 + 10 })));
+        expectAccepted(await store.acceptDelivery(delivery(second, { requestId: 'req-91-2', runs: CRM_ONLY, receivedAt: T0 + 10 })));
         // The same call id from another sender is another call.
         const other = callVersion(0, { id: 91 });
-        expectAccepted(await store.acceptDelivery(delivery(other, { sender: 'famulor', runs: CRM_ONLY, receivedAt: T0 + 20 })));
+        expectAccepted(await store.acceptDelivery(delivery(other, { requestId: 'req-91-famulor', sender: 'famulor', runs: CRM_ONLY, receivedAt: T0 + 20 })));
         // Another call received at the same time as revision 1 is not confused with it.
         expectAccepted(await store.acceptDelivery(delivery(callVersion(0, { id: 92 }), { runs: CRM_ONLY, receivedAt: T0 })));
 
         const latest = await store.getCallPayloads('91');
         expect(latest).toEqual([
-          { sender: 'autocalls', callId: '91', revision: 2, latestRevision: 2, receivedAt: T0 + 10, body: second.rawBody.toString('utf8') },
-          { sender: 'famulor', callId: '91', revision: 1, latestRevision: 1, receivedAt: T0 + 20, body: other.rawBody.toString('utf8') },
+          { sender: 'autocalls', callId: '91', revision: 2, latestRevision: 2, receivedAt: T0 + 10, requestId: 'req-91-2', body: second.rawBody.toString('utf8') },
+          { sender: 'famulor', callId: '91', revision: 1, latestRevision: 1, receivedAt: T0 + 20, requestId: 'req-91-famulor', body: other.rawBody.toString('utf8') },
         ]);
         expect(await store.getCallPayloads('91', 1)).toEqual([
-          { sender: 'autocalls', callId: '91', revision: 1, latestRevision: 2, receivedAt: T0, body: first.rawBody.toString('utf8') },
-          { sender: 'famulor', callId: '91', revision: 1, latestRevision: 1, receivedAt: T0 + 20, body: other.rawBody.toString('utf8') },
+          { sender: 'autocalls', callId: '91', revision: 1, latestRevision: 2, receivedAt: T0, requestId: 'req-91-1', body: first.rawBody.toString('utf8') },
+          { sender: 'famulor', callId: '91', revision: 1, latestRevision: 1, receivedAt: T0 + 20, requestId: 'req-91-famulor', body: other.rawBody.toString('utf8') },
         ]);
         expect(await store.getCallPayloads('91', 3)).toEqual([]);
         expect(await store.getCallPayloads('404')).toEqual([]);
 
         await store.purgePayloads(T0 + 15, T0 + 30);
         const purged = await store.getCallPayloads('91', 1);
-        expect(purged.map((p) => [p.sender, p.revision, p.body])).toEqual([['autocalls', 1, null], ['famulor', 1, other.rawBody.toString('utf8')]]);
+        expect(purged.map((p) => [p.sender, p.revision, p.requestId, p.body])).toEqual([['autocalls', 1, null, null], ['famulor', 1, 'req-91-famulor', other.rawBody.toString('utf8')]]);
       });
     });
 

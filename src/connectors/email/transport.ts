@@ -3,12 +3,13 @@
 import { z } from 'zod';
 import type { Transporter } from 'nodemailer';
 import { classifyFailure, clip, networkCode } from '../classify-failure.js';
-import { ClientPool, withPooledClient, type Pooled } from '../client-pool.js';
+import { ClientPool, type Pooled } from '../client-pool.js';
 import { envConfig, type ConnectorConfigOf } from '../connector-config.js';
 import { connectorStep, PermanentError, TransientError, type ConnectorInstance, type StepContext } from '../connector.js';
-import { DeadlineError, sendContext } from '../deadline.js';
+import { DeadlineError } from '../deadline.js';
 import { withEvidence, type VendorExchange } from '../evidence.js';
 import { lazyImport } from '../load-sdk.js';
+import { sendWithPooledClient } from '../pooled-send.js';
 
 export const emailEnv = envConfig(
   z.object({
@@ -54,17 +55,15 @@ export interface EmailConnector extends ConnectorInstance {
 
 /** Email over one SMTP server: its pooled connections, lent one step at a time. */
 export function createEmailConnector(config: EmailConfig): EmailConnector {
-  const smtpUrl = config.SMTP_URL;
   const pool = new ClientPool<PooledSmtp>();
   return {
     config,
     async withTransport(ctx, action, send) {
       const { default: nodemailer } = await loadNodemailer();
-      const sendCtx = sendContext(ctx);
       const create = (): PooledSmtp => {
         const pooled = { transmitted: false } as PooledSmtp;
         pooled.transport = nodemailer.createTransport({
-          url: smtpUrl,
+          url: config.SMTP_URL,
           pool: true,
           maxConnections: 1,
           // A message whose connection closed is failed, never sent again over another one: the
@@ -86,23 +85,18 @@ export function createEmailConnector(config: EmailConfig): EmailConnector {
         pooled.dispose = () => pooled.transport.close({ force: true });
         return pooled;
       };
-      let lent: PooledSmtp | undefined;
-      try {
-        // By the step's timeout too: the transport's timeouts are set when it is made.
-        return await withPooledClient(sendCtx, pool, String(ctx.timeoutMs), create, async (pooled) => {
-          lent = pooled;
+      // Pooled by the step's timeout too: the transport's timeouts are set when it is made.
+      return sendWithPooledClient(
+        ctx,
+        pool,
+        String(ctx.timeoutMs),
+        create,
+        (pooled) => {
           pooled.transmitted = false;
-          try {
-            return await send(pooled.transport);
-          } catch (error) {
-            throw withEvidence(classifySmtpError(action, error, pooled.transmitted), smtpExchange(smtpUrl, error));
-          }
-        });
-      } catch (error) {
-        if (error instanceof TransientError || error instanceof PermanentError) throw error;
-        // The deadline: the transport was cut off and is lent to no other step.
-        throw withEvidence(classifySmtpError(action, error, lent?.transmitted ?? false), smtpExchange(smtpUrl, error));
-      }
+          return send(pooled.transport);
+        },
+        (error, pooled) => withEvidence(classifySmtpError(action, error, pooled?.transmitted ?? false), smtpExchange(config.SMTP_URL, error)),
+      );
     },
     close: () => pool.close(),
   };

@@ -42,6 +42,12 @@ interface HubSpotApis {
   options: PromiseConfigurationOptions;
 }
 
+/** The output of HubSpot's create and upsert steps: `steps.<id>.id` feeds associations. */
+export const hubspotRecord = z.object({
+  id: z.string().describe('HubSpot record id.'),
+  created: z.boolean().describe('True when this step created the record, false when it found it (or an earlier attempt had made it).'),
+});
+
 /**
  * The SDK's CRM objects API, its client configurator and aftercall's transport for it, imported
  * on first use. A configuration is made as `new Client(...)` makes the one of `client.crm.objects`
@@ -52,11 +58,8 @@ interface HubSpotApis {
  * skipped (HubSpot/hubspot-api-nodejs#671, fixed in 14.0.1); appending none of our own keeps the
  * configured ones in force.
  */
-/** The output of HubSpot's create and upsert steps: `steps.<id>.id` feeds associations. */
-export const hubspotRecord = z.object({
-  id: z.string().describe('HubSpot record id.'),
-  created: z.boolean().describe('True when this step created the record, false when it found it (or an earlier attempt had made it).'),
-});
+/** The SDK, imported now rather than at the first step (inbound lookups answer within a deadline). */
+export const preloadHubSpot = (): Promise<unknown> => loadHubSpot();
 
 const loadHubSpot = lazyImport(async () => {
   const [crm, { ApiClientConfigurator }, { NodeHttpLibrary }] = await Promise.all([

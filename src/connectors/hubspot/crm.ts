@@ -14,15 +14,6 @@ import { during } from '../classify-failure.js';
 const EQ = 'EQ' as FilterOperatorEnum;
 const HUBSPOT_DEFINED = 'HUBSPOT_DEFINED' as AssociationSpecAssociationCategoryEnum;
 
-/** HubSpot-defined association type ids (from the SDK's AssociationTypes). */
-export const ASSOCIATION = {
-  dealToContact: 3,
-  noteToContact: 202,
-  taskToContact: 204,
-  noteToDeal: 214,
-  taskToDeal: 216,
-} as const;
-
 export interface Association {
   to: string;
   typeId: number;
@@ -97,10 +88,6 @@ export async function createOnce(
   }
   const created = await createObject(hubspot, objectType, properties, associations);
   return { id: created.id, created: true };
-}
-
-export function associations(...entries: Array<[string | null | undefined, number]>): Association[] {
-  return entries.filter((e): e is [string, number] => Boolean(e[0])).map(([to, typeId]) => ({ to, typeId }));
 }
 
 function time(value: Date | string | undefined): number {

@@ -50,6 +50,9 @@ interface AxiosResponseLike {
 export const pipedriveRecord = z.object({ id: z.number().int().describe('Pipedrive record id.') });
 
 /** The SDK, imported on first use. */
+/** The SDK, imported now rather than at the first step (inbound lookups answer within a deadline). */
+export const preloadPipedrive = (): Promise<unknown> => loadPipedrive();
+
 const loadPipedrive = lazyImport(() => import('pipedrive'));
 
 interface PooledPipedrive extends Pooled {

@@ -1,6 +1,7 @@
 // Pipedrive (pipedrive SDK): persons, notes, call activities and deals.
 import { defineConnector } from '../connector.js';
 import { createPipedriveConnector, pipedriveEnv } from './client.js';
+import { personFindByPhone } from './lookups/person-by-phone.js';
 import { activityCreate } from './steps/activity-create.js';
 import { dealCreate } from './steps/deal-create.js';
 import { noteCreate } from './steps/note-create.js';
@@ -10,6 +11,6 @@ export const pipedriveSpec = defineConnector({
   name: 'pipedrive',
   title: 'Pipedrive',
   config: pipedriveEnv,
-  steps: [personUpsert, noteCreate, activityCreate, dealCreate],
+  steps: [personUpsert, noteCreate, activityCreate, dealCreate, personFindByPhone],
   create: createPipedriveConnector,
 });

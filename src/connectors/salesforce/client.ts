@@ -58,6 +58,9 @@ export const salesforceRecord = z.object({
 });
 
 /** jsforce, imported on first use. */
+/** The SDK, imported now rather than at the first step (inbound lookups answer within a deadline). */
+export const preloadJsforce = (): Promise<unknown> => loadJsforce();
+
 const loadJsforce = lazyImport(() => import('jsforce'));
 
 /**

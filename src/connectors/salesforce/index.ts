@@ -1,6 +1,7 @@
 // Salesforce (jsforce): leads, contacts and call logs.
 import { defineConnector } from '../connector.js';
 import { createSalesforceConnector, salesforceEnv } from './client.js';
+import { contactFindByPhone } from './lookups/contact-by-phone.js';
 import { contactUpdate } from './steps/contact-update.js';
 import { leadUpsert } from './steps/lead-upsert.js';
 import { taskCreate } from './steps/task-create.js';
@@ -9,6 +10,6 @@ export const salesforceSpec = defineConnector({
   name: 'salesforce',
   title: 'Salesforce',
   config: salesforceEnv,
-  steps: [leadUpsert, contactUpdate, taskCreate],
+  steps: [leadUpsert, contactUpdate, taskCreate, contactFindByPhone],
   create: createSalesforceConnector,
 });

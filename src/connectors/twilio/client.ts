@@ -4,12 +4,13 @@ import { z } from 'zod';
 import type { Twilio as TwilioClient } from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { classifyFailure, networkCode } from '../classify-failure.js';
-import { ClientPool, stepAgent, withPooledClient, type Pooled, type StepAgent } from '../client-pool.js';
+import { ClientPool, stepAgent, type Pooled, type StepAgent } from '../client-pool.js';
 import { baseUrl, envConfig, type ConnectorConfigOf } from '../connector-config.js';
 import { connectorStep, PermanentError, TransientError, type ConnectorInstance, type StepContext } from '../connector.js';
-import { DeadlineError, sendContext } from '../deadline.js';
+import { DeadlineError } from '../deadline.js';
 import { withEvidence } from '../evidence.js';
 import { lazyImport } from '../load-sdk.js';
+import { sendWithPooledClient } from '../pooled-send.js';
 import { header, parseRetryAfter } from '../response-headers.js';
 import { rebase, StepRequestClient, type TwilioHttp } from './request-client.js';
 
@@ -66,7 +67,6 @@ export function createTwilioConnector(config: TwilioConfig): TwilioConnector {
     config,
     async withClient(ctx, action, work) {
       const { default: twilio } = await loadTwilio();
-      const sendCtx = sendContext(ctx);
       const create = (): PooledTwilio => {
         const agent = stepAgent(target);
         // Through the pooled agent on node:http; behind HTTP_PROXY the SDK's own client, whose agent
@@ -77,23 +77,18 @@ export function createTwilioConnector(config: TwilioConfig): TwilioConnector {
         // The SDK takes any object with RequestClient's request(); its type names the whole class.
         return { agent, http, client: twilio(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, { httpClient: http as unknown as RequestClient }) };
       };
-      let lent: PooledTwilio | undefined;
-      try {
-        return await withPooledClient(sendCtx, pool, target, create, async (pooled) => {
-          lent = pooled;
+      return sendWithPooledClient(
+        ctx,
+        pool,
+        target,
+        create,
+        (pooled) => {
           pooled.http.timeoutMs = ctx.timeoutMs;
           if (pooled.http.log) pooled.http.log.last = undefined;
-          try {
-            return await work(pooled.client);
-          } catch (error) {
-            throw withEvidence(classifyTwilioError(action, error, pooled.http.lastResponse?.headers), pooled.http.log?.last);
-          }
-        });
-      } catch (error) {
-        throw error instanceof TransientError || error instanceof PermanentError
-          ? error
-          : withEvidence(classifyTwilioError(action, error, undefined), lent?.http.log?.last);
-      }
+          return work(pooled.client);
+        },
+        (error, pooled) => withEvidence(classifyTwilioError(action, error, pooled?.http.lastResponse?.headers), pooled?.http.log?.last),
+      );
     },
     close: () => pool.close(),
   };

@@ -10,10 +10,12 @@ import type { RunFilter, Store } from '../../store/store.js';
 import type { DeliveryReceiver } from '../../ingest/receive-delivery.js';
 import { LOGIN_CSRF_COOKIE, randomToken, readCookie, SESSION_COOKIE, type AdminSessions } from './session.js';
 import { ADMIN_CSS } from './stylesheet.js';
+import { ADMIN_JS, FAVICON_SVG } from './assets.js';
 import { layout } from './views/layout.js';
 import { loginPage } from './views/login-page.js';
+import { inboundDetailPage, inboundListPage } from './views/inbound-page.js';
 import { quarantinePage } from './views/quarantine-page.js';
-import { earlierEffectsOf, planRerun } from './rerun-plan.js';
+import { planRerun } from './rerun-plan.js';
 import { rerunPage } from './views/rerun-page.js';
 import { runPage } from './views/run-page.js';
 import { runsPage, type RunFilters } from './views/runs-page.js';
@@ -49,7 +51,16 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
   router.use(
     helmet({
       contentSecurityPolicy: {
-        directives: { defaultSrc: ["'self'"], styleSrc: ["'self'"], scriptSrc: ["'none'"], formAction: ["'self'"], frameAncestors: ["'none'"] },
+        // Scripts only from this origin (the one file below, no inline script, no eval); trusted
+        // types forbid string-to-DOM sinks even there.
+        directives: {
+          defaultSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          requireTrustedTypesFor: ["'script'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+        },
       },
       referrerPolicy: { policy: 'same-origin' },
     }),
@@ -63,6 +74,14 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
   router.get('/assets/admin.css', (_req, res) => {
     res.type('text/css').setHeader('cache-control', 'public, max-age=300');
     res.send(ADMIN_CSS);
+  });
+  router.get('/assets/admin.js', (_req, res) => {
+    res.type('text/javascript').setHeader('cache-control', 'public, max-age=300');
+    res.send(ADMIN_JS);
+  });
+  router.get('/favicon.svg', (_req, res) => {
+    res.type('image/svg+xml').setHeader('cache-control', 'public, max-age=86400');
+    res.send(FAVICON_SVG);
   });
 
   const secureCookie = (req: Request) => req.secure;
@@ -149,7 +168,8 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
     const run = await deps.store.getRun(Number(req.params.id));
     if (!run) return page(res, 404, layout('Not found', html`<p>No run #${req.params.id}.</p>`, req.adminSession));
     const mapping = deps.mappings.resolve(run.mappingName, run.mappingHash);
-    page(res, 200, runPage({ run, mapping, csrf: req.adminSession!.csrf, notice: noticeFrom(req.query.notice) }));
+    const delivery = (await deps.store.getCallPayloads(run.callId, run.revision)).find((p) => p.sender === run.sender) ?? null;
+    page(res, 200, runPage({ run, mapping, delivery, csrf: req.adminSession!.csrf, notice: noticeFrom(req.query.notice) }));
   });
 
   // The run's call as delivered, as a fixture file to save (scrubbed: fit to commit).
@@ -164,30 +184,34 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
     res.attachment(fixtureFileName(payload, scrub)).type('application/json').send(fixtureFile(payload.body, { scrub }));
   });
 
-  router.post('/runs/:id/retry', async (req, res) => {
+  /** Queues run :id again, wakes the worker, and goes back to the run's page saying which it was. */
+  const requeue = (queue: (id: number, at: number) => Promise<string>, queued: string, refused: string) => async (req: Request, res: Response) => {
     const id = Number(req.params.id);
-    const result = await deps.store.requeueDeadRun(id, now());
+    const result = await queue(id, now());
     if (result === 'requeued') deps.onRequeued?.();
-    res.redirect(303, `/admin/runs/${id}?notice=${result === 'requeued' ? 'retry-queued' : 'not-retryable'}`);
-  });
+    res.redirect(303, `/admin/runs/${id}?notice=${result === 'requeued' ? queued : refused}`);
+  };
+  router.post('/runs/:id/retry', requeue((id, at) => deps.store.requeueDeadRun(id, at), 'retry-queued', 'not-retryable'));
 
   router.get('/runs/:id/rerun', async (req, res) => {
     const run = await deps.store.getRun(Number(req.params.id));
     if (!run) return page(res, 404, layout('Not found', html`<p>No run #${req.params.id}.</p>`, req.adminSession));
     const current = deps.mappings.current().find((m) => m.name === run.mappingName) ?? null;
-    const plan = await planRerun(run, current, {
-      now: now(),
-      earlierEffect: earlierEffectsOf(deps.store, run),
-      testDeliveries: deps.testDeliveries,
-    });
+    const plan = await planRerun(run, current, { now: now(), store: deps.store, testDeliveries: deps.testDeliveries });
     page(res, 200, rerunPage({ run, plan, csrf: req.adminSession!.csrf }));
   });
 
-  router.post('/runs/:id/rerun', async (req, res) => {
-    const id = Number(req.params.id);
-    const result = await deps.store.requeueForRerun(id, now());
-    if (result === 'requeued') deps.onRequeued?.();
-    res.redirect(303, `/admin/runs/${id}?notice=${result === 'requeued' ? 'rerun-queued' : 'not-rerunnable'}`);
+  router.post('/runs/:id/rerun', requeue((id, at) => deps.store.requeueForRerun(id, at), 'rerun-queued', 'not-rerunnable'));
+
+  router.get('/inbound', async (req, res) => {
+    page(res, 200, inboundListPage({ requests: await deps.store.listInbound(100), csrf: req.adminSession!.csrf }));
+  });
+
+  router.get('/inbound/:id', async (req, res) => {
+    const id = positiveInt(req.params.id);
+    const request = id === undefined ? null : await deps.store.getInbound(id);
+    if (!request) return page(res, 404, layout('Not found', html`<p>No inbound request #${req.params.id}.</p>`, req.adminSession));
+    page(res, 200, inboundDetailPage({ request, csrf: req.adminSession!.csrf }));
   });
 
   router.get('/quarantine', async (req, res) => {

@@ -5,7 +5,7 @@ import { prepareStep, startMapping } from '../../mapping/evaluate-mapping.js';
 import type { CompiledMapping } from '../../mapping/load-mappings.js';
 import { decideStep, earlierEffectLookup, type StepDecision } from '../../mapping/repeat-policy.js';
 import type { TestDeliveryMode } from '../../payload/test-request.js';
-import type { EarlierEffect, RunDetail, Store } from '../../store/store.js';
+import type { RunDetail, Store } from '../../store/store.js';
 
 export interface RerunPlan {
   problem: string | null;
@@ -14,8 +14,8 @@ export interface RerunPlan {
 
 export interface RerunPlanOptions {
   now: number;
-  /** The step's latest execution for an earlier revision of the run's call (the worker's store lookup). */
-  earlierEffect: (stepId: string, atMostOnce: boolean) => Promise<EarlierEffect | null>;
+  /** Where the worker looks up a step's latest execution for an earlier revision of the run's call. */
+  store: Pick<Store, 'findEarlierEffect'>;
   testDeliveries?: TestDeliveryMode;
 }
 
@@ -53,7 +53,7 @@ export async function planRerun(run: RunDetail, mapping: CompiledMapping | null,
       step,
       inputHash: prepared.inputHash,
       doneBefore: done.get(step.id) ?? null,
-      earlier: lookup ? await options.earlierEffect(step.id, lookup.atMostOnce) : null,
+      earlier: lookup ? await options.store.findEarlierEffect(run.callRowId, run.mappingName, step.id, run.revision, lookup.atMostOnce) : null,
       dryRun: run.isTest && options.testDeliveries === 'dry-run',
     });
     if (decision.action === 'reuse') context.steps[step.id] = decision.output;
@@ -72,27 +72,4 @@ function describe(decision: StepDecision): string {
     case 'reuse':
       return decision.from === 'this-run' ? `will not repeat (${decision.reason})` : `skipped: ${decision.reason}`;
   }
-}
-
-/**
- * `Store.findEarlierEffect` for a run known by its call id and sender: the latest earlier
- * revision's run of the same mapping whose step succeeded (or, `atMostOnce`, was left started).
- */
-export function earlierEffectsOf(store: Pick<Store, 'listRuns' | 'getRun'>, run: RunDetail): RerunPlanOptions['earlierEffect'] {
-  let earlierRuns: Promise<RunDetail[]> | undefined;
-  const load = async () => {
-    const summaries = await store.listRuns({ search: run.callId, mappingName: run.mappingName, limit: 500 });
-    const wanted = summaries
-      .filter((r) => r.callId === run.callId && r.sender === run.sender && r.revision < run.revision)
-      .sort((a, b) => b.revision - a.revision);
-    const details = await Promise.all(wanted.map((r) => store.getRun(r.id)));
-    return details.filter((d): d is RunDetail => d !== null);
-  };
-  return async (stepId, atMostOnce) => {
-    for (const earlier of await (earlierRuns ??= load())) {
-      const step = earlier.steps.find((s) => s.stepId === stepId && (s.status === 'succeeded' || (atMostOnce && s.status === 'started')));
-      if (step) return { revision: earlier.revision, outcome: step.status === 'succeeded' ? 'succeeded' : 'unknown', inputHash: step.inputHash, output: step.output };
-    }
-    return null;
-  };
 }

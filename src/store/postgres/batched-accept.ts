@@ -1,6 +1,6 @@
 // Group commit of deliveries on PostgreSQL: the deliveries that arrive in one event-loop turn,
 // or while the previous batch's round trip is under way, go to the server as ONE call of
-// aftercall_accept_batch (migration 5): one statement, one commit, one WAL flush for all of
+// aftercall_accept_deliveries (migration 8): one statement, one commit, one WAL flush for all of
 // them. The function gives each delivery its own subtransaction and returns each one's
 // result or SQLSTATE, so one failing delivery does not fail its neighbours. A caller is
 // answered only once the statement has returned, i.e. after its implicit COMMIT (durable as
@@ -42,15 +42,21 @@ export class DeliveryWriteError extends Error {
 }
 
 /** Prepared once per connection by node-postgres (the name), planned once by the server. */
-const ACCEPT_BATCH = {
-  name: 'aftercall_accept_batch',
-  text: 'SELECT * FROM aftercall_accept_batch($1::jsonb, $2::text[], $3::bytea[])',
+const ACCEPT_DELIVERIES = {
+  name: 'aftercall_accept_deliveries',
+  text: 'SELECT * FROM aftercall_accept_deliveries($1::jsonb, $2::bytea, $3::bytea)',
 };
 
 /** A batch bigger than this waits for the next round trip: a bound on one statement's size and time. */
 export const MAX_BATCH = 256;
 
-function toWire(input: AcceptInput) {
+/** Where a delivery's bytes are in the batch's bytea: offset and length. */
+interface Span {
+  at: number;
+  bytes: number;
+}
+
+function toWire(input: AcceptInput, body: Span, call: Span) {
   return {
     sender: input.sender,
     key: callKey(input.call),
@@ -62,7 +68,22 @@ function toWire(input: AcceptInput) {
     isTest: input.isTest,
     phone: input.call.customer_phone,
     runs: input.runs.map((r) => ({ name: r.mappingName, hash: r.mappingHash, skip: r.skipReason ?? null })),
+    bodyAt: body.at,
+    bodyBytes: body.bytes,
+    callAt: call.at,
+    callBytes: call.bytes,
   };
+}
+
+/** The buffers one after the other, and where each one is. */
+function concatenated(buffers: Buffer[]): { bytes: Buffer; spans: Span[] } {
+  let at = 0;
+  const spans = buffers.map((buffer) => {
+    const span = { at, bytes: buffer.length };
+    at += buffer.length;
+    return span;
+  });
+  return { bytes: Buffer.concat(buffers, at), spans };
 }
 
 function toResult(row: BatchRow, input: AcceptInput): AcceptResult {
@@ -100,12 +121,11 @@ export class BatchedAccept {
     this.stats.deliveries += items.length;
     let rows: BatchRow[];
     try {
-      const values = [
-        jsonWithoutNul(items.map((item) => toWire(item.input))),
-        items.map((item) => item.input.callJson ?? JSON.stringify(item.input.call)),
-        items.map((item) => item.input.rawBody),
-      ];
-      rows = (await this.pool.query<BatchRow>({ ...ACCEPT_BATCH, values })).rows;
+      const calls = concatenated(items.map((item) => Buffer.from(item.input.callJson ?? JSON.stringify(item.input.call))));
+      const bodies = concatenated(items.map((item) => item.input.rawBody));
+      const wire = items.map((item, i) => toWire(item.input, bodies.spans[i]!, calls.spans[i]!));
+      const values = [jsonWithoutNul(wire), calls.bytes, bodies.bytes];
+      rows = (await this.pool.query<BatchRow>({ ...ACCEPT_DELIVERIES, values })).rows;
     } catch (error) {
       // Nothing of the batch is committed (or, if the connection broke during COMMIT, it is
       // unknown): nobody may be told it is; the senders' retries are accepted or found duplicates.
@@ -117,7 +137,7 @@ export class BatchedAccept {
     items.forEach((item, i) => {
       const row = byOrd.get(i + 1);
       try {
-        if (!row) throw new Error('aftercall_accept_batch returned no result for a delivery');
+        if (!row) throw new Error('aftercall_accept_deliveries returned no result for a delivery');
         item.resolve(toResult(row, item.input));
       } catch (error) {
         item.reject(error);

@@ -6,13 +6,14 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type pg from 'pg';
 import type { Call } from '../../payload/call.js';
-import type { AcceptInput, AcceptResult, ClaimedRun, PurgeCounts, RunScore, StepFinish, StepResult } from '../records.js';
-import { json, STEP_COLUMNS, toClaimedRun, toStepResult, type ClaimedRow, type StepRow } from '../rows.js';
-import { DUE, sqlList, UNFINISHED, type RunStatus } from '../run-status.js';
+import type { AcceptInput, AcceptResult, ClaimedRun, PurgeCounts, RunScore, StepFinish } from '../records.js';
+import { json, toStepResult } from '../rows.js';
+import { sqlList, UNFINISHED, type RunStatus } from '../run-status.js';
 import { StoreUnavailableError, withoutTranscripts } from '../store.js';
 import { sweepExpiredLeases } from '../sql/run-ends.js';
 import { SqlStore } from '../sql/sql-store.js';
 import { driveAsync, PLAIN_PAYLOADS, type Flavor, type How, type Op, type Work } from '../sql/work.js';
+import { CallHandoff } from '../call-handoff.js';
 import { BatchedAccept } from './batched-accept.js';
 import { applyMigrations } from './migrations.js';
 import { RunWrites } from './run-writes.js';
@@ -37,6 +38,11 @@ const STEP_ORDER = 'started_at NULLS FIRST, step_id COLLATE "C"';
 /** A claimed run is ours while the lease check holds; FOR SHARE keeps a sweep from taking it mid-write. */
 const FLAVOR: Flavor = { kind: 'postgres', stepOrder: STEP_ORDER, forShare: ' FOR SHARE', payloads: PLAIN_PAYLOADS };
 const PURGE_BATCH = 500;
+/**
+ * A held call is let go this long after its delivery: by then its runs were claimed here, or by
+ * another instance (and will not be here), or wait behind a backlog and are read when claimed.
+ */
+const HANDOFF_MAX_AGE_MS = 60_000;
 
 /**
  * Names of prepared statements, one per query text: the server parses and plans a named
@@ -63,8 +69,6 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
 export class PostgresStore extends SqlStore {
   readonly kind = 'postgres' as const;
-  // The claimed runs' writes go through one queue, applied in call order (run-writes.ts).
-  readonly ordersWrites = true;
   protected readonly flavor = FLAVOR;
   private readonly sql: Sql;
   private closing: Promise<void> | null = null;
@@ -72,6 +76,8 @@ export class PostgresStore extends SqlStore {
   private readonly work: LimitFunction;
   private readonly accepts: BatchedAccept;
   private readonly runWrites: RunWrites;
+  /** Calls of the deliveries accepted here, for the claims of their runs (call-handoff.ts). */
+  private readonly handoff = new CallHandoff({ maxAgeMs: HANDOFF_MAX_AGE_MS });
 
   constructor(private readonly pool: pg.Pool) {
     super();
@@ -112,11 +118,16 @@ export class PostgresStore extends SqlStore {
     return this.work(() => this.query<R>(text, values));
   }
 
-  acceptDelivery(input: AcceptInput): Promise<AcceptResult> {
-    // Batched with the deliveries of the same moment; aftercall_accept_batch (migration 5)
+  async acceptDelivery(input: AcceptInput): Promise<AcceptResult> {
+    // Batched with the deliveries of the same moment; aftercall_accept_deliveries (migration 8)
     // keeps each one's semantics: the calls row locked until COMMIT, a content seen in ANY
     // earlier revision a duplicate (never a rollback), new contents consecutive revisions.
-    return this.accepts.accept(input);
+    const result = await this.accepts.accept(input);
+    if (result.outcome === 'accepted') {
+      const queued = result.runIds.filter((_, i) => !input.runs[i]?.skipReason);
+      this.handoff.offer(queued, input.call, input.callJson?.length ?? input.rawBody.length);
+    }
+    return result;
   }
 
   // The lease check and the write are one statement (aftercall_run_writes): a step is recorded
@@ -154,45 +165,33 @@ export class PostgresStore extends SqlStore {
     return this.runWrites.write('release', runId, owner, () => ({ notBefore: notBefore ?? null }));
   }
 
+  override extendLease(runId: number, owner: string, until: number): Promise<boolean> {
+    return this.runWrites.write('renew', runId, owner, () => ({ until }));
+  }
+
   async claimRuns(owner: string, limit: number, now: number, leaseMs: number): Promise<ClaimedRun[]> {
-    // SKIP LOCKED: instances claiming at the same moment pass over each other's rows instead
-    // of waiting; a row another instance claimed first fails the re-check of the status and
-    // drops out. A run waits while an earlier revision's run of the same call and mapping
-    // is unfinished, so revisions execute in order (and `repeat` sees its predecessor).
-    const { rows } = await this.workQuery<ClaimedRow>(
-      `WITH due AS (
-         SELECT r.id FROM runs r
-         WHERE r.status IN ${sqlList(DUE)} AND r.next_run_at <= $1
-           AND NOT EXISTS (
-             SELECT 1 FROM runs e
-             WHERE e.call_row_id = r.call_row_id AND e.mapping_name = r.mapping_name
-               AND e.revision < r.revision AND e.status IN ${sqlList(UNFINISHED)})
-         ORDER BY r.next_run_at, r.id
-         LIMIT $2
-         FOR UPDATE OF r SKIP LOCKED
-       )
-       UPDATE runs r SET status = 'running', lease_owner = $3, lease_until = $4, updated_at = $1
-       FROM due, revisions v
-       WHERE r.id = due.id AND v.id = r.revision_id AND r.status IN ${sqlList(DUE)}
-       RETURNING r.id, r.mapping_name, r.mapping_hash, r.attempts, r.is_test, r.call_row_id, r.revision, r.next_run_at, v.call_json`,
-      [now, limit, owner, now + leaseMs],
-    );
-    if (rows.length === 0) return [];
-    for (const row of rows) this.runWrites.restart(row.id);
-    // The claimed runs' step records in one query (the runs are ours now: nobody else writes them).
-    const { rows: stepRows } = await this.workQuery<StepRow & { run_id: number }>(
-      `SELECT run_id, ${STEP_COLUMNS} FROM step_results WHERE run_id = ANY($1::bigint[]) ORDER BY run_id, ${STEP_ORDER}`,
-      [rows.map((row) => row.id)],
-    );
-    const steps = new Map<number, StepResult[]>();
-    for (const row of stepRows) {
-      const list = steps.get(row.run_id) ?? [];
-      list.push(toStepResult(row));
-      steps.set(row.run_id, list);
-    }
-    return rows
-      .sort((a, b) => a.next_run_at - b.next_run_at || a.id - b.id)
-      .map((row) => toClaimedRun(row, owner, steps.get(row.id) ?? []));
+    // Through the worker's queue (aftercall_worker_writes, migration 9), behind the writes sent
+    // before it: one statement claims the due runs, with their step records, and the call only
+    // of runs whose call this process does not hold.
+    const claimed = await this.runWrites.claim({ owner, limit, now, until: now + leaseMs, held: this.handoff.runIds() });
+    return claimed.map((row): ClaimedRun => {
+      // Taken either way: a run claimed in the statement that accepted it comes with its call.
+      const held = this.handoff.take(row.id);
+      const call = row.call ?? held;
+      if (!call) throw new Error(`run ${row.id} was claimed without its call`);
+      return {
+        id: row.id,
+        mappingName: row.mapping_name,
+        mappingHash: row.mapping_hash,
+        attempts: row.attempts,
+        isTest: row.is_test,
+        callRowId: row.call_row_id,
+        revision: row.revision,
+        call,
+        leaseOwner: owner,
+        steps: (row.steps ?? []).map(toStepResult),
+      };
+    });
   }
 
   sweepExpiredLeases(now: number): Promise<number> {

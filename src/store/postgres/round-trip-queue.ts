@@ -7,8 +7,12 @@
  * too, failing the whole batch. Free text (a receiver's error, a skip reason quoting the
  * payload) gets U+FFFD instead, as every other write of the store does (pg-pool.ts).
  */
-export const jsonWithoutNul = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' && v.includes('\0') ? v.replaceAll('\0', '\uFFFD') : v));
+export function jsonWithoutNul(value: unknown): string {
+  const text = JSON.stringify(value);
+  // JSON.stringify writes NUL as the escape \u0000: without one, the text is already right.
+  if (!text.includes('\\u0000')) return text;
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' && v.includes('\0') ? v.replaceAll('\0', '\uFFFD') : v));
+}
 
 export class RoundTripQueue<T> {
   private queue: T[] = [];

@@ -1,19 +1,23 @@
 // Group commit of the worker's writes on PostgreSQL, across runs: the writes of claimed runs
-// (step records, score, the run's end) queue here and go to the server in call order, one
-// batch at a time, as ONE call of aftercall_run_writes (migration 6): one statement, one
-// commit. Since they land in call order, the store can say `ordersWrites`, and the worker then
-// lets a step's record share the commit of the next write (finishing step k with starting
-// k+1, the last finish with completing the run), as it does on SQLite.
+// (step records, score, the run's end), lease renewals and claims queue here and go to the
+// server in call order, one batch at a time, as ONE call of aftercall_worker_writes
+// (migration 9): one statement, one commit, one round trip for what the worker sent meanwhile.
+// Since they land in call order (as RunQueue promises), the worker lets a step's record share
+// the commit of the next write (finishing step k with starting k+1, the last finish with
+// completing the run), as it does on SQLite.
 // A run's writes stop at the first that fails, until the run is claimed again (`restart`):
-// one queued before that failure was answered is refused instead of landing after it.
+// one queued before that failure was answered is refused instead of landing after it. A lease
+// renewal stands outside that chain, as it did as a statement of its own.
 import type pg from 'pg';
+import type { Call } from '../../payload/call.js';
+import type { StepRow } from '../rows.js';
 import { StoreUnavailableError } from '../store.js';
 import { isUnavailable } from './pg-errors.js';
 import { jsonWithoutNul, RoundTripQueue } from './round-trip-queue.js';
 
-/** One write, as aftercall_run_writes takes it: `op`, `run`, `owner`, `at` and the op's fields. */
+/** One write, as aftercall_worker_writes takes it: `op`, `run`, `owner`, `at` and the op's fields. */
 export interface RunWrite {
-  op: 'start' | 'finish' | 'score' | 'complete' | 'retry' | 'kill' | 'release';
+  op: 'start' | 'finish' | 'score' | 'complete' | 'retry' | 'kill' | 'release' | 'renew';
   run: number;
   owner: string;
   at?: number;
@@ -23,8 +27,9 @@ export interface RunWrite {
 interface Pending {
   /** Made when the batch is built, so a write that cannot be serialized fails in its place. */
   wire: () => string;
-  run: number;
-  resolve: (changed: boolean) => void;
+  /** The run whose chain the write is part of; null for a claim or a lease renewal. */
+  run: number | null;
+  resolve: (row: WriteRow) => void;
   reject: (error: unknown) => void;
 }
 
@@ -33,6 +38,31 @@ interface WriteRow {
   r_changed: boolean | null;
   r_sqlstate: string | null;
   r_message: string | null;
+  /** A claim's runs (json_agg: node-postgres parses it), null when it claimed none. */
+  r_claimed: ClaimedJson[] | null;
+}
+
+/** A claimed run as the claim op returns it; `call` null where the caller holds the call. */
+export interface ClaimedJson {
+  id: number;
+  mapping_name: string;
+  mapping_hash: string;
+  attempts: number;
+  is_test: boolean;
+  call_row_id: number;
+  revision: number;
+  next_run_at: number;
+  call: Call | null;
+  steps: StepRow[] | null;
+}
+
+export interface ClaimRequest {
+  owner: string;
+  limit: number;
+  now: number;
+  until: number;
+  /** Runs whose call the caller holds: they come without it. */
+  held: readonly number[];
 }
 
 /** A write not applied because an earlier write of its run failed. */
@@ -54,7 +84,7 @@ export class RunWriteError extends Error {
   }
 }
 
-const RUN_WRITES = { name: 'aftercall_run_writes', text: 'SELECT * FROM aftercall_run_writes($1::jsonb)' };
+const WORKER_WRITES = { name: 'aftercall_worker_writes', text: 'SELECT * FROM aftercall_worker_writes($1::jsonb)' };
 const MAX_BATCH = 512;
 
 export class RunWrites {
@@ -72,7 +102,26 @@ export class RunWrites {
   /** Queues `write` (its fields made by `fields`, called when the batch is built); true when it changed the run. */
   write(op: RunWrite['op'], run: number, owner: string, fields: () => Record<string, unknown> = () => ({})): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
-      this.queue.push({ wire: () => jsonWithoutNul({ op, run, owner, ...fields() }), run, resolve, reject });
+      const wire = () => jsonWithoutNul({ op, run, owner, ...fields() });
+      this.queue.push({ wire, run: op === 'renew' ? null : run, resolve: (row) => resolve(row.r_changed === true), reject });
+    });
+  }
+
+  /** Claims due runs behind the writes queued before it (restarting each claimed run's chain). */
+  claim(request: ClaimRequest): Promise<ClaimedJson[]> {
+    const { owner, limit, now, until, held } = request;
+    return new Promise<ClaimedJson[]>((resolve, reject) => {
+      const wire = () => JSON.stringify({ op: 'claim', owner, at: now, limit, until, held });
+      this.queue.push({
+        wire,
+        run: null,
+        resolve: (row) => {
+          const claimed = row.r_claimed ?? [];
+          for (const run of claimed) this.restart(run.id);
+          resolve(claimed);
+        },
+        reject,
+      });
     });
   }
 
@@ -90,7 +139,7 @@ export class RunWrites {
     const sent: Pending[] = [];
     const wires: string[] = [];
     for (const item of items) {
-      if (this.broken.has(item.run)) {
+      if (item.run !== null && this.broken.has(item.run)) {
         item.reject(new RunWriteRefusedError(item.run));
         continue;
       }
@@ -98,7 +147,7 @@ export class RunWrites {
         wires.push(item.wire());
         sent.push(item);
       } catch (error) {
-        this.broken.add(item.run);
+        this.breakChain(item);
         item.reject(error);
       }
     }
@@ -107,12 +156,12 @@ export class RunWrites {
     this.stats.writes += sent.length;
     let rows: WriteRow[];
     try {
-      rows = (await this.connection(() => this.pool.query<WriteRow>({ ...RUN_WRITES, values: [`[${wires.join(',')}]`] }))).rows;
+      rows = (await this.connection(() => this.pool.query<WriteRow>({ ...WORKER_WRITES, values: [`[${wires.join(',')}]`] }))).rows;
     } catch (error) {
       // Nothing of the batch is known to be committed: every run in it stops here.
       const failure = isUnavailable(error) ? new StoreUnavailableError(error) : error;
       for (const item of sent) {
-        this.broken.add(item.run);
+        this.breakChain(item);
         item.reject(failure);
       }
       return;
@@ -120,11 +169,15 @@ export class RunWrites {
     const byOrd = new Map(rows.map((row) => [row.r_ord, row]));
     sent.forEach((item, i) => {
       const row = byOrd.get(i + 1);
-      if (row && row.r_changed !== null) return item.resolve(row.r_changed);
-      this.broken.add(item.run);
-      if (row?.r_message === 'chain' && row.r_sqlstate === null) return item.reject(new RunWriteRefusedError(item.run));
-      const error = new RunWriteError(row?.r_message ?? 'aftercall_run_writes returned no result for a write', row?.r_sqlstate ?? 'XX000');
+      if (row && row.r_changed !== null) return item.resolve(row);
+      this.breakChain(item);
+      if (row?.r_message === 'chain' && row.r_sqlstate === null && item.run !== null) return item.reject(new RunWriteRefusedError(item.run));
+      const error = new RunWriteError(row?.r_message ?? 'aftercall_worker_writes returned no result for a write', row?.r_sqlstate ?? 'XX000');
       item.reject(isUnavailable(error) ? new StoreUnavailableError(error) : error);
     });
+  }
+
+  private breakChain(item: Pending): void {
+    if (item.run !== null) this.broken.add(item.run);
   }
 }

@@ -55,7 +55,7 @@ export function* quarantineDelivery(f: Flavor, input: Parameters<typeof insertRe
  */
 export function* getCallPayloads(f: Flavor, callId: string, revision: number | undefined): Work<CallPayload[]> {
   const rows = yield* all<CallPayloadRow>(
-    sql`SELECT c.sender, c.call_key, v.revision, c.latest_revision, v.created_at, t.raw_body
+    sql`SELECT c.sender, c.call_key, v.revision, c.latest_revision, v.created_at, t.request_id, t.raw_body
         FROM calls c JOIN revisions v ON v.call_row_id = c.id AND v.revision = COALESCE(CAST(${revision ?? null} AS INTEGER), c.latest_revision)
         LEFT JOIN receipts t ON t.received_at = v.created_at AND t.raw_body IS NOT NULL AND t.revision_id = v.id AND t.outcome = 'accepted'
         WHERE c.call_key = ${callId} ORDER BY c.sender`,

@@ -8,12 +8,17 @@ import { getStepResults } from './step-records.js';
 import { get, type Flavor, type Work } from './work.js';
 
 export function* getRun(f: Flavor, id: number): Work<RunDetail | null> {
-  const row = yield* get<RunRow & { call_json: Buffer | string }>(
-    sql`SELECT ${raw(RUN_COLUMNS)}, v.call_json FROM runs r JOIN calls c ON c.id = r.call_row_id
+  const row = yield* get<RunRow & { call_row_id: number; call_json: Buffer | string }>(
+    sql`SELECT ${raw(RUN_COLUMNS)}, r.call_row_id, v.call_json FROM runs r JOIN calls c ON c.id = r.call_row_id
         JOIN revisions v ON v.id = r.revision_id WHERE r.id = ${id}`,
   );
   if (!row) return null;
-  return { ...toRunSummary(row), call: JSON.parse(f.payloads.unpackCall(row.call_json)) as Call, steps: yield* getStepResults(f, id) };
+  return {
+    ...toRunSummary(row),
+    callRowId: row.call_row_id,
+    call: JSON.parse(f.payloads.unpackCall(row.call_json)) as Call,
+    steps: yield* getStepResults(f, id),
+  };
 }
 
 export function* queueStats(now: number): Work<{ depth: number; oldestDueAt: number | null }> {

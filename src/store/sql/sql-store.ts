@@ -5,7 +5,9 @@ import type { AcceptInput, AcceptResult, CallPayload, ClaimedRun, EarlierEffect,
 import type { Receipt, RunDetail, RunFilter, RunScore, RunSummary, StepFinish, StepResult } from '../records.js';
 import { openStepLog } from '../step-log.js';
 import type { StepLog, Store } from '../store.js';
+import type { EarlierCalls, InboundDetail, InboundRecordInput, InboundSummary } from '../inbound-records.js';
 import { listRuns } from './list-runs.js';
+import * as inbound from './inbound.js';
 import * as receipts from './receipts.js';
 import { requeueDeadRun, requeueForRerun } from './requeue.js';
 import * as ends from './run-ends.js';
@@ -16,7 +18,6 @@ import type { Flavor, How, Work } from './work.js';
 
 export abstract class SqlStore implements Store {
   abstract readonly kind: 'sqlite' | 'postgres';
-  abstract readonly ordersWrites: boolean;
   protected abstract readonly flavor: Flavor;
 
   /** Runs an operation's statements; database failures that mean "cannot commit now" become StoreUnavailableError. */
@@ -30,7 +31,7 @@ export abstract class SqlStore implements Store {
   abstract close(): Promise<void>;
 
   stepLog(run: ClaimedRun): StepLog {
-    return openStepLog(this, run, this.ordersWrites);
+    return openStepLog(this, run);
   }
 
   quarantineDelivery(input: QuarantineInput): Promise<{ receiptId: number }> {
@@ -127,6 +128,22 @@ export abstract class SqlStore implements Store {
 
   endAdminSession(id: string): Promise<void> {
     return this.exec(sessions.endAdminSession(id), { write: true });
+  }
+
+  recordInbound(input: InboundRecordInput): Promise<{ id: number }> {
+    return this.exec(inbound.recordInbound(this.flavor, input), { write: true });
+  }
+
+  listInbound(limit = 100): Promise<InboundSummary[]> {
+    return this.exec(inbound.listInbound(limit));
+  }
+
+  getInbound(id: number): Promise<InboundDetail | null> {
+    return this.exec(inbound.getInbound(this.flavor, id));
+  }
+
+  earlierCalls(phone: string): Promise<EarlierCalls> {
+    return this.exec(inbound.earlierCalls(this.flavor, phone));
   }
 
   /** A claimed run's write: one of its chain (SQLite), on the worker's connections (PostgreSQL). */

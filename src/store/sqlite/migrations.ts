@@ -144,4 +144,26 @@ export const MIGRATIONS: Migration[] = [
     sql: `UPDATE receipts SET raw_body = aftercall_pack(raw_body) WHERE raw_body IS NOT NULL;
       UPDATE revisions SET call_json = aftercall_pack(call_json) WHERE typeof(call_json) = 'text';`,
   },
+  {
+    version: 10,
+    name: 'inbound-call variable requests: receipt, answer, lookup outcomes',
+    // raw_body deflated like receipts' (stored-payload.ts); JSON columns as TEXT.
+    sql: `CREATE TABLE inbound_requests (
+        id INTEGER PRIMARY KEY,
+        request_id TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        customer_phone TEXT,
+        assistant_phone TEXT,
+        raw_body BLOB NOT NULL,
+        answer TEXT NOT NULL,
+        mappings TEXT NOT NULL,
+        lookups TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        deadline_hit INTEGER NOT NULL,
+        problems INTEGER NOT NULL
+      );`,
+  },
 ];

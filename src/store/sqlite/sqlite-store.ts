@@ -68,7 +68,6 @@ function executor(db: Database.Database): (op: Op) => unknown {
 
 export class SqliteStore extends SqlStore {
   readonly kind = 'sqlite' as const;
-  readonly ordersWrites = true;
   protected readonly flavor = FLAVOR;
   private readonly writes: GroupCommit;
   private readonly apply: (op: Op) => unknown;
@@ -81,7 +80,7 @@ export class SqliteStore extends SqlStore {
 
   /**
    * Every write runs through the group commit; errors the disk raises become 503s upstream.
-   * A claimed run's writes pass its id as `chain`: they stop at the first that fails (ordersWrites).
+   * A claimed run's writes pass its id as `chain`: they stop at the first that fails (RunQueue).
    */
   protected exec<T>(work: Work<T>, how: How = {}): Promise<T> {
     if (!how.write) return new Promise<T>((resolve) => resolve(driveSync(work, this.apply)));

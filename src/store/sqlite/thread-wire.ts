@@ -3,7 +3,7 @@
 // call of a delivery travels as the JSON string the caller already made (cheaper to clone
 // than the object, and it is what the store writes).
 import type { Call } from '../../payload/call.js';
-import type { AcceptInput, QuarantineInput, Receipt, Store } from '../store.js';
+import type { AcceptInput, InboundDetail, QuarantineInput, Receipt, Store } from '../store.js';
 
 export type StoreMethod = {
   [K in keyof Store]: Store[K] extends (...args: never[]) => Promise<unknown> ? K : never;
@@ -22,19 +22,19 @@ export type WireReply =
 const asBuffer = (bytes: Uint8Array | null): Buffer | null =>
   bytes === null || Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
-/** The fields of a Call the SQLite store reads besides its JSON. */
-type CallFacts = Pick<Call, 'id' | 'variant' | 'status' | 'customer_phone'>;
+/** The fields of a Call the SQLite store reads besides its JSON (the channel for its key). */
+type CallFacts = Pick<Call, 'id' | 'channel' | 'variant' | 'status' | 'customer_phone'>;
 
 export function toWire(method: StoreMethod, args: unknown[]): unknown[] {
   if (method !== 'acceptDelivery') return args;
   const input = args[0] as AcceptInput;
   if (input.callJson === undefined) return args;
-  const facts: CallFacts = { id: input.call.id, variant: input.call.variant, status: input.call.status, customer_phone: input.call.customer_phone };
+  const facts: CallFacts = { id: input.call.id, channel: input.call.channel, variant: input.call.variant, status: input.call.status, customer_phone: input.call.customer_phone };
   return [{ ...input, call: facts }];
 }
 
 export function fromWire(method: StoreMethod, args: unknown[]): unknown[] {
-  if (method === 'acceptDelivery' || method === 'quarantineDelivery') {
+  if (method === 'acceptDelivery' || method === 'quarantineDelivery' || method === 'recordInbound') {
     const input = args[0] as AcceptInput | QuarantineInput;
     return [{ ...input, rawBody: asBuffer(input.rawBody) }];
   }
@@ -43,6 +43,7 @@ export function fromWire(method: StoreMethod, args: unknown[]): unknown[] {
 
 export function replyFromWire(method: StoreMethod, value: unknown): unknown {
   if (method === 'getReceipt' && value) return { ...(value as Receipt), rawBody: asBuffer((value as Receipt).rawBody) };
+  if (method === 'getInbound' && value) return { ...(value as InboundDetail), rawBody: asBuffer((value as InboundDetail).rawBody) };
   if (method === 'listQuarantine') return (value as Receipt[]).map((r) => ({ ...r, rawBody: asBuffer(r.rawBody) }));
   return value;
 }

@@ -21,6 +21,7 @@ const FORWARDED = {
   completeRun: true, retryRunLater: true, killRun: true, saveRunScore: true, releaseRun: true, sweepExpiredLeases: true,
   requeueDeadRun: true, requeueForRerun: true, queueStats: true, purgePayloads: true, listRuns: true, getRun: true,
   countRunsByStatus: true, ping: true, startAdminSession: true, adminSessionActive: true, endAdminSession: true,
+  recordInbound: true, listInbound: true, getInbound: true, earlierCalls: true,
   close: true,
 } satisfies Record<StoreMethod, true>;
 
@@ -158,11 +159,10 @@ export async function openThreadedSqliteStore(options: SqliteStoreOptions, threa
       );
     },
     kind: 'sqlite' as const,
-    // One message queue to one thread, one GroupCommit there: the order of the calls.
-    ordersWrites: true,
-    // Made here, on the caller's side: it only sends the store calls, which keep their order.
+    // Made here, on the caller's side: it only sends the store calls, which keep their order
+    // (one message queue to one thread, one GroupCommit there).
     stepLog(this: Store, run: ClaimedRun) {
-      return openStepLog(this, run, true);
+      return openStepLog(this, run);
     },
     async close() {
       closing = true;

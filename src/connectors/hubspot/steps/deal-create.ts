@@ -2,8 +2,7 @@
 // retried step finds the deal its earlier attempt created.
 import { z } from 'zod';
 import { fieldValues, optional, recordId } from '../../step-input.js';
-import { hubspotProperties, hubspotRecord, hubspotStep } from '../client.js';
-import { ASSOCIATION, associations, createOnce } from '../crm.js';
+import { hubspotCreateStep } from '../create-record.js';
 import { contactId, idempotencyProperty, isoTime, timestamp } from '../record-fields.js';
 
 const dealInput = z.strictObject({
@@ -18,31 +17,19 @@ const dealInput = z.strictObject({
   idempotency_property: idempotencyProperty,
 });
 
-export const dealCreate = hubspotStep({
+export const dealCreate = hubspotCreateStep('deals', {
   kind: 'hubspot.deal.create',
   description: 'Create a deal, associated with the contact. Output: { id, created }.',
   input: dealInput,
   // A deal stands for the call's opportunity: a re-evaluated call must not open a second one.
   defaultRepeat: 'never',
-  output: hubspotRecord,
-  async execute(req, ctx, hubspot) {
-    return hubspot.withClient(ctx, 'create deal', (client) =>
-      createOnce(
-        client,
-        ctx,
-        'deals',
-        hubspotProperties({
-          dealname: req.name,
-          amount: req.amount,
-          pipeline: req.pipeline,
-          dealstage: req.stage,
-          closedate: req.close_date === null || req.close_date === undefined ? undefined : isoTime(req.close_date),
-          hubspot_owner_id: req.owner_id,
-          ...req.properties,
-        }),
-        associations([req.contact_id, ASSOCIATION.dealToContact]),
-        req.idempotency_property,
-      ),
-    );
-  },
+  properties: (req) => ({
+    dealname: req.name,
+    amount: req.amount,
+    pipeline: req.pipeline,
+    dealstage: req.stage,
+    closedate: req.close_date === null || req.close_date === undefined ? undefined : isoTime(req.close_date),
+    hubspot_owner_id: req.owner_id,
+    ...req.properties,
+  }),
 });

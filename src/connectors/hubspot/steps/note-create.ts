@@ -3,8 +3,7 @@
 import { z } from 'zod';
 import { textToHtml } from '../../html-text.js';
 import { optional } from '../../step-input.js';
-import { hubspotProperties, hubspotRecord, hubspotStep } from '../client.js';
-import { ASSOCIATION, associations, createOnce } from '../crm.js';
+import { hubspotCreateStep } from '../create-record.js';
 import { contactId, dealId, idempotencyProperty, isoTime, timestamp } from '../record-fields.js';
 
 const noteInput = z.strictObject({
@@ -19,25 +18,10 @@ const noteInput = z.strictObject({
   idempotency_property: idempotencyProperty,
 });
 
-export const noteCreate = hubspotStep({
+export const noteCreate = hubspotCreateStep('notes', {
   kind: 'hubspot.note.create',
   description: 'Add a note (e.g. the call summary or transcript) to a contact and/or deal. Output: { id, created }.',
   input: noteInput,
   defaultRepeat: 'on-change',
-  output: hubspotRecord,
-  async execute(req, ctx, hubspot) {
-    return hubspot.withClient(ctx, 'create note', (client) =>
-      createOnce(
-        client,
-        ctx,
-        'notes',
-        hubspotProperties({
-          hs_note_body: req.format === 'html' ? req.body : textToHtml(req.body),
-          hs_timestamp: isoTime(req.timestamp),
-        }),
-        associations([req.contact_id, ASSOCIATION.noteToContact], [req.deal_id, ASSOCIATION.noteToDeal]),
-        req.idempotency_property,
-      ),
-    );
-  },
+  properties: (req) => ({ hs_note_body: req.format === 'html' ? req.body : textToHtml(req.body), hs_timestamp: isoTime(req.timestamp) }),
 });

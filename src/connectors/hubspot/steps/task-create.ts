@@ -3,8 +3,7 @@
 import { z } from 'zod';
 import { textToHtml } from '../../html-text.js';
 import { optional, recordId } from '../../step-input.js';
-import { hubspotProperties, hubspotRecord, hubspotStep } from '../client.js';
-import { ASSOCIATION, associations, createOnce } from '../crm.js';
+import { hubspotCreateStep } from '../create-record.js';
 import { contactId, dealId, idempotencyProperty, isoTime, timestamp } from '../record-fields.js';
 
 const taskInput = z.strictObject({
@@ -20,31 +19,19 @@ const taskInput = z.strictObject({
   idempotency_property: idempotencyProperty,
 });
 
-export const taskCreate = hubspotStep({
+export const taskCreate = hubspotCreateStep('tasks', {
   kind: 'hubspot.task.create',
   description: 'Create a task (e.g. "call back") for the contact and/or deal. Output: { id, created }.',
   input: taskInput,
   // One follow-up per call: a re-evaluation must not hand the team the same task twice.
   defaultRepeat: 'never',
-  output: hubspotRecord,
-  async execute(req, ctx, hubspot) {
-    return hubspot.withClient(ctx, 'create task', (client) =>
-      createOnce(
-        client,
-        ctx,
-        'tasks',
-        hubspotProperties({
-          hs_task_subject: req.subject,
-          hs_task_body: req.body ? textToHtml(req.body) : undefined,
-          hs_timestamp: isoTime(req.due),
-          hs_task_type: req.type,
-          hs_task_priority: req.priority,
-          hs_task_status: req.status,
-          hubspot_owner_id: req.owner_id,
-        }),
-        associations([req.contact_id, ASSOCIATION.taskToContact], [req.deal_id, ASSOCIATION.taskToDeal]),
-        req.idempotency_property,
-      ),
-    );
-  },
+  properties: (req) => ({
+    hs_task_subject: req.subject,
+    hs_task_body: req.body ? textToHtml(req.body) : undefined,
+    hs_timestamp: isoTime(req.due),
+    hs_task_type: req.type,
+    hs_task_priority: req.priority,
+    hs_task_status: req.status,
+    hubspot_owner_id: req.owner_id,
+  }),
 });

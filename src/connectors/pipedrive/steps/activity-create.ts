@@ -1,11 +1,10 @@
-// `pipedrive.activity.create`: the call logged as an activity, or a follow-up activity.
-// Pipedrive has no idempotency keys and no way to search these by a marker: a retry after a
-// create that got no answer may add a second one (the person upsert never does).
+// `pipedrive.activity.create`: the call logged as an activity, or a follow-up activity (a retry
+// may add a second one: add-record.ts).
 import { z } from 'zod';
-import { during } from '../../classify-failure.js';
 import { textToHtml } from '../../html-text.js';
 import { numericId, optional, present } from '../../step-input.js';
-import { dataId, pipedriveRecord, pipedriveStep } from '../client.js';
+import { addRecord } from '../add-record.js';
+import { pipedriveRecord, pipedriveStep } from '../client.js';
 import { dealId, isoDate, orgId, personId } from '../record-fields.js';
 
 const activityInput = z.strictObject({
@@ -33,27 +32,24 @@ export const activityCreate = pipedriveStep({
   output: pipedriveRecord,
   async execute(req, ctx, pipedrive) {
     const note = [req.outcome ? `<p><b>Outcome:</b> ${textToHtml(req.outcome)}</p>` : '', req.note ? `<p>${textToHtml(req.note)}</p>` : ''].join('');
-    return pipedrive.withApis(ctx, 'add activity', async (api) => {
-      const added = await during('add activity', () =>
-        api.activities.addActivity({
-          AddActivityRequest: present({
-            subject: req.subject,
-            type: req.type,
-            due_date: (req.due_date ?? new Date().toISOString()).slice(0, 10),
-            due_time: req.due_time,
-            duration: req.duration_seconds === null || req.duration_seconds === undefined ? undefined : hoursMinutes(req.duration_seconds),
-            done: req.done,
-            note: note || undefined,
-            outcome: req.outcome_id,
-            person_id: req.person_id,
-            deal_id: req.deal_id,
-            org_id: req.org_id,
-            owner_id: req.owner_id,
-          }),
+    return addRecord(pipedrive, ctx, 'add activity', (api) =>
+      api.activities.addActivity({
+        AddActivityRequest: present({
+          subject: req.subject,
+          type: req.type,
+          due_date: (req.due_date ?? new Date().toISOString()).slice(0, 10),
+          due_time: req.due_time,
+          duration: req.duration_seconds === null || req.duration_seconds === undefined ? undefined : hoursMinutes(req.duration_seconds),
+          done: req.done,
+          note: note || undefined,
+          outcome: req.outcome_id,
+          person_id: req.person_id,
+          deal_id: req.deal_id,
+          org_id: req.org_id,
+          owner_id: req.owner_id,
         }),
-      );
-      return { id: dataId(added) };
-    });
+      }),
+    );
   },
 });
 

@@ -1,10 +1,8 @@
-// `pipedrive.deal.create`: a deal for the caller.
-// Pipedrive has no idempotency keys and no way to search these by a marker: a retry after a
-// create that got no answer may add a second one (the person upsert never does).
+// `pipedrive.deal.create`: a deal for the caller (a retry may add a second one: add-record.ts).
 import { z } from 'zod';
-import { during } from '../../classify-failure.js';
 import { numericId, optional, present } from '../../step-input.js';
-import { dataId, pipedriveRecord, pipedriveStep } from '../client.js';
+import { addRecord } from '../add-record.js';
+import { pipedriveRecord, pipedriveStep } from '../client.js';
 import { isoDate, orgId, personId } from '../record-fields.js';
 
 const dealInput = z.strictObject({
@@ -27,25 +25,21 @@ export const dealCreate = pipedriveStep({
   // A deal stands for the call's opportunity: a re-evaluated call must not open a second one.
   defaultRepeat: 'never',
   output: pipedriveRecord,
-  async execute(req, ctx, pipedrive) {
-    return pipedrive.withApis(ctx, 'add deal', async (api) => {
-      const added = await during('add deal', () =>
-        api.deals.addDeal({
-          AddDealRequest: present({
-            title: req.title,
-            value: req.value,
-            currency: req.currency,
-            person_id: req.person_id,
-            org_id: req.org_id,
-            pipeline_id: req.pipeline_id,
-            stage_id: req.stage_id,
-            owner_id: req.owner_id,
-            expected_close_date: req.expected_close_date?.slice(0, 10),
-            custom_fields: Object.keys(req.custom_fields).length > 0 ? req.custom_fields : undefined,
-          }),
+  execute: (req, ctx, pipedrive) =>
+    addRecord(pipedrive, ctx, 'add deal', (api) =>
+      api.deals.addDeal({
+        AddDealRequest: present({
+          title: req.title,
+          value: req.value,
+          currency: req.currency,
+          person_id: req.person_id,
+          org_id: req.org_id,
+          pipeline_id: req.pipeline_id,
+          stage_id: req.stage_id,
+          owner_id: req.owner_id,
+          expected_close_date: req.expected_close_date?.slice(0, 10),
+          custom_fields: Object.keys(req.custom_fields).length > 0 ? req.custom_fields : undefined,
         }),
-      );
-      return { id: dataId(added) };
-    });
-  },
+      }),
+    ),
 });

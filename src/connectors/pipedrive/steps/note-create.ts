@@ -1,12 +1,11 @@
-// `pipedrive.note.create`: a note on a person, deal, organization or lead (API v1).
-// Pipedrive has no idempotency keys and no way to search these by a marker: a retry after a
-// create that got no answer may add a second one (the person upsert never does).
+// `pipedrive.note.create`: a note on a person, deal, organization or lead (API v1); a retry may
+// add a second one (add-record.ts).
 import { z } from 'zod';
-import { during } from '../../classify-failure.js';
 import { PermanentError } from '../../connector.js';
 import { textToHtml } from '../../html-text.js';
 import { optional, present } from '../../step-input.js';
-import { dataId, pipedriveRecord, pipedriveStep } from '../client.js';
+import { addRecord } from '../add-record.js';
+import { pipedriveRecord, pipedriveStep } from '../client.js';
 import { dealId, orgId, personId } from '../record-fields.js';
 
 // The record to attach to usually comes from an earlier step's output, unknown in a dry run:
@@ -30,16 +29,13 @@ export const noteCreate = pipedriveStep({
     if (!(req.person_id || req.deal_id || req.org_id || req.lead_id)) {
       throw new PermanentError('Pipedrive (add note): needs person_id, deal_id, org_id or lead_id to attach the note to');
     }
-    return pipedrive.withApis(ctx, 'add note', async (api) => {
-      const added = await during('add note', () =>
-        api.notes.addNote({
-          AddNoteRequest: {
-            ...present({ person_id: req.person_id, deal_id: req.deal_id, org_id: req.org_id, lead_id: req.lead_id }),
-            content: req.format === 'html' ? req.content : textToHtml(req.content),
-          },
-        }),
-      );
-      return { id: dataId(added) };
-    });
+    return addRecord(pipedrive, ctx, 'add note', (api) =>
+      api.notes.addNote({
+        AddNoteRequest: {
+          ...present({ person_id: req.person_id, deal_id: req.deal_id, org_id: req.org_id, lead_id: req.lead_id }),
+          content: req.format === 'html' ? req.content : textToHtml(req.content),
+        },
+      }),
+    );
   },
 });

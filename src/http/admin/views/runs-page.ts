@@ -1,5 +1,5 @@
 import { RUN_STATUSES } from '../../../store/run-status.js';
-import type { RunSummary } from '../../../store/store.js';
+import { CONVERSATION_KEY_PREFIX, type RunSummary } from '../../../store/store.js';
 import { maskPhone } from '../../../masking.js';
 import { formatDuration, formatTime } from '../format.js';
 import { html } from '../html.js';
@@ -26,7 +26,7 @@ export function runsPage(options: {
   const rows = runs.map(
     (r) => html`<tr>
   <td data-label="Time">${formatTime(r.createdAt)}</td>
-  <td data-label="Call"><a href="/admin/runs/${r.id}">${r.callId}</a>${r.isTest ? html` <span class="badge test">test</span>` : ''}</td>
+  <td data-label="Call"><a href="/admin/runs/${r.id}">${r.callId}</a>${r.callId.startsWith(CONVERSATION_KEY_PREFIX) ? html` <span class="badge">chat</span>` : ''}${r.isTest ? html` <span class="badge test">test</span>` : ''}</td>
   <td data-label="Rev" class="num">${r.revision}</td>
   <td data-label="Sender">${r.sender}</td>
   <td data-label="Customer">${maskPhone(r.customerPhone)}</td>
@@ -51,7 +51,7 @@ export function runsPage(options: {
   <label>Phone or call id <input type="search" name="q" value="${filters.q ?? ''}" placeholder="+4915… or 12345"></label>
   <button class="primary" type="submit">Filter</button>
 </form>
-<table class="runs">
+<table class="runs cards">
 <thead><tr><th>Time (UTC)</th><th>Call</th><th>Rev</th><th>Sender</th><th>Customer</th><th>Mapping</th><th>Status</th><th>Score</th><th>Duration</th></tr></thead>
 <tbody>${rows.length ? rows : html`<tr><td colspan="9" class="muted">No runs match.</td></tr>`}</tbody>
 </table>

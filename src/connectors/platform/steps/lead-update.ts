@@ -1,0 +1,48 @@
+// `platform.lead.update`: change a lead's variables, status, phone or campaign (only what is given).
+import { z } from 'zod';
+import { PermanentError } from '../../connector.js';
+import { optional, present } from '../../step-input.js';
+import { apiId, platformId, platformStep } from '../connector.js';
+
+const E164 = /^\+[1-9]\d{1,14}$/;
+const KIND = 'platform.lead.update';
+
+const input = z.strictObject({
+  lead_id: platformId.describe('The lead, e.g. "{{ steps.requeue.id }}".'),
+  campaign_id: optional(platformId).describe('Classic API: move the lead to this campaign. Famulor 2.0: the campaign the lead is in (required there).'),
+  phone_number: optional(z.string().regex(E164, 'must be an E.164 phone number')).describe('A new phone number in E.164.'),
+  status: optional(z.enum(['created', 'completed', 'reached-max-retries'])).describe('Classic API: the lead\'s status (created, completed or reached-max-retries).'),
+  variables: optional(z.record(z.string(), z.unknown())).describe('Variables merged into the lead\'s (2.0: its custom fields; null deletes a key).'),
+});
+
+export const leadUpdate = platformStep({
+  kind: KIND,
+  description: "Update a lead's variables, status, phone number or campaign. Output: { id, updated }.",
+  input,
+  defaultRepeat: 'on-change',
+  output: z.object({ id: z.string().describe('The lead.'), updated: z.boolean().describe('True once the platform accepted the change.') }),
+  async execute(req, ctx, { client }) {
+    const lead = apiId(client.api, KIND, 'lead_id', req.lead_id);
+    if (client.api === 'classic') {
+      // PUT /api/leads/{id} (documented without /user) {campaign_id, phone_number, status, variables}.
+      const body = present({
+        campaign_id: req.campaign_id ? apiId(client.api, KIND, 'campaign_id', req.campaign_id) : undefined,
+        phone_number: req.phone_number,
+        status: req.status,
+        variables: req.variables,
+      });
+      await client.request(ctx, 'update lead', { method: 'PUT', path: `/leads/${lead}`, body });
+    } else {
+      if (!req.campaign_id) throw new PermanentError(`${KIND}: with.campaign_id is required on Famulor 2.0 (leads are addressed within their campaign)`);
+      if (req.status) throw new PermanentError(`${KIND}: with.status is not an updatable lead field on Famulor 2.0`);
+      const campaign = apiId(client.api, KIND, 'campaign_id', req.campaign_id);
+      // PATCH /api/v1/campaigns/{id}/leads/{leadId} {phone, custom_fields}.
+      await client.request(ctx, 'update lead', {
+        method: 'PATCH',
+        path: `/campaigns/${encodeURIComponent(String(campaign))}/leads/${encodeURIComponent(String(lead))}`,
+        body: present({ phone: req.phone_number, custom_fields: req.variables }),
+      });
+    }
+    return { id: req.lead_id, updated: true };
+  },
+});

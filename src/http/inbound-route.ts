@@ -1,0 +1,116 @@
+// POST /webhooks/inbound-call[/:token][?…]: the platform's inbound-call variable request, on
+// Node's request handler ahead of Express like the post-call route (webhook-route.ts), with the
+// same edge middleware (request id and logging, the rate limiter) and the same refusals: a
+// 401/413/415 closes the connection after the rest of the body is read.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import getRawBody from 'raw-body';
+import type { Reply } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { BodyTooLargeError } from '../ingest/receive-delivery.js';
+import type { InboundReceiver } from '../ingest/inbound/receive-inbound.js';
+import { bearerToken } from './bearer-auth.js';
+import { discardBody, sendError, sendReply } from './json-reply.js';
+import type { EdgeMiddleware, WebhookRoute } from './webhook-route.js';
+
+/** Matched as Express would: any case, an optional trailing slash, origin or absolute form. */
+const INBOUND_PATH = /^(?:[a-z][a-z\d+.-]*:\/\/[^/?]*)?\/webhooks\/inbound-call(?:\/([^/?]+))?\/?(?:\?(.*))?$/i;
+
+export interface InboundRouteDeps {
+  receiver: InboundReceiver;
+  /** WEBHOOK_SIGNATURE_HEADER (Famulor 2.0's X-Famulor-Signature by default). */
+  signatureHeader: string;
+  before: EdgeMiddleware[];
+  logger: Logger;
+  requestTimeoutMs: number;
+}
+
+const CLOSE_AFTER = new Set([401, 413, 415]);
+
+/** The tokens an inbound request carries (path, bearer, query); null for any other request. */
+export function inboundTokens(req: IncomingMessage): Array<string | undefined> | null {
+  if (req.method !== 'POST') return null;
+  const match = INBOUND_PATH.exec(req.url ?? '');
+  if (!match) return null;
+  let fromPath: string | undefined;
+  try {
+    fromPath = match[1] === undefined ? undefined : decodeURIComponent(match[1]);
+  } catch {
+    fromPath = undefined;
+  }
+  return [fromPath, bearerToken(req), queryToken(match[2])];
+}
+
+export function createInboundRoute(deps: InboundRouteDeps): WebhookRoute {
+  const signatureHeader = deps.signatureHeader.toLowerCase();
+
+  async function receive(req: IncomingMessage, res: ServerResponse) {
+    const tokens = inboundTokens(req)!;
+    const length = req.headers['content-length'];
+    const reply = await deps.receiver.receive({
+      requestId: String((req as { id?: unknown }).id),
+      tokens,
+      contentType: req.headers['content-type'],
+      contentLength: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
+      signature: header(req, signatureHeader),
+      readBody: (limit) =>
+        getRawBody(req, { limit, length: length ?? null }).catch((error: { type?: string }) => {
+          throw error.type === 'entity.too.large' ? new BodyTooLargeError('too large') : error;
+        }),
+    });
+    if (!req.complete || CLOSE_AFTER.has(reply.status)) return refuse(req, res, reply);
+    if (reply.status === 200) sendVariables(res, reply.body);
+    else sendReply(res, reply);
+  }
+
+  async function refuse(req: IncomingMessage, res: ServerResponse, reply: Reply) {
+    if (!(await discardBody(req, deps.requestTimeoutMs))) {
+      req.socket.destroy();
+      return;
+    }
+    res.setHeader('connection', 'close');
+    sendReply(res, reply);
+  }
+
+  return (req, res) => {
+    if (req.method !== 'POST' || !INBOUND_PATH.test(req.url ?? '')) return false;
+    let index = 0;
+    const fail = (error: unknown) => sendError(res, error, deps.logger);
+    const next = (error?: unknown): void => {
+      if (error) return fail(error);
+      const middleware = deps.before[index++];
+      if (!middleware) {
+        receive(req, res).catch(fail);
+        return;
+      }
+      try {
+        const pending = middleware(req, res, next);
+        if (pending instanceof Promise) pending.catch(fail);
+      } catch (thrown) {
+        fail(thrown);
+      }
+    };
+    next();
+    return true;
+  };
+}
+
+/** The variables exactly: every key of the answer becomes a prompt variable, so no request_id in it (it is in X-Request-Id). */
+function sendVariables(res: ServerResponse, variables: unknown): void {
+  if (res.headersSent) return;
+  const body = JSON.stringify(variables);
+  res.statusCode = 200;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function queryToken(query: string | undefined): string | undefined {
+  if (!query) return undefined;
+  const tokens = new URLSearchParams(query).getAll('token');
+  return tokens.length === 1 ? tokens[0] : undefined;
+}
