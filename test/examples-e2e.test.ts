@@ -13,6 +13,7 @@ import { listMappingFiles, loadMappingFiles, MappingLoadError } from '../src/map
 import { fakeGoogleCalendar } from '../src/sandbox/fake-google-calendar.js';
 import type { RunDetail } from '../src/store/store.js';
 import { fakeHubSpot, fakePipedrive, fakeSalesforce, fakeTwilio } from './connectors/support/fake-vendors.js';
+import { fakePlatform } from './connectors/support/platform/fake-platform.js';
 import './connectors/support/step-harness.js'; // clears proxy variables before any SDK loads
 import { startSmtpStub, type SmtpStub } from './connectors/support/smtp-stub.js';
 import { startVendorStub, type Route, type VendorStub } from './connectors/support/vendor-stub.js';
@@ -399,7 +400,12 @@ describe('examples/google-calendar: appointment booking', () => {
     const google = fakeGoogleCalendar();
     const api = await vendor(google.route);
     const oauth = await vendor(google.route);
+    const platform = await vendor(fakePlatform().route);
     setEnv({
+      PLATFORM: 'autocalls',
+      PLATFORM_API_KEY: 'e2e-platform-key',
+      PLATFORM_BASE_URL: platform.url,
+      PLATFORM_SMS_FROM: '+551140035011',
       GOOGLE_CLIENT_ID: '123-abc.apps.googleusercontent.com',
       GOOGLE_CLIENT_SECRET: 'GOCSPX-e2e',
       GOOGLE_REFRESH_TOKEN: '1//refresh-token',
@@ -407,12 +413,12 @@ describe('examples/google-calendar: appointment booking', () => {
       GOOGLE_CALENDAR_BASE_URL: api.url,
       GOOGLE_TOKEN_URL: `${oauth.url}/token`,
     });
-    return { google, api, oauth, s: await start('google-calendar') };
+    return { google, api, oauth, platform, s: await start('google-calendar') };
   }
   const EVENTS = '/calendar/v3/calendars/agenda%40clinica-sorriso.example/events';
 
-  it('books the extracted slot for 45 minutes in São Paulo time, with the summary; the output feeds later steps', async () => {
-    const { google, api, oauth, s } = await googleCalendar();
+  it('books the extracted slot for 45 minutes in São Paulo time, with the summary, then confirms by the platform\'s SMS', async () => {
+    const { google, api, oauth, platform, s } = await googleCalendar();
     const [run] = await deliver(s, fixture('appointment-booking'));
     expect(run!.status).toBe('succeeded');
     expect(oauth.calls()).toEqual(['POST /token']);
@@ -426,12 +432,21 @@ describe('examples/google-calendar: appointment booking', () => {
       end: { dateTime: '2025-03-12T15:15:00-03:00', timeZone: 'America/Sao_Paulo' },
       extendedProperties: { private: { aftercall_call_id: '730415' } },
     });
-    expect(outputs(run!)).toEqual({ book: { event_id: 'evt0001', html_link: expect.stringContaining('https://www.google.com/calendar/event?eid='), status: 'confirmed', updated: false } });
+    expect(platform.calls()).toEqual(['GET /api/user/phone-numbers/all', 'POST /api/user/sms']);
+    expect(platform.requests[1]!.json).toEqual({
+      from: 13,
+      to: '+5511987650321',
+      body: 'Olá Mariana Costa! Sua avaliação ortodôntica na Clínica Sorriso Paulista está confirmada para 12/03/2025 às 14:30. Para remarcar, responda esta mensagem.',
+    });
+    expect(outputs(run!)).toEqual({
+      book: { event_id: 'evt0001', html_link: expect.stringContaining('https://www.google.com/calendar/event?eid='), status: 'confirmed', updated: false },
+      confirm: { id: 'SMS_67890', status: 'sent', to: '+5511987650321', from: '+551140035011', segments: 1 },
+    });
     expect(google.events).toHaveLength(1);
   });
 
-  it('a re-evaluated call with a moved slot updates the same event; Google failing for a while (429 with Retry-After, 503) still ends in one event', async () => {
-    const { google, api, s } = await googleCalendar();
+  it('a re-evaluated call with a moved slot updates the same event and texts no second time; Google failing for a while (429 with Retry-After, 503) still ends in one event', async () => {
+    const { google, api, platform, s } = await googleCalendar();
     const call = fixture('appointment-booking');
     await deliver(s, call);
     (call.extracted_variables as Record<string, unknown>).appointment_date = '2025-03-13T10:00:00-03:00';
@@ -445,9 +460,11 @@ describe('examples/google-calendar: appointment booking', () => {
     expect(second.attempts).toBe(2);
     expect(api.calls().slice(2)).toEqual([`GET ${EVENTS}`, `GET ${EVENTS}`, `GET ${EVENTS}`, `PATCH ${EVENTS}/evt0001`]);
     expect(api.requests[3]!.at - api.requests[2]!.at).toBeGreaterThanOrEqual(950);
-    expect(outputs(second)).toEqual({ book: expect.objectContaining({ event_id: 'evt0001', updated: true }) });
+    expect(outputs(second)).toEqual({ book: expect.objectContaining({ event_id: 'evt0001', updated: true }), confirm: 'skipped' });
     expect(google.events).toHaveLength(1);
     expect(google.events[0]!.data.start).toEqual({ dateTime: '2025-03-13T10:00:00-03:00', timeZone: 'America/Sao_Paulo' });
+    expect(platform.calls().filter((c) => c === 'POST /api/user/sms')).toHaveLength(1);
+    expect(second.steps.find((step) => step.stepId === 'confirm')).toMatchObject({ status: 'skipped' });
   });
 });
 
@@ -455,7 +472,7 @@ describe('examples without credentials', () => {
   // The loader `aftercall check` and the service's start both run.
   it('refuse to load, naming each step and the variables it needs', () => {
     for (const name of Object.keys(process.env)) {
-      if (/^(HUBSPOT|SALESFORCE|PIPEDRIVE|TWILIO|SMTP|EMAIL|GOOGLE)_/.test(name)) vi.stubEnv(name, '');
+      if (/^(HUBSPOT|SALESFORCE|PIPEDRIVE|TWILIO|SMTP|EMAIL|GOOGLE|PLATFORM)(_|$)/.test(name)) vi.stubEnv(name, '');
     }
     const problems = (folder: string) => {
       try {
@@ -487,6 +504,7 @@ describe('examples without credentials', () => {
     ]);
     expect(problems('google-calendar')).toEqual([
       'appointment-booking.yaml steps.0.use: step "book" (google.calendar.event.create) needs GOOGLE_SERVICE_ACCOUNT_JSON (or GOOGLE_SERVICE_ACCOUNT_KEY_FILE), or GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_REFRESH_TOKEN',
+      'appointment-booking.yaml steps.1.use: step "confirm" (platform.sms.send) needs PLATFORM_API_KEY',
     ]);
   });
 });

@@ -7,6 +7,7 @@ import type { Route, StubReply, VendorRequest } from '../vendor-stub.js';
 export const CLASSIC_NUMBERS = [
   { id: 11, phone_number: '+4915550100', nickname: 'Sales line', country_code: 'DE', type: 'normal', sms_capable: true, has_active_subscription: true },
   { id: 12, phone_number: '+442071234567', nickname: null, country_code: 'GB', type: 'normal', sms_capable: false, has_active_subscription: true },
+  { id: 13, phone_number: '+551140035011', nickname: 'Clínica SMS', country_code: 'BR', type: 'normal', sms_capable: true, has_active_subscription: true },
 ];
 
 export const V1_NUMBER_ID = '3f6b1c2e-8a4d-4e5f-9a1b-2c3d4e5f6a7b';
