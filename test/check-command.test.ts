@@ -209,6 +209,9 @@ describe('aftercall check (the command, in process)', () => {
       GOOGLE_CLIENT_ID: 'id',
       GOOGLE_CLIENT_SECRET: 'secret',
       GOOGLE_REFRESH_TOKEN: 'token',
+      PLATFORM: 'autocalls',
+      PLATFORM_API_KEY: 'key',
+      PLATFORM_SMS_FROM: '+4915550100',
     };
     for (const folder of ['mappings', 'examples/hubspot-twilio', 'examples/pipedrive', 'examples/salesforce-email', 'examples/slack-hot-lead', 'examples/teams-notification', 'examples/google-calendar']) {
       const result = runCheck([join(root, folder)], { env, strict: true });

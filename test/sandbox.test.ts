@@ -56,9 +56,10 @@ describe('aftercall sandbox', () => {
     expect(Object.keys(sandbox.env)).toEqual([
       'HUBSPOT_BASE_URL', 'HUBSPOT_ACCESS_TOKEN', 'PIPEDRIVE_BASE_URL', 'PIPEDRIVE_API_TOKEN', 'SALESFORCE_INSTANCE_URL',
       'SALESFORCE_ACCESS_TOKEN', 'TWILIO_BASE_URL', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM', 'GOOGLE_CALENDAR_BASE_URL',
-      'GOOGLE_TOKEN_URL', 'GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET', 'GOOGLE_REFRESH_TOKEN', 'SMTP_URL', 'EMAIL_FROM',
+      'GOOGLE_TOKEN_URL', 'GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET', 'GOOGLE_REFRESH_TOKEN', 'PLATFORM', 'PLATFORM_BASE_URL',
+      'PLATFORM_API_KEY', 'PLATFORM_SMS_FROM', 'SMTP_URL', 'EMAIL_FROM',
     ]);
-    for (const name of ['HUBSPOT_BASE_URL', 'PIPEDRIVE_BASE_URL', 'SALESFORCE_INSTANCE_URL', 'TWILIO_BASE_URL', 'GOOGLE_CALENDAR_BASE_URL']) expect(sandbox.env[name]).toBe(sandbox.url);
+    for (const name of ['HUBSPOT_BASE_URL', 'PIPEDRIVE_BASE_URL', 'SALESFORCE_INSTANCE_URL', 'TWILIO_BASE_URL', 'GOOGLE_CALENDAR_BASE_URL', 'PLATFORM_BASE_URL']) expect(sandbox.env[name]).toBe(sandbox.url);
     expect(sandbox.env.GOOGLE_TOKEN_URL).toBe(`${sandbox.url}/token`);
     expect(sandbox.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(sandbox.env.SMTP_URL).toMatch(/^smtp:\/\/127\.0\.0\.1:\d+\?ignoreTLS=true$/);
@@ -94,10 +95,17 @@ describe('aftercall sandbox', () => {
     expect(mail).toMatchObject({ method: 'SEND', status: 250, body: { to: [expect.stringContaining('@')], subject: expect.any(String) } });
   });
 
-  it('runs the Google Calendar example: signs in, searches by the call id, books the event', async () => {
+  it('runs the Google Calendar example: signs in, searches by the call id, books the event, confirms by the platform\'s SMS', async () => {
     const requests = await runExample('google-calendar', 'appointment-booking');
-    expect(calls(requests)).toEqual(['google POST /token 200', 'google GET /calendar/v3/calendars/primary/events 200', 'google POST /calendar/v3/calendars/primary/events 200']);
+    expect(calls(requests)).toEqual([
+      'google POST /token 200',
+      'google GET /calendar/v3/calendars/primary/events 200',
+      'google POST /calendar/v3/calendars/primary/events 200',
+      'platform GET /api/user/phone-numbers/all 200',
+      'platform POST /api/user/sms 200',
+    ]);
     expect(requests[2]!.body).toMatchObject({ start: { dateTime: '2025-03-12T14:30:00-03:00', timeZone: 'America/Sao_Paulo' } });
+    expect(requests[4]!.body).toMatchObject({ from: 11, to: '+5511987650321', body: expect.stringContaining('12/03/2025 às 14:30') });
   });
 
   it('runs the Pipedrive example: person, note and activity', async () => {

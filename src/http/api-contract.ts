@@ -87,9 +87,11 @@ export const callSchema = z
     id: z.union([z.number(), z.string()]),
     variant: z.enum(['autocalls', 'otonistark', 'famulor']),
     event: z.string().nullable(),
+    channel: z.enum(['phone', 'widget', 'whatsapp']),
     status: z.string(),
     customer_phone: z.string().nullable(),
     assistant_phone: z.string().nullable(),
+    assistant_id: z.string().nullable(),
     duration: z.number().nullable(),
     extracted_variables: json,
     input_variables: json,
@@ -100,6 +102,12 @@ export const callSchema = z
     lead: json.nullable(),
     campaign: json.nullable(),
     transfers: z.array(json),
+    attachments: z.array(z.object({ type: z.string(), url: z.string(), filename: z.string().nullable() }).strict()),
+    conversation: z
+      .object({ dashboard_id: z.number().nullable(), message_count: z.number().nullable(), customer_name: z.string().nullable(), sender_name: z.string().nullable() })
+      .strict()
+      .nullable()
+      .describe('A chat\'s own details; null for a phone call.'),
   })
   .strict()
   .describe('The normalized call (docs/ARCHITECTURE.md, Payloads): one shape for every sender.');

@@ -5,10 +5,11 @@
 // request (no bodies: they carry the call's phones and emails) and the whole requests, bodies
 // included, at /_sandbox/requests.
 import { fakeGoogleCalendar } from './fake-google-calendar.js';
+import { CLASSIC_NUMBERS, fakePlatform } from './fake-platform.js';
 import { fakeHubSpot, fakePipedrive, fakeSalesforce, fakeTwilio } from './fake-vendors.js';
 import { startVendorStub, type Route, type VendorRequest } from './vendor-stub.js';
 
-export type SandboxVendor = 'hubspot' | 'pipedrive' | 'salesforce' | 'twilio' | 'google' | 'smtp';
+export type SandboxVendor = 'hubspot' | 'pipedrive' | 'salesforce' | 'twilio' | 'google' | 'platform' | 'smtp';
 
 export interface SandboxRequest {
   vendor: SandboxVendor | 'unknown';
@@ -56,6 +57,7 @@ function vendorOf(path: string): SandboxRequest['vendor'] {
   if (path.startsWith('/api/v2/') || path.startsWith('/v1/')) return 'pipedrive';
   if (path.startsWith('/2010-04-01/')) return 'twilio';
   if (path.startsWith('/calendar/') || path === '/token') return 'google';
+  if (path.startsWith('/api/user/') || path.startsWith('/api/leads/') || path.startsWith('/api/v1/')) return 'platform';
   return 'unknown';
 }
 
@@ -67,7 +69,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     options.onLine?.(`${request.vendor.padEnd(10)} ${request.method} ${request.path} → ${request.status}`);
   };
   let url = '';
-  const fakes: Route[] = [fakeHubSpot().route, fakePipedrive().route, fakeSalesforce({ instanceUrl: () => url }).route, fakeTwilio().route, fakeGoogleCalendar({ refreshToken: GOOGLE_REFRESH_TOKEN }).route];
+  const fakes: Route[] = [fakeHubSpot().route, fakePipedrive().route, fakeSalesforce({ instanceUrl: () => url }).route, fakeTwilio().route, fakeGoogleCalendar({ refreshToken: GOOGLE_REFRESH_TOKEN }).route, fakePlatform().route];
   const route: Route = (req) => {
     if (req.method === 'GET' && req.path === REQUESTS_PATH) return { status: 200, body: { requests: seen } };
     for (const fake of fakes) {
@@ -107,6 +109,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     GOOGLE_CLIENT_ID: 'sandbox-google-client',
     GOOGLE_CLIENT_SECRET: 'sandbox-google-secret',
     GOOGLE_REFRESH_TOKEN,
+    PLATFORM: 'autocalls',
+    PLATFORM_BASE_URL: url,
+    PLATFORM_API_KEY: 'sandbox-platform-key',
+    PLATFORM_SMS_FROM: CLASSIC_NUMBERS[0]!.phone_number,
     ...('url' in smtp ? { SMTP_URL: smtp.url, EMAIL_FROM: 'Sandbox <sandbox@example.com>' } : {}),
   };
   return {
