@@ -10,7 +10,7 @@ import { BodyTooLargeError } from '../ingest/receive-delivery.js';
 import type { InboundReceiver } from '../ingest/inbound/receive-inbound.js';
 import { bearerToken } from './bearer-auth.js';
 import { discardBody, sendError, sendReply } from './json-reply.js';
-import type { EdgeMiddleware, WebhookRoute } from './webhook-route.js';
+import { runEdgeMiddleware, type EdgeMiddleware, type WebhookRoute } from './webhook-route.js';
 
 /** Matched as Express would: any case, an optional trailing slash, origin or absolute form. */
 const INBOUND_PATH = /^(?:[a-z][a-z\d+.-]*:\/\/[^/?]*)?\/webhooks\/inbound-call(?:\/([^/?]+))?\/?(?:\?(.*))?$/i;
@@ -73,23 +73,8 @@ export function createInboundRoute(deps: InboundRouteDeps): WebhookRoute {
 
   return (req, res) => {
     if (req.method !== 'POST' || !INBOUND_PATH.test(req.url ?? '')) return false;
-    let index = 0;
     const fail = (error: unknown) => sendError(res, error, deps.logger);
-    const next = (error?: unknown): void => {
-      if (error) return fail(error);
-      const middleware = deps.before[index++];
-      if (!middleware) {
-        receive(req, res).catch(fail);
-        return;
-      }
-      try {
-        const pending = middleware(req, res, next);
-        if (pending instanceof Promise) pending.catch(fail);
-      } catch (thrown) {
-        fail(thrown);
-      }
-    };
-    next();
+    runEdgeMiddleware(deps.before, req, res, fail, () => receive(req, res).catch(fail));
     return true;
   };
 }

@@ -16,6 +16,26 @@ import type { PayloadKind } from '../payload/parse-payload.js';
 export type EdgeMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => unknown;
 
 /**
+ * Runs the edge middleware (rate limit, security headers) in order, then `done`; an error
+ * passed to `next` or thrown, synchronously or by a returned promise, goes to `fail`.
+ */
+export function runEdgeMiddleware(before: readonly EdgeMiddleware[], req: IncomingMessage, res: ServerResponse, fail: (error: unknown) => void, done: () => void): void {
+  let index = 0;
+  const next = (error?: unknown): void => {
+    if (error) return fail(error);
+    const middleware = before[index++];
+    if (!middleware) return done();
+    try {
+      const pending = middleware(req, res, next);
+      if (pending instanceof Promise) pending.catch(fail);
+    } catch (thrown) {
+      fail(thrown);
+    }
+  };
+  next();
+}
+
+/**
  * The webhook routes: `POST /webhooks/<segment>[/<token>]`, one entry per path segment with
  * what it receives. A new sender (another platform's post-call webhook) adds an entry here,
  * not a copy of the route. A payload of a kind its route does not receive is a 422 naming it.
@@ -126,23 +146,8 @@ export function createWebhookRoute(deps: WebhookRouteDeps): WebhookRoute {
     if (req.method !== 'POST') return false;
     const route = matchRoute(req.url);
     if (!route) return false;
-    let index = 0;
     const fail = (error: unknown) => sendError(res, error, deps.logger);
-    const next = (error?: unknown): void => {
-      if (error) return fail(error);
-      const middleware = deps.before[index++];
-      if (!middleware) {
-        receive(req, res, route).catch(fail);
-        return;
-      }
-      try {
-        const pending = middleware(req, res, next);
-        if (pending instanceof Promise) pending.catch(fail);
-      } catch (thrown) {
-        fail(thrown);
-      }
-    };
-    next();
+    runEdgeMiddleware(deps.before, req, res, fail, () => receive(req, res, route).catch(fail));
     return true;
   };
 }
