@@ -1,6 +1,7 @@
 // The worker loop, built from injected parts: it claims due runs up to its concurrency,
 // executes them, heartbeats their leases, and on stop finishes or releases what it holds.
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '../logger.js';
 import type { MappingRegistry } from '../mapping/mapping-registry.js';
 import type { ClaimedRun, Store } from '../store/store.js';
@@ -56,6 +57,9 @@ export function createWorker(deps: WorkerDeps): Worker {
   const id = `worker-${randomUUID()}`;
   const active = new Map<number, Promise<void>>();
   const abort = new AbortController();
+  // Every run and step in flight listens for the shutdown (deadlineSignal, the bulkhead) and
+  // stops listening when it settles: more than Node's default of 10 is the normal case.
+  setMaxListeners(0, abort.signal);
   let running = false;
   let loopDone: Promise<void> = Promise.resolve();
   let wakeUp: (() => void) | null = null;
