@@ -5,7 +5,7 @@
 // refuse to load without credentials, naming the step and the variables.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { createConnectors, stepKinds } from '../src/connectors/index.js';
@@ -16,36 +16,16 @@ import { fakeHubSpot, fakePipedrive, fakeSalesforce, fakeTwilio } from './connec
 import { fakePlatform } from './connectors/support/platform/fake-platform.js';
 import './connectors/support/step-harness.js'; // clears proxy variables before any SDK loads
 import { startSmtpStub, type SmtpStub } from './connectors/support/smtp-stub.js';
-import { startVendorStub, type Route, type VendorStub } from './connectors/support/vendor-stub.js';
 import { fixture } from './support/fixtures.js';
-import { startTestService, type TestService } from './support/test-service.js';
+import { closeAfterTest, deliver, EXAMPLES, exampleMappings, startService, vendor } from './support/example-harness.js';
+import type { TestService } from './support/test-service.js';
 
-const EXAMPLES = join(import.meta.dirname, '..', 'examples');
 const TWILIO_SID = 'AC0123456789abcdef0123456789abcdef';
-
-let closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of closers.reverse()) await close().catch(() => undefined);
-  closers = [];
-  vi.unstubAllEnvs();
-});
-
-async function vendor(route: Route): Promise<VendorStub> {
-  const stub = await startVendorStub(route);
-  closers.push(() => stub.close());
-  return stub;
-}
 
 async function smtpServer(): Promise<SmtpStub> {
   const smtp = await startSmtpStub();
-  closers.push(() => smtp.close());
+  closeAfterTest(() => smtp.close());
   return smtp;
-}
-
-/** The example folder's mapping files, as the test service's mappings. */
-function example(folder: string): Record<string, string> {
-  const dir = join(EXAMPLES, folder);
-  return Object.fromEntries(readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
 }
 
 /** Connectors read their variables from the environment when a step runs. */
@@ -54,21 +34,7 @@ function setEnv(env: Record<string, string>): void {
 }
 
 async function start(folder: string, env: Record<string, string> = {}): Promise<TestService> {
-  const service = await startTestService(example(folder), env);
-  closers.push(() => service.cleanup());
-  return service;
-}
-
-/** Posts a fixture and waits until its runs have finished. */
-async function deliver(s: TestService, payload: unknown, settled = 1): Promise<RunDetail[]> {
-  const reply = await s.post(payload);
-  expect(reply.status).toBe(202);
-  const runs = await s.waitFor(
-    () => s.store.listRuns(),
-    (list) => list.length >= settled && list.every((r) => ['succeeded', 'dead', 'invalid-variables'].includes(r.status)),
-    20_000,
-  );
-  return Promise.all(runs.map(async (r) => (await s.store.getRun(r.id))!));
+  return startService(exampleMappings(folder), env);
 }
 
 /** Each example step's kind, by mapping name and step id. */
@@ -235,13 +201,12 @@ describe('examples/hubspot-twilio under load: writes batched across runs', () =>
     });
     const twilio = await vendor(fakeTwilio().route);
     setEnv({ HUBSPOT_ACCESS_TOKEN: 'pat', HUBSPOT_BASE_URL: crm.url, TWILIO_ACCOUNT_SID: TWILIO_SID, TWILIO_AUTH_TOKEN: 't', TWILIO_FROM: '+16505550100', TWILIO_BASE_URL: twilio.url });
-    const mappings = example('hubspot-twilio');
+    const mappings = exampleMappings('hubspot-twilio');
     const [file] = Object.keys(mappings);
     // The example with `idempotency_property` on the records that have no natural key.
     mappings[file!] = mappings[file!]!.replace(/\n( {2}- id: (call_note|deal|follow_up)\n(?: {4}.*\n)*? {4}with:\n)/g, '\n$1      idempotency_property: aftercall_key\n');
     expect(mappings[file!]!.match(/idempotency_property/g)).toHaveLength(3);
-    const s = await startTestService(mappings);
-    closers.push(() => s.cleanup());
+    const s = await startService(mappings);
 
     const calls = Array.from({ length: 24 }, (_, i) => {
       const call = fixture('sales-qualification');

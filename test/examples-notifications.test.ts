@@ -3,59 +3,21 @@
 // answering as Slack and a Teams workflow do (sources: each example's README.md). Asserts the
 // messages, the link to the run, the thread reply built from the first post's ts, that neither is
 // posted twice, and that a rate-limited post waits for Retry-After.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { z } from 'zod';
 import { createConnectors, stepKinds } from '../src/connectors/index.js';
 import { listMappingFiles, loadMappingFiles, MappingLoadError } from '../src/mapping/load-mappings.js';
 import type { RunDetail } from '../src/store/store.js';
 import './connectors/support/step-harness.js'; // clears proxy variables before any SDK loads
-import { startVendorStub, type Route, type VendorRequest, type VendorStub } from './connectors/support/vendor-stub.js';
+import type { Route, VendorRequest } from './connectors/support/vendor-stub.js';
 import { fixture } from './support/fixtures.js';
-import { startTestService, type TestService } from './support/test-service.js';
+import { deliver, EXAMPLES, exampleMappings as example, startService as start, vendor } from './support/example-harness.js';
 
-const EXAMPLES = join(import.meta.dirname, '..', 'examples');
 const TOKEN = 'xoxb-1111-2222-e2e';
 const PUBLIC = { PUBLIC_URL: 'https://aftercall.example.com', ADMIN_TOKEN: 'admin-token-0123456789abcdef' };
 const KINDS = stepKinds(createConnectors({}));
-
-let closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of closers.reverse()) await close().catch(() => undefined);
-  closers = [];
-  vi.unstubAllEnvs();
-});
-
-async function vendor(route: Route): Promise<VendorStub> {
-  const stub = await startVendorStub(route);
-  closers.push(() => stub.close());
-  return stub;
-}
-
-/** The example folder's mapping files; `edit` rewrites their text (a stub's URL). */
-function example(folder: string, edit: (text: string) => string = (t) => t): Record<string, string> {
-  const dir = join(EXAMPLES, folder);
-  return Object.fromEntries(readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => [f, edit(readFileSync(join(dir, f), 'utf8'))]));
-}
-
-async function start(mappings: Record<string, string>, env: Record<string, string> = {}): Promise<TestService> {
-  const service = await startTestService(mappings, env);
-  closers.push(() => service.cleanup());
-  return service;
-}
-
-/** Posts a payload and waits until its runs have finished. */
-async function deliver(s: TestService, payload: unknown, settled = 1): Promise<RunDetail[]> {
-  const reply = await s.post(payload);
-  expect(reply.status).toBe(202);
-  const runs = await s.waitFor(
-    () => s.store.listRuns(),
-    (list) => list.length >= settled && list.every((r) => ['succeeded', 'dead', 'invalid-variables'].includes(r.status)),
-    20_000,
-  );
-  return Promise.all(runs.map(async (r) => (await s.store.getRun(r.id))!));
-}
 
 /** Each succeeded step's output, held to the output its kind declares (what `steps.<id>` may read). */
 function outputs(run: RunDetail, kinds: Record<string, string>): Record<string, unknown> {
