@@ -3,13 +3,10 @@
 // same edge middleware (request id and logging, the rate limiter) and the same refusals: a
 // 401/413/415 closes the connection after the rest of the body is read.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import getRawBody from 'raw-body';
-import type { Reply } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { BodyTooLargeError } from '../ingest/receive-delivery.js';
 import type { InboundReceiver } from '../ingest/inbound/receive-inbound.js';
-import { bearerToken } from './bearer-auth.js';
-import { discardBody, sendError, sendReply } from './json-reply.js';
+import { sendError, sendReply } from './json-reply.js';
+import { CLOSE_AFTER, decodePathToken, header, refuse, requestBody, requestTokens } from './webhook-request.js';
 import { runEdgeMiddleware, type EdgeMiddleware, type WebhookRoute } from './webhook-route.js';
 
 /** Matched as Express would: any case, an optional trailing slash, origin or absolute form. */
@@ -24,20 +21,12 @@ export interface InboundRouteDeps {
   requestTimeoutMs: number;
 }
 
-const CLOSE_AFTER = new Set([401, 413, 415]);
-
 /** The tokens an inbound request carries (path, bearer, query); null for any other request. */
 export function inboundTokens(req: IncomingMessage): Array<string | undefined> | null {
   if (req.method !== 'POST') return null;
   const match = INBOUND_PATH.exec(req.url ?? '');
   if (!match) return null;
-  let fromPath: string | undefined;
-  try {
-    fromPath = match[1] === undefined ? undefined : decodeURIComponent(match[1]);
-  } catch {
-    fromPath = undefined;
-  }
-  return [fromPath, bearerToken(req), queryToken(match[2])];
+  return requestTokens(req, decodePathToken(match[1]) ?? undefined, match[2]);
 }
 
 export function createInboundRoute(deps: InboundRouteDeps): WebhookRoute {
@@ -45,30 +34,16 @@ export function createInboundRoute(deps: InboundRouteDeps): WebhookRoute {
 
   async function receive(req: IncomingMessage, res: ServerResponse) {
     const tokens = inboundTokens(req)!;
-    const length = req.headers['content-length'];
     const reply = await deps.receiver.receive({
       requestId: String((req as { id?: unknown }).id),
       tokens,
       contentType: req.headers['content-type'],
-      contentLength: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
+      ...requestBody(req),
       signature: header(req, signatureHeader),
-      readBody: (limit) =>
-        getRawBody(req, { limit, length: length ?? null }).catch((error: { type?: string }) => {
-          throw error.type === 'entity.too.large' ? new BodyTooLargeError('too large') : error;
-        }),
     });
-    if (!req.complete || CLOSE_AFTER.has(reply.status)) return refuse(req, res, reply);
+    if (!req.complete || CLOSE_AFTER.has(reply.status)) return refuse(req, res, reply, deps.requestTimeoutMs);
     if (reply.status === 200) sendVariables(res, reply.body);
     else sendReply(res, reply);
-  }
-
-  async function refuse(req: IncomingMessage, res: ServerResponse, reply: Reply) {
-    if (!(await discardBody(req, deps.requestTimeoutMs))) {
-      req.socket.destroy();
-      return;
-    }
-    res.setHeader('connection', 'close');
-    sendReply(res, reply);
   }
 
   return (req, res) => {
@@ -87,15 +62,4 @@ function sendVariables(res: ServerResponse, variables: unknown): void {
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('content-length', Buffer.byteLength(body));
   res.end(body);
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function queryToken(query: string | undefined): string | undefined {
-  if (!query) return undefined;
-  const tokens = new URLSearchParams(query).getAll('token');
-  return tokens.length === 1 ? tokens[0] : undefined;
 }

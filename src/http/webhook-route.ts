@@ -4,12 +4,11 @@
 // shares (request id and logging, the rate limiter) runs here too, in the same order, with
 // the same instances.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import getRawBody from 'raw-body';
-import { errorReply, type Reply } from '../errors.js';
+import { errorReply } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { bearerToken } from './bearer-auth.js';
-import { discardBody, sendError, sendReply } from './json-reply.js';
-import { BodyTooLargeError, type DeliveryReceiver } from '../ingest/receive-delivery.js';
+import { sendError, sendReply } from './json-reply.js';
+import type { DeliveryReceiver } from '../ingest/receive-delivery.js';
+import { CLOSE_AFTER, decodePathToken, header, refuse, requestBody, requestTokens } from './webhook-request.js';
 import type { PayloadKind } from '../payload/parse-payload.js';
 
 /** Connect-style middleware on Node's request and response (what Express also accepts). */
@@ -74,9 +73,6 @@ export interface WebhookRouteDeps {
   requestTimeoutMs: number;
 }
 
-/** Answers after which the connection is closed: a sender without the right credentials, or one that sent what it must not send again. */
-const CLOSE_AFTER = new Set([401, 413, 415]);
-
 /**
  * The tokens a delivery carries, in the order the receiver tries them (path, bearer, query);
  * null for a request that is not a delivery. A path token that is not valid percent-encoding
@@ -86,13 +82,7 @@ export function webhookTokens(req: IncomingMessage): Array<string | undefined> |
   if (req.method !== 'POST') return null;
   const route = matchRoute(req.url);
   if (!route) return null;
-  let fromPath: string | undefined;
-  try {
-    fromPath = route.pathToken === undefined ? undefined : decodeURIComponent(route.pathToken);
-  } catch {
-    fromPath = undefined;
-  }
-  return [fromPath, bearerToken(req), queryToken(route.query)];
+  return requestTokens(req, decodePathToken(route.pathToken) ?? undefined, route.query);
 }
 
 /** Serves the request and returns true when it is a webhook delivery; false leaves it to Express. */
@@ -102,44 +92,22 @@ export function createWebhookRoute(deps: WebhookRouteDeps): WebhookRoute {
   const signatureHeader = deps.signatureHeader.toLowerCase();
 
   async function receive(req: IncomingMessage, res: ServerResponse, route: NonNullable<ReturnType<typeof matchRoute>>) {
-    const { pathToken, query } = route;
-    let fromPath: string | undefined;
-    try {
-      fromPath = pathToken === undefined ? undefined : decodeURIComponent(pathToken);
-    } catch {
-      await refuse(req, res, errorReply('BAD_REQUEST', { detail: 'the token in the path is not valid percent-encoding' }));
+    const fromPath = decodePathToken(route.pathToken);
+    if (fromPath === null) {
+      await refuse(req, res, errorReply('BAD_REQUEST', { detail: 'the token in the path is not valid percent-encoding' }), deps.requestTimeoutMs);
       return;
     }
-    const length = req.headers['content-length'];
     const reply = await deps.receiver.receive({
       requestId: String((req as { id?: unknown }).id),
-      tokens: [fromPath, bearerToken(req), queryToken(query)],
+      tokens: requestTokens(req, fromPath, route.query),
       contentType: req.headers['content-type'],
-      contentLength: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
+      ...requestBody(req),
       signature: header(req, signatureHeader),
       testMarker: header(req, 'x-aftercall-test'),
       receives: route.receives,
-      readBody: (limit) =>
-        getRawBody(req, { limit, length: length ?? null }).catch((error: { type?: string }) => {
-          throw error.type === 'entity.too.large' ? new BodyTooLargeError('too large') : error;
-        }),
     });
     if (req.complete && !CLOSE_AFTER.has(reply.status)) sendReply(res, reply);
-    else await refuse(req, res, reply);
-  }
-
-  /**
-   * A refusal, most often before the body was read (401, 413, 415): the connection is closed
-   * after the answer, so a stranger keeps no socket; the rest of the body is read first (see
-   * discardBody), and a body still not in after REQUEST_TIMEOUT_MS loses the connection.
-   */
-  async function refuse(req: IncomingMessage, res: ServerResponse, reply: Reply) {
-    if (!(await discardBody(req, deps.requestTimeoutMs))) {
-      req.socket.destroy();
-      return;
-    }
-    res.setHeader('connection', 'close');
-    sendReply(res, reply);
+    else await refuse(req, res, reply, deps.requestTimeoutMs);
   }
 
   return (req, res) => {
@@ -150,16 +118,4 @@ export function createWebhookRoute(deps: WebhookRouteDeps): WebhookRoute {
     runEdgeMiddleware(deps.before, req, res, fail, () => receive(req, res, route).catch(fail));
     return true;
   };
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** `?token=` given once (given twice it is ambiguous, as Express's query parser makes it an array). */
-function queryToken(query: string | undefined): string | undefined {
-  if (!query) return undefined;
-  const tokens = new URLSearchParams(query).getAll('token');
-  return tokens.length === 1 ? tokens[0] : undefined;
 }
