@@ -64,7 +64,19 @@ export function ingestFigures(outcome: IngestOutcome, connections: number): Figu
       target: isSqlite ? `< ${TARGET_P99_MS} ms` : 'report only',
       result: verdict(isSqlite ? p99 !== null && p99 < TARGET_P99_MS : null),
     });
-    if (isSqlite) figures.push(...sqliteSizeFigures(outcome, rounds));
+    if (isSqlite) {
+      figures.push(...sqliteSizeFigures(outcome, rounds));
+      // Another platform in the same rounds: Retell's call_analyzed on /webhooks/retell.
+      const retellRps = meanOf(outcome.rounds.map((r) => r.retell.load.reqPerSec));
+      figures.push({
+        figure: `durable ingest SQLite, Retell call_analyzed, req/s (mean of ${n})`,
+        baseline: `${fixed(rps)} (SQLite, autocalls)`,
+        value: fixed(retellRps),
+        ratio: ratio(rps ? retellRps / rps : null),
+        target: 'report only',
+        result: 'report only',
+      });
+    }
     figures.push({
       figure: `worker drain ${label} after last ack, runs/s`,
       baseline: '—',

@@ -44,6 +44,8 @@ export interface Round {
   stores: Partial<Record<StoreName, StoreRound>>;
   /** The same against the large body (SQLite only). */
   large: { bare: LoadResult; sqlite: StoreRound };
+  /** SQLite receiving Retell's call_analyzed on /webhooks/retell: another platform beside the classic path. */
+  retell: StoreRound;
 }
 
 export interface StoreEnd {
@@ -65,6 +67,7 @@ export async function runIngest(
   bare: ServerProcess,
   payload: BenchPayload,
   large: BenchPayload,
+  retell: BenchPayload,
   nextBareId: () => number,
 ): Promise<IngestOutcome> {
   const { settings } = bench;
@@ -113,7 +116,7 @@ export async function runIngest(
       acked[store] += 1;
     }
 
-    const loadStore = async (store: StoreName, label: string, durationSec: number, body = payload): Promise<StoreRound> => {
+    const loadStore = async (store: StoreName, label: string, durationSec: number, body = payload, path?: string): Promise<StoreRound> => {
       const source = sources[store]!;
       const sinceId = await source.maxRunId();
       const cpuBefore = servers[store]!.cpuSeconds();
@@ -122,6 +125,7 @@ export async function runIngest(
         label,
         durationSec,
         nextBody: () => body.body(nextCallId++),
+        ...(path ? { path } : {}),
         ...(store === 'postgres' ? { helperCpu: postgresCpuSeconds } : {}),
       });
       acked[store] += load.expected;
@@ -162,6 +166,7 @@ export async function runIngest(
           bare: await loadBare(`ingest round ${round} bare, large body`, settings.durationSec, bare, large),
           sqlite: await loadStore('sqlite', `ingest round ${round} sqlite, large body`, settings.durationSec, large),
         },
+        retell: await loadStore('sqlite', `ingest round ${round} sqlite, Retell`, settings.durationSec, retell, `/webhooks/retell/${TOKEN}`),
       };
       for (const store of stores) entry.stores[store] = await loadStore(store, `ingest round ${round} ${store}`, settings.durationSec);
       rounds.push(entry);

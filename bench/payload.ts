@@ -63,3 +63,19 @@ export function buildPayload(targetBytes = 8 * 1024, fixture = FIXTURE): BenchPa
   const body = (id: number) => head + id + tail;
   return { head, tail, bytes: Buffer.byteLength(body(1_000_000)), turns: transcript.length, body };
 }
+
+/**
+ * Another platform's body beside the classic one: Retell's call_analyzed fixture
+ * (test/fixtures/platforms/retell/call-analyzed.json), its call id `call_bench_<id>`.
+ */
+export function buildRetellPayload(): BenchPayload {
+  const seed = JSON.parse(readFileSync(join(FIXTURES, 'platforms', 'retell', 'call-analyzed.json'), 'utf8')) as { call: Record<string, unknown> };
+  const marker = `call_bench_${MARKER_ID}`;
+  const text = JSON.stringify({ ...seed, call: { ...seed.call, call_id: marker } });
+  const at = text.indexOf(marker);
+  if (at < 0 || text.indexOf(marker, at + 1) >= 0) throw new Error('payload: Retell call id marker is not unique');
+  const head = text.slice(0, at + 'call_bench_'.length);
+  const tail = text.slice(at + marker.length);
+  const body = (id: number) => head + id + tail;
+  return { head, tail, bytes: Buffer.byteLength(body(1_000_000)), turns: (seed.call.transcript_object as unknown[]).length, body };
+}

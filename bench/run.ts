@@ -33,7 +33,7 @@ import { inboundDetail, inboundFigures, runInbound, type InboundOutcome } from '
 import { ingestDetail, ingestFigures } from './ingest-report.js';
 import { runIngest, type IngestOutcome } from './ingest.js';
 import { mappingDetail, mappingFigures, runMappingEval, type MappingOutcome } from './mapping-eval.js';
-import { buildPayload } from './payload.js';
+import { buildPayload, buildRetellPayload } from './payload.js';
 import { summaryTable, type Figure } from './report.js';
 import { runVolume, volumeDetail, volumeFigures, type VolumeOutcome } from './volume.js';
 
@@ -135,7 +135,7 @@ async function main(): Promise<number> {
       bare = await bench.start({ name: 'bare', script: SERVER_SCRIPTS.bare, env: bench.baseEnv });
       bench.checkpoint();
     }
-    if (wants('ingest')) outcomes.ingest = await runIngest(bench, bare!, payload, large, () => nextBareId++);
+    if (wants('ingest')) outcomes.ingest = await runIngest(bench, bare!, payload, large, buildRetellPayload(), () => nextBareId++);
     if (wants('e2e')) outcomes.e2e = await runE2e(bench, bare!);
     if (bare) await bench.stop(bare);
     if (wants('volume')) outcomes.volume = await runVolume(bench, payload);

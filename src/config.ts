@@ -28,6 +28,12 @@ const envSchema = z.object({
   WEBHOOK_TOKENS: list,
   WEBHOOK_SIGNING_SECRET: list,
   WEBHOOK_SIGNATURE_HEADER: z.string().default('x-famulor-signature').transform((s) => s.toLowerCase()),
+  /** Each other platform's signing secrets (several for rotation); when set, its signature is required on /webhooks/<platform>. */
+  RETELL_WEBHOOK_SECRETS: list,
+  VAPI_WEBHOOK_SECRETS: list,
+  ELEVENLABS_WEBHOOK_SECRETS: list,
+  SYNTHFLOW_WEBHOOK_SECRETS: list,
+  BLAND_WEBHOOK_SECRETS: list,
   SQLITE_PATH: z.string().default('./data/aftercall.db'),
   /** How long a write waits for a lock held by another process (e.g. a CLI command). */
   SQLITE_BUSY_TIMEOUT_MS: int(5_000, 0, 60_000),

@@ -102,6 +102,12 @@ const REPLY_ERRORS = {
     retryable: false,
     hint: '`event` is the name sent; aftercall takes `call.*` and `conversation.ended`. The body is kept in quarantine and can be replayed (`aftercall replay`, `POST /api/quarantine/<id>/replay`) once a release takes the event.',
   },
+  UNANSWERABLE_REQUEST: {
+    status: 400,
+    message: 'the body is a request that needs an answer aftercall does not give',
+    retryable: false,
+    hint: '`event` names it (e.g. a Vapi `tool-calls` message). Point that request at the service that answers it; nothing was stored, so the platform\'s own fallback applies.',
+  },
   RATE_LIMITED: {
     status: 429,
     message: 'too many requests',
@@ -195,6 +201,8 @@ export function errorBody(code: ErrorCodeName, details?: Record<string, unknown>
 export interface Reply {
   status: number;
   body: Record<string, unknown>;
+  /** Sent exactly as it is, without `request_id`: an answer the platform reads key by key (prompt variables). */
+  exact?: boolean;
 }
 
 /** A whole error reply: the registry's HTTP status and the JSON body. */

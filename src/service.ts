@@ -126,6 +126,15 @@ export async function startService(
     mappings,
     tokens: webhookTokens,
     signingSecrets: config.WEBHOOK_SIGNING_SECRET,
+    platformSecrets: {
+      retell: config.RETELL_WEBHOOK_SECRETS,
+      vapi: config.VAPI_WEBHOOK_SECRETS,
+      elevenlabs: config.ELEVENLABS_WEBHOOK_SECRETS,
+      synthflow: config.SYNTHFLOW_WEBHOOK_SECRETS,
+      bland: config.BLAND_WEBHOOK_SECRETS,
+    },
+    // The inbound receiver is made below; pre-call requests reach it only once requests are served.
+    precall: (request) => inbound.answerPlatform(request),
     bodyLimit: config.BODY_LIMIT_BYTES,
     schemaMode: config.SCHEMA_MODE,
     testDeliveries: config.TEST_DELIVERIES,

@@ -485,14 +485,14 @@ describe('documented-optional fields', () => {
 
   it('accepts every documented field except id and status absent — real senders differ from the docs and omit them', () => {
     const call = accept({ id: 918400, status: 'busy' }).call;
-    expect(call).toEqual({ id: 918400, variant: 'autocalls', event: null, status: 'busy', ...EMPTY_DEFAULTS, ...PHONE_CALL });
+    expect(call).toEqual({ id: 918400, platform: 'autocalls', variant: 'autocalls', event: null, status: 'busy', ...EMPTY_DEFAULTS, ...PHONE_CALL });
   });
 
   it('accepts every documented field except id and status as null — real senders differ from the docs and send null', () => {
     const body: Node = { id: 918401, status: 'busy' };
     for (const field of OPTIONAL_FIELDS) body[field] = null;
     const call = accept(body).call;
-    expect(call).toEqual({ id: 918401, variant: 'autocalls', event: null, status: 'busy', ...EMPTY_DEFAULTS, ...PHONE_CALL });
+    expect(call).toEqual({ id: 918401, platform: 'autocalls', variant: 'autocalls', event: null, status: 'busy', ...EMPTY_DEFAULTS, ...PHONE_CALL });
   });
 
   it('accepts a lead with only an id and transfers with only id and status — real senders differ from the docs', () => {

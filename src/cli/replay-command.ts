@@ -11,6 +11,7 @@ import { loadMappingDir, type CompiledMapping, type CompiledStep } from '../mapp
 import { matchMappings } from '../ingest/match.js';
 import { planMapping, type MappingPlan, type PlanOptions } from '../mapping/plan-mapping.js';
 import { parsePayload, type PayloadIssue } from '../payload/parse-payload.js';
+import { detectPlatform } from '../payload/platforms/index.js';
 import type { SchemaMode } from '../payload/schema.js';
 import { configOrExit, type CliContext } from './cli-config.js';
 
@@ -20,7 +21,7 @@ export interface FilePlan {
   file: string;
   valid: boolean;
   issues?: PayloadIssue[];
-  call?: { id: number | string; variant: string; channel: string; status: string };
+  call?: { id: number | string; platform: string; variant: string; channel: string; status: string };
   matched: MappingPlan[];
   notMatched: Array<{ mapping: string; reason: string }>;
 }
@@ -56,8 +57,12 @@ export async function replayFile(file: string, mappings: readonly CompiledMappin
 
 /** A payload through validation, matching and each matched mapping's plan. */
 export async function replayPayload(file: string, payload: unknown, mappings: readonly CompiledMapping[], options: ReplayOptions): Promise<FilePlan> {
-  const parsed = parsePayload(payload, options.schemaMode);
-  if (!parsed.ok) return { file, valid: false, issues: parsed.issues, matched: [], notMatched: [] };
+  // A recorded body says which platform sent it by its shape (a live one, by its route).
+  const parsed = parsePayload(payload, options.schemaMode, { platform: detectPlatform(payload) ?? undefined });
+  if (!parsed.ok) {
+    const issues = parsed.other && parsed.issues.length === 0 ? [{ path: '', message: `${parsed.other.event}: no end-of-call data (${parsed.other.kind})` }] : parsed.issues;
+    return { file, valid: false, issues, matched: [], notMatched: [] };
+  }
   const { call } = parsed;
   const { matched, notMatched } = matchMappings(call, mappings);
   const logger = createLogger('silent');
@@ -77,7 +82,7 @@ export async function replayPayload(file: string, payload: unknown, mappings: re
   return {
     file,
     valid: true,
-    call: { id: call.id, variant: call.variant, channel: call.channel, status: call.status },
+    call: { id: call.id, platform: call.platform, variant: call.variant, channel: call.channel, status: call.status },
     matched: plans,
     notMatched,
   };

@@ -7,6 +7,7 @@
 // and not here fails the tests.
 import { z } from 'zod';
 import { RUN_STATUSES } from '../store/run-status.js';
+import { PLATFORMS, VARIANTS } from '../payload/call.js';
 
 export const apiSchemas = z.registry<{ id: string; description?: string }>();
 
@@ -85,7 +86,8 @@ const json = z.record(z.string(), z.unknown());
 export const callSchema = z
   .object({
     id: z.union([z.number(), z.string()]),
-    variant: z.enum(['autocalls', 'otonistark', 'famulor']),
+    platform: z.enum(PLATFORMS),
+    variant: z.enum(VARIANTS),
     event: z.string().nullable(),
     channel: z.enum(['phone', 'widget', 'whatsapp']),
     status: z.string(),

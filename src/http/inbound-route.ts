@@ -42,8 +42,7 @@ export function createInboundRoute(deps: InboundRouteDeps): WebhookRoute {
       signature: header(req, signatureHeader),
     });
     if (!req.complete || CLOSE_AFTER.has(reply.status)) return refuse(req, res, reply, deps.requestTimeoutMs);
-    if (reply.status === 200) sendVariables(res, reply.body);
-    else sendReply(res, reply);
+    sendReply(res, reply.status === 200 ? { ...reply, exact: true } : reply);
   }
 
   return (req, res) => {
@@ -52,14 +51,4 @@ export function createInboundRoute(deps: InboundRouteDeps): WebhookRoute {
     runEdgeMiddleware(deps.before, req, res, fail, () => receive(req, res).catch(fail));
     return true;
   };
-}
-
-/** The variables exactly: every key of the answer becomes a prompt variable, so no request_id in it (it is in X-Request-Id). */
-function sendVariables(res: ServerResponse, variables: unknown): void {
-  if (res.headersSent) return;
-  const body = JSON.stringify(variables);
-  res.statusCode = 200;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.setHeader('content-length', Buffer.byteLength(body));
-  res.end(body);
 }

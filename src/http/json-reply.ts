@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 
 export function sendReply(res: ServerResponse, reply: Reply): void {
   if (res.headersSent) return;
-  const body = JSON.stringify({ ...reply.body, request_id: res.getHeader('x-request-id') });
+  const body = JSON.stringify(reply.exact ? reply.body : { ...reply.body, request_id: res.getHeader('x-request-id') });
   res.statusCode = reply.status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('content-length', Buffer.byteLength(body));

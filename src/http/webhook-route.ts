@@ -10,6 +10,8 @@ import { sendError, sendReply } from './json-reply.js';
 import type { DeliveryReceiver } from '../ingest/receive-delivery.js';
 import { CLOSE_AFTER, decodePathToken, header, refuse, requestBody, requestTokens } from './webhook-request.js';
 import type { PayloadKind } from '../payload/parse-payload.js';
+import type { OtherPlatform } from '../payload/call.js';
+import { RECEIVED_PLATFORMS } from '../payload/platforms/index.js';
 
 /** Connect-style middleware on Node's request and response (what Express also accepts). */
 export type EdgeMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => unknown;
@@ -39,14 +41,16 @@ export function runEdgeMiddleware(before: readonly EdgeMiddleware[], req: Incomi
  * what it receives. A new sender (another platform's post-call webhook) adds an entry here,
  * not a copy of the route. A payload of a kind its route does not receive is a 422 naming it.
  */
-export const WEBHOOK_ROUTES: ReadonlyArray<{ segment: string; receives: readonly PayloadKind[] }> = [
+export const WEBHOOK_ROUTES: ReadonlyArray<{ segment: string; receives: readonly PayloadKind[]; platform?: OtherPlatform }> = [
   // Calls, and chats too: a Famulor 2.0 workspace webhook sends every event to one URL.
   { segment: 'post-call', receives: ['call', 'conversation'] },
   // The URL the platform's enable-conversation-ended-webhook registers: chats only.
   { segment: 'conversation-ended', receives: ['conversation'] },
+  // Every other platform's one URL: its end-of-call events, and its pre-call request where it sends one there.
+  ...RECEIVED_PLATFORMS.map((platform) => ({ segment: platform, receives: ['call'] as const, platform })),
 ];
 
-const SEGMENTS = new Map(WEBHOOK_ROUTES.map((r) => [r.segment, r.receives]));
+const SEGMENTS = new Map(WEBHOOK_ROUTES.map((r) => [r.segment, r]));
 
 /**
  * POST /webhooks/<segment>[/:token][?…], matched as Express would: any case, an optional
@@ -55,11 +59,11 @@ const SEGMENTS = new Map(WEBHOOK_ROUTES.map((r) => [r.segment, r.receives]));
 const WEBHOOK_PATH = /^(?:[a-z][a-z\d+.-]*:\/\/[^/?]*)?\/webhooks\/([a-z][a-z\d-]*)(?:\/([^/?]+))?\/?(?:\?(.*))?$/i;
 
 /** The route a request targets: its segment's kinds, path token and query; null when it is no webhook route. */
-function matchRoute(url: string | undefined): { receives: readonly PayloadKind[]; pathToken?: string; query?: string } | null {
+function matchRoute(url: string | undefined): { receives: readonly PayloadKind[]; platform?: OtherPlatform; pathToken?: string; query?: string } | null {
   const match = WEBHOOK_PATH.exec(url ?? '');
-  const receives = match ? SEGMENTS.get(match[1]!.toLowerCase()) : undefined;
-  if (!match || !receives) return null;
-  return { receives, pathToken: match[2], query: match[3] };
+  const route = match ? SEGMENTS.get(match[1]!.toLowerCase()) : undefined;
+  if (!match || !route) return null;
+  return { receives: route.receives, platform: route.platform, pathToken: match[2], query: match[3] };
 }
 
 export interface WebhookRouteDeps {
@@ -105,6 +109,8 @@ export function createWebhookRoute(deps: WebhookRouteDeps): WebhookRoute {
       signature: header(req, signatureHeader),
       testMarker: header(req, 'x-aftercall-test'),
       receives: route.receives,
+      platform: route.platform,
+      header: (name) => header(req, name),
     });
     if (req.complete && !CLOSE_AFTER.has(reply.status)) sendReply(res, reply);
     else await refuse(req, res, reply, deps.requestTimeoutMs);

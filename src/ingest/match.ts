@@ -24,6 +24,9 @@ function mismatch(call: Call, mapping: CompiledMapping): string | null {
     const statuses = match.status.map((s) => (s === 'no-answer' ? 'unanswered' : s));
     if (!statuses.includes(call.status)) return `status ${call.status} is not one of ${statuses.join(', ')}`;
   }
+  if (match.platform && !match.platform.includes(call.platform)) {
+    return `platform ${call.platform} is not one of ${match.platform.join(', ')}`;
+  }
   if (match.variant && !match.variant.includes(call.variant)) {
     return `variant ${call.variant} is not one of ${match.variant.join(', ')}`;
   }

@@ -14,6 +14,9 @@ import type { SchemaMode } from '../payload/schema.js';
 import { isDocumentedSample, SKIPPED_TEST_REASON, type TestDeliveryMode } from '../payload/test-request.js';
 import { NO_MAPPING, StoreUnavailableError, type PlannedRun, type Store } from '../store/store.js';
 import { verifyBodySignature } from './body-signature.js';
+import { SIGNATURE_SCHEMES } from './signatures/index.js';
+import type { OtherPlatform } from '../payload/call.js';
+import { detectPlatform } from '../payload/platforms/index.js';
 import type { WebhookTokens } from './webhook-tokens.js';
 
 export interface DeliveryRequest {
@@ -27,11 +30,25 @@ export interface DeliveryRequest {
   testMarker: string | undefined;
   /** What the route takes (its entry in WEBHOOK_ROUTES); every kind when absent (a replay). */
   receives?: readonly PayloadKind[];
+  /** The platform whose route it came in on; absent: the autocalls.ai family's routes. */
+  platform?: OtherPlatform;
+  /** A request header by its lower-case name (the platform's signature headers). */
+  header?(name: string): string | undefined;
   /** Reads the whole body; rejects with BodyTooLargeError beyond `limit`. */
   readBody(limit: number): Promise<Buffer>;
 }
 
 export class BodyTooLargeError extends Error {}
+
+/** A platform's pre-call request as the delivery path read it: authenticated, its JSON parsed. */
+export interface PrecallRequest {
+  requestId: string;
+  sender: string;
+  platform: OtherPlatform;
+  raw: Buffer;
+  body: Record<string, unknown>;
+  receivedAt: number;
+}
 
 export type DeliveryOutcome =
   | 'accepted'
@@ -41,7 +58,11 @@ export type DeliveryOutcome =
   | 'unauthorized'
   | 'too_large'
   | 'unsupported_media_type'
-  | 'unavailable';
+  | 'unavailable'
+  /** Another platform's event that is no end-of-call data (live updates): answered 2xx, not stored. */
+  | 'ignored'
+  /** A pre-call variables request on a platform's URL, answered by the inbound mechanism. */
+  | 'precall';
 
 /** What the core counts; the service passes its Prometheus metrics. */
 export interface IngestMetrics {
@@ -55,6 +76,10 @@ export interface ReceiveDeps {
   mappings: MappingRegistry;
   tokens: WebhookTokens;
   signingSecrets: readonly string[];
+  /** Each platform's own signing secrets (`<PLATFORM>_WEBHOOK_SECRETS`); none: its signature is not checked. */
+  platformSecrets?: Partial<Record<OtherPlatform, readonly string[]>>;
+  /** Answers a platform's pre-call request (the inbound-call mechanism); absent: 400. */
+  precall?: (request: PrecallRequest) => Promise<Reply>;
   bodyLimit: number;
   schemaMode: SchemaMode;
   /** What test deliveries do (TEST_DELIVERIES); default `run`. */
@@ -126,9 +151,9 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
   }
 
   /** Validation, planning and the durable commit, shared by live deliveries and replays. */
-  async function commit(req: Pick<DeliveryRequest, 'requestId' | 'testMarker' | 'receives'>, sender: string, raw: Buffer, json: JsonBody) {
-    const parsed = parsePayload(json.payload, deps.schemaMode, { sourceText: json.text, receives: req.receives });
-    if (!parsed.ok) return { ok: false as const, issues: parsed.issues, unknownEvent: parsed.unknownEvent };
+  async function commit(req: Pick<DeliveryRequest, 'requestId' | 'testMarker' | 'receives' | 'platform'>, sender: string, raw: Buffer, json: JsonBody) {
+    const parsed = parsePayload(json.payload, deps.schemaMode, { sourceText: json.text, receives: req.receives, platform: req.platform });
+    if (!parsed.ok) return { ok: false as const, issues: parsed.issues, unknownEvent: parsed.unknownEvent, other: parsed.other };
     if (parsed.unknownKeys.length > 0) {
       deps.metrics.unknownKeys.inc(parsed.unknownKeys.length);
       deps.logger.warn({ unknown_keys: parsed.unknownKeys }, 'accepted a payload with unknown keys (SCHEMA_MODE=warn)');
@@ -159,6 +184,39 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
     return { ok: true as const, callId, isTest, result, queued };
   }
 
+  /** Null when the body's signature holds (or none is asked for); else what is wrong with it. */
+  function checkSignature(req: DeliveryRequest, raw: Buffer): Record<string, unknown> | null {
+    if (!req.platform) {
+      return deps.signingSecrets.length > 0 && !verifyBodySignature(raw, req.signature, deps.signingSecrets) ? {} : null;
+    }
+    const secrets = deps.platformSecrets?.[req.platform] ?? [];
+    const scheme = SIGNATURE_SCHEMES[req.platform];
+    if (secrets.length === 0 || !scheme) return null;
+    const check = scheme.verify({ raw, header: (name) => req.header?.(name), secrets, now: now() });
+    return check.ok ? null : { detail: `${scheme.headers.join(' / ')}: ${SIGNATURE_PROBLEMS[check.reason]}` };
+  }
+
+  /** A platform's body that is no end-of-call data: ignored (2xx), answered as a pre-call request, or refused. */
+  async function answerOther(
+    req: DeliveryRequest,
+    sender: string,
+    raw: Buffer,
+    json: JsonBody,
+    other: NonNullable<Extract<ReturnType<typeof parsePayload>, { ok: false }>['other']>,
+    issues: PayloadIssue[],
+  ): Promise<Reply> {
+    if (other.kind === 'ignored' || other.kind === 'unknown-ignored') {
+      if (other.kind === 'unknown-ignored') deps.logger.warn({ platform: req.platform, event: other.event }, 'ignored an undocumented platform event');
+      deps.metrics.deliveries.inc({ outcome: 'ignored' });
+      return { status: 200, body: { status: 'ignored', event: other.event } };
+    }
+    if (other.kind === 'precall' && deps.precall && req.platform) {
+      deps.metrics.deliveries.inc({ outcome: 'precall' });
+      return deps.precall({ requestId: req.requestId, sender, platform: req.platform, raw, body: json.payload as Record<string, unknown>, receivedAt: now() });
+    }
+    return fail('invalid', 'UNANSWERABLE_REQUEST', { event: other.event, errors: issues });
+  }
+
   /** The sender of the first token given, or null when it is unknown (or none is given). */
   function senderFor(tokens: DeliveryRequest['tokens']): string | null {
     const candidate = tokens.find((t) => t);
@@ -187,9 +245,8 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
       if (error instanceof BodyTooLargeError) return fail('too_large', 'PAYLOAD_TOO_LARGE', { limit_bytes: deps.bodyLimit });
       throw error;
     }
-    if (deps.signingSecrets.length > 0 && !verifyBodySignature(raw, req.signature, deps.signingSecrets)) {
-      return fail('unauthorized', 'BAD_SIGNATURE');
-    }
+    const signature = checkSignature(req, raw);
+    if (signature) return fail('unauthorized', 'BAD_SIGNATURE', signature);
 
     let json: JsonBody;
     try {
@@ -203,6 +260,7 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
     let committed: Awaited<ReturnType<typeof commit>>;
     try {
       committed = await commit(req, sender, raw, json);
+      if (!committed.ok && committed.other) return answerOther(req, sender, raw, json, committed.other, committed.issues);
       if (!committed.ok && committed.unknownEvent !== undefined) {
         // Kept like any invalid body: replayable once a release knows the event.
         const receiptId = await quarantine(req, sender, raw, 'unknown-event', committed.issues);
@@ -248,7 +306,9 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
     } catch (error) {
       return { ...errorReply('MALFORMED_JSON', { detail: (error as Error).message }), status: 422 };
     }
-    const committed = await commit({ requestId, testMarker: undefined }, receipt.sender, receipt.rawBody, json);
+    // The receipt keeps no route: a platform's body is known by its shape.
+    const platform = detectPlatform(json.payload) ?? undefined;
+    const committed = await commit({ requestId, testMarker: undefined, platform }, receipt.sender, receipt.rawBody, json);
     if (!committed.ok && committed.unknownEvent !== undefined) {
       return errorReply('UNKNOWN_EVENT', { event: committed.unknownEvent, errors: committed.issues });
     }
@@ -265,6 +325,13 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
 }
 
 export type DeliveryReceiver = ReturnType<typeof createDeliveryReceiver>;
+
+const SIGNATURE_PROBLEMS = {
+  missing: 'no signature header',
+  malformed: 'the signature header is not in the platform\'s format',
+  mismatch: 'the signature does not match the body',
+  stale: 'the signature\'s timestamp is outside the allowed window',
+} as const;
 
 function noMatchReason(notMatched: Array<{ mapping: string; reason: string }>): string {
   if (notMatched.length === 0) return 'no mapping matched: no mappings are loaded';

@@ -1,6 +1,6 @@
 // The shape of a mapping file (mappings/*.yaml), as zod; the editor's JSON Schema comes from it.
 import { z } from 'zod';
-import { CHANNELS } from '../payload/call.js';
+import { CHANNELS, PLATFORMS, VARIANTS } from '../payload/call.js';
 import { RAW_CALL_STATUSES } from '../payload/schema.js';
 import { scoreSchema } from '../scoring/score.js';
 import { inboundSectionSchema } from './inbound-section.js';
@@ -14,12 +14,15 @@ export const matchSchema = z
     status: oneOrMany(z.enum(RAW_CALL_STATUSES))
       .describe('Call statuses this mapping handles (no-answer is read as unanswered).')
       .optional(),
-    variant: oneOrMany(z.enum(['autocalls', 'otonistark', 'famulor'])).describe('Sender variants.').optional(),
+    platform: oneOrMany(z.enum(PLATFORMS))
+      .describe('Platforms that placed the call: autocalls (autocalls.ai, Famulor, OtoniStark), retell, vapi, elevenlabs, synthflow, bland.')
+      .optional(),
+    variant: oneOrMany(z.enum(VARIANTS)).describe('Sender variants: autocalls, otonistark, famulor; for another platform its name.').optional(),
     channel: oneOrMany(z.enum(CHANNELS))
       .describe('phone for calls; widget or whatsapp for chats (the conversation-ended webhook).')
       .optional(),
-    event: oneOrMany(z.string().regex(/^[a-z]+(?:\.[a-z_]+)+$/, 'must be an event name such as call.completed or conversation.ended'))
-      .describe('Event names: conversation.ended for every chat; call.* for calls in the 2.0 event envelope (a classic post-call webhook has none).')
+    event: oneOrMany(z.string().regex(/^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)+$/, 'must be an event name such as call.completed, conversation.ended or call_analyzed'))
+      .describe("Event names: conversation.ended for every chat; call.* for calls in the 2.0 event envelope (a classic post-call webhook has none); another platform's own (Retell call_ended, call_analyzed).")
       .optional(),
     assistant_phone: oneOrMany(z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 phone number'))
       .describe("The assistant's phone numbers (E.164).")

@@ -4,7 +4,14 @@ import type { CALL_STATUSES } from './schema.js';
 
 export type CallStatus = (typeof CALL_STATUSES)[number];
 export type Scalar = string | number | boolean | null;
-export type Variant = 'autocalls' | 'otonistark' | 'famulor';
+/** The voice-AI platforms aftercall receives from; `autocalls` is the autocalls.ai family (autocalls.ai, Famulor, OtoniStark). */
+export const PLATFORMS = ['autocalls', 'retell', 'vapi', 'elevenlabs', 'synthflow', 'bland'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+/** The platforms with their own webhook route (`/webhooks/<platform>`). */
+export type OtherPlatform = Exclude<Platform, 'autocalls'>;
+/** The autocalls.ai family's three products; for any other platform, the platform itself. */
+export const VARIANTS = ['autocalls', 'otonistark', 'famulor', 'retell', 'vapi', 'elevenlabs', 'synthflow', 'bland'] as const;
+export type Variant = (typeof VARIANTS)[number];
 /** A phone call, or a chat: the web widget or WhatsApp (the conversation-ended webhook). */
 export const CHANNELS = ['phone', 'widget', 'whatsapp'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -80,7 +87,9 @@ export interface ConversationDetails {
 export interface Call {
   /** The call id; for a chat, its `conversation_id`. */
   id: number | string;
-  /** Which product's payload shape this came in. */
+  /** Which platform placed the call. */
+  platform: Platform;
+  /** Which product's payload shape this came in (for another platform: the platform). */
   variant: Variant;
   /**
    * The envelope's event name (`call.completed`) when the newer envelope was used;

@@ -14,6 +14,7 @@ export function normalizeConversation(raw: RawConversation, event: string = CONV
   const attachments = (raw.attachments ?? []).map((a) => ({ type: a.type, url: a.url, filename: a.filename ?? null }));
   return {
     id: raw.conversation_id,
+    platform: 'autocalls',
     variant: variantOfUrls(attachments.map((a) => a.url)),
     event,
     channel: raw.type,
@@ -54,6 +55,7 @@ export function normalizeWorkspaceCall(raw: RawWorkspaceCall, event: string): Ca
   }
   return {
     id: raw.id,
+    platform: 'autocalls',
     variant: 'famulor',
     event,
     channel: 'phone',

@@ -7,6 +7,7 @@ type Status = Call['status'];
 export function normalizeCall(raw: RawCall, event: string | null = null): Call {
   return {
     id: raw.id,
+    platform: 'autocalls',
     variant: detectVariant(raw),
     event,
     channel: 'phone',

@@ -3,7 +3,9 @@
 // instead of a union's): a chat has `conversation_id`; an event envelope has `event` or
 // `type` next to `data` or `call`; anything else is a classic post-call webhook.
 import { z } from 'zod';
-import type { Call } from './call.js';
+import type { Call, Platform } from './call.js';
+import type { PlatformPayload } from './platforms/platform-payload.js';
+import { platformPayload } from './platforms/index.js';
 import { lenientConversationSchemas, strictConversationSchemas, type RawConversation } from './conversation-schema.js';
 import { normalizeCall } from './normalize.js';
 import { CONVERSATION_ENDED, normalizeConversation, normalizeWorkspaceCall } from './normalize-conversation.js';
@@ -27,6 +29,8 @@ export type ParseResult =
       issues: PayloadIssue[];
       /** An envelope's event name aftercall does not know (the body is otherwise unread). */
       unknownEvent?: string;
+      /** Another platform's body that is no end-of-call data: what the receiver does with it. */
+      other?: { kind: 'ignored' | 'precall' | 'unanswerable' | 'unknown-ignored'; event: string | null };
     };
 
 const MAX_ISSUES = 50;
@@ -39,6 +43,8 @@ export interface ParseOptions {
   sourceText?: string;
   /** The kinds the route takes (default: every kind); another kind is an issue at the root. */
   receives?: readonly PayloadKind[];
+  /** The platform whose route the body came in on (default: the autocalls.ai family). */
+  platform?: Platform;
 }
 
 /** Every way a JSON text can spell a reserved key: the names themselves or a `\u` escape. */
@@ -52,6 +58,7 @@ export function parsePayload(body: unknown, mode: SchemaMode, options: ParseOpti
     const unsafe = findUnsafeKeys(body);
     if (unsafe.length > 0) return { ok: false, issues: unsafe };
   }
+  if (options.platform && options.platform !== 'autocalls') return parsePlatformBody(platformPayload(options.platform), body as Record<string, unknown>, mode);
   const shape = readShape(body as Record<string, unknown>);
   if (shape.unknownEvent !== undefined) {
     const event = shape.unknownEvent;
@@ -73,6 +80,28 @@ export function parsePayload(body: unknown, mode: SchemaMode, options: ParseOpti
     if (lenient.success) {
       return { ok: true, call: toCall(shape, lenient.data), unknownKeys: issues.map((i) => i.path) };
     }
+  }
+  return { ok: false, issues: issues.slice(0, MAX_ISSUES) };
+}
+
+/** Another platform's body: its event read first, then the end-of-call schema. */
+function parsePlatformBody(adapter: PlatformPayload, body: Record<string, unknown>, mode: SchemaMode): ParseResult {
+  const event = adapter.classify(body);
+  if (event.kind === 'unknown') {
+    const message = `unknown ${adapter.label} event ${JSON.stringify(event.event)}`;
+    if (adapter.unknownEvents === 'ignore') return { ok: false, issues: [{ path: event.path, message }], other: { kind: 'unknown-ignored', event: event.event } };
+    return { ok: false, issues: [{ path: event.path, message }], unknownEvent: event.event ?? '' };
+  }
+  if (event.kind === 'unanswerable') {
+    return { ok: false, issues: [{ path: event.path, message: `a ${adapter.label} ${event.event} request is not end-of-call data` }], other: { kind: 'unanswerable', event: event.event } };
+  }
+  if (event.kind !== 'call') return { ok: false, issues: [], other: { kind: event.kind, event: event.event } };
+  const strict = adapter.schema.strict.safeParse(body);
+  if (strict.success) return { ok: true, call: adapter.normalize(strict.data), unknownKeys: [] };
+  const issues = strict.error.issues.flatMap(describeIssue);
+  if (mode === 'warn' && strict.error.issues.every((i) => i.code === 'unrecognized_keys')) {
+    const lenient = adapter.schema.lenient.safeParse(body);
+    if (lenient.success) return { ok: true, call: adapter.normalize(lenient.data), unknownKeys: issues.map((i) => i.path) };
   }
   return { ok: false, issues: issues.slice(0, MAX_ISSUES) };
 }

@@ -73,6 +73,14 @@ export interface ReceiptRow {
 export const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 export const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
 
+/** A stored call's JSON as a Call; calls stored before platforms existed were all the autocalls.ai family's. */
+export function readStoredCall(json: string): Call {
+  const call = JSON.parse(json) as Call | null;
+  // Null where the claimer holds the call already (claimRuns' callsHeld).
+  if (call === null || call.platform) return call as Call;
+  return { ...call, platform: 'autocalls' };
+}
+
 export function toClaimedRun(row: ClaimedRow, owner: string, steps: StepResult[]): ClaimedRun {
   return {
     id: row.id,
@@ -82,7 +90,7 @@ export function toClaimedRun(row: ClaimedRow, owner: string, steps: StepResult[]
     isTest: Boolean(row.is_test),
     callRowId: row.call_row_id,
     revision: row.revision,
-    call: JSON.parse(row.call_json) as Call,
+    call: readStoredCall(row.call_json),
     leaseOwner: owner,
     steps,
   };

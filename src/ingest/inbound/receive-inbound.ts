@@ -11,10 +11,11 @@ import type { InboundLookupOutcome, InboundRecordInput } from '../../store/inbou
 import type { InboundStore } from '../../store/store.js';
 import { verifyBodySignature } from '../body-signature.js';
 import { isJsonContentType, readJsonBody } from '../json-body.js';
-import { BodyTooLargeError, type DeliveryRequest } from '../receive-delivery.js';
+import { BodyTooLargeError, type DeliveryRequest, type PrecallRequest } from '../receive-delivery.js';
+import { platformPayload } from '../../payload/platforms/index.js';
 import type { WebhookTokens } from '../webhook-tokens.js';
 import { defaultsOf, matchInbound, type createInboundAnswerer } from './answer-inbound.js';
-import { parseInboundRequest } from './inbound-request.js';
+import { parseInboundRequest, type InboundRequest } from './inbound-request.js';
 
 export type InboundOutcome = 'answered' | 'deadline' | 'invalid' | 'malformed' | 'unauthorized' | 'too_large' | 'unsupported_media_type' | 'unavailable';
 
@@ -34,6 +35,13 @@ export interface InboundReceiveDeps {
   };
   now?: () => number;
   isShuttingDown?: () => boolean;
+}
+
+type InboundBase = Omit<InboundRecordInput, 'answer' | 'status' | 'outcome'>;
+
+/** What is recorded of every request before its body is read. */
+function emptyBase(requestId: string, sender: string, receivedAt: number, raw: Buffer): InboundBase {
+  return { requestId, sender, receivedAt, rawBody: raw, customerPhone: null, assistantPhone: null, mappings: [], lookups: [], durationMs: 0, deadlineHit: false };
 }
 
 export type InboundRequestFacts = Omit<DeliveryRequest, 'testMarker'>;
@@ -58,7 +66,7 @@ export function createInboundReceiver(deps: InboundReceiveDeps) {
   }
 
   /** Stores a refused body, waiting for it at most until the deadline: its id goes in the 4xx. */
-  async function keepRefused(base: Omit<InboundRecordInput, 'answer' | 'status' | 'outcome'>, reply: Reply): Promise<Reply> {
+  async function keepRefused(base: InboundBase, reply: Reply): Promise<Reply> {
     const stored = record({ ...base, outcome: 'invalid', status: reply.status, answer: reply.body });
     let timer: NodeJS.Timeout | undefined;
     const id = await Promise.race([stored, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), Math.max(0, base.receivedAt + deps.deadlineMs - now()))))]);
@@ -83,18 +91,7 @@ export function createInboundReceiver(deps: InboundReceiveDeps) {
     }
     if (deps.signingSecrets.length > 0 && !verifyBodySignature(raw, req.signature, deps.signingSecrets)) return fail('unauthorized', 'BAD_SIGNATURE');
 
-    const base = {
-      requestId: req.requestId,
-      sender,
-      receivedAt: startedAt,
-      rawBody: raw,
-      customerPhone: null as string | null,
-      assistantPhone: null as string | null,
-      mappings: [] as string[],
-      lookups: [] as InboundLookupOutcome[],
-      durationMs: 0,
-      deadlineHit: false,
-    };
+    const base = emptyBase(req.requestId, sender, startedAt, raw);
     const json = readJsonBody(raw);
     if (!json.ok) {
       deps.metrics.inboundRequests.inc({ outcome: 'malformed' });
@@ -105,13 +102,19 @@ export function createInboundReceiver(deps: InboundReceiveDeps) {
       deps.metrics.inboundRequests.inc({ outcome: 'invalid' });
       return keepRefused({ ...base, durationMs: now() - startedAt }, errorReply('INVALID_INBOUND_REQUEST', { errors: parsed.issues }));
     }
-    const request = parsed.request;
+    const variables = await answerRequest(base, parsed.request);
+    return { status: 200, body: variables, exact: true };
+  }
+
+  /** The variables for a request read from its body, within the deadline; recorded after. */
+  async function answerRequest(base: InboundBase, request: InboundRequest): Promise<Record<string, PromptValue>> {
+    const startedAt = base.receivedAt;
     const mappings = matchInbound(request, deps.mappings.current());
     let variables: Record<string, PromptValue>;
     let lookups: InboundLookupOutcome[] = [];
     let deadlineHit = false;
     try {
-      ({ variables, lookups, deadlineHit } = await deps.answerer.answer(req.requestId, request, mappings, startedAt));
+      ({ variables, lookups, deadlineHit } = await deps.answerer.answer(base.requestId, request, mappings, startedAt));
     } catch (error) {
       // A fault of ours must not cost the caller the answer: the defaults are still right.
       deps.logger.error({ err: error }, 'inbound answer failed; answering the defaults');
@@ -133,10 +136,26 @@ export function createInboundReceiver(deps: InboundReceiveDeps) {
       durationMs,
       deadlineHit,
     });
-    return { status: 200, body: variables };
+    return variables;
   }
 
-  return { receive };
+  /**
+   * Another platform's pre-call request, authenticated and parsed on its webhook route: read
+   * by the platform's module, answered with the same variables in the platform's shape.
+   */
+  async function answerPlatform(req: PrecallRequest): Promise<Reply> {
+    const precall = platformPayload(req.platform).precall;
+    const base = emptyBase(req.requestId, req.sender, req.receivedAt, req.raw);
+    const parsed = precall ? precall.parse(req.body) : { ok: false as const, issues: [{ path: '', message: 'this platform sends no pre-call request' }] };
+    if (!parsed.ok) {
+      deps.metrics.inboundRequests.inc({ outcome: 'invalid' });
+      return keepRefused({ ...base, durationMs: now() - req.receivedAt }, errorReply('INVALID_INBOUND_REQUEST', { errors: parsed.issues }));
+    }
+    const variables = await answerRequest(base, parsed.request);
+    return { status: 200, body: precall!.answer(variables) as Record<string, unknown>, exact: true };
+  }
+
+  return { receive, answerPlatform };
 }
 
 export type InboundReceiver = ReturnType<typeof createInboundReceiver>;

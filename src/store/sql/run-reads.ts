@@ -1,7 +1,6 @@
 // Reading runs: one with its call and steps, and the queue's depth.
-import type { Call } from '../../payload/call.js';
 import type { RunDetail } from '../records.js';
-import { RUN_COLUMNS, toRunSummary, type RunRow } from '../rows.js';
+import { readStoredCall, RUN_COLUMNS, toRunSummary, type RunRow } from '../rows.js';
 import { DUE, sqlList } from '../run-status.js';
 import { raw, sql } from './query.js';
 import { getStepResults } from './step-records.js';
@@ -16,7 +15,7 @@ export function* getRun(f: Flavor, id: number): Work<RunDetail | null> {
   return {
     ...toRunSummary(row),
     callRowId: row.call_row_id,
-    call: JSON.parse(f.payloads.unpackCall(row.call_json)) as Call,
+    call: readStoredCall(f.payloads.unpackCall(row.call_json)),
     steps: yield* getStepResults(f, id),
   };
 }

@@ -1,0 +1,177 @@
+// Retell AI: `{event, call}` to the agent's webhook URL; `call_ended`, then `call_analyzed`
+// with the same call plus `call_analysis`. Field names and enums from retell-sdk's
+// PhoneCallResponse (RetellAI/retell-typescript-sdk src/resources/call.ts), events and
+// retries from docs.retellai.com/features/webhook-overview: test/fixtures/platforms/retell/README.md.
+import { z } from 'zod';
+import type { Call, CallStatus, TranscriptTurn } from '../call.js';
+import { LABELS } from '../normalize.js';
+import { scalar, url, variableKey } from '../schema-primitives.js';
+import type { PlatformPayload } from './platform-payload.js';
+import { isoFromEpoch, phoneOrNull, scalarVariables } from './platform-values.js';
+
+const END_EVENTS = ['call_ended', 'call_analyzed'] as const;
+/** Subscribable (retell-sdk `webhook_events`) and the chat events of the same URL: nothing to act on. */
+const LIVE_EVENTS = new Set(['call_started', 'transcript_updated', 'transfer_started', 'transfer_bridged', 'transfer_cancelled', 'transfer_ended', 'chat_started', 'chat_ended', 'chat_analyzed']);
+
+const phone = z.string().max(64);
+const openRecord = z.record(variableKey, z.unknown());
+
+function buildSchema(lenient: boolean) {
+  // Strict in what aftercall reads; the many other documented keys of Retell's call object
+  // (latency, costs, telephony ids) pass through in both modes: a refusal is retried 3 times
+  // and then lost, and Retell adds keys often.
+  const object = z.looseObject;
+  const word = object({ start: z.number().nonnegative().nullish() });
+  const turn = object({
+    role: z.enum(['agent', 'user', 'transfer_target']),
+    content: z.string(),
+    words: z.array(word).nullish(),
+  });
+  const analysis = object({
+    call_summary: z.string().nullish(),
+    call_successful: z.boolean().nullish(),
+    user_sentiment: z.string().max(100).nullish(),
+    in_voicemail: z.boolean().nullish(),
+    custom_analysis_data: openRecord.nullish(),
+  });
+  const call = object({
+    call_id: z.string().min(1).max(200),
+    call_type: z.enum(['phone_call', 'web_call']).nullish(),
+    agent_id: z.string().max(200).nullish(),
+    call_status: z.enum(['registered', 'not_connected', 'ongoing', 'ended', 'error']),
+    direction: z.enum(['inbound', 'outbound']).nullish(),
+    from_number: phone.nullish(),
+    to_number: phone.nullish(),
+    start_timestamp: z.number().int().nonnegative().nullish(),
+    end_timestamp: z.number().int().nonnegative().nullish(),
+    duration_ms: z.number().int().nonnegative().nullish(),
+    transcript: z.string().nullish(),
+    transcript_object: z.array(turn).nullish(),
+    recording_url: url.nullish(),
+    disconnection_reason: z.string().max(100).nullish(),
+    retell_llm_dynamic_variables: z.record(variableKey, scalar).nullish(),
+    collected_dynamic_variables: openRecord.nullish(),
+    call_analysis: analysis.nullish(),
+  });
+  const envelope = (lenient ? z.object : z.strictObject)({ event: z.enum(END_EVENTS), call });
+  return envelope;
+}
+
+const strict = buildSchema(false);
+export type RawRetellEnvelope = z.infer<typeof strict>;
+type RawRetellCall = RawRetellEnvelope['call'];
+
+function status(call: RawRetellCall): CallStatus {
+  switch (call.call_status) {
+    case 'registered':
+      return 'initiated';
+    case 'ongoing':
+      return 'in-progress';
+    case 'not_connected':
+    case 'error':
+      return 'failed';
+    case 'ended':
+      break;
+  }
+  const reason = call.disconnection_reason ?? '';
+  if (reason === 'user_hangup') return 'ended_by_customer';
+  if (reason === 'agent_hangup') return 'ended_by_assistant';
+  // voicemail_reached has no counterpart: nobody was reached, as for no answer.
+  if (reason === 'dial_no_answer' || reason === 'voicemail_reached') return 'unanswered';
+  if (reason === 'dial_busy') return 'busy';
+  if (reason === 'dial_failed' || reason.startsWith('error')) return 'failed';
+  return 'completed';
+}
+
+function turns(call: RawRetellCall): TranscriptTurn[] {
+  const startSeconds = call.start_timestamp != null ? call.start_timestamp / 1000 : null;
+  return (call.transcript_object ?? []).flatMap((t): TranscriptTurn[] => {
+    if (t.role === 'transfer_target') return [];
+    // Word times are seconds from the call's start.
+    const offset = t.words?.[0]?.start;
+    return [{ sender: t.role === 'agent' ? 'bot' : 'human', text: t.content, timestamp: startSeconds !== null && offset != null ? startSeconds + offset : null }];
+  });
+}
+
+export function normalizeRetell(raw: RawRetellEnvelope): Call {
+  const call = raw.call;
+  const inbound = call.direction === 'inbound';
+  const analysis = call.call_analysis;
+  const analysed: Record<string, unknown> = {};
+  if (analysis?.call_summary != null) analysed.summary = analysis.call_summary;
+  if (analysis?.call_successful != null) analysed.status = analysis.call_successful;
+  if (analysis?.user_sentiment != null) analysed.sentiment = analysis.user_sentiment;
+  if (call.disconnection_reason != null) analysed.ended_reason = call.disconnection_reason;
+  const transcriptTurns = turns(call);
+  return {
+    id: call.call_id,
+    platform: 'retell',
+    variant: 'retell',
+    event: raw.event,
+    channel: 'phone',
+    status: status(call),
+    customer_phone: phoneOrNull(inbound ? call.from_number : call.to_number),
+    assistant_phone: phoneOrNull(inbound ? call.to_number : call.from_number),
+    assistant_id: call.agent_id ?? null,
+    duration: call.duration_ms != null ? call.duration_ms / 1000 : null,
+    extracted_variables: scalarVariables(call.collected_dynamic_variables, analysis?.custom_analysis_data, analysed),
+    input_variables: scalarVariables(call.retell_llm_dynamic_variables),
+    transcript: { turns: transcriptTurns, text: call.transcript || transcriptTurns.map((t) => `${LABELS[t.sender]}: ${t.text}`).join('\n') },
+    recording_url: call.recording_url ?? null,
+    created_at: isoFromEpoch(call.start_timestamp, 'ms'),
+    finished_at: isoFromEpoch(call.end_timestamp, 'ms'),
+    lead: null,
+    campaign: null,
+    transfers: [],
+    attachments: [],
+    conversation: null,
+  };
+}
+
+const inboundSchema = z.looseObject({
+  event: z.literal('call_inbound'),
+  call_inbound: z.looseObject({
+    agent_id: z.string().max(200).nullish(),
+    from_number: phone.nullish(),
+    to_number: phone.nullish(),
+  }),
+});
+
+export const retell: PlatformPayload<RawRetellEnvelope> = {
+  platform: 'retell',
+  label: 'Retell AI',
+  classify(body) {
+    const event = body.event;
+    if (typeof event !== 'string') return { kind: 'unknown', event: null, path: 'event' };
+    if ((END_EVENTS as readonly string[]).includes(event)) return { kind: 'call', event };
+    if (LIVE_EVENTS.has(event)) return { kind: 'ignored', event };
+    if (event === 'call_inbound') return { kind: 'precall', event };
+    return { kind: 'unknown', event, path: 'event' };
+  },
+  schema: { strict, lenient: buildSchema(true) },
+  normalize: normalizeRetell,
+  // Retell retries a refusal up to 3 times: an unknown event is kept, replayable.
+  unknownEvents: 'quarantine',
+  precall: {
+    parse(body) {
+      const parsed = inboundSchema.safeParse(body);
+      if (!parsed.success) return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) };
+      const d = parsed.data.call_inbound;
+      return {
+        ok: true,
+        request: {
+          customer_phone: phoneOrNull(d.from_number),
+          assistant_phone: phoneOrNull(d.to_number),
+          assistant_id: d.agent_id ?? null,
+          call_id: null,
+          timestamp: null,
+          status: null,
+          variables: {},
+          body,
+        },
+      };
+    },
+    // Retell's dynamic variables are strings (retell-sdk: `{ [key: string]: string }`).
+    answer: (variables) => ({ call_inbound: { dynamic_variables: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])) } }),
+  },
+};
