@@ -22,6 +22,8 @@ export interface FilePlan {
   valid: boolean;
   issues?: PayloadIssue[];
   call?: { id: number | string; platform: string; variant: string; channel: string; status: string };
+  /** A platform's body that is no end-of-call data: a live event (ignored) or a pre-call request. */
+  other?: { kind: 'ignored' | 'precall' | 'unknown-ignored'; event: string | null };
   matched: MappingPlan[];
   notMatched: Array<{ mapping: string; reason: string }>;
 }
@@ -59,10 +61,11 @@ export async function replayFile(file: string, mappings: readonly CompiledMappin
 export async function replayPayload(file: string, payload: unknown, mappings: readonly CompiledMapping[], options: ReplayOptions): Promise<FilePlan> {
   // A recorded body says which platform sent it by its shape (a live one, by its route).
   const parsed = parsePayload(payload, options.schemaMode, { platform: detectPlatform(payload) ?? undefined });
-  if (!parsed.ok) {
-    const issues = parsed.other && parsed.issues.length === 0 ? [{ path: '', message: `${parsed.other.event}: no end-of-call data (${parsed.other.kind})` }] : parsed.issues;
-    return { file, valid: false, issues, matched: [], notMatched: [] };
+  if (!parsed.ok && parsed.other && parsed.other.kind !== 'unanswerable') {
+    // A platform's live event or pre-call request: valid, with nothing to plan.
+    return { file, valid: true, other: { kind: parsed.other.kind, event: parsed.other.event }, matched: [], notMatched: [] };
   }
+  if (!parsed.ok) return { file, valid: false, issues: parsed.issues, matched: [], notMatched: [] };
   const { call } = parsed;
   const { matched, notMatched } = matchMappings(call, mappings);
   const logger = createLogger('silent');
@@ -92,6 +95,11 @@ function printPlan(plan: FilePlan, dryRun: boolean, print: (line: string) => voi
   if (!plan.valid) {
     print(`✗ ${plan.file}: invalid payload`);
     for (const i of plan.issues ?? []) print(`    ${i.path || '(body)'}: ${i.message}`);
+    return;
+  }
+  if (plan.other) {
+    const what = plan.other.kind === 'precall' ? 'a pre-call request, answered by the inbound: sections' : 'no end-of-call data, answered 200 ignored';
+    print(`${plan.file}: ${plan.other.event ?? 'event'} — ${what}`);
     return;
   }
   const { id, variant, channel, status } = plan.call!;

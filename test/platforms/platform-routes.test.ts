@@ -226,3 +226,27 @@ describe('pre-call variables on the platform URL', () => {
     expect(answered.every((r) => r.outcome === 'answered')).toBe(true);
   });
 });
+
+describe('aftercall replay --dry-run on every platform fixture', () => {
+  it('plans each end-of-call fixture as a call of its platform and names the others for what they are', async () => {
+    const { cli } = await import('../support/cli-in-process.js');
+    const { readdirSync } = await import('node:fs');
+    const { fileURLToPath } = await import('node:url');
+    const root = fileURLToPath(new URL('../fixtures/platforms/', import.meta.url));
+    const examples = fileURLToPath(new URL('../../examples/multi-platform/', import.meta.url));
+    for (const platform of Object.keys(END_OF_CALL) as OtherPlatform[]) {
+      // Requests only: answers (`*-response*`) are what aftercall sends, not what it receives.
+      const files = readdirSync(`${root}${platform}`).filter((f) => f.endsWith('.json') && !f.includes('response'));
+      const r = await cli(['replay', '--dry-run', ...files.map((f) => `${root}${platform}/${f}`)], { MAPPINGS_DIR: examples });
+      expect(r.code, `${platform}: ${r.out}`).toBe(0);
+      expect(r.out).not.toContain('✗');
+      expect(r.out).toContain(`${END_OF_CALL[platform]}.json: call `);
+      expect(r.out).toContain(`(${platform}, `);
+      expect(r.out).toContain('✓ appointment-confirmed');
+    }
+    const retell = await cli(['replay', '--dry-run', `${root}retell/call-analyzed.json`, `${root}retell/call-started.json`, `${root}retell/call-inbound-request.json`], { MAPPINGS_DIR: examples });
+    expect(retell.out).toContain('book (http.request): would run');
+    expect(retell.out).toContain('call-started.json: call_started — no end-of-call data, answered 200 ignored');
+    expect(retell.out).toContain('call-inbound-request.json: call_inbound — a pre-call request, answered by the inbound: sections');
+  });
+});
