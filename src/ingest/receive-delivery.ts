@@ -12,11 +12,12 @@ import { serializeCall } from '../payload/content-hash.js';
 import { parsePayload, type PayloadIssue, type PayloadKind } from '../payload/parse-payload.js';
 import type { SchemaMode } from '../payload/schema.js';
 import { isDocumentedSample, SKIPPED_TEST_REASON, type TestDeliveryMode } from '../payload/test-request.js';
-import { NO_MAPPING, StoreUnavailableError, type PlannedRun, type Store } from '../store/store.js';
+import { callKey, NO_MAPPING, StoreUnavailableError, type PlannedRun, type Store } from '../store/store.js';
 import { verifyBodySignature } from './body-signature.js';
 import { SIGNATURE_SCHEMES } from './signatures/index.js';
 import type { OtherPlatform } from '../payload/call.js';
-import { detectPlatform } from '../payload/platforms/index.js';
+import { detectPlatform, platformPayload } from '../payload/platforms/index.js';
+import type { Call } from '../payload/call.js';
 import type { WebhookTokens } from './webhook-tokens.js';
 
 export interface DeliveryRequest {
@@ -168,6 +169,8 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
     const runs: PlannedRun[] = matched.length
       ? matched.map((m) => ({ mappingName: m.name, mappingHash: m.hash, ...(skipTest ? { skipReason: SKIPPED_TEST_REASON } : {}) }))
       : [{ mappingName: NO_MAPPING, mappingHash: '', skipReason: noMatchReason(notMatched) }];
+    const superseding = req.platform ? await supersedingRevision(req.platform, sender, call) : null;
+    if (superseding !== null) return { ok: true as const, callId, isTest, result: { outcome: 'superseded' as const, revision: superseding }, queued: 0 };
     const serialized = serializeCall(call);
     const result = await deps.store.acceptDelivery({
       requestId: req.requestId,
@@ -215,6 +218,19 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
       return deps.precall({ requestId: req.requestId, sender, platform: req.platform, raw, body: json.payload as Record<string, unknown>, receivedAt: now() });
     }
     return fail('invalid', 'UNANSWERABLE_REQUEST', { event: other.event, errors: issues });
+  }
+
+  /**
+   * The newest revision when it came from an event that carries all this one does and more
+   * (its body read back: retention may have purged it, then the delivery is taken as usual).
+   */
+  async function supersedingRevision(platform: OtherPlatform, sender: string, call: Call): Promise<number | null> {
+    const later = platformPayload(platform).supersededBy?.[call.event ?? ''];
+    if (!later) return null;
+    const latest = (await deps.store.getCallPayloads(callKey(call))).find((p) => p.sender === sender);
+    if (!latest?.body) return null;
+    const event = platformPayload(platform).classify(JSON.parse(latest.body) as Record<string, unknown>);
+    return event.kind === 'call' && event.event !== null && later.includes(event.event) ? latest.revision : null;
   }
 
   /** The sender of the first token given, or null when it is unknown (or none is given). */
@@ -280,9 +296,9 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
 
     const { callId, result, isTest, queued } = committed;
     deps.metrics.ingestSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    if (result.outcome === 'duplicate') {
+    if (result.outcome === 'duplicate' || result.outcome === 'superseded') {
       deps.metrics.deliveries.inc({ outcome: 'duplicate' });
-      return { status: 200, body: { status: 'duplicate', call_id: callId, revision: result.revision } };
+      return { status: 200, body: { status: result.outcome, call_id: callId, revision: result.revision } };
     }
     deps.metrics.deliveries.inc({ outcome: 'accepted' });
     return {

@@ -192,6 +192,20 @@ describe('Retell revisions', () => {
   });
 });
 
+describe('Retell events out of order', () => {
+  it('a call_ended first stored after call_analyzed (its first delivery failed) is superseded, never a newest revision without the analysis', async () => {
+    const s = await start();
+    const analyzed = await post(s, pathOf('retell'), JSON.stringify(platformFixture('retell', 'call-analyzed')));
+    expect(analyzed.body).toMatchObject({ status: 'accepted', revision: 1 });
+    const late = await post(s, pathOf('retell'), JSON.stringify(platformFixture('retell', 'call-ended')));
+    expect(late.status).toBe(200);
+    expect(late.body).toMatchObject({ status: 'superseded', revision: 1, call_id: analyzed.body.call_id });
+    const runs = await s.waitFor(() => s.store.listRuns(), (r) => r.length === 1 && r[0]!.status === 'succeeded');
+    expect(runs.map((r) => r.revision)).toEqual([1]);
+    // In order it is a revision as usual (the Retell revisions test): only the lesser event after the greater is held back.
+  });
+});
+
 describe('pre-call variables on the platform URL', () => {
   it('answers Retell call_inbound, Vapi assistant-request, ElevenLabs initiation and Synthflow call_inbound in each platform shape', async () => {
     const s = await start({ RETELL_WEBHOOK_SECRETS: SECRET }, { 'greeting.yaml': GREETING });

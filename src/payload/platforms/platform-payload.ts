@@ -32,6 +32,12 @@ export interface PlatformPayload<Raw = unknown> {
    * refusal, `ignore` (200, counted, logged) where it does not and would only disable the URL.
    */
   unknownEvents: 'quarantine' | 'ignore';
+  /**
+   * End-of-call events a later one carries all of, and more (Retell: `call_ended` ⊂
+   * `call_analyzed`). A retry of the lesser event arriving after the greater one is answered
+   * `superseded` instead of becoming a newest revision without the analysis.
+   */
+  supersededBy?: Readonly<Record<string, readonly string[]>>;
   /** The pre-call request read as the inbound mechanism's request, and its answer in the platform's shape. */
   precall?: {
     parse(body: Record<string, unknown>): { ok: true; request: InboundRequest } | { ok: false; issues: Array<{ path: string; message: string }> };

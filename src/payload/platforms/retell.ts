@@ -152,6 +152,8 @@ export const retell: PlatformPayload<RawRetellEnvelope> = {
   normalize: normalizeRetell,
   // Retell retries a refusal up to 3 times: an unknown event is kept, replayable.
   unknownEvents: 'quarantine',
+  // "Triggered in order, but not blocking" (webhook-overview): a call_ended retry can arrive after call_analyzed.
+  supersededBy: { call_ended: ['call_analyzed'] },
   precall: {
     parse(body) {
       const parsed = inboundSchema.safeParse(body);
