@@ -3,7 +3,7 @@
 // transcript becomes turns + text like a call's, its sender number the assistant's phone.
 import type { Call, Scalar, Transcript, TranscriptTurn, Variant } from './call.js';
 import type { RawChatTurn, RawConversation } from './conversation-schema.js';
-import { copyVariables, hostOf, isoDate, LABELS, normalizeStatus, parseTranscriptText } from './normalize.js';
+import { copyVariables, hostOf, isoDate, normalizeStatus, parseTranscriptText, turnsText } from './normalize.js';
 import type { RawWorkspaceCall } from './workspace-call-schema.js';
 
 export const CONVERSATION_ENDED = 'conversation.ended';
@@ -85,7 +85,7 @@ function chatTranscript(raw: RawChatTurn[] | null | undefined, formatted: string
     text: t.content,
     timestamp: t.timestamp_unix ?? (t.timestamp ? Date.parse(t.timestamp) / 1000 : null),
   }));
-  const text = formatted || turns.map((t) => `${LABELS[t.sender]}: ${t.text}`).join('\n');
+  const text = formatted || turnsText(turns);
   return { turns, text };
 }
 

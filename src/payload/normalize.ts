@@ -139,6 +139,11 @@ export function speakerOfLabel(label: string): TranscriptTurn['sender'] | null {
   return BOT_LABELS.has(who) ? 'bot' : HUMAN_LABELS.has(who) ? 'human' : null;
 }
 
+/** Turns as the human-readable text: one `AI: …` / `Customer: …` line each. */
+export function turnsText(turns: readonly TranscriptTurn[]): string {
+  return turns.map((t) => `${LABELS[t.sender]}: ${t.text}`).join('\n');
+}
+
 /** Transcript always as turns plus text, whether the sender gave an array or a string. */
 export function normalizeTranscript(
   raw: RawTurn[] | string | null | undefined,
@@ -150,7 +155,7 @@ export function normalizeTranscript(
     text: t.text,
     timestamp: t.timestamp ?? null,
   }));
-  const text = formatted || turns.map((t) => `${LABELS[t.sender]}: ${t.text}`).join('\n');
+  const text = formatted || turnsText(turns);
   return { turns, text };
 }
 

@@ -5,10 +5,10 @@
 // test/fixtures/platforms/bland/README.md, docs/platforms.md "### Bland".
 import { z } from 'zod';
 import type { Call, CallStatus, TranscriptTurn } from '../call.js';
-import { isoDate, LABELS, parseTranscriptText } from '../normalize.js';
+import { isoDate, parseTranscriptText, turnsText } from '../normalize.js';
 import { timestamp, url, variableKey } from '../schema-primitives.js';
 import type { PlatformPayload } from './platform-payload.js';
-import { phoneOrNull, scalarVariables } from './platform-values.js';
+import { absentAutocallsParts, phoneOrNull, scalarVariables } from './platform-values.js';
 
 const phone = z.string().max(64);
 const openRecord = z.record(variableKey, z.unknown());
@@ -139,17 +139,13 @@ export function normalizeBland(call: RawBlandCall): Call {
     input_variables: scalarVariables(call.request_data, call.metadata),
     transcript: {
       turns: transcriptTurns,
-      text: call.concatenated_transcript || transcriptTurns.map((t) => `${LABELS[t.sender]}: ${t.text}`).join('\n'),
+      text: call.concatenated_transcript || turnsText(transcriptTurns),
     },
     recording_url: call.recording_url ?? null,
     created_at: isoDate(call.started_at ?? call.created_at),
     // `end_at` is the max-duration cut-off, not the end; no end time is documented.
     finished_at: null,
-    lead: null,
-    campaign: null,
-    transfers: [],
-    attachments: [],
-    conversation: null,
+    ...absentAutocallsParts(),
   };
 }
 

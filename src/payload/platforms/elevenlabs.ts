@@ -8,10 +8,10 @@
 // twilio-inbound-integration.mdx, dynamic-variables.mdx): test/fixtures/platforms/elevenlabs/README.md.
 import { z } from 'zod';
 import type { Call, Scalar, TranscriptTurn } from '../call.js';
-import { LABELS } from '../normalize.js';
+import { turnsText } from '../normalize.js';
 import { scalar, variableKey } from '../schema-primitives.js';
 import type { PlatformPayload } from './platform-payload.js';
-import { isoFromEpoch, phoneOrNull, scalarVariables } from './platform-values.js';
+import { absentAutocallsParts, isoFromEpoch, phoneOrNull, scalarVariables } from './platform-values.js';
 
 const END_EVENT = 'post_call_transcription';
 /** Documented body `type`s of the same URL aftercall does not act on. */
@@ -124,16 +124,12 @@ export function normalizeElevenLabs(raw: RawElevenLabsEnvelope): Call {
       analysed,
     ),
     input_variables: scalarVariables(data.conversation_initiation_client_data?.dynamic_variables),
-    transcript: { turns: transcriptTurns, text: transcriptTurns.map((t) => `${LABELS[t.sender]}: ${t.text}`).join('\n') },
+    transcript: { turns: transcriptTurns, text: turnsText(transcriptTurns) },
     // No URL: audio comes only as base64 in `post_call_audio` or from the conversation audio API.
     recording_url: null,
     created_at: isoFromEpoch(meta.start_time_unix_secs, 's'),
     finished_at: isoFromEpoch(meta.start_time_unix_secs + meta.call_duration_secs, 's'),
-    lead: null,
-    campaign: null,
-    transfers: [],
-    attachments: [],
-    conversation: null,
+    ...absentAutocallsParts(),
   };
 }
 

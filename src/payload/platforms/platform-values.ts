@@ -1,5 +1,5 @@
 // Value conversions every platform's normalization shares: epoch times, phones, variables.
-import type { Scalar } from '../call.js';
+import type { Call, Scalar } from '../call.js';
 import { canonicalJson } from '../content-hash.js';
 import { copyVariables } from '../normalize.js';
 
@@ -29,4 +29,9 @@ export function scalarVariables(...records: Array<Record<string, unknown> | null
     }
   }
   return copyVariables(out);
+}
+
+/** The parts of a Call only the autocalls.ai family sends (lead, campaign, transfers) and chats have, fresh each time. */
+export function absentAutocallsParts(): Pick<Call, 'lead' | 'campaign' | 'transfers' | 'attachments' | 'conversation'> {
+  return { lead: null, campaign: null, transfers: [], attachments: [], conversation: null };
 }

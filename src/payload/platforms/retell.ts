@@ -4,10 +4,10 @@
 // retries from docs.retellai.com/features/webhook-overview: test/fixtures/platforms/retell/README.md.
 import { z } from 'zod';
 import type { Call, CallStatus, TranscriptTurn } from '../call.js';
-import { LABELS } from '../normalize.js';
+import { turnsText } from '../normalize.js';
 import { scalar, url, variableKey } from '../schema-primitives.js';
 import type { PlatformPayload } from './platform-payload.js';
-import { isoFromEpoch, phoneOrNull, scalarVariables } from './platform-values.js';
+import { absentAutocallsParts, isoFromEpoch, phoneOrNull, scalarVariables } from './platform-values.js';
 
 const END_EVENTS = ['call_ended', 'call_analyzed'] as const;
 /** Subscribable (retell-sdk `webhook_events`) and the chat events of the same URL: nothing to act on. */
@@ -116,15 +116,11 @@ export function normalizeRetell(raw: RawRetellEnvelope): Call {
     duration: call.duration_ms != null ? call.duration_ms / 1000 : null,
     extracted_variables: scalarVariables(call.collected_dynamic_variables, analysis?.custom_analysis_data, analysed),
     input_variables: scalarVariables(call.retell_llm_dynamic_variables),
-    transcript: { turns: transcriptTurns, text: call.transcript || transcriptTurns.map((t) => `${LABELS[t.sender]}: ${t.text}`).join('\n') },
+    transcript: { turns: transcriptTurns, text: call.transcript || turnsText(transcriptTurns) },
     recording_url: call.recording_url ?? null,
     created_at: isoFromEpoch(call.start_timestamp, 'ms'),
     finished_at: isoFromEpoch(call.end_timestamp, 'ms'),
-    lead: null,
-    campaign: null,
-    transfers: [],
-    attachments: [],
-    conversation: null,
+    ...absentAutocallsParts(),
   };
 }
 

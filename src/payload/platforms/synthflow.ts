@@ -11,7 +11,7 @@ import type { Call, CallStatus, TranscriptTurn } from '../call.js';
 import { isoDate, parseTranscriptText } from '../normalize.js';
 import { CALL_STATUSES, timestamp, url, variableKey } from '../schema-primitives.js';
 import type { PlatformPayload } from './platform-payload.js';
-import { phoneOrNull, scalarVariables } from './platform-values.js';
+import { absentAutocallsParts, phoneOrNull, scalarVariables } from './platform-values.js';
 
 const phone = z.string().max(64);
 const openRecord = z.record(variableKey, z.unknown());
@@ -160,11 +160,7 @@ export function normalizeSynthflow(raw: RawSynthflowResult): Call {
     created_at: isoDate(call.start_time),
     // No end time is sent; start + duration would rest on the unconfirmed unit, so none.
     finished_at: null,
-    lead: null,
-    campaign: null,
-    transfers: [],
-    attachments: [],
-    conversation: null,
+    ...absentAutocallsParts(),
   };
 }
 

@@ -7,10 +7,10 @@
 // Server.ts `backoffPlan` (none by default): test/fixtures/platforms/vapi/README.md.
 import { z } from 'zod';
 import type { Call, CallStatus, TranscriptTurn } from '../call.js';
-import { LABELS, isoDate, parseTranscriptText } from '../normalize.js';
+import { isoDate, parseTranscriptText, turnsText } from '../normalize.js';
 import { timestamp, url, variableKey } from '../schema-primitives.js';
 import type { PlatformPayload } from './platform-payload.js';
-import { isoFromEpoch, phoneOrNull, scalarVariables } from './platform-values.js';
+import { absentAutocallsParts, isoFromEpoch, phoneOrNull, scalarVariables } from './platform-values.js';
 
 const END_EVENT = 'end-of-call-report';
 const PRECALL_EVENT = 'assistant-request';
@@ -161,15 +161,11 @@ export function normalizeVapi(raw: RawVapiEnvelope): Call {
     duration: durationSeconds(startedAt, endedAt),
     extracted_variables: scalarVariables(analysis?.structuredData, structuredOutputs(artifact?.structuredOutputs), analysed),
     input_variables: scalarVariables(call.assistantOverrides?.variableValues),
-    transcript: { turns: transcriptTurns, text: artifact?.transcript || transcriptTurns.map((t) => `${LABELS[t.sender]}: ${t.text}`).join('\n') },
+    transcript: { turns: transcriptTurns, text: artifact?.transcript || turnsText(transcriptTurns) },
     recording_url: artifact?.recordingUrl ?? artifact?.stereoRecordingUrl ?? null,
     created_at: startedAt ?? isoDate(call.createdAt),
     finished_at: endedAt,
-    lead: null,
-    campaign: null,
-    transfers: [],
-    attachments: [],
-    conversation: null,
+    ...absentAutocallsParts(),
   };
 }
 
