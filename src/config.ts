@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { TEST_DELIVERY_MODES } from './payload/test-request.js';
+import { vapiHmacPlanSchema } from './ingest/signatures/vapi.js';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce
@@ -34,6 +35,24 @@ const envSchema = z.object({
   ELEVENLABS_WEBHOOK_SECRETS: list,
   SYNTHFLOW_WEBHOOK_SECRETS: list,
   BLAND_WEBHOOK_SECRETS: list,
+  /**
+   * The Vapi credential's HMAC plan as JSON, where it differs from Vapi's defaults: the same
+   * names as Vapi's HmacAuthenticationPlan (`signatureHeader`, `timestampHeader`, `payloadFormat`, …).
+   */
+  VAPI_HMAC_PLAN: optionalText.pipe(
+    z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be JSON like {"signatureHeader":"x-vapi-signature","includeTimestamp":false}' });
+          return z.NEVER;
+        }
+      })
+      .pipe(vapiHmacPlanSchema)
+      .optional(),
+  ),
   SQLITE_PATH: z.string().default('./data/aftercall.db'),
   /** How long a write waits for a lock held by another process (e.g. a CLI command). */
   SQLITE_BUSY_TIMEOUT_MS: int(5_000, 0, 60_000),

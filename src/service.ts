@@ -11,6 +11,7 @@ import { limitConnections } from './http/connection-limits.js';
 import { connectorOf, createMetrics } from './http/metrics.js';
 import { connectorLimit } from './worker/bulkhead.js';
 import { createDeliveryReceiver } from './ingest/receive-delivery.js';
+import { vapiSignatureFor } from './ingest/signatures/vapi.js';
 import { createInboundAnswerer, preloadLookups } from './ingest/inbound/answer-inbound.js';
 import { LookupCache } from './ingest/inbound/lookup-cache.js';
 import { createInboundReceiver } from './ingest/inbound/receive-inbound.js';
@@ -133,6 +134,7 @@ export async function startService(
       synthflow: config.SYNTHFLOW_WEBHOOK_SECRETS,
       bland: config.BLAND_WEBHOOK_SECRETS,
     },
+    ...(config.VAPI_HMAC_PLAN ? { signatureSchemes: { vapi: vapiSignatureFor(config.VAPI_HMAC_PLAN) } } : {}),
     // The inbound receiver is made below; pre-call requests reach it only once requests are served.
     precall: (request) => inbound.answerPlatform(request),
     bodyLimit: config.BODY_LIMIT_BYTES,

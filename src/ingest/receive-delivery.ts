@@ -15,6 +15,7 @@ import { isDocumentedSample, SKIPPED_TEST_REASON, type TestDeliveryMode } from '
 import { callKey, NO_MAPPING, StoreUnavailableError, type PlannedRun, type Store } from '../store/store.js';
 import { verifyBodySignature } from './body-signature.js';
 import { SIGNATURE_SCHEMES } from './signatures/index.js';
+import type { SignatureScheme } from './signatures/signature-scheme.js';
 import type { OtherPlatform } from '../payload/call.js';
 import { detectPlatform, platformPayload } from '../payload/platforms/index.js';
 import type { Call } from '../payload/call.js';
@@ -79,6 +80,8 @@ export interface ReceiveDeps {
   signingSecrets: readonly string[];
   /** Each platform's own signing secrets (`<PLATFORM>_WEBHOOK_SECRETS`); none: its signature is not checked. */
   platformSecrets?: Partial<Record<OtherPlatform, readonly string[]>>;
+  /** A platform's scheme as configured, where it differs from SIGNATURE_SCHEMES (Vapi's HMAC plan). */
+  signatureSchemes?: Partial<Record<OtherPlatform, SignatureScheme>>;
   /** Answers a platform's pre-call request (the inbound-call mechanism); absent: 400. */
   precall?: (request: PrecallRequest) => Promise<Reply>;
   bodyLimit: number;
@@ -193,7 +196,7 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
       return deps.signingSecrets.length > 0 && !verifyBodySignature(raw, req.signature, deps.signingSecrets) ? {} : null;
     }
     const secrets = deps.platformSecrets?.[req.platform] ?? [];
-    const scheme = SIGNATURE_SCHEMES[req.platform];
+    const scheme = deps.signatureSchemes?.[req.platform] ?? SIGNATURE_SCHEMES[req.platform];
     if (secrets.length === 0 || !scheme) return null;
     const check = scheme.verify({ raw, header: (name) => req.header?.(name), secrets, now: now() });
     return check.ok ? null : { detail: `${scheme.headers.join(' / ')}: ${SIGNATURE_PROBLEMS[check.reason]}` };

@@ -264,3 +264,23 @@ describe('aftercall replay --dry-run on every platform fixture', () => {
     expect(retell.out).toContain('call-inbound-request.json: call_inbound — a pre-call request, answered by the inbound: sections');
   });
 });
+
+describe("Vapi's credential options", () => {
+  it('VAPI_HMAC_PLAN: an HMAC plan other than the default (its own header, no timestamp) is what is checked', async () => {
+    const { vapiSignatureFor } = await import('../../src/ingest/signatures/vapi.js');
+    const plan = { signatureHeader: 'x-vapi-signature', includeTimestamp: false };
+    const s = await start({ VAPI_WEBHOOK_SECRETS: SECRET, VAPI_HMAC_PLAN: JSON.stringify(plan) });
+    const body = JSON.stringify(platformFixture('vapi', 'end-of-call-report'));
+    const headers = vapiSignatureFor(plan).sign(body, SECRET, Date.now());
+    expect(Object.keys(headers)).toEqual(['x-vapi-signature']);
+    expect((await post(s, pathOf('vapi'), body, headers)).status).toBe(202);
+    // The default plan's header is not what this credential sends.
+    expect((await post(s, pathOf('vapi'), body, signed('vapi', body))).status).toBe(401);
+  });
+
+  it('VAPI_HMAC_PLAN that is no JSON, or names an unsupported placeholder, stops the start naming the variable', async () => {
+    const { loadConfig } = await import('../../src/config.js');
+    expect(() => loadConfig({ VAPI_HMAC_PLAN: '{signatureHeader' })).toThrow(/VAPI_HMAC_PLAN/);
+    expect(() => loadConfig({ VAPI_HMAC_PLAN: '{"payloadFormat":"{url}.{body}"}' })).toThrow(/VAPI_HMAC_PLAN/);
+  });
+});

@@ -16,10 +16,26 @@
 // UNCONFIRMED: the timestamp's unit (read as ms or s by magnitude) and any tolerance Vapi
 // expects; the receiver chooses 5 minutes either way. The SDK has no verifier to copy.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
 import { fromHex, hmacMatches, type SignatureCheck, type SignatureInput, type SignatureScheme } from './signature-scheme.js';
 
 export const VAPI_LEGACY_SECRET_HEADER = 'x-vapi-secret';
 const DIGEST_BYTES = { sha256: 32, sha512: 64, sha1: 20 } as const;
+
+/** The fields of Vapi's HmacAuthenticationPlan aftercall follows (VAPI_HMAC_PLAN), by Vapi's names. */
+export const vapiHmacPlanSchema = z.strictObject({
+  algorithm: z.enum(['sha256', 'sha512', 'sha1']).optional(),
+  signatureHeader: z.string().min(1).max(100).optional(),
+  timestampHeader: z.string().min(1).max(100).optional(),
+  signaturePrefix: z.string().max(100).optional(),
+  includeTimestamp: z.boolean().optional(),
+  payloadFormat: z
+    .string()
+    .max(200)
+    .refine((f) => !/\{(method|url|svix-id)\}/.test(f), 'only the {body} and {timestamp} placeholders are supported')
+    .optional(),
+  signatureEncoding: z.enum(['hex', 'base64']).optional(),
+});
 
 export interface VapiSignatureOptions {
   /** `hmac` (default) or `x-vapi-secret` (the legacy shared secret only). */
