@@ -10,6 +10,7 @@ import { MIGRATIONS } from '../src/store/postgres/migrations.js';
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../src/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { NO_MAPPING, StoreUnavailableError, type RunFilter, type Store } from '../src/store/store.js';
+import { describeOperatorConformance } from './store/operator-conformance.js';
 import { callVersion, delivery, describeStoreConformance, expectAccepted, T0, variant } from './store/store-conformance.js';
 import { startStubServer } from './support/stub-server.js';
 import { tempDir } from './support/temp-dir.js';
@@ -31,6 +32,12 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
 
 
   describeStoreConformance('postgres', async () => {
+    await suite.schema.truncate();
+    const store = await openPostgresStore({ connectionString: suite.schema.url });
+    return { store, cleanup: () => store.close() };
+  });
+
+  describeOperatorConformance('postgres', async () => {
     await suite.schema.truncate();
     const store = await openPostgresStore({ connectionString: suite.schema.url });
     return { store, cleanup: () => store.close() };

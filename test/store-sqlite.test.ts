@@ -9,6 +9,7 @@ import { MIGRATIONS } from '../src/store/sqlite/migrations.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { StoreUnavailableError } from '../src/store/store.js';
 import { sqliteFiles } from './store/sqlite-files.js';
+import { describeOperatorConformance } from './store/operator-conformance.js';
 import { callVersion, delivery, describeStoreConformance, expectAccepted, T0 } from './store/store-conformance.js';
 import { tempDir } from './support/temp-dir.js';
 import { openThreadedSqliteStore } from '../src/store/sqlite/threaded-sqlite-store.js';
@@ -16,6 +17,18 @@ import { openThreadedSqliteStore } from '../src/store/sqlite/threaded-sqlite-sto
 describeStoreConformance('sqlite', async () => {
   const dir = tempDir();
   const store = openSqliteStore({ path: join(dir.path, 'aftercall.db') });
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      dir.cleanup();
+    },
+  };
+});
+
+describeOperatorConformance('sqlite in its own thread', async () => {
+  const dir = tempDir();
+  const store = await openThreadedSqliteStore({ path: join(dir.path, 'aftercall.db') });
   return {
     store,
     async cleanup() {
@@ -97,7 +110,10 @@ describe('SQLite store', () => {
       await open({ ownsQueue: true }).close();
       expect(read()).toEqual(rows);
       const tables = otherConnection().prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
-      expect(tables).toEqual(['admin_sessions', 'calls', 'heartbeat', 'inbound_requests', 'receipts', 'revisions', 'run_counts', 'runs', 'schema_migrations', 'step_results']);
+      expect(tables).toEqual([
+        'admin_sessions', 'calls', 'heartbeat', 'inbound_requests', 'receipts', 'revision_search', 'revision_search_config', 'revision_search_data',
+        'revision_search_docsize', 'revision_search_idx', 'revisions', 'run_counts', 'runs', 'schema_migrations', 'step_results',
+      ]);
     });
 
     it('keeps run counts by status in step with the runs, and seeds them when the migration meets existing runs', async () => {

@@ -37,7 +37,14 @@ export interface AcceptInput extends DeliveryFacts {
   callJson?: string;
   isTest: boolean;
   runs: PlannedRun[];
+  /** The sender's request headers as kept (src/ingest/sender-headers.ts): bounded, secrets masked. */
+  headers?: SenderHeaders;
+  /** The words the Runs page search finds this revision by (search-document.ts); made from `call` when unset. */
+  searchText?: string;
 }
+
+/** Request headers of a delivery as stored with its receipt: lower-case names, values masked where secret. */
+export type SenderHeaders = Record<string, string>;
 
 export type AcceptResult =
   | { outcome: 'accepted'; receiptId: number; revision: number; runIds: number[] }
@@ -46,6 +53,7 @@ export type AcceptResult =
 export interface QuarantineInput extends DeliveryFacts {
   reason: 'malformed-json' | 'invalid-payload' | 'unknown-event';
   issues: PayloadIssue[];
+  headers?: SenderHeaders;
 }
 
 export interface Receipt {
@@ -60,6 +68,9 @@ export interface Receipt {
   callKey: string | null;
   revision: number | null;
   replayedAt: number | null;
+  /** When an operator dismissed a quarantined receipt (it leaves the quarantine list). */
+  dismissedAt: number | null;
+  headers: SenderHeaders | null;
 }
 
 /** The body a call's revision was delivered with, as received (for `fixtures export`). */
@@ -175,6 +186,76 @@ export interface RunFilter {
   limit?: number;
   /** Runs with an id below this one (keyset pagination, newest first). */
   beforeId?: number;
+  /** Runs with an id above this one: the page just newer than a shown one (still newest first). */
+  afterId?: number;
+}
+
+/** One delivery of a call: the accepted one of each revision and every duplicate, as received. */
+export interface CallDelivery {
+  receiptId: number;
+  requestId: string;
+  receivedAt: number;
+  outcome: 'accepted' | 'duplicate';
+  /** The revision the delivery created (accepted) or repeated (duplicate). */
+  revision: number;
+  headers: SenderHeaders | null;
+}
+
+/** A revision of a call as the call page shows it. */
+export interface CallRevision {
+  revision: number;
+  createdAt: number;
+  isTest: boolean;
+  call: Call;
+}
+
+/** Everything the store holds of one call: its revisions, every delivery and every run. */
+export interface CallHistory {
+  callRowId: number;
+  sender: string;
+  callId: string;
+  latestRevision: number;
+  createdAt: number;
+  updatedAt: number;
+  /** Oldest first. */
+  revisions: CallRevision[];
+  /** Oldest first. */
+  deliveries: CallDelivery[];
+  /** Newest first. */
+  runs: RunSummary[];
+}
+
+/** How many runs match a filter, counted up to a bound. */
+export interface RunCount {
+  count: number;
+  /** True when there are more than `count` (counting stopped at the bound). */
+  atLeast: boolean;
+}
+
+/** Calls received and runs finished in one bucket of time [at, at + bucketMs). */
+export interface ActivityBucket {
+  at: number;
+  calls: number;
+  succeeded: number;
+  /** dead or invalid-variables. */
+  failed: number;
+}
+
+/** Steps of runs created in the window that ended, per mapping and step. */
+export interface StepOutcomes {
+  mappingName: string;
+  stepId: string;
+  succeeded: number;
+  failed: number;
+}
+
+export interface Activity {
+  from: number;
+  to: number;
+  bucketMs: number;
+  /** Every bucket from `from` to `to`, oldest first, empty ones included. */
+  buckets: ActivityBucket[];
+  steps: StepOutcomes[];
 }
 
 /** A step done for an earlier revision of the same call and mapping. */

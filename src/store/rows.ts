@@ -3,7 +3,7 @@
 // booleans (and BIGINT as numbers, BYTEA as Buffer); JSON is stored as TEXT in both.
 import type { Call } from '../payload/call.js';
 import type { PayloadIssue } from '../payload/parse-payload.js';
-import type { CallPayload, ClaimedRun, EarlierEffect, Receipt, RunScore, RunStatus, RunSummary, StepEvidence, StepResult, StepStatus } from './store.js';
+import type { CallPayload, ClaimedRun, EarlierEffect, Receipt, RunScore, RunStatus, RunSummary, SenderHeaders, StepEvidence, StepResult, StepStatus } from './store.js';
 
 export interface RunRow {
   id: number;
@@ -68,6 +68,8 @@ export interface ReceiptRow {
   call_key: string | null;
   revision: number | null;
   replayed_at: number | null;
+  headers: string | null;
+  dismissed_at: number | null;
 }
 
 export const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
@@ -183,5 +185,7 @@ export function toReceipt(row: ReceiptRow): Receipt {
     callKey: row.call_key,
     revision: row.revision,
     replayedAt: row.replayed_at,
+    dismissedAt: row.dismissed_at,
+    headers: parse(row.headers) as SenderHeaders | null,
   };
 }

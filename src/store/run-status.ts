@@ -12,6 +12,8 @@ export const DUE: readonly RunStatus[] = ['pending', 'retrying'];
 export const UNFINISHED: readonly RunStatus[] = ['pending', 'running', 'retrying'];
 /** Ended: nothing more happens to the run unless an operator acts. */
 export const FINISHED: readonly RunStatus[] = ['succeeded', 'dead', 'invalid-variables', 'skipped'];
+/** Ended without success (the Runs page counts these as failed). */
+export const FAILED: readonly RunStatus[] = ['dead', 'invalid-variables'];
 /** Statuses an operator can put back in the queue. */
 export const REQUEUEABLE: readonly RunStatus[] = ['dead', 'invalid-variables'];
 /** Statuses an operator can re-run from the first step with the current mapping. */

@@ -4,6 +4,7 @@
 import type { Call } from '../payload/call.js';
 import type { AcceptInput, AcceptResult, CallPayload, ClaimedRun, EarlierEffect, PurgeCounts, QuarantineInput } from './records.js';
 import type { Receipt, RunDetail, RunFilter, RunScore, RunSummary, StepFinish, StepResult } from './records.js';
+import type { Activity, CallHistory, RunCount } from './records.js';
 
 import type { EarlierCalls, InboundDetail, InboundRecordInput, InboundSummary } from './inbound-records.js';
 
@@ -104,6 +105,16 @@ export interface RunQueue {
 
 export interface OperatorQueries {
   listRuns(filter?: RunFilter): Promise<RunSummary[]>;
+  /** How many runs match the filter (its paging ignored), counted up to `bound` (default 10,000). */
+  countRuns(filter?: RunFilter, bound?: number): Promise<RunCount>;
+  /** A call by sender and id (its call key) with its revisions, deliveries and runs; null when unknown. */
+  getCallHistory(sender: string, callId: string): Promise<CallHistory | null>;
+  /** Every run of these calls, newest first (the Runs page folds them into its rows). */
+  listCallRuns(calls: ReadonlyArray<{ sender: string; callId: string }>): Promise<RunSummary[]>;
+  /** Calls received, runs ended and step outcomes in [from, to), per bucket of `bucketMs`. */
+  activity(from: number, to: number, bucketMs: number): Promise<Activity>;
+  /** Takes a quarantined receipt off the quarantine list; false when it is not there. */
+  dismissQuarantined(receiptId: number, at: number): Promise<boolean>;
   getRun(id: number): Promise<RunDetail | null>;
   countRunsByStatus(): Promise<Record<string, number>>;
   listQuarantine(limit?: number): Promise<Receipt[]>;
@@ -165,13 +176,6 @@ export function withoutTranscripts(call: Call): Call {
 /** How many runs one page of listRuns holds: 50 unless asked, at most 500. */
 export function pageSize(filter: Pick<RunFilter, 'limit'>): number {
   return Math.min(filter.limit ?? 50, 500);
-}
-
-/** What a search box query means: a call id as typed, and the phone it would be as E.164. */
-export function searchTerms(query: string): { callKey: string; phone: string } {
-  const trimmed = query.trim();
-  const digits = trimmed.replace(/[^\d]/g, '');
-  return { callKey: trimmed, phone: digits ? `+${digits}` : trimmed };
 }
 
 /**

@@ -31,12 +31,13 @@ describe('Runs page queries', () => {
   // 100k runs over 100k seconds.
   const span: RunSpan = { first: T0, last: T0 + 100_000_000, count: 100_000 };
 
-  it('a search looks up the call id and the phone by index, then those calls\' runs', () => {
-    const found = plan({ search: '+1 415 555 0101' });
-    expect(found).toContain('calls_by_key');
-    expect(found).toContain('revisions_by_phone');
-    expect(found).toContain('runs_by_call');
-    expect(found).not.toMatch(/SCAN r\b/);
+  it('a search finds its revisions in the full-text index, then their runs by revision', () => {
+    for (const search of ['+1 415 555 0101', 'appointment tuesday']) {
+      const found = plan({ search });
+      expect(found).toContain('SCAN revision_search VIRTUAL TABLE');
+      expect(found).toContain('SEARCH r USING INDEX sqlite_autoindex_runs_1 (revision_id=?)');
+      expect(found).not.toMatch(/SCAN r\b/);
+    }
   });
 
   it('status and mapping filters start from their indexes', () => {

@@ -170,6 +170,8 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
           callKey: '12345',
           revision: 1,
           replayedAt: null,
+          dismissedAt: null,
+          headers: null,
         });
         expect(Buffer.compare(receipt!.rawBody!, v.rawBody)).toBe(0);
 
@@ -359,6 +361,8 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
           callKey: null,
           revision: null,
           replayedAt: null,
+          dismissedAt: null,
+          headers: null,
         });
         expect((await store.getReceipt(q1.receiptId))?.reason).toBe('malformed-json');
         expect(Buffer.compare((await store.getReceipt(q1.receiptId))!.rawBody!, body1)).toBe(0);

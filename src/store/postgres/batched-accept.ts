@@ -10,6 +10,8 @@
 import type pg from 'pg';
 import { callKey, StoreUnavailableError, type AcceptInput, type AcceptResult } from '../store.js';
 import { isUnavailable } from './pg-errors.js';
+import { headersText } from '../sql/receipts.js';
+import { searchDocument } from '../search-document.js';
 import { jsonWithoutNul, RoundTripQueue } from './round-trip-queue.js';
 
 interface Pending {
@@ -67,6 +69,8 @@ function toWire(input: AcceptInput, body: Span, call: Span) {
     status: input.call.status,
     isTest: input.isTest,
     phone: input.call.customer_phone,
+    search: input.searchText ?? searchDocument(input.call, input.runs),
+    headers: headersText(input.headers),
     runs: input.runs.map((r) => ({ name: r.mappingName, hash: r.mappingHash, skip: r.skipReason ?? null })),
     bodyAt: body.at,
     bodyBytes: body.bytes,

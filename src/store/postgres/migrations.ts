@@ -8,6 +8,7 @@ import { ACCEPT_BATCH } from './migrations/accept-batch.js';
 import { ACCEPT_DELIVERIES } from './migrations/accept-deliveries.js';
 import { LZ4_PAYLOADS } from './migrations/lz4-payloads.js';
 import { RUN_WRITES } from './migrations/run-writes.js';
+import { RUNS_PAGE } from './migrations/runs-page.js';
 import { TABLES } from './migrations/tables.js';
 import { WORKER_WRITES } from './migrations/worker-writes.js';
 
@@ -59,6 +60,7 @@ export const MIGRATIONS: Migration[] = [
         problems INTEGER NOT NULL
       );`,
   },
+  RUNS_PAGE,
 ];
 
 /** One key for every aftercall schema in the database: migrations anywhere in it take turns. */

@@ -1,7 +1,9 @@
-// The Runs page's query: filters, search and keyset paging, and on SQLite the choice of index.
-import type { RunFilter, RunSummary } from '../records.js';
+// The Runs page's queries: filters, search, keyset paging both ways and a bounded count, and on
+// SQLite the choice of index.
+import type { RunCount, RunFilter, RunSummary } from '../records.js';
 import { RUN_COLUMNS, toRunSummary, type RunRow } from '../rows.js';
-import { pageSize, searchTerms } from '../store.js';
+import { fts5Match, queryWords, tsQuery } from '../search-document.js';
+import { pageSize } from '../store.js';
 import { join, raw, sql, type Placeholders, type Query } from './query.js';
 import { all, get, type Work } from './work.js';
 
@@ -39,13 +41,24 @@ export function walkNewestFirst(filter: RunFilter, span: RunSpan | undefined): b
   return walk < INDEX_WEIGHT * matches;
 }
 
+/** A search looks at most at this many matching revisions, newest first: its cost stays bounded. */
+export const SEARCH_REVISIONS = 10_000;
+
+/** The revisions whose search document has every word of the query (search-document.ts), newest first. */
+function matchingRevisions(kind: Placeholders, words: readonly string[]): Query {
+  return kind === 'sqlite'
+    ? sql`SELECT rowid FROM revision_search WHERE revision_search MATCH ${fts5Match(words)} ORDER BY rowid DESC LIMIT ${SEARCH_REVISIONS}`
+    : sql`SELECT id FROM revisions WHERE search @@ to_tsquery('simple', ${tsQuery(words)}) ORDER BY id DESC LIMIT ${SEARCH_REVISIONS}`;
+}
+
 /**
- * Each filter has an index to start from (status, mapping, on SQLite the ids of a time range;
- * see walkNewestFirst for wide ones); a search first finds the few calls whose id or customer
- * phone match (calls_by_key, revisions_by_phone) and takes their runs by runs_by_call, instead
- * of checking every run. PostgreSQL's planner picks its indexes itself.
+ * The conditions of a filter, paging aside. Each filter has an index to start from (status,
+ * mapping, on SQLite the ids of a time range; see walkNewestFirst for wide ones); a search
+ * first finds the few revisions whose words match (revision_search / revisions_search) and
+ * takes their runs by revision, instead of checking every run. PostgreSQL's planner picks its
+ * indexes itself.
  */
-export function runsPage(filter: RunFilter, kind: Placeholders, span?: RunSpan): Query {
+function runConditions(filter: RunFilter, kind: Placeholders, span?: RunSpan): Query[] {
   const where: Query[] = [];
   const sqlite = kind === 'sqlite';
   const times: Array<[operator: string, at: number]> = [];
@@ -59,19 +72,29 @@ export function runsPage(filter: RunFilter, kind: Placeholders, span?: RunSpan):
     where.push(sql`r.id BETWEEN (SELECT min(id) ${range()}) AND (SELECT max(id) ${range()})`);
   }
   if (filter.status) where.push(sql`r.status = ${filter.status}`);
-  if (filter.beforeId) where.push(sql`r.id < ${filter.beforeId}`);
   if (filter.mappingName) where.push(sql`r.mapping_name = ${filter.mappingName}`);
   // A unary + keeps SQLite off the time index for the page itself: it is walked by id.
   for (const [op, at] of times) where.push(sql`${raw(sqlite ? '+' : '')}r.created_at ${raw(op)} ${at}`);
-  if (filter.search) {
-    const { callKey: key, phone } = searchTerms(filter.search);
-    where.push(
-      sql`r.call_row_id IN (SELECT id FROM calls WHERE call_key = ${key} UNION SELECT call_row_id FROM revisions WHERE customer_phone = ${phone})
-        AND (c.call_key = ${key} OR v.customer_phone = ${phone})`,
-    );
+  if (filter.search !== undefined) {
+    const words = queryWords(filter.search);
+    // A query without a letter or digit finds nothing, rather than everything.
+    where.push(words.length ? sql`r.revision_id IN (${matchingRevisions(kind, words)})` : sql`1 = 0`);
   }
+  return where;
+}
+
+const whereClause = (where: readonly Query[]): Query => (where.length ? sql`WHERE ${join(where, ' AND ')}` : sql``);
+
+/**
+ * One page of runs, newest first: below `beforeId`, or (`afterId`) the page just above it,
+ * read upwards and given newest first by listRuns.
+ */
+export function runsPage(filter: RunFilter, kind: Placeholders, span?: RunSpan): Query {
+  const where = runConditions(filter, kind, span);
+  if (filter.beforeId) where.push(sql`r.id < ${filter.beforeId}`);
+  if (filter.afterId) where.push(sql`r.id > ${filter.afterId}`);
   return sql`SELECT ${raw(RUN_COLUMNS)} FROM runs r JOIN calls c ON c.id = r.call_row_id JOIN revisions v ON v.id = r.revision_id
-    ${where.length ? sql`WHERE ${join(where, ' AND ')}` : raw('')} ORDER BY r.id DESC LIMIT ${pageSize(filter)}`;
+    ${whereClause(where)} ORDER BY r.id ${raw(filter.afterId ? 'ASC' : 'DESC')} LIMIT ${pageSize(filter)}`;
 }
 
 /** The SQLite page query as text and values (the query-plan tests read it). */
@@ -80,14 +103,32 @@ export function listRunsQuery(filter: RunFilter, span?: RunSpan): { sql: string;
   return { sql: query.text('sqlite'), params: [...query.values] };
 }
 
-export function* listRuns(kind: Placeholders, filter: RunFilter): Work<RunSummary[]> {
+function* timeSpan(kind: Placeholders, filter: RunFilter): Work<RunSpan | undefined> {
   const timed = filter.createdFrom !== undefined || filter.createdTo !== undefined;
+  if (kind !== 'sqlite' || !timed) return undefined;
   // Each subquery is one index lookup (min/max optimization).
-  const span =
-    kind === 'sqlite' && timed
-      ? yield* get<RunSpan>(
-          sql`SELECT (SELECT min(created_at) FROM runs) AS first, (SELECT max(created_at) FROM runs) AS last, (SELECT max(id) FROM runs) AS count`,
-        )
-      : undefined;
-  return (yield* all<RunRow>(runsPage(filter, kind, span))).map(toRunSummary);
+  return yield* get<RunSpan>(
+    sql`SELECT (SELECT min(created_at) FROM runs) AS first, (SELECT max(created_at) FROM runs) AS last, (SELECT max(id) FROM runs) AS count`,
+  );
+}
+
+export function* listRuns(kind: Placeholders, filter: RunFilter): Work<RunSummary[]> {
+  const span = yield* timeSpan(kind, filter);
+  const rows = (yield* all<RunRow>(runsPage(filter, kind, span))).map(toRunSummary);
+  return filter.afterId ? rows.reverse() : rows;
+}
+
+/**
+ * How many runs match a filter (paging ignored), counting at most `bound` + 1 of them: a
+ * broad filter costs a bounded walk, and the page says "more than".
+ */
+export function* countRuns(kind: Placeholders, filter: RunFilter, bound: number): Work<RunCount> {
+  const span = yield* timeSpan(kind, filter);
+  const where = runConditions(filter, kind, span);
+  const row = yield* get<{ n: number | string }>(
+    sql`SELECT count(*) AS n FROM (SELECT 1 FROM runs r JOIN calls c ON c.id = r.call_row_id JOIN revisions v ON v.id = r.revision_id
+      ${whereClause(where)} LIMIT ${bound + 1}) AS matched`,
+  );
+  const n = Number(row!.n);
+  return n > bound ? { count: bound, atLeast: true } : { count: n, atLeast: false };
 }

@@ -3,10 +3,13 @@
 // differently: accepting a delivery, claiming runs, sweeping leases, retention, counts.
 import type { AcceptInput, AcceptResult, CallPayload, ClaimedRun, EarlierEffect, PurgeCounts, QuarantineInput } from '../records.js';
 import type { Receipt, RunDetail, RunFilter, RunScore, RunSummary, StepFinish, StepResult } from '../records.js';
+import type { Activity, CallHistory, RunCount } from '../records.js';
 import { openStepLog } from '../step-log.js';
 import type { StepLog, Store } from '../store.js';
 import type { EarlierCalls, InboundDetail, InboundRecordInput, InboundSummary } from '../inbound-records.js';
-import { listRuns } from './list-runs.js';
+import { activity } from './activity.js';
+import { getCallHistory, listCallRuns } from './call-history.js';
+import { countRuns, listRuns } from './list-runs.js';
 import * as inbound from './inbound.js';
 import * as receipts from './receipts.js';
 import { requeueDeadRun, requeueForRerun } from './requeue.js';
@@ -15,6 +18,9 @@ import { getRun, queueStats } from './run-reads.js';
 import * as sessions from './sessions.js';
 import * as steps from './step-records.js';
 import type { Flavor, How, Work } from './work.js';
+
+/** Counting stops here: the Runs page says "more than 10,000" instead of walking every run. */
+const COUNT_BOUND = 10_000;
 
 export abstract class SqlStore implements Store {
   abstract readonly kind: 'sqlite' | 'postgres';
@@ -108,6 +114,26 @@ export abstract class SqlStore implements Store {
 
   listRuns(filter: RunFilter = {}): Promise<RunSummary[]> {
     return this.exec(listRuns(this.flavor.kind, filter));
+  }
+
+  countRuns(filter: RunFilter = {}, bound = COUNT_BOUND): Promise<RunCount> {
+    return this.exec(countRuns(this.flavor.kind, filter, bound));
+  }
+
+  getCallHistory(sender: string, callId: string): Promise<CallHistory | null> {
+    return this.exec(getCallHistory(this.flavor, sender, callId));
+  }
+
+  listCallRuns(calls: ReadonlyArray<{ sender: string; callId: string }>): Promise<RunSummary[]> {
+    return this.exec(listCallRuns(calls));
+  }
+
+  activity(from: number, to: number, bucketMs: number): Promise<Activity> {
+    return this.exec(activity(from, to, bucketMs));
+  }
+
+  dismissQuarantined(receiptId: number, at: number): Promise<boolean> {
+    return this.exec(receipts.dismissQuarantined(receiptId, at), { write: true });
   }
 
   getRun(id: number): Promise<RunDetail | null> {

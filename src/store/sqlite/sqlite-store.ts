@@ -17,6 +17,7 @@ import { SqlStore } from '../sql/sql-store.js';
 import { all, driveSync, get, run, type Flavor, type How, type Op, type Work } from '../sql/work.js';
 import { GroupCommit, isUnavailable } from './group-commit.js';
 import { MIGRATIONS } from './migrations.js';
+import { searchDocument } from '../search-document.js';
 import { DEFLATED_PAYLOADS, packBytes, packText, registerPayloadFunctions, unpackText } from './stored-payload.js';
 
 export { listRunsQuery, walkNewestFirst, type RunSpan } from '../sql/list-runs.js';
@@ -197,6 +198,7 @@ function* accept(input: AcceptInput): Work<AcceptResult> {
           ${input.call.status}, ${isTest}, ${at}, ${input.call.customer_phone}) RETURNING id`,
   ))!.id;
   yield* run(sql`UPDATE calls SET latest_revision = ${revision} WHERE id = ${call.id}`);
+  yield* run(sql`INSERT INTO revision_search (rowid, words) VALUES (${revisionId}, ${input.searchText ?? searchDocument(input.call, input.runs)})`);
   const runIds: number[] = [];
   for (const planned of input.runs) {
     const skip = planned.skipReason ?? null;

@@ -6,6 +6,8 @@
 // Rows written before migration 9 are converted by it; a call_json still TEXT reads as is.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type Database from 'better-sqlite3';
+import type { Call } from '../../payload/call.js';
+import { searchDocument } from '../search-document.js';
 import type { StoredPayloads } from '../sql/work.js';
 
 const LEVEL = { level: 1 };
@@ -29,8 +31,13 @@ export function unpackBytes(stored: Buffer | null): Buffer | null {
 
 export const DEFLATED_PAYLOADS: StoredPayloads = { packBody: packBytes, unpackBody: unpackBytes, packCall: packText, unpackCall: unpackText };
 
-/** The SQL functions migration 9 converts existing rows with. */
+/** The SQL functions migrations 9 and 11 convert and index existing rows with. */
 export function registerPayloadFunctions(db: Database.Database): void {
+  db.function('aftercall_search_document', { deterministic: true }, (stored: unknown, mappings: unknown) => {
+    const call = JSON.parse(unpackText(stored as Buffer | string)) as Call;
+    const names = typeof mappings === 'string' ? mappings.split(' ') : [];
+    return searchDocument(call, names.map((mappingName) => ({ mappingName })));
+  });
   db.function('aftercall_pack', { deterministic: true }, (value: unknown) => {
     if (value === null) return null;
     if (typeof value === 'string') return packText(value);

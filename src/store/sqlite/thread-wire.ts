@@ -3,6 +3,7 @@
 // call of a delivery travels as the JSON string the caller already made (cheaper to clone
 // than the object, and it is what the store writes).
 import type { Call } from '../../payload/call.js';
+import { searchDocument } from '../search-document.js';
 import type { AcceptInput, InboundDetail, QuarantineInput, Receipt, Store } from '../store.js';
 
 export type StoreMethod = {
@@ -30,7 +31,8 @@ export function toWire(method: StoreMethod, args: unknown[]): unknown[] {
   const input = args[0] as AcceptInput;
   if (input.callJson === undefined) return args;
   const facts: CallFacts = { id: input.call.id, channel: input.call.channel, variant: input.call.variant, status: input.call.status, customer_phone: input.call.customer_phone };
-  return [{ ...input, call: facts }];
+  // The thread gets the call's facts only: its search words are made here, from the whole call.
+  return [{ ...input, call: facts, searchText: input.searchText ?? searchDocument(input.call, input.runs) }];
 }
 
 export function fromWire(method: StoreMethod, args: unknown[]): unknown[] {

@@ -22,6 +22,7 @@ const FORWARDED = {
   requeueDeadRun: true, requeueForRerun: true, queueStats: true, purgePayloads: true, listRuns: true, getRun: true,
   countRunsByStatus: true, ping: true, startAdminSession: true, adminSessionActive: true, endAdminSession: true,
   recordInbound: true, listInbound: true, getInbound: true, earlierCalls: true,
+  countRuns: true, getCallHistory: true, listCallRuns: true, activity: true, dismissQuarantined: true,
   close: true,
 } satisfies Record<StoreMethod, true>;
 
