@@ -8,6 +8,7 @@ import { errorReply } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { sendError, sendReply } from './json-reply.js';
 import type { DeliveryReceiver } from '../ingest/receive-delivery.js';
+import { senderHeaders } from '../ingest/sender-headers.js';
 import { CLOSE_AFTER, decodePathToken, header, refuse, requestBody, requestTokens } from './webhook-request.js';
 import type { PayloadKind } from '../payload/parse-payload.js';
 import type { OtherPlatform } from '../payload/call.js';
@@ -111,6 +112,7 @@ export function createWebhookRoute(deps: WebhookRouteDeps): WebhookRoute {
       receives: route.receives,
       platform: route.platform,
       header: (name) => header(req, name),
+      senderHeaders: () => senderHeaders(req.headers),
     });
     if (req.complete && !CLOSE_AFTER.has(reply.status)) sendReply(res, reply);
     else await refuse(req, res, reply, deps.requestTimeoutMs);

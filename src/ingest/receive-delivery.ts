@@ -12,7 +12,7 @@ import { serializeCall } from '../payload/content-hash.js';
 import { parsePayload, type PayloadIssue, type PayloadKind } from '../payload/parse-payload.js';
 import type { SchemaMode } from '../payload/schema.js';
 import { isDocumentedSample, SKIPPED_TEST_REASON, type TestDeliveryMode } from '../payload/test-request.js';
-import { callKey, NO_MAPPING, StoreUnavailableError, type PlannedRun, type Store } from '../store/store.js';
+import { callKey, NO_MAPPING, StoreUnavailableError, type PlannedRun, type SenderHeaders, type Store } from '../store/store.js';
 import { verifyBodySignature } from './body-signature.js';
 import { SIGNATURE_SCHEMES } from './signatures/index.js';
 import type { SignatureScheme } from './signatures/signature-scheme.js';
@@ -36,6 +36,8 @@ export interface DeliveryRequest {
   platform?: OtherPlatform;
   /** A request header by its lower-case name (the platform's signature headers). */
   header?(name: string): string | undefined;
+  /** The headers kept with the receipt (sender-headers.ts), made only once it is stored; a replay has the original's. */
+  senderHeaders?(): SenderHeaders | undefined;
   /** Reads the whole body; rejects with BodyTooLargeError beyond `limit`. */
   readBody(limit: number): Promise<Buffer>;
 }
@@ -145,6 +147,7 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
         rawBody: raw,
         reason,
         issues,
+        headers: req.senderHeaders?.(),
       });
       return receiptId;
     } catch (error) {
@@ -155,7 +158,7 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
   }
 
   /** Validation, planning and the durable commit, shared by live deliveries and replays. */
-  async function commit(req: Pick<DeliveryRequest, 'requestId' | 'testMarker' | 'receives' | 'platform'>, sender: string, raw: Buffer, json: JsonBody) {
+  async function commit(req: Pick<DeliveryRequest, 'requestId' | 'testMarker' | 'receives' | 'platform' | 'senderHeaders'>, sender: string, raw: Buffer, json: JsonBody) {
     const parsed = parsePayload(json.payload, deps.schemaMode, { sourceText: json.text, receives: req.receives, platform: req.platform });
     if (!parsed.ok) return { ok: false as const, issues: parsed.issues, unknownEvent: parsed.unknownEvent, other: parsed.other };
     if (parsed.unknownKeys.length > 0) {
@@ -185,6 +188,7 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
       callJson: serialized.json,
       isTest,
       runs,
+      headers: req.senderHeaders?.(),
     });
     if (result.outcome === 'accepted' && queued > 0) deps.onAccepted?.();
     return { ok: true as const, callId, isTest, result, queued };
@@ -327,7 +331,7 @@ export function createDeliveryReceiver(deps: ReceiveDeps) {
     }
     // The receipt keeps no route: a platform's body is known by its shape.
     const platform = detectPlatform(json.payload) ?? undefined;
-    const committed = await commit({ requestId, testMarker: undefined, platform }, receipt.sender, receipt.rawBody, json);
+    const committed = await commit({ requestId, testMarker: undefined, platform, senderHeaders: () => receipt.headers ?? undefined }, receipt.sender, receipt.rawBody, json);
     if (!committed.ok && committed.unknownEvent !== undefined) {
       return errorReply('UNKNOWN_EVENT', { event: committed.unknownEvent, errors: committed.issues });
     }
