@@ -76,7 +76,7 @@ describe.skipIf(!HAS_CHROMIUM)('Runs page in Chromium', () => {
     receiver.script([{ status: 200, body: { id: 'lead-1' } }]);
     await page.click('button:has-text("Retry this run")');
     await page.waitForURL(/notice=retry-queued/);
-    expect(await page.textContent('[role=status]')).toContain('queued again');
+    expect(await page.textContent('p.notice')).toContain('queued again');
     await service.waitFor(() => service.store.listRuns(), (runs) => runs[0]?.status === 'succeeded');
     await page.reload();
     expect(await page.locator('h1 .badge.succeeded').count()).toBe(1);
@@ -89,9 +89,9 @@ describe.skipIf(!HAS_CHROMIUM)('Runs page in Chromium', () => {
     await page.waitForURL(/\/admin\/quarantine$/);
     expect(await page.textContent('table')).toContain('sentiment');
     await shot('05-quarantine');
-    await page.click('button:has-text("Replay")');
+    await page.click('td.row-actions button:has-text("Replay")');
     await page.waitForURL(/notice=replayed/);
-    expect(await page.textContent('[role=status]')).toContain('accepted');
+    expect(await page.textContent('p.notice')).toContain('accepted');
     await service.waitFor(() => service.store.listRuns(), (runs) => runs.some((r) => r.callId === '3001' && r.status === 'succeeded'));
     await page.goto(`${service.baseUrl}/admin`);
     expect(await page.locator('table.runs tbody tr', { hasText: '3001' }).count()).toBe(1);

@@ -1,7 +1,12 @@
 // The admin page's only stylesheet, served from /admin/assets/admin.css (no build step,
 // no inline styles, so the Content-Security-Policy can forbid them). Colours are variables so
-// dark mode (prefers-color-scheme) only swaps the palette.
-export const ADMIN_CSS = `
+// dark mode (prefers-color-scheme) only swaps the palette. The panels' own rules live with
+// their views and are appended here.
+import { ACTIVITY_CSS } from './views/activity-panel.js';
+import { CALL_CSS } from './views/call-groups.js';
+import { LIVE_CSS } from './views/live-control.js';
+
+const BASE_CSS = `
 :root { color-scheme:light dark; --fg:#1d2330; --muted:#5f6b7a; --line:#dfe3ea; --bg:#f6f7f9; --surface:#fff; --code:#f1f3f6;
   --ok:#137333; --ok-bg:#e6f4ea; --warn:#b06000; --warn-bg:#fef7e0; --bad:#b3261e; --bad-bg:#fce8e6; --info:#1a56db; --info-bg:#e8f0fe; --neutral-bg:#eceef1; }
 @media (prefers-color-scheme: dark) {
@@ -55,7 +60,17 @@ button.danger { background:var(--bad); color:var(--surface); border-color:var(--
 .evidence .vendor-status { font-weight:700; color:var(--bad); }
 .evidence code { overflow-wrap:anywhere; }
 .deliveries { margin:0; padding-left:18px; }
-.pager { margin-top:10px; }
+.pager { margin-top:10px; display:flex; justify-content:space-between; gap:12px; }
+.page-head { display:flex; flex-wrap:wrap; align-items:center; justify-content:space-between; gap:8px; }
+.list-head { display:flex; flex-wrap:wrap; align-items:center; gap:8px 16px; margin:8px 0; }
+.list-head .count { margin:0; margin-right:auto; }
+.list-head a.button { border:1px solid var(--line); background:var(--surface); padding:6px 12px; border-radius:4px; text-decoration:none; }
+nav.views { display:flex; gap:0; border:1px solid var(--line); border-radius:4px; overflow:hidden; }
+nav.views a { padding:4px 10px; text-decoration:none; background:var(--surface); }
+nav.views a[aria-current=page] { background:var(--info); color:var(--surface); }
+td.row-actions { display:flex; flex-wrap:wrap; gap:6px; }
+p.notice { background:var(--info-bg); color:var(--fg); border-left:3px solid var(--info); padding:6px 10px; border-radius:0 4px 4px 0; }
+td.row-actions form { margin:0; }
 .login { max-width:360px; margin:10vh auto; background:var(--surface); border:1px solid var(--line); padding:20px; border-radius:6px; }
 .login form { display:flex; flex-direction:column; gap:10px; }
 @media (max-width: 700px) {
@@ -75,3 +90,5 @@ button.danger { background:var(--bad); color:var(--surface); border-color:var(--
   table.runs td[data-label=Time], table.runs td[data-label=Customer], table.runs td[data-label=Mapping] { grid-column:span 2; }
 }
 `;
+
+export const ADMIN_CSS = BASE_CSS + ACTIVITY_CSS + CALL_CSS + LIVE_CSS;

@@ -1,11 +1,13 @@
 import type { CompiledMapping } from '../../../mapping/load-mappings.js';
 import { checkVariables } from '../../../mapping/variables.js';
-import { RERUNNABLE, REQUEUEABLE } from '../../../store/run-status.js';
+import { FINISHED, RERUNNABLE, REQUEUEABLE } from '../../../store/run-status.js';
 import { withoutTranscripts, type CallPayload, type RunDetail, type StepEvidence, type StepResult } from '../../../store/store.js';
 import { maskPhone, maskText, maskValue } from '../../../masking.js';
 import { formatDuration, formatTime } from '../format.js';
 import { html } from '../html.js';
 import { badge, jsonViewer, layout, postButton } from './layout.js';
+import { callHref } from './call-groups.js';
+import { liveControl } from './live-control.js';
 
 export function runPage(options: {
   run: RunDetail;
@@ -21,12 +23,14 @@ export function runPage(options: {
   const check = checkVariables(call.extracted_variables, declared);
   const names = [...new Set([...Object.keys(declared), ...Object.keys(call.extracted_variables)])];
   const problemFor = (name: string) => check.problems.find((p) => p.startsWith(`extracted.${name}:`));
+  const final = (FINISHED as readonly string[]).includes(run.status);
   const json = (label: string, value: unknown) => jsonViewer(label, maskValue(value, { content: 'mask' }));
 
   return layout(
     `Run ${run.id}`,
-    html`<h1>Run #${run.id} · ${run.mappingName} ${badge(run.status)}${run.isTest ? html` <span class="badge test">test delivery</span>` : ''}</h1>
-${options.notice ? html`<p class="muted" role="status">${options.notice}</p>` : ''}
+    html`<div class="page-head"><h1>Run #${run.id} · ${run.mappingName} ${badge(run.status)}${run.isTest ? html` <span class="badge test">test delivery</span>` : ''}</h1>${liveControl({ final })}</div>
+<div data-live-region="run"${final ? html` data-live-final` : ''}>
+${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` : ''}
 <div class="actions">
   ${REQUEUEABLE.includes(run.status) ? postButton(`/admin/runs/${run.id}/retry`, 'Retry this run', csrf) : ''}
   ${RERUNNABLE.includes(run.status) ? html`<a class="button" href="/admin/runs/${run.id}/rerun">Re-run with the current mappings…</a>` : ''}
@@ -50,7 +54,7 @@ ${run.lastError ? html`<p class="error">${maskText(run.lastError)}</p>` : ''}
   <div><span>Next attempt</span>${formatTime(run.nextRunAt)}</div>
   <div><span>Run created</span>${formatTime(run.createdAt)}</div>
   <div><span>Mapping version</span>${run.mappingHash}</div>
-  <div><span>Delivered</span>${options.delivery ? html`${formatTime(options.delivery.receivedAt)}${options.delivery.requestId ? html`<br>request id <code>${options.delivery.requestId}</code>` : ''}` : html`<span class="muted">record purged</span>`}</div>
+  <div><span>Delivered</span>${options.delivery ? html`${formatTime(options.delivery.receivedAt)}${options.delivery.requestId ? html`<br>request id <code>${options.delivery.requestId}</code>` : ''}` : html`<span class="muted">record purged</span>`}<br><a href="${callHref(run.sender, run.callId)}">Every delivery of this call →</a></div>
 </div>
 
 <h2>Extracted variables</h2>
@@ -83,7 +87,8 @@ ${run.score
 <h2>Call</h2>
 ${call.attachments?.length ? html`<p>Attachments: ${call.attachments.map((a) => `${a.type} ${maskText(a.filename ?? a.url)}`).join(', ')}</p>` : ''}
 <details><summary>Transcript (${call.transcript.turns.length} turns)</summary><pre>${maskText(call.transcript.text)}</pre></details>
-${json('Normalized payload', withoutTranscripts(call))}`,
+${json('Normalized payload', withoutTranscripts(call))}
+</div>`,
     { csrf },
   );
 }
