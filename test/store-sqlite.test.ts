@@ -111,8 +111,8 @@ describe('SQLite store', () => {
       expect(read()).toEqual(rows);
       const tables = otherConnection().prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
       expect(tables).toEqual([
-        'admin_sessions', 'calls', 'heartbeat', 'inbound_requests', 'receipts', 'revision_search', 'revision_search_config', 'revision_search_data',
-        'revision_search_docsize', 'revision_search_idx', 'revisions', 'run_counts', 'runs', 'schema_migrations', 'step_results',
+        'activity_hours', 'admin_sessions', 'calls', 'heartbeat', 'inbound_requests', 'receipts', 'revision_search', 'revision_search_config', 'revision_search_data',
+        'revision_search_docsize', 'revision_search_idx', 'revisions', 'run_counts', 'runs', 'schema_migrations', 'step_hours', 'step_results',
       ]);
     });
 

@@ -130,27 +130,34 @@ export function describeOperatorConformance(name: string, open: () => Promise<Op
     });
 
     it('activity counts calls received and runs ended per bucket, and step outcomes per mapping and step', async () => {
-      const a = expectAccepted(await store.acceptDelivery(delivery(call(831), { runs: CRM, receivedAt: T0 + 10 })));
-      const b = expectAccepted(await store.acceptDelivery(delivery(call(832), { runs: CRM, receivedAt: T0 + HOUR + 10 })));
-      expectAccepted(await store.acceptDelivery(delivery(call(833), { runs: CRM, receivedAt: T0 + 5 * HOUR })));
-      const claimed = await store.claimRuns('w', 2, T0 + 2 * HOUR, LEASE);
+      // Buckets are whole hours of the epoch.
+      const H0 = Math.ceil(T0 / HOUR) * HOUR;
+      const a = expectAccepted(await store.acceptDelivery(delivery(call(831), { runs: CRM, receivedAt: H0 + 10 })));
+      const b = expectAccepted(await store.acceptDelivery(delivery(call(832), { runs: CRM, receivedAt: H0 + HOUR + 10 })));
+      expectAccepted(await store.acceptDelivery(delivery(call(833), { runs: CRM, receivedAt: H0 + 5 * HOUR })));
+      const claimed = await store.claimRuns('w', 2, H0 + 2 * HOUR, LEASE);
       expect(claimed.map((r) => r.id).sort()).toEqual([a.runIds[0], b.runIds[0]].sort());
-      expect(await store.startStep(a.runIds[0]!, 'w', 'upsert', {}, 'ih', T0 + HOUR)).toBe(true);
-      expect(await store.finishStep(a.runIds[0]!, 'w', 'upsert', { status: 'succeeded', output: {} }, T0 + HOUR)).toBe(true);
-      expect(await store.completeRun(a.runIds[0]!, 'w', T0 + HOUR + 20)).toBe(true);
-      expect(await store.startStep(b.runIds[0]!, 'w', 'upsert', {}, 'ih', T0 + HOUR)).toBe(true);
-      expect(await store.finishStep(b.runIds[0]!, 'w', 'upsert', { status: 'failed', error: 'no' }, T0 + HOUR)).toBe(true);
-      expect(await store.killRun(b.runIds[0]!, 'w', 'no', T0 + HOUR + 30)).toBe(true);
+      expect(await store.startStep(a.runIds[0]!, 'w', 'upsert', {}, 'ih', H0 + HOUR)).toBe(true);
+      expect(await store.finishStep(a.runIds[0]!, 'w', 'upsert', { status: 'succeeded', output: {} }, H0 + HOUR)).toBe(true);
+      expect(await store.completeRun(a.runIds[0]!, 'w', H0 + HOUR + 20)).toBe(true);
+      expect(await store.startStep(b.runIds[0]!, 'w', 'upsert', {}, 'ih', H0 + HOUR)).toBe(true);
+      expect(await store.finishStep(b.runIds[0]!, 'w', 'upsert', { status: 'failed', error: 'no' }, H0 + HOUR)).toBe(true);
+      expect(await store.killRun(b.runIds[0]!, 'w', 'no', H0 + HOUR + 30)).toBe(true);
 
-      const seen = await store.activity(T0, T0 + 4 * HOUR, HOUR);
+      const seen = await store.activity(H0, H0 + 4 * HOUR, HOUR);
       expect(seen.buckets).toEqual([
-        { at: T0, calls: 1, succeeded: 0, failed: 0 },
-        { at: T0 + HOUR, calls: 1, succeeded: 1, failed: 1 },
-        { at: T0 + 2 * HOUR, calls: 0, succeeded: 0, failed: 0 },
-        { at: T0 + 3 * HOUR, calls: 0, succeeded: 0, failed: 0 },
+        { at: H0, calls: 1, succeeded: 0, failed: 0 },
+        { at: H0 + HOUR, calls: 1, succeeded: 1, failed: 1 },
+        { at: H0 + 2 * HOUR, calls: 0, succeeded: 0, failed: 0 },
+        { at: H0 + 3 * HOUR, calls: 0, succeeded: 0, failed: 0 },
+      ]);
+      // Six-hour buckets add the hours up.
+      expect((await store.activity(H0, H0 + 12 * HOUR, 6 * HOUR)).buckets).toEqual([
+        { at: H0, calls: 3, succeeded: 1, failed: 1 },
+        { at: H0 + 6 * HOUR, calls: 0, succeeded: 0, failed: 0 },
       ]);
       expect(seen.steps).toEqual([{ mappingName: 'crm', stepId: 'upsert', succeeded: 1, failed: 1 }]);
-      expect((await store.activity(T0 + 5 * HOUR, T0 + 6 * HOUR, HOUR)).buckets).toEqual([{ at: T0 + 5 * HOUR, calls: 1, succeeded: 0, failed: 0 }]);
+      expect((await store.activity(H0 + 5 * HOUR, H0 + 6 * HOUR, HOUR)).buckets).toEqual([{ at: H0 + 5 * HOUR, calls: 1, succeeded: 0, failed: 0 }]);
     });
   });
 }

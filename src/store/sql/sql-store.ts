@@ -129,7 +129,7 @@ export abstract class SqlStore implements Store {
   }
 
   activity(from: number, to: number, bucketMs: number): Promise<Activity> {
-    return this.exec(activity(from, to, bucketMs));
+    return this.exec(activity(this.flavor.kind, from, to, bucketMs));
   }
 
   dismissQuarantined(receiptId: number, at: number): Promise<boolean> {

@@ -1,6 +1,41 @@
 // Numbered, append-only schema migrations. Never edit a shipped one: add the next number.
 import type { Migration } from '../sql/migrate.js';
 
+/**
+ * Migration 11's hourly counts for the Runs page's activity panel, kept by triggers: counting a
+ * week of runs from the runs themselves would hold the one thread that also commits deliveries
+ * for as long as the week is big. A run that ends twice (retried after dying) counts each time.
+ */
+const ACTIVITY_COUNTS = `CREATE TABLE activity_hours (hour INTEGER NOT NULL, kind TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (hour, kind)) WITHOUT ROWID;
+      CREATE TABLE step_hours (hour INTEGER NOT NULL, mapping_name TEXT NOT NULL, step_id TEXT NOT NULL, succeeded INTEGER NOT NULL,
+        failed INTEGER NOT NULL, PRIMARY KEY (hour, mapping_name, step_id)) WITHOUT ROWID;
+      INSERT INTO activity_hours (hour, kind, n) SELECT created_at / 3600000, 'calls', COUNT(*) FROM calls GROUP BY 1;
+      INSERT INTO activity_hours (hour, kind, n)
+        SELECT finished_at / 3600000, CASE WHEN status = 'succeeded' THEN 'succeeded' ELSE 'failed' END, COUNT(*) FROM runs
+        WHERE finished_at IS NOT NULL AND status IN ('succeeded', 'dead', 'invalid-variables') GROUP BY 1, 2;
+      INSERT INTO step_hours (hour, mapping_name, step_id, succeeded, failed)
+        SELECT s.finished_at / 3600000, r.mapping_name, s.step_id, SUM(s.status = 'succeeded'), SUM(s.status = 'failed')
+        FROM step_results s JOIN runs r ON r.id = s.run_id WHERE s.finished_at IS NOT NULL AND s.status IN ('succeeded', 'failed') GROUP BY 1, 2, 3;
+      CREATE TRIGGER activity_calls AFTER INSERT ON calls BEGIN
+        INSERT INTO activity_hours (hour, kind, n) VALUES (NEW.created_at / 3600000, 'calls', 1) ON CONFLICT (hour, kind) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER activity_runs AFTER UPDATE OF status ON runs
+        WHEN NEW.status IN ('succeeded', 'dead', 'invalid-variables') AND OLD.status IS NOT NEW.status AND NEW.finished_at IS NOT NULL BEGIN
+        INSERT INTO activity_hours (hour, kind, n) VALUES (NEW.finished_at / 3600000, CASE WHEN NEW.status = 'succeeded' THEN 'succeeded' ELSE 'failed' END, 1)
+          ON CONFLICT (hour, kind) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER activity_steps_insert AFTER INSERT ON step_results WHEN NEW.status IN ('succeeded', 'failed') AND NEW.finished_at IS NOT NULL BEGIN
+        INSERT INTO step_hours (hour, mapping_name, step_id, succeeded, failed)
+          VALUES (NEW.finished_at / 3600000, (SELECT mapping_name FROM runs WHERE id = NEW.run_id), NEW.step_id, NEW.status = 'succeeded', NEW.status = 'failed')
+          ON CONFLICT (hour, mapping_name, step_id) DO UPDATE SET succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed;
+      END;
+      CREATE TRIGGER activity_steps_update AFTER UPDATE OF status ON step_results
+        WHEN NEW.status IN ('succeeded', 'failed') AND OLD.status IS NOT NEW.status AND NEW.finished_at IS NOT NULL BEGIN
+        INSERT INTO step_hours (hour, mapping_name, step_id, succeeded, failed)
+          VALUES (NEW.finished_at / 3600000, (SELECT mapping_name FROM runs WHERE id = NEW.run_id), NEW.step_id, NEW.status = 'succeeded', NEW.status = 'failed')
+          ON CONFLICT (hour, mapping_name, step_id) DO UPDATE SET succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed;
+      END;`;
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -179,6 +214,7 @@ export const MIGRATIONS: Migration[] = [
       CREATE VIRTUAL TABLE revision_search USING fts5(words, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0');
       INSERT INTO revision_search (rowid, words)
         SELECT v.id, aftercall_search_document(v.call_json, (SELECT group_concat(r.mapping_name, ' ') FROM runs r WHERE r.revision_id = v.id))
-        FROM revisions v;`,
+        FROM revisions v;
+      ${ACTIVITY_COUNTS}`,
   },
 ];

@@ -18,6 +18,7 @@ export const RUNS_PAGE: Migration = {
     CREATE INDEX receipts_by_revision ON receipts (revision_id) WHERE revision_id IS NOT NULL;
     CREATE INDEX calls_by_created ON calls (created_at);
     CREATE INDEX runs_by_finished ON runs (finished_at, status) WHERE finished_at IS NOT NULL;
+    CREATE INDEX step_results_by_finished ON step_results (finished_at) WHERE status IN ('succeeded', 'failed');
     UPDATE revisions v SET search = to_tsvector('simple', lower(concat_ws(' ', j->>'id', regexp_replace(j->>'customer_phone', '\\D', '', 'g'),
         j->'campaign'->>'id', j->'campaign'->>'name',
         (SELECT string_agg(e.value, ' ') FROM jsonb_each_text(CASE WHEN jsonb_typeof(j->'extracted_variables') = 'object' THEN j->'extracted_variables' END) e),
