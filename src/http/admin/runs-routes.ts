@@ -5,6 +5,7 @@ import type { MappingRegistry } from '../../mapping/mapping-registry.js';
 import { isRunStatus } from '../../store/run-status.js';
 import type { Activity, RunFilter, RunSummary, Store } from '../../store/store.js';
 import { html } from './html.js';
+import { noticeFrom } from './notices.js';
 import { activityPanel, connectorRates, type ActivityRange } from './views/activity-panel.js';
 import { groupRunsByCall } from './views/call-groups.js';
 import { callPage } from './views/call-page.js';
@@ -74,6 +75,7 @@ export function createRunsRoutes(deps: RunsRoutesDeps): Router {
         paging,
         activity: activityPanel({ activity: recent, rates: connectorRates(recent.steps, connectorOf), range, rangeHref }),
         csrf: req.adminSession!.csrf,
+        notice: noticeFrom(req.query),
       }),
     );
   });

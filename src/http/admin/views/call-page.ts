@@ -1,7 +1,6 @@
 // One call's whole story: every delivery the sender made, every revision they created (with what
 // changed in its extracted variables) and every run each revision started.
 import type { Scalar } from '../../../payload/call.js';
-import { FINISHED } from '../../../store/run-status.js';
 import { CONVERSATION_KEY_PREFIX, type CallDelivery, type CallHistory, type CallRevision, type RunSummary } from '../../../store/store.js';
 import { maskPhone, maskText, maskValue } from '../../../masking.js';
 import { formatTime } from '../format.js';
@@ -9,17 +8,18 @@ import { html, type SafeHtml } from '../html.js';
 import { variableDiff, type VariableChange } from '../variable-diff.js';
 import { statusSummary } from './call-groups.js';
 import { badge, jsonViewer, layout } from './layout.js';
+import { liveControl } from './live-control.js';
 
 export function callPage(options: { history: CallHistory; csrf: string }): string {
   const { history } = options;
   const revisions = [...history.revisions].sort((a, b) => a.revision - b.revision);
   const deliveries = [...history.deliveries].sort((a, b) => a.receivedAt - b.receivedAt || a.receiptId - b.receiptId);
   const newest = revisions.at(-1);
-  const final = history.runs.every((r) => FINISHED.includes(r.status));
 
   return layout(
     `Call ${history.callId}`,
-    html`<h1>Call ${history.callId}${history.callId.startsWith(CONVERSATION_KEY_PREFIX) ? html` <span class="badge">chat</span>` : ''}</h1>
+    html`<div class="page-head"><h1>Call ${history.callId}${history.callId.startsWith(CONVERSATION_KEY_PREFIX) ? html` <span class="badge">chat</span>` : ''}</h1>${liveControl()}</div>
+<div data-live-region="call">
 <div class="grid call-facts">
   <div><span>Sender</span>${history.sender}</div>
   <div><span>Platform</span>${newest ? `${newest.call.platform} / ${newest.call.variant}` : '—'}</div>
@@ -28,7 +28,6 @@ export function callPage(options: { history: CallHistory; csrf: string }): strin
   <div><span>Last delivery</span>${formatTime(deliveries.at(-1)?.receivedAt)}</div>
   <div><span>Revisions</span>${revisions.length}</div>
 </div>
-<div data-live-region="call"${final ? html` data-live-final` : ''}>
 <h2>Deliveries</h2>
 <table class="cards call-deliveries">
 <thead><tr><th>Received (UTC)</th><th>Outcome</th><th>Revision</th><th>Request id</th><th>Headers</th></tr></thead>

@@ -25,12 +25,13 @@ export function layout(title: string, body: SafeHtml, session?: { csrf: string }
 
 /**
  * JSON in a collapsed viewer: a click on the text selects all of it (copy without scripts),
- * admin.js adds a copy button. `value` is shown as given: mask it before.
+ * admin.js adds a copy button. `value` is shown as given: mask it before. `key` names it uniquely on the page.
  */
-export function jsonViewer(label: string, value: unknown, options: { open?: boolean } = {}): SafeHtml {
+export function jsonViewer(label: string, value: unknown, options: { open?: boolean; key?: string } = {}): SafeHtml {
   const text = pretty(value);
   const lines = text.split('\n').length;
-  return html`<details class="json"${options.open ? html` open` : ''}><summary>${label} <span class="muted">${lines === 1 ? text.length > 40 ? '1 line' : text : `${lines} lines`}</span></summary><pre>${text}</pre></details>`;
+  // data-key: the live update keeps this viewer open or closed across a refresh.
+  return html`<details class="json"${options.open ? html` open` : ''}${options.key ? html` data-key="${options.key}"` : ''}><summary>${label} <span class="muted">${lines === 1 ? text.length > 40 ? '1 line' : text : `${lines} lines`}</span></summary><pre>${text}</pre></details>`;
 }
 
 export function badge(status: string): SafeHtml {

@@ -28,13 +28,13 @@ export function liveControl(options: { intervalMs?: number; final?: boolean } = 
  * (or held, final, static), red when offline or the session ended.
  */
 export const LIVE_CSS = `
-.live-control { display:inline-flex; flex-wrap:wrap; align-items:center; gap:6px 8px; margin:0 0 10px; padding:3px 4px 3px 10px; font-size:12px; color:var(--muted); background:var(--surface); border:1px solid var(--line); border-radius:14px; }
+.live-control { display:inline-flex; flex-wrap:wrap; align-items:center; gap:6px 8px; margin:0 0 10px; padding:3px 10px; font-size:12px; color:var(--muted); background:var(--surface); border:1px solid var(--line); border-radius:14px; }
 .live-control .live-dot { flex:none; width:8px; height:8px; border-radius:50%; background:var(--muted); }
 .live-control[data-live-state=live] .live-dot { background:var(--ok); box-shadow:0 0 0 3px var(--ok-bg); }
 .live-control[data-live-state=offline] .live-dot, .live-control[data-live-state=ended] .live-dot { background:var(--bad); box-shadow:0 0 0 3px var(--bad-bg); }
 .live-control[data-live-state=offline] .live-status, .live-control[data-live-state=ended] .live-status { color:var(--bad); }
 .live-control[data-live-state=live] .live-state { color:var(--ok); font-weight:600; }
 .live-control .live-updated { font-variant-numeric:tabular-nums; }
-.live-control .live-toggle { font-size:12px; line-height:1.3; padding:1px 10px; border-radius:10px; cursor:pointer; }
+.live-control .live-toggle { margin-right:-6px; font-size:12px; line-height:1.3; padding:1px 10px; border-radius:10px; cursor:pointer; }
 .live-control .live-toggle[hidden] { display:none; }
 `;

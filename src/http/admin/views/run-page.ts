@@ -24,11 +24,11 @@ export function runPage(options: {
   const names = [...new Set([...Object.keys(declared), ...Object.keys(call.extracted_variables)])];
   const problemFor = (name: string) => check.problems.find((p) => p.startsWith(`extracted.${name}:`));
   const final = (FINISHED as readonly string[]).includes(run.status);
-  const json = (label: string, value: unknown) => jsonViewer(label, maskValue(value, { content: 'mask' }));
+  const json = (label: string, value: unknown, key = label) => jsonViewer(label, maskValue(value, { content: 'mask' }), { key });
 
   return layout(
     `Run ${run.id}`,
-    html`<div class="page-head"><h1>Run #${run.id} · ${run.mappingName} ${badge(run.status)}${run.isTest ? html` <span class="badge test">test delivery</span>` : ''}</h1>${liveControl({ final })}</div>
+    html`<div class="page-head"><h1 data-live-region="run-head"${final ? html` data-live-final` : ''}>Run #${run.id} · ${run.mappingName} ${badge(run.status)}${run.isTest ? html` <span class="badge test">test delivery</span>` : ''}</h1>${liveControl({ final })}</div>
 <div data-live-region="run"${final ? html` data-live-final` : ''}>
 ${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` : ''}
 <div class="actions">
@@ -37,7 +37,7 @@ ${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` :
   <a class="button" href="/admin/runs/${run.id}/payload?scrub=1" download>Download payload (scrubbed)</a>
   <a class="button" href="/admin/runs/${run.id}/payload" download>Download payload (raw)</a>
 </div>
-${run.lastError ? html`<p class="error">${maskText(run.lastError)}</p>` : ''}
+${run.lastError ? run.status === 'succeeded' ? html`<p class="muted">An earlier attempt failed: ${maskText(run.lastError)}</p>` : html`<p class="error">${maskText(run.lastError)}</p>` : ''}
 <div class="grid">
   <div><span>Call id</span>${run.callId}</div>
   <div><span>Revision</span>${run.revision}</div>
@@ -102,17 +102,17 @@ function display(value: unknown): string {
  * One step. A skipped step never ran: no start time and no duration, which would only be the
  * instant its skip was recorded.
  */
-function stepRow(s: StepResult, json: (label: string, value: unknown) => ReturnType<typeof html>) {
+function stepRow(s: StepResult, json: (label: string, value: unknown, key?: string) => ReturnType<typeof html>) {
   const ran = s.status !== 'skipped';
   return html`<tr><td data-label="Step">${s.stepId}</td><td data-label="Status">${badge(s.status)}</td><td data-label="Attempts" class="num">${s.attempts}</td>
 <td data-label="Started">${ran ? formatTime(s.startedAt) : ''}</td>
 <td data-label="Took" class="num">${ran ? formatDuration(s.startedAt && s.finishedAt ? s.finishedAt - s.startedAt : null) : ''}</td>
-<td data-label="Input" class="wide">${s.input === null ? html`<span class="muted">—</span>` : json('Input', s.input)}</td>
-<td data-label="Output / error" class="wide">${s.error ? html`<p class="${ran ? 'error' : 'muted'}">${maskText(s.error)}</p>` : ''}${evidence(s.evidence)}${s.output === null ? '' : json('Output', s.output)}</td></tr>`;
+<td data-label="Input" class="wide">${s.input === null ? html`<span class="muted">—</span>` : json('Input', s.input, `${s.stepId}:input`)}</td>
+<td data-label="Output / error" class="wide">${s.error ? html`<p class="${ran ? 'error' : 'muted'}">${maskText(s.error)}</p>` : ''}${evidence(s.evidence, s.stepId)}${s.output === null ? '' : json('Output', s.output, `${s.stepId}:output`)}</td></tr>`;
 }
 
 /** A failed step's request and the start of the vendor's answer (stored masked and bounded). */
-function evidence(e: StepEvidence | null) {
+function evidence(e: StepEvidence | null, stepId: string) {
   if (!e) return '';
   const body = e.body === null ? null : jsonOrText(e.body);
   return html`<div class="evidence">
@@ -120,8 +120,8 @@ function evidence(e: StepEvidence | null) {
 ${body === null
     ? html`<p class="muted">The answer had no body.</p>`
     : typeof body === 'string'
-      ? html`<details open><summary>Answer${e.truncated ? ' (start)' : ''}</summary><pre>${maskText(body)}</pre></details>`
-      : jsonViewer('Answer', body, { open: true })}
+      ? html`<details open data-key="${stepId}:answer"><summary>Answer${e.truncated ? ' (start)' : ''}</summary><pre>${maskText(body)}</pre></details>`
+      : jsonViewer('Answer', body, { open: true, key: `${stepId}:answer` })}
 </div>`;
 }
 
