@@ -203,6 +203,8 @@ describe.skipIf(!HAS_CHROMIUM)('Runs page features in Chromium', () => {
     ]);
     expect(await rowIds(page)).toHaveLength(50);
     await shot(page, 'list');
+    // The README's picture of the list: the first screen only.
+    await page.screenshot({ path: join(SCREENSHOTS, 'readme-runs-list.png') });
     // The 7-day range is its own query: 28 buckets, the same totals.
     await page.click('section.activity .range a:has-text("7 d")');
     await page.waitForURL(/range=7d/);
