@@ -273,8 +273,9 @@ describe.skipIf(!HAS_CHROMIUM)('Runs page features in Chromium', () => {
       expect(await count(page)).toBe('4 runs match');
     }
     expect(await search('9001')).toEqual(call9001);
-    // Every word a prefix, all required; each revision is found by its own variables.
-    expect(await search('zeb invo')).toEqual(call9001);
+    // Whole words, the last one a prefix, all required; each revision is found by its own variables.
+    expect(await search('zebra invo')).toEqual(call9001);
+    expect(await search('zeb invoice')).toEqual([]);
     const revision2 = idsOf((r) => r.callId === '9001' && r.revision === 2);
     expect(revision2).toHaveLength(2);
     expect(await search('resolv')).toEqual(revision2);

@@ -38,9 +38,10 @@ function phoneWords(phone: string | null): string[] {
 }
 
 /**
- * The words a query searches for, each matched as a word prefix and all of them required. A
- * query made of a phone's characters only (digits, spaces, `+ - ( ) .`, an ellipsis) is one
- * word: its digits.
+ * The words a query searches for, all of them required: whole words, but the last one (the
+ * one being typed) a prefix. A prefix reads the index of every word it begins, so only one is
+ * allowed. A query made of a phone's characters only (digits, spaces, `+ - ( ) .`, an
+ * ellipsis) is one word, its digits, so also a prefix.
  */
 export function queryWords(query: string): string[] {
   const text = query.normalize('NFKC').toLowerCase().trim();
@@ -48,12 +49,14 @@ export function queryWords(query: string): string[] {
   return words(text).slice(0, MAX_QUERY_WORDS);
 }
 
-/** The FTS5 MATCH expression of the words: `"w1"* AND "w2"*` (the words hold letters and digits only). */
+const isLast = (i: number, list: readonly string[]) => i === list.length - 1;
+
+/** The FTS5 MATCH expression of the words: `"w1" AND "w2"*` (the words hold letters and digits only). */
 export function fts5Match(list: readonly string[]): string {
-  return list.map((w) => `"${w}"*`).join(' AND ');
+  return list.map((w, i) => (isLast(i, list) ? `"${w}"*` : `"${w}"`)).join(' AND ');
 }
 
-/** The PostgreSQL tsquery of the words for to_tsquery('simple', …): `w1:* & w2:*`. */
+/** The PostgreSQL tsquery of the words for to_tsquery('simple', …): `w1 & w2:*`. */
 export function tsQuery(list: readonly string[]): string {
-  return list.map((w) => `${w}:*`).join(' & ');
+  return list.map((w, i) => (isLast(i, list) ? `${w}:*` : w)).join(' & ');
 }

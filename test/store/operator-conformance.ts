@@ -101,13 +101,37 @@ export function describeOperatorConformance(name: string, open: () => Promise<Op
       expect(await ids('151 1234 5678')).toEqual(['812']);
       expect(await ids('tuesday')).toEqual(['812', '811']);
       expect(await ids('Tuesday dental')).toEqual(['811']);
-      expect(await ids('appoint')).toEqual(['811']); // a word prefix
+      expect(await ids('appoint')).toEqual(['811']); // the last word is a prefix
+      expect(await ids('dental appoint')).toEqual(['811']);
+      expect(await ids('appoint dental')).toEqual([]); // the others are whole words
       expect(await ids('spring reactivation')).toEqual(['811']);
       expect(await ids('sms-followup')).toEqual(['812']);
       expect(await ids('tuesday nowhere')).toEqual([]);
       expect(await ids('"*) OR 1=1 --')).toEqual([]); // words only: nothing of the query is syntax
       expect(await ids('…')).toEqual([]);
       expect((await store.listRuns({ search: 'tuesday', mappingName: 'crm' })).map((r) => r.callId)).toEqual(['811']);
+    });
+
+    it('a search pages within its window: the cursor and the time range bound the revisions it reads', async () => {
+      const runIds: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const v = call(840 + i, { summary: 'Wants a quote for solar panels' });
+        runIds.push(...expectAccepted(await store.acceptDelivery(delivery(v, { runs: CRM, receivedAt: T0 + i * 1000 }))).runIds);
+      }
+      const newest = [...runIds].sort((a, b) => b - a);
+      const search = 'solar panel';
+      const page1 = await store.listRuns({ search, limit: 2 });
+      expect(page1.map((r) => r.id)).toEqual(newest.slice(0, 2));
+      const page2 = await store.listRuns({ search, limit: 2, beforeId: page1[1]!.id });
+      expect(page2.map((r) => r.id)).toEqual(newest.slice(2, 4));
+      expect((await store.listRuns({ search, limit: 2, afterId: page2[0]!.id })).map((r) => r.id)).toEqual(newest.slice(0, 2));
+      expect((await store.listRuns({ search, afterId: newest[0] })).map((r) => r.id)).toEqual([]);
+      // The two oldest by time, though four newer ones match too.
+      expect((await store.listRuns({ search, createdTo: T0 + 2000 })).map((r) => r.id)).toEqual(newest.slice(4));
+      expect((await store.listRuns({ search, createdFrom: T0 + 4000 })).map((r) => r.id)).toEqual(newest.slice(0, 2));
+      expect((await store.listRuns({ search, createdFrom: T0 + 1000, createdTo: T0 + 3000 })).map((r) => r.id)).toEqual(newest.slice(3, 5));
+      expect(await store.countRuns({ search, createdFrom: T0 + 1000 })).toEqual({ count: 5, atLeast: false });
+      expect(await store.countRuns({ search: 'quote solar', createdTo: T0 + 1 })).toEqual({ count: 1, atLeast: false });
     });
 
     it('pages both ways and counts matches up to a bound', async () => {

@@ -41,14 +41,36 @@ export function walkNewestFirst(filter: RunFilter, span: RunSpan | undefined): b
   return walk < INDEX_WEIGHT * matches;
 }
 
-/** A search looks at most at this many matching revisions, newest first: its cost stays bounded. */
-export const SEARCH_REVISIONS = 10_000;
+/**
+ * A search takes at most this many matching revisions, the newest of the page's window (its
+ * cursor and time range), then their runs: its cost stays bounded however common its words.
+ */
+export const SEARCH_REVISIONS = 1_000;
 
-/** The revisions whose search document has every word of the query (search-document.ts), newest first. */
-function matchingRevisions(kind: Placeholders, words: readonly string[]): Query {
-  return kind === 'sqlite'
-    ? sql`SELECT rowid FROM revision_search WHERE revision_search MATCH ${fts5Match(words)} ORDER BY rowid DESC LIMIT ${SEARCH_REVISIONS}`
-    : sql`SELECT id FROM revisions WHERE search @@ to_tsquery('simple', ${tsQuery(words)}) ORDER BY id DESC LIMIT ${SEARCH_REVISIONS}`;
+/** Where a page's runs can be: below or above a cursor, inside a time range. */
+interface Window {
+  beforeId?: number;
+  afterId?: number;
+  createdFrom?: number;
+  createdTo?: number;
+}
+
+/**
+ * The revisions whose search document has every word of the query (search-document.ts), at
+ * most SEARCH_REVISIONS of them nearest the cursor. Revision ids grow with run ids and times,
+ * so the window becomes a range of revision ids, each end one index lookup; the full-text
+ * index then reads from that end.
+ */
+function matchingRevisions(kind: Placeholders, words: readonly string[], w: Window): Query {
+  const id = raw(kind === 'sqlite' ? 'rowid' : 'id');
+  const bounds: Query[] = [];
+  if (w.beforeId) bounds.push(sql`${id} <= (SELECT revision_id FROM runs WHERE id < ${w.beforeId} ORDER BY id DESC LIMIT 1)`);
+  if (w.afterId) bounds.push(sql`${id} >= (SELECT revision_id FROM runs WHERE id > ${w.afterId} ORDER BY id LIMIT 1)`);
+  if (w.createdTo !== undefined) bounds.push(sql`${id} <= (SELECT revision_id FROM runs WHERE created_at < ${w.createdTo} ORDER BY created_at DESC, id DESC LIMIT 1)`);
+  if (w.createdFrom !== undefined) bounds.push(sql`${id} >= (SELECT revision_id FROM runs WHERE created_at >= ${w.createdFrom} ORDER BY created_at, id LIMIT 1)`);
+  const match = kind === 'sqlite' ? sql`revision_search MATCH ${fts5Match(words)}` : sql`search @@ to_tsquery('simple', ${tsQuery(words)})`;
+  return sql`SELECT ${id} AS id FROM ${raw(kind === 'sqlite' ? 'revision_search' : 'revisions')} WHERE ${join([match, ...bounds], ' AND ')}
+    ORDER BY ${id} ${raw(w.afterId ? 'ASC' : 'DESC')} LIMIT ${SEARCH_REVISIONS}`;
 }
 
 /**
@@ -58,7 +80,7 @@ function matchingRevisions(kind: Placeholders, words: readonly string[]): Query 
  * takes their runs by revision, instead of checking every run. PostgreSQL's planner picks its
  * indexes itself.
  */
-function runConditions(filter: RunFilter, kind: Placeholders, span?: RunSpan): Query[] {
+function runConditions(filter: RunFilter, kind: Placeholders, span?: RunSpan, searched: (words: string[]) => Query = (words) => matchingRevisions(kind, words, filter)): Query[] {
   const where: Query[] = [];
   const sqlite = kind === 'sqlite';
   const times: Array<[operator: string, at: number]> = [];
@@ -78,7 +100,7 @@ function runConditions(filter: RunFilter, kind: Placeholders, span?: RunSpan): Q
   if (filter.search !== undefined) {
     const words = queryWords(filter.search);
     // A query without a letter or digit finds nothing, rather than everything.
-    where.push(words.length ? sql`r.revision_id IN (${matchingRevisions(kind, words)})` : sql`1 = 0`);
+    where.push(words.length ? sql`r.revision_id IN (${searched(words)})` : sql`1 = 0`);
   }
   return where;
 }
@@ -120,15 +142,23 @@ export function* listRuns(kind: Placeholders, filter: RunFilter): Work<RunSummar
 
 /**
  * How many runs match a filter (paging ignored), counting at most `bound` + 1 of them: a
- * broad filter costs a bounded walk, and the page says "more than".
+ * broad filter costs a bounded walk, and the page says "more than". A search counts within the
+ * revisions it takes (SEARCH_REVISIONS): when it took that many, there may be more.
  */
 export function* countRuns(kind: Placeholders, filter: RunFilter, bound: number): Work<RunCount> {
   const span = yield* timeSpan(kind, filter);
-  const where = runConditions(filter, kind, span);
-  const row = yield* get<{ n: number | string }>(
-    sql`SELECT count(*) AS n FROM (SELECT 1 FROM runs r JOIN calls c ON c.id = r.call_row_id JOIN revisions v ON v.id = r.revision_id
-      ${whereClause(where)} LIMIT ${bound + 1}) AS matched`,
-  );
+  const window = { createdFrom: filter.createdFrom, createdTo: filter.createdTo };
+  const words = filter.search === undefined ? [] : queryWords(filter.search);
+  const where = runConditions(filter, kind, span, () => sql`SELECT id FROM matched`);
+  const counted = sql`SELECT count(*) FROM (SELECT 1 FROM runs r JOIN calls c ON c.id = r.call_row_id JOIN revisions v ON v.id = r.revision_id
+      ${whereClause(where)} LIMIT ${bound + 1}) AS runs_matched`;
+  const row = words.length
+    ? yield* get<{ n: number | string; revisions: number | string }>(
+        sql`WITH matched AS MATERIALIZED (${matchingRevisions(kind, words, window)})
+          SELECT (${counted}) AS n, (SELECT count(*) FROM matched) AS revisions`,
+      )
+    : yield* get<{ n: number | string; revisions: number | string }>(sql`SELECT (${counted}) AS n, 0 AS revisions`);
   const n = Number(row!.n);
-  return n > bound ? { count: bound, atLeast: true } : { count: n, atLeast: false };
+  if (n > bound) return { count: bound, atLeast: true };
+  return { count: n, atLeast: Number(row!.revisions) >= SEARCH_REVISIONS };
 }

@@ -1,4 +1,5 @@
 import { REQUEUEABLE, RUN_STATUSES } from '../../../store/run-status.js';
+import { SEARCH_REVISIONS } from '../../../store/sql/list-runs.js';
 import { CONVERSATION_KEY_PREFIX, type RunCount, type RunSummary } from '../../../store/store.js';
 import { maskPhone } from '../../../masking.js';
 import { formatDuration, formatTime } from '../format.js';
@@ -70,6 +71,7 @@ ${options.activity}
     <a href="${query({ view: 'runs' })}"${view === 'runs' ? html` aria-current="page"` : ''}>Runs</a>
     <a href="${query({ view: 'calls' })}"${view === 'calls' ? html` aria-current="page"` : ''}>By call</a>
   </nav>
+  ${options.count.atLeast && filters.q ? html`<p class="muted hint">A search reads the newest ${SEARCH_REVISIONS.toLocaleString('en-US')} matching revisions of its time range and page; add a word or a time range to reach older ones.</p>` : ''}
   ${retryable && options.count.count > 0 ? html`<a class="button" href="/admin/bulk/retry?${bulkQuery.toString()}">Retry these ${counted} runs…</a>` : ''}
 </div>
 ${options.groups ? callGroupsTable(options.groups) : runsTable(options.runs)}
