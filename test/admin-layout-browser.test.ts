@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_CHROMIUM, launchChromium, SCREENSHOTS } from './support/browser.js';
+import { adminCookies, HAS_CHROMIUM, launchChromium, SCREENSHOTS } from './support/browser.js';
 import { fixture } from './support/fixtures.js';
 import { startStubServer, type StubServer } from './support/stub-server.js';
 import { startTestService, type TestService } from './support/test-service.js';
@@ -48,13 +48,7 @@ describe.skipIf(!HAS_CHROMIUM)('Runs page layout in Chromium', () => {
     const runs = await service.waitFor(() => service.store.listRuns({ limit: 100 }), (list) => list.length === RUNS && list.every((r) => r.status === 'dead'));
     deadRunId = runs[0]!.id;
     browser = await launchChromium();
-    const login = await browser.newPage();
-    await login.goto(`${service.baseUrl}/admin/login`);
-    await login.fill('input[name=token]', ADMIN);
-    await login.click('button[type=submit]');
-    await login.waitForURL(`${service.baseUrl}/admin`);
-    cookies = await login.context().cookies();
-    await login.close();
+    cookies = await adminCookies(browser, service.baseUrl, ADMIN);
   });
 
   afterAll(async () => {

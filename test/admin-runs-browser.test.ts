@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIVE_PAUSED_KEY, LIVE_REQUEST_HEADER } from '../src/http/admin/assets.js';
 import { DEFAULT_LIVE_INTERVAL_MS } from '../src/http/admin/views/live-control.js';
 import type { RunSummary } from '../src/store/store.js';
-import { HAS_CHROMIUM, launchChromium, SCREENSHOTS } from './support/browser.js';
+import { adminCookies, HAS_CHROMIUM, launchChromium, SCREENSHOTS } from './support/browser.js';
 import { fixture } from './support/fixtures.js';
 import { startStubServer, type StubServer } from './support/stub-server.js';
 import { logCapture, startTestService, type TestService } from './support/test-service.js';
@@ -150,13 +150,7 @@ describe.skipIf(!HAS_CHROMIUM)('Runs page features in Chromium', () => {
     expect(runs.filter((r) => r.status === 'dead').map((r) => r.callId).sort()).toEqual(['9101', '9102', '9103']);
 
     browser = await launchChromium();
-    const login = await browser.newPage();
-    await login.goto(`${service.baseUrl}/admin/login`);
-    await login.fill('input[name=token]', ADMIN);
-    await login.click('button[type=submit]');
-    await login.waitForURL(`${service.baseUrl}/admin`);
-    cookies = await login.context().cookies();
-    await login.close();
+    cookies = await adminCookies(browser, service.baseUrl, ADMIN);
   }, 90_000);
 
   afterAll(async () => {

@@ -26,7 +26,8 @@ describeStoreConformance('sqlite', async () => {
   };
 });
 
-describeOperatorConformance('sqlite in its own thread', async () => {
+/** The serving process's store: SQLite in a thread of its own, on a fresh file. */
+async function openThreaded() {
   const dir = tempDir();
   const store = await openThreadedSqliteStore({ path: join(dir.path, 'aftercall.db') });
   return {
@@ -36,24 +37,12 @@ describeOperatorConformance('sqlite in its own thread', async () => {
       dir.cleanup();
     },
   };
-});
+}
 
-// The same contract through the serving process's store: SQLite in a thread of its own.
-describeStoreConformance(
-  'sqlite in its own thread',
-  async () => {
-    const dir = tempDir();
-    const store = await openThreadedSqliteStore({ path: join(dir.path, 'aftercall.db') });
-    return {
-      store,
-      async cleanup() {
-        await store.close();
-        dir.cleanup();
-      },
-    };
-  },
-  'sqlite',
-);
+describeOperatorConformance('sqlite in its own thread', openThreaded);
+
+// The same contract through the serving process's store.
+describeStoreConformance('sqlite in its own thread', openThreaded, 'sqlite');
 
 const CRM_ONLY = [{ mappingName: 'crm', mappingHash: 'hash-crm-v1' }];
 
