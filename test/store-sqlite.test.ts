@@ -101,7 +101,7 @@ describe('SQLite store', () => {
       const tables = otherConnection().prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
       expect(tables).toEqual([
         'activity_hours', 'admin_sessions', 'calls', 'heartbeat', 'inbound_requests', 'receipts', 'revision_search', 'revision_search_config', 'revision_search_data',
-        'revision_search_docsize', 'revision_search_idx', 'revisions', 'run_counts', 'runs', 'schema_migrations', 'step_hours', 'step_results',
+        'revision_search_docsize', 'revision_search_idx', 'revisions', 'run_counts', 'runs', 'schema_migrations', 'search_words', 'step_hours', 'step_results',
       ]);
     });
 
@@ -167,6 +167,36 @@ describe('SQLite store', () => {
       expect({ run: await reopened.getRun(claimed!.id), receipt: await reopened.getReceipt(accepted.receiptId), quarantined: await reopened.getReceipt(q.receiptId) }).toEqual(before);
       expect(otherConnection().prepare('SELECT typeof(call_json) FROM revisions').pluck().get()).toBe('blob');
       expect((await reopened.getCallPayloads(String(v1.call.id)))[0]!.body).toBe(v1.rawBody.toString('utf8'));
+    });
+  });
+
+  describe('migration 11', () => {
+    it('indexes the revisions, words and activity of a file from before it', async () => {
+      const store = open({ ownsQueue: true });
+      const accepted = expectAccepted(await store.acceptDelivery(delivery(callVersion(0, { id: 4711 }), { runs: CRM_ONLY, receivedAt: T0 })));
+      const [claimed] = await store.claimRuns('w', 1, T0, 60_000);
+      expect(await store.startStep(claimed!.id, 'w', 'upsert', {}, 'ih', T0 + 1)).toBe(true);
+      expect(await store.finishStep(claimed!.id, 'w', 'upsert', { status: 'succeeded', output: {} }, T0 + 2)).toBe(true);
+      expect(await store.completeRun(claimed!.id, 'w', T0 + 3)).toBe(true);
+      const hour = Math.floor(T0 / 3_600_000) * 3_600_000;
+      const before = await store.activity(hour, hour + 3_600_000, 3_600_000);
+      expect(before.buckets[0]).toMatchObject({ calls: 1, succeeded: 1 });
+      await store.close();
+
+      // A file from before migration 11: none of its tables, columns or triggers.
+      const db = otherConnection();
+      db.exec(`DROP TRIGGER activity_calls; DROP TRIGGER activity_runs; DROP TRIGGER activity_steps_insert; DROP TRIGGER activity_steps_update;
+        DROP TABLE revision_search; DROP TABLE search_words; DROP TABLE activity_hours; DROP TABLE step_hours;
+        DROP INDEX receipts_by_revision; DROP INDEX calls_by_created; DROP INDEX runs_by_finished;
+        ALTER TABLE receipts DROP COLUMN headers; ALTER TABLE receipts DROP COLUMN dismissed_at;
+        DELETE FROM schema_migrations WHERE version = 11;`);
+      db.close();
+      const reopened = open();
+      expect((await reopened.listRuns({ search: '4711' })).map((r) => r.id)).toEqual(accepted.runIds);
+      // The last word a prefix: the words of the file's revisions are listed too.
+      expect((await reopened.listRuns({ search: '471' })).map((r) => r.id)).toEqual(accepted.runIds);
+      expect(await reopened.activity(hour, hour + 3_600_000, 3_600_000)).toEqual(before);
+      expect((await reopened.getReceipt(accepted.receiptId))?.headers).toBeNull();
     });
   });
 

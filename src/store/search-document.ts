@@ -49,14 +49,30 @@ export function queryWords(query: string): string[] {
   return words(text).slice(0, MAX_QUERY_WORDS);
 }
 
-const isLast = (i: number, list: readonly string[]) => i === list.length - 1;
-
-/** The FTS5 MATCH expression of the words: `"w1" AND "w2"*` (the words hold letters and digits only). */
-export function fts5Match(list: readonly string[]): string {
-  return list.map((w, i) => (isLast(i, list) ? `"${w}"*` : `"${w}"`)).join(' AND ');
+/**
+ * A query as the store searches it: its words, and what the last one (a prefix) stands for.
+ * `lastWords` lists the indexed words that begin with it (SQLite looks them up in its word
+ * list, so the full-text index reads only those words' postings); null leaves the prefix to
+ * the index itself (PostgreSQL, whose GIN index reads a prefix's range of words, or a prefix
+ * that begins too many words).
+ */
+export interface SearchTerms {
+  words: string[];
+  lastWords: string[] | null;
 }
 
-/** The PostgreSQL tsquery of the words for to_tsquery('simple', …): `w1 & w2:*`. */
-export function tsQuery(list: readonly string[]): string {
-  return list.map((w, i) => (isLast(i, list) ? `${w}:*` : w)).join(' & ');
+const quoted = (w: string) => `"${w}"`;
+
+/** The FTS5 MATCH expression: `"w1" AND ("w2a" OR "w2b")`, or `"w1" AND "w2"*` (words hold letters and digits only); null when it cannot match. */
+export function fts5Match(terms: SearchTerms): string | null {
+  const { words, lastWords } = terms;
+  if (words.length === 0 || lastWords?.length === 0) return null;
+  const last = lastWords ? `(${lastWords.map(quoted).join(' OR ')})` : `${quoted(words.at(-1)!)}*`;
+  return [...words.slice(0, -1).map(quoted), last].join(' AND ');
+}
+
+/** The PostgreSQL tsquery for to_tsquery('simple', …): `w1 & w2:*`; null when it cannot match. */
+export function tsQuery(terms: SearchTerms): string | null {
+  const { words } = terms;
+  return words.length ? words.map((w, i) => (i === words.length - 1 ? `${w}:*` : w)).join(' & ') : null;
 }

@@ -205,7 +205,8 @@ export const MIGRATIONS: Migration[] = [
     version: 11,
     name: 'the Runs page: sender headers, dismissed quarantine, search, call and activity indexes',
     // aftercall_search_document is registered by the store (stored-payload.ts); the search
-    // table holds only the index (content=''), its rowid the revision's id.
+    // table holds only the index (content=''), its rowid the revision's id; search_words lists
+    // every indexed word, so a query's prefix becomes the words it begins (list-runs.ts).
     sql: `ALTER TABLE receipts ADD COLUMN headers TEXT;
       ALTER TABLE receipts ADD COLUMN dismissed_at INTEGER;
       CREATE INDEX receipts_by_revision ON receipts (revision_id) WHERE revision_id IS NOT NULL;
@@ -215,6 +216,10 @@ export const MIGRATIONS: Migration[] = [
       INSERT INTO revision_search (rowid, words)
         SELECT v.id, aftercall_search_document(v.call_json, (SELECT group_concat(r.mapping_name, ' ') FROM runs r WHERE r.revision_id = v.id))
         FROM revisions v;
+      CREATE TABLE search_words (word TEXT PRIMARY KEY) WITHOUT ROWID;
+      CREATE VIRTUAL TABLE temp.revision_search_terms USING fts5vocab(main, revision_search, row);
+      INSERT INTO search_words (word) SELECT term FROM temp.revision_search_terms;
+      DROP TABLE temp.revision_search_terms;
       ${ACTIVITY_COUNTS}`,
   },
 ];

@@ -198,7 +198,9 @@ function* accept(input: AcceptInput): Work<AcceptResult> {
           ${input.call.status}, ${isTest}, ${at}, ${input.call.customer_phone}) RETURNING id`,
   ))!.id;
   yield* run(sql`UPDATE calls SET latest_revision = ${revision} WHERE id = ${call.id}`);
-  yield* run(sql`INSERT INTO revision_search (rowid, words) VALUES (${revisionId}, ${input.searchText ?? searchDocument(input.call, input.runs)})`);
+  const words = input.searchText ?? searchDocument(input.call, input.runs);
+  yield* run(sql`INSERT INTO revision_search (rowid, words) VALUES (${revisionId}, ${words})`);
+  if (words) yield* run(sql`INSERT OR IGNORE INTO search_words (word) SELECT value FROM json_each(${JSON.stringify([...new Set(words.split(' '))])})`);
   const runIds: number[] = [];
   for (const planned of input.runs) {
     const skip = planned.skipReason ?? null;
