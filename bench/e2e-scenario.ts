@@ -82,7 +82,8 @@ export async function startE2eScenario(bench: Bench, payload: BenchPayload, ids:
   const defaultsDir = bench.dir('e2e-defaults');
   const defaultMappings = join(defaultsDir, 'mappings');
   mkdirSync(defaultMappings);
-  for (const file of readdirSync(DEFAULT_MAPPINGS_DIR)) {
+  // Files only: the mapping tests (tests/) are not what the service loads.
+  for (const file of readdirSync(DEFAULT_MAPPINGS_DIR, { withFileTypes: true }).filter((f) => f.isFile()).map((f) => f.name)) {
     const text = readFileSync(join(DEFAULT_MAPPINGS_DIR, file), 'utf8');
     writeFileSync(join(defaultMappings, file), file.endsWith('.yaml') ? text.replaceAll(DEFAULT_RECEIVER, `${vendorUrl}/receiver`) : text);
   }
