@@ -101,7 +101,7 @@ describe('SQLite store', () => {
       const tables = otherConnection().prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
       expect(tables).toEqual([
         'activity_hours', 'admin_sessions', 'calls', 'heartbeat', 'inbound_requests', 'receipts', 'revision_search', 'revision_search_config', 'revision_search_data',
-        'revision_search_docsize', 'revision_search_idx', 'revisions', 'run_counts', 'runs', 'schema_migrations', 'search_words', 'step_hours', 'step_results',
+        'revision_search_idx', 'revisions', 'run_counts', 'runs', 'schema_migrations', 'search_words', 'step_hours', 'step_results',
       ]);
     });
 

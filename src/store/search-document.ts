@@ -30,11 +30,20 @@ function words(text: string): string[] {
   return text.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 }
 
+/** An assistant's number is on every call it makes: its parse is kept (a few thousand numbers at most). */
+const phoneCache = new Map<string, string[]>();
+const PHONE_CACHE_SIZE = 2_000;
+
 function phoneWords(phone: string | null): string[] {
   if (!phone) return [];
+  const known = phoneCache.get(phone);
+  if (known) return known;
   const digits = phone.replace(/\D/g, '');
   const national = parsePhoneNumberFromString(phone)?.nationalNumber;
-  return national && national !== digits ? [digits, national] : [digits];
+  const found = national && national !== digits ? [digits, national] : [digits];
+  if (phoneCache.size >= PHONE_CACHE_SIZE) phoneCache.clear();
+  phoneCache.set(phone, found);
+  return found;
 }
 
 /**

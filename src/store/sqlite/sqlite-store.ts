@@ -72,6 +72,7 @@ export class SqliteStore extends SqlStore {
   protected readonly flavor = FLAVOR;
   private readonly writes: GroupCommit;
   private readonly apply: (op: Op) => unknown;
+  private readonly indexedWords = new IndexedWords();
 
   constructor(private readonly db: Database.Database) {
     super();
@@ -95,7 +96,11 @@ export class SqliteStore extends SqlStore {
   }
 
   acceptDelivery(input: AcceptInput): Promise<AcceptResult> {
-    return this.exec(accept(input), { write: true });
+    return this.exec(accept(input, this.indexedWords), { write: true }).catch((error: unknown) => {
+      // Its words may not have been written after all: write every word again from now on.
+      this.indexedWords.clear();
+      throw error;
+    });
   }
 
   claimRuns(owner: string, limit: number, now: number, leaseMs: number): Promise<ClaimedRun[]>;
@@ -175,7 +180,7 @@ export class SqliteStore extends SqlStore {
   }
 }
 
-function* accept(input: AcceptInput): Work<AcceptResult> {
+function* accept(input: AcceptInput, indexedWords: IndexedWords): Work<AcceptResult> {
   const key = callKey(input.call);
   const at = input.receivedAt;
   const call = (yield* get<{ id: number; latest_revision: number }>(
@@ -200,7 +205,8 @@ function* accept(input: AcceptInput): Work<AcceptResult> {
   yield* run(sql`UPDATE calls SET latest_revision = ${revision} WHERE id = ${call.id}`);
   const words = input.searchText ?? searchDocument(input.call, input.runs);
   yield* run(sql`INSERT INTO revision_search (rowid, words) VALUES (${revisionId}, ${words})`);
-  if (words) yield* run(sql`INSERT OR IGNORE INTO search_words (word) SELECT value FROM json_each(${JSON.stringify([...new Set(words.split(' '))])})`);
+  const fresh = indexedWords.unseen(words);
+  if (fresh.length) yield* run(sql`INSERT OR IGNORE INTO search_words (word) SELECT value FROM json_each(${JSON.stringify(fresh)})`);
   const runIds: number[] = [];
   for (const planned of input.runs) {
     const skip = planned.skipReason ?? null;
@@ -229,6 +235,32 @@ function* purgeRevisions(before: number, at: number): Work<number> {
     yield* run(sql`UPDATE step_results SET input = NULL WHERE run_id IN (SELECT id FROM runs WHERE revision_id = ${row.id})`);
   }
   return rows.length;
+}
+
+/**
+ * The words this store wrote to search_words lately, so a delivery writes only the few it
+ * brings new (its call id, a new phone): most of a revision's words are in every call. A
+ * word forgotten (the set is bounded) is written again, which INSERT OR IGNORE makes harmless.
+ */
+export class IndexedWords {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly limit = 100_000) {}
+
+  clear(): void {
+    this.seen.clear();
+  }
+
+  unseen(words: string): string[] {
+    const fresh: string[] = [];
+    for (const word of words.split(' ')) {
+      if (!word || this.seen.has(word)) continue;
+      if (this.seen.size >= this.limit) this.seen.clear();
+      this.seen.add(word);
+      fresh.push(word);
+    }
+    return fresh;
+  }
 }
 
 /** A claimed run as claimRuns gives it with `callsHeld`: null where the caller holds the call. */
