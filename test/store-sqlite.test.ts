@@ -187,7 +187,7 @@ describe('SQLite store', () => {
       const db = otherConnection();
       db.exec(`DROP TRIGGER activity_calls; DROP TRIGGER activity_runs; DROP TRIGGER activity_steps_insert; DROP TRIGGER activity_steps_update;
         DROP TABLE revision_search; DROP TABLE search_words; DROP TABLE activity_hours; DROP TABLE step_hours;
-        DROP INDEX receipts_by_revision; DROP INDEX calls_by_created; DROP INDEX runs_by_finished;
+        DROP INDEX receipts_by_revision;
         ALTER TABLE receipts DROP COLUMN headers; ALTER TABLE receipts DROP COLUMN dismissed_at;
         DELETE FROM schema_migrations WHERE version = 11;`);
       db.close();

@@ -203,7 +203,7 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 11,
-    name: 'the Runs page: sender headers, dismissed quarantine, search, call and activity indexes',
+    name: 'the Runs page: sender headers, dismissed quarantine, search, the activity counts',
     // aftercall_search_document is registered by the store (stored-payload.ts); the search
     // table holds only the index (content=''; no positions or sizes: the search needs neither),
     // its rowid the revision's id; search_words lists
@@ -211,8 +211,6 @@ export const MIGRATIONS: Migration[] = [
     sql: `ALTER TABLE receipts ADD COLUMN headers TEXT;
       ALTER TABLE receipts ADD COLUMN dismissed_at INTEGER;
       CREATE INDEX receipts_by_revision ON receipts (revision_id) WHERE revision_id IS NOT NULL;
-      CREATE INDEX calls_by_created ON calls (created_at);
-      CREATE INDEX runs_by_finished ON runs (finished_at, status) WHERE finished_at IS NOT NULL;
       CREATE VIRTUAL TABLE revision_search USING fts5(words, content='', detail=none, columnsize=0, tokenize='unicode61 remove_diacritics 0');
       INSERT INTO revision_search (rowid, words)
         SELECT v.id, aftercall_search_document(v.call_json, (SELECT group_concat(r.mapping_name, ' ') FROM runs r WHERE r.revision_id = v.id))
