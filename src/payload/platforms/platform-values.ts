@@ -1,4 +1,5 @@
 // Value conversions every platform's normalization shares: epoch times, phones, variables.
+import { z } from 'zod';
 import type { Call, Scalar } from '../call.js';
 import { canonicalJson } from '../content-hash.js';
 import { copyVariables } from '../normalize.js';
@@ -34,4 +35,18 @@ export function scalarVariables(...records: Array<Record<string, unknown> | null
 /** The parts of a Call only the autocalls.ai family sends (lead, campaign, transfers) and chats have, fresh each time. */
 export function absentAutocallsParts(): Pick<Call, 'lead' | 'campaign' | 'transfers' | 'attachments' | 'conversation'> {
   return { lead: null, campaign: null, transfers: [], attachments: [], conversation: null };
+}
+
+/**
+ * The `call_inbound` pre-call request Retell and Synthflow both send: the caller's and the
+ * called number, and the agent's id under the platform's own name (`agent_id`, `model_id`).
+ */
+export function callInboundSchema<Key extends string>(agentKey: Key) {
+  const phone = z.string().max(64);
+  return z.looseObject({
+    event: z.literal('call_inbound'),
+    call_inbound: z.looseObject({ from_number: phone.nullish(), to_number: phone.nullish() }).extend({
+      [agentKey]: z.string().max(200).nullish(),
+    } as Record<Key, z.ZodOptional<z.ZodNullable<z.ZodString>>>),
+  });
 }

@@ -7,7 +7,7 @@ import type { Call, CallStatus, TranscriptTurn } from '../call.js';
 import { turnsText } from '../normalize.js';
 import { scalar, url, variableKey } from '../schema-primitives.js';
 import type { PlatformPayload } from './platform-payload.js';
-import { absentAutocallsParts, isoFromEpoch, phoneOrNull, scalarVariables } from './platform-values.js';
+import { absentAutocallsParts, callInboundSchema, isoFromEpoch, phoneOrNull, scalarVariables } from './platform-values.js';
 
 const END_EVENTS = ['call_ended', 'call_analyzed'] as const;
 /** Subscribable (retell-sdk `webhook_events`) and the chat events of the same URL: nothing to act on. */
@@ -124,14 +124,7 @@ export function normalizeRetell(raw: RawRetellEnvelope): Call {
   };
 }
 
-const inboundSchema = z.looseObject({
-  event: z.literal('call_inbound'),
-  call_inbound: z.looseObject({
-    agent_id: z.string().max(200).nullish(),
-    from_number: phone.nullish(),
-    to_number: phone.nullish(),
-  }),
-});
+const inboundSchema = callInboundSchema('agent_id');
 
 export const retell: PlatformPayload<RawRetellEnvelope> = {
   platform: 'retell',

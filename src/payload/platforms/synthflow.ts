@@ -11,7 +11,7 @@ import type { Call, CallStatus, TranscriptTurn } from '../call.js';
 import { isoDate, parseTranscriptText } from '../normalize.js';
 import { CALL_STATUSES, timestamp, url, variableKey } from '../schema-primitives.js';
 import type { PlatformPayload } from './platform-payload.js';
-import { absentAutocallsParts, phoneOrNull, scalarVariables } from './platform-values.js';
+import { absentAutocallsParts, callInboundSchema, phoneOrNull, scalarVariables } from './platform-values.js';
 
 const phone = z.string().max(64);
 const openRecord = z.record(variableKey, z.unknown());
@@ -164,14 +164,7 @@ export function normalizeSynthflow(raw: RawSynthflowResult): Call {
   };
 }
 
-const inboundSchema = z.looseObject({
-  event: z.literal('call_inbound'),
-  call_inbound: z.looseObject({
-    model_id: z.string().max(200).nullish(),
-    from_number: phone.nullish(),
-    to_number: phone.nullish(),
-  }),
-});
+const inboundSchema = callInboundSchema('model_id');
 
 export const synthflow: PlatformPayload<RawSynthflowResult> = {
   platform: 'synthflow',
