@@ -55,12 +55,15 @@ export async function openThreadedSqliteStore(options: SqliteStoreOptions, threa
     ...(thread.heapLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: thread.heapLimitMb } } : {}),
   });
   await new Promise<void>((resolve, reject) => {
-    worker.once('message', (m: { ready: boolean; error?: string; code?: string }) => {
-      if (m.ready) return resolve();
-      const why = [m.code, m.error].filter(Boolean).join(': ');
+    const refuse = (why: string) =>
       reject(new Error(`cannot open the SQLite store at ${options.path} (${why}); check that the folder exists, is writable and has space`));
+    worker.once('message', (m: { ready: boolean; error?: string; code?: string }) => {
+      if (m.ready) resolve();
+      else refuse([m.code, m.error].filter(Boolean).join(': '));
     });
-    worker.once('error', reject);
+    // The thread itself failing (out of memory, a module that does not load) before it answers.
+    worker.once('error', (error: unknown) => refuse((error as Error)?.message ?? String(error)));
+    worker.once('exit', (code) => refuse(`the SQLite thread exited (${code}) before opening it`));
   });
 
   const pending = new Map<number, Pending>();
