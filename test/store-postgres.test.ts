@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../src/store/postgres/migrations.js';
+import { ROUTINES, routineDigest } from '../src/store/postgres/routines.js';
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../src/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { NO_MAPPING, StoreUnavailableError, type RunFilter, type Store } from '../src/store/store.js';
@@ -57,7 +58,7 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
         const tables = await fresh.admin.query<{ tablename: string }>(
           'SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename', [fresh.name],
         );
-        expect(tables.rows.map((r) => r.tablename)).toEqual(['admin_sessions', 'calls', 'heartbeat', 'inbound_requests', 'receipts', 'revisions', 'runs', 'schema_migrations', 'step_results']);
+        expect(tables.rows.map((r) => r.tablename)).toEqual(['admin_sessions', 'calls', 'heartbeat', 'inbound_requests', 'receipts', 'revisions', 'runs', 'schema_migrations', 'schema_routines', 'step_results']);
         // All four work on the same tables.
         const results = await Promise.all(stores.map((s, i) => s.acceptDelivery(delivery(callVersion(0, { id: 700 + i })))));
         expect(results.map((r) => r.outcome)).toEqual(['accepted', 'accepted', 'accepted', 'accepted']);
@@ -68,6 +69,30 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL store', () => {
       } finally {
         await fresh.drop();
       }
+    });
+
+    it('routines: each applied once with its digest; one whose text is not the current one is replaced at the next start', async () => {
+      await suite.schema.truncate();
+      const digests = async () =>
+        (await suite.schema.admin.query<{ name: string; digest: string; applied_at: string }>('SELECT name, digest, applied_at FROM schema_routines ORDER BY name')).rows;
+      await (await open()).close();
+      const first = await digests();
+      expect(first.map((r) => ({ name: r.name, digest: r.digest }))).toEqual(
+        [...ROUTINES].sort((a, b) => a.name.localeCompare(b.name)).map((r) => ({ name: r.name, digest: routineDigest(r) })),
+      );
+      await (await open()).close();
+      expect(await digests()).toEqual(first);
+      // A database whose function is another text (an older version's): replaced, and it works.
+      await suite.schema.admin.query(`CREATE OR REPLACE FUNCTION aftercall_accept_deliveries(deliveries jsonb, call_jsons bytea, raw_bodies bytea)
+        RETURNS TABLE (r_ord integer, r_outcome text, r_receipt_id bigint, r_revision integer, r_run_names text[], r_run_ids bigint[], r_sqlstate text, r_message text)
+        LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'old text'; END $$`);
+      await suite.schema.admin.query(`UPDATE schema_routines SET digest = 'old' WHERE name = 'aftercall_accept_deliveries'`);
+      const reopened = await open();
+      expectAccepted(await reopened.acceptDelivery(delivery(callVersion(0, { id: 4012 }))));
+      expect((await digests()).find((r) => r.name === 'aftercall_accept_deliveries')?.digest).toBe(routineDigest(ROUTINES.find((r) => r.name === 'aftercall_accept_deliveries')!));
+      // Migration 12 dropped the batch functions no version calls any more.
+      const old = await suite.schema.admin.query(`SELECT proname FROM pg_proc WHERE proname IN ('aftercall_accept_batch', 'aftercall_run_writes') AND pronamespace = $1::regnamespace`, [suite.schema.name]);
+      expect(old.rows).toEqual([]);
     });
 
     it("migration 4 turns runs left with the old status 'test' into succeeded test runs", async () => {

@@ -1,5 +1,5 @@
 // Plan guard (reads the store's private batch counters): the PostgreSQL store's batched accept (src/store/postgres/batched-accept.ts): deliveries
-// that arrive together are one call of aftercall_accept_batch, with the answers sequential
+// that arrive together are one call of aftercall_accept_deliveries, with the answers sequential
 // deliveries get; one failing delivery leaves the others; a connection that dies under a
 // batch rejects every delivery in it as unavailable (503 upstream) and writes nothing.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

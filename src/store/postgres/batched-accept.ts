@@ -1,6 +1,6 @@
 // Group commit of deliveries on PostgreSQL: the deliveries that arrive in one event-loop turn,
 // or while the previous batch's round trip is under way, go to the server as ONE call of
-// aftercall_accept_deliveries (migration 8): one statement, one commit, one WAL flush for all of
+// aftercall_accept_deliveries (routines/accept-deliveries.ts): one statement, one commit, one WAL flush for all of
 // them. The function gives each delivery its own subtransaction and returns each one's
 // result or SQLSTATE, so one failing delivery does not fail its neighbours. A caller is
 // answered only once the statement has returned, i.e. after its implicit COMMIT (durable as

@@ -1,16 +1,14 @@
 // Numbered, append-only schema migrations of the PostgreSQL store, applied in list order. Never
 // edit a shipped one: add the next number at the end of the list (a long one in a file of its
-// own under migrations/). The numbering is this backend's own.
+// own under migrations/). The numbering is this backend's own. Functions are not migrations:
+// each is written once, as it is now, in routines/ (applied after the migrations).
 import type pg from 'pg';
 import { migrate, type Migration } from '../sql/migrate.js';
 import { driveAsync } from '../sql/work.js';
-import { ACCEPT_BATCH } from './migrations/accept-batch.js';
-import { ACCEPT_DELIVERIES } from './migrations/accept-deliveries.js';
 import { LZ4_PAYLOADS } from './migrations/lz4-payloads.js';
-import { RUN_WRITES } from './migrations/run-writes.js';
 import { RUNS_PAGE } from './migrations/runs-page.js';
 import { TABLES } from './migrations/tables.js';
-import { WORKER_WRITES } from './migrations/worker-writes.js';
+import { applyRoutines } from './routines.js';
 
 export type { Migration };
 
@@ -34,11 +32,8 @@ export const MIGRATIONS: Migration[] = [
     name: "test runs end succeeded like others (is_test marks them), not with status 'test'",
     sql: `UPDATE runs SET status = 'succeeded' WHERE status = 'test';`,
   },
-  ACCEPT_BATCH,
-  RUN_WRITES,
+  // 5, 6, 8 and 9 created the batch functions, which are routines now.
   LZ4_PAYLOADS,
-  ACCEPT_DELIVERIES,
-  WORKER_WRITES,
   {
     version: 10,
     name: 'inbound-call variable requests: receipt, answer, lookup outcomes',
@@ -61,6 +56,17 @@ export const MIGRATIONS: Migration[] = [
       );`,
   },
   RUNS_PAGE,
+  {
+    version: 12,
+    name: 'functions as routines (schema_routines); the batch functions of 5 and 6 dropped',
+    // No instance that calls aftercall_accept_batch or aftercall_run_writes is left: the version
+    // before this one calls their successors.
+    sql: `
+      CREATE TABLE schema_routines (name TEXT PRIMARY KEY, digest TEXT NOT NULL, applied_at BIGINT NOT NULL);
+      DROP FUNCTION IF EXISTS aftercall_accept_batch(jsonb, text[], bytea[]);
+      DROP FUNCTION IF EXISTS aftercall_run_writes(jsonb);
+    `,
+  },
 ];
 
 /** One key for every aftercall schema in the database: migrations anywhere in it take turns. */
@@ -69,7 +75,7 @@ const MIGRATION_LOCK = "hashtext('aftercall schema migrations')";
 const MIGRATION_TIMEOUT_MS = 120_000;
 
 /**
- * Applies the missing migrations in ONE transaction under a transaction-level advisory lock:
+ * Applies the missing migrations, then the changed routines, in ONE transaction under a transaction-level advisory lock:
  * instances starting together queue on the lock, and the ones after the first find
  * everything applied. The lock comes first, before even CREATE TABLE IF NOT EXISTS, which
  * is not safe against a concurrent twin.
@@ -86,6 +92,7 @@ export async function applyMigrations(pool: pg.Pool): Promise<void> {
       const result = await client.query(op.query.text('postgres'), [...op.query.values]);
       return op.kind === 'all' ? result.rows : result.rowCount;
     });
+    await applyRoutines(client);
     await client.query('COMMIT');
     ok = true;
   } finally {

@@ -119,7 +119,7 @@ export class PostgresStore extends SqlStore {
   }
 
   async acceptDelivery(input: AcceptInput): Promise<AcceptResult> {
-    // Batched with the deliveries of the same moment; aftercall_accept_deliveries (migration 8)
+    // Batched with the deliveries of the same moment; aftercall_accept_deliveries (routines/accept-deliveries.ts)
     // keeps each one's semantics: the calls row locked until COMMIT, a content seen in ANY
     // earlier revision a duplicate (never a rollback), new contents consecutive revisions.
     const result = await this.accepts.accept(input);
@@ -170,7 +170,7 @@ export class PostgresStore extends SqlStore {
   }
 
   async claimRuns(owner: string, limit: number, now: number, leaseMs: number): Promise<ClaimedRun[]> {
-    // Through the worker's queue (aftercall_worker_writes, migration 9), behind the writes sent
+    // Through the worker's queue (aftercall_worker_writes, routines/worker-writes.ts), behind the writes sent
     // before it: one statement claims the due runs, with their step records, and the call only
     // of runs whose call this process does not hold.
     const claimed = await this.runWrites.claim({ owner, limit, now, until: now + leaseMs, held: this.handoff.runIds() });

@@ -1,7 +1,8 @@
 // Group commit of the worker's writes on PostgreSQL, across runs: the writes of claimed runs
 // (step records, score, the run's end), lease renewals and claims queue here and go to the
 // server in call order, one batch at a time, as ONE call of aftercall_worker_writes
-// (migration 9): one statement, one commit, one round trip for what the worker sent meanwhile.
+// (routines/worker-writes.ts): one statement, one commit, one round trip for what the worker
+// sent meanwhile.
 // Since they land in call order (as RunQueue promises), the worker lets a step's record share
 // the commit of the next write (finishing step k with starting k+1, the last finish with
 // completing the run), as it does on SQLite.

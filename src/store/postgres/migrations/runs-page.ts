@@ -1,8 +1,6 @@
 // PostgreSQL migration 11: what the Runs page reads (sender headers, dismissed quarantine, the
-// search vector, call and activity indexes), and aftercall_accept_deliveries writing the headers
-// and the search vector. Migration 8's function otherwise unchanged; a delivery without the new
-// fields (an instance of the previous version during a rolling upgrade) writes NULL headers and
-// an empty vector.
+// search vector, call and activity indexes). aftercall_accept_deliveries writes the headers and
+// the vector of new deliveries (routines/accept-deliveries.ts).
 import type { Migration } from '../../sql/migrate.js';
 
 export const RUNS_PAGE: Migration = {
@@ -26,78 +24,5 @@ export const RUNS_PAGE: Migration = {
       FROM (SELECT id, call_json::jsonb AS j FROM revisions WHERE position('\\u0000' in call_json) = 0) AS parsed
       WHERE parsed.id = v.id;
     CREATE INDEX revisions_search ON revisions USING gin (search);
-    CREATE OR REPLACE FUNCTION aftercall_accept_deliveries(deliveries jsonb, call_jsons bytea, raw_bodies bytea)
-    RETURNS TABLE (r_ord integer, r_outcome text, r_receipt_id bigint, r_revision integer,
-                   r_run_names text[], r_run_ids bigint[], r_sqlstate text, r_message text)
-    LANGUAGE plpgsql AS $fn$
-    DECLARE
-      d jsonb;
-      i integer;
-      v_at bigint;
-      v_call_id bigint;
-      v_latest integer;
-      v_known_id bigint;
-      v_known_revision integer;
-      v_revision_id bigint;
-    BEGIN
-      FOR d, i IN
-        SELECT e.value, e.ord::integer FROM jsonb_array_elements(deliveries) WITH ORDINALITY AS e(value, ord)
-        ORDER BY e.value->>'sender' COLLATE "C", e.value->>'key' COLLATE "C", e.ord
-      LOOP
-        r_ord := i;
-        r_outcome := NULL; r_receipt_id := NULL; r_revision := NULL; r_run_names := NULL; r_run_ids := NULL;
-        r_sqlstate := NULL; r_message := NULL;
-        BEGIN
-          v_at := (d->>'at')::bigint;
-          -- The upsert locks the call's row until COMMIT, also when it only conflicts.
-          INSERT INTO calls (sender, call_key, latest_revision, created_at, updated_at)
-          VALUES (d->>'sender', d->>'key', 0, v_at, v_at)
-          ON CONFLICT (sender, call_key) DO UPDATE SET updated_at = EXCLUDED.updated_at
-          RETURNING id, latest_revision INTO v_call_id, v_latest;
-          SELECT id, revision INTO v_known_id, v_known_revision FROM revisions
-          WHERE call_row_id = v_call_id AND content_hash = d->>'hash';
-          IF FOUND THEN
-            INSERT INTO receipts (request_id, sender, received_at, outcome, call_key, revision_id, headers)
-            VALUES (d->>'requestId', d->>'sender', v_at, 'duplicate', d->>'key', v_known_id, d->>'headers')
-            RETURNING id INTO r_receipt_id;
-            r_outcome := 'duplicate';
-            r_revision := v_known_revision;
-          ELSE
-            r_revision := v_latest + 1;
-            INSERT INTO revisions (call_row_id, revision, content_hash, call_json, variant, call_status, is_test, created_at,
-              customer_phone, search)
-            VALUES (v_call_id, r_revision, d->>'hash',
-              convert_from(substring(call_jsons FROM (d->>'callAt')::integer + 1 FOR (d->>'callBytes')::integer), 'UTF8'),
-              d->>'variant', d->>'status', (d->>'isTest')::boolean, v_at, d->>'phone', to_tsvector('simple', COALESCE(d->>'search', '')))
-            RETURNING id INTO v_revision_id;
-            UPDATE calls SET latest_revision = r_revision WHERE id = v_call_id;
-            WITH planned AS (
-              SELECT m.name, m.hash, m.skip, m.ord FROM ROWS FROM (jsonb_to_recordset(d->'runs') AS (name text, hash text, skip text))
-                WITH ORDINALITY AS m(name, hash, skip, ord)
-            ), added AS (
-              INSERT INTO runs (revision_id, call_row_id, revision, mapping_name, mapping_hash, status, is_test, next_run_at,
-                created_at, updated_at, last_error, finished_at)
-              SELECT v_revision_id, v_call_id, r_revision, p.name, p.hash,
-                CASE WHEN p.skip IS NULL THEN 'pending' ELSE 'skipped' END, (d->>'isTest')::boolean,
-                CASE WHEN p.skip IS NULL THEN v_at END, v_at, v_at, p.skip, CASE WHEN p.skip IS NOT NULL THEN v_at END
-              FROM planned p ORDER BY p.ord
-              RETURNING id, mapping_name
-            )
-            SELECT array_agg(mapping_name), array_agg(id) INTO r_run_names, r_run_ids FROM added;
-            INSERT INTO receipts (request_id, sender, received_at, outcome, raw_body, call_key, revision_id, headers)
-            VALUES (d->>'requestId', d->>'sender', v_at, 'accepted',
-              substring(raw_bodies FROM (d->>'bodyAt')::integer + 1 FOR (d->>'bodyBytes')::integer), d->>'key', v_revision_id,
-              d->>'headers')
-            RETURNING id INTO r_receipt_id;
-            r_outcome := 'accepted';
-          END IF;
-        EXCEPTION WHEN OTHERS THEN
-          GET STACKED DIAGNOSTICS r_sqlstate = RETURNED_SQLSTATE, r_message = MESSAGE_TEXT;
-          r_outcome := NULL; r_receipt_id := NULL; r_revision := NULL; r_run_names := NULL; r_run_ids := NULL;
-        END;
-        RETURN NEXT;
-      END LOOP;
-    END
-    $fn$;
   `,
 };

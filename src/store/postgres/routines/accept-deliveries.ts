@@ -1,19 +1,19 @@
-// PostgreSQL migration 8: aftercall_accept_deliveries, the group commit of deliveries
-// (src/store/postgres/batched-accept.ts), replacing migration 5's aftercall_accept_batch.
-import type { Migration } from '../../sql/migrate.js';
+// aftercall_accept_deliveries: the group commit of deliveries (src/store/postgres/batched-accept.ts),
+// one statement, one commit and one WAL flush for all of a moment's deliveries.
+import type { Routine } from '../routines.js';
 
-export const ACCEPT_DELIVERIES: Migration = {
-  version: 8,
-  name: 'deliveries accepted in batches with their bodies in binary: aftercall_accept_deliveries',
-  // Migration 5's function, with the batch's bodies and calls' JSON each sent as ONE bytea, the
-  // deliveries' bytes one after the other, each found by the offset and length in its JSON: a
-  // bytea parameter travels in binary as it is, where an array of text or bytea travels as an
-  // array literal (every body in hex, every JSON escaped), made by the client and parsed again
-  // by the server. Semantics unchanged (see migration 5): a subtransaction per delivery, taken in
-  // (sender, call key) order, one after the other. aftercall_accept_batch stays for instances
-  // of the previous version still running during a rolling upgrade.
+export const ACCEPT_DELIVERIES: Routine = {
+  name: 'aftercall_accept_deliveries',
+  // Each delivery in its own subtransaction, so one failing delivery (its SQLSTATE is returned)
+  // leaves the others; in (sender, call key) order, so concurrent batches on other instances lock
+  // calls rows in the same order and cannot deadlock; one after the other, so deliveries of one
+  // call in one batch see each other as sequential ones would. The bodies and calls' JSON come
+  // each as ONE bytea, the deliveries' bytes one after the other, found by the offset and length
+  // in the delivery's JSON: a bytea parameter travels in binary as it is, where an array would
+  // travel as a literal the client makes and the server parses again. A delivery without headers
+  // or search words (an instance of an older version) writes NULL headers and an empty vector.
   sql: `
-    CREATE FUNCTION aftercall_accept_deliveries(deliveries jsonb, call_jsons bytea, raw_bodies bytea)
+    CREATE OR REPLACE FUNCTION aftercall_accept_deliveries(deliveries jsonb, call_jsons bytea, raw_bodies bytea)
     RETURNS TABLE (r_ord integer, r_outcome text, r_receipt_id bigint, r_revision integer,
                    r_run_names text[], r_run_ids bigint[], r_sqlstate text, r_message text)
     LANGUAGE plpgsql AS $fn$
@@ -44,18 +44,18 @@ export const ACCEPT_DELIVERIES: Migration = {
           SELECT id, revision INTO v_known_id, v_known_revision FROM revisions
           WHERE call_row_id = v_call_id AND content_hash = d->>'hash';
           IF FOUND THEN
-            INSERT INTO receipts (request_id, sender, received_at, outcome, call_key, revision_id)
-            VALUES (d->>'requestId', d->>'sender', v_at, 'duplicate', d->>'key', v_known_id)
+            INSERT INTO receipts (request_id, sender, received_at, outcome, call_key, revision_id, headers)
+            VALUES (d->>'requestId', d->>'sender', v_at, 'duplicate', d->>'key', v_known_id, d->>'headers')
             RETURNING id INTO r_receipt_id;
             r_outcome := 'duplicate';
             r_revision := v_known_revision;
           ELSE
             r_revision := v_latest + 1;
             INSERT INTO revisions (call_row_id, revision, content_hash, call_json, variant, call_status, is_test, created_at,
-              customer_phone)
+              customer_phone, search)
             VALUES (v_call_id, r_revision, d->>'hash',
               convert_from(substring(call_jsons FROM (d->>'callAt')::integer + 1 FOR (d->>'callBytes')::integer), 'UTF8'),
-              d->>'variant', d->>'status', (d->>'isTest')::boolean, v_at, d->>'phone')
+              d->>'variant', d->>'status', (d->>'isTest')::boolean, v_at, d->>'phone', to_tsvector('simple', COALESCE(d->>'search', '')))
             RETURNING id INTO v_revision_id;
             UPDATE calls SET latest_revision = r_revision WHERE id = v_call_id;
             WITH planned AS (
@@ -71,9 +71,10 @@ export const ACCEPT_DELIVERIES: Migration = {
               RETURNING id, mapping_name
             )
             SELECT array_agg(mapping_name), array_agg(id) INTO r_run_names, r_run_ids FROM added;
-            INSERT INTO receipts (request_id, sender, received_at, outcome, raw_body, call_key, revision_id)
+            INSERT INTO receipts (request_id, sender, received_at, outcome, raw_body, call_key, revision_id, headers)
             VALUES (d->>'requestId', d->>'sender', v_at, 'accepted',
-              substring(raw_bodies FROM (d->>'bodyAt')::integer + 1 FOR (d->>'bodyBytes')::integer), d->>'key', v_revision_id)
+              substring(raw_bodies FROM (d->>'bodyAt')::integer + 1 FOR (d->>'bodyBytes')::integer), d->>'key', v_revision_id,
+              d->>'headers')
             RETURNING id INTO r_receipt_id;
             r_outcome := 'accepted';
           END IF;
