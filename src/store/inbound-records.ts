@@ -15,7 +15,8 @@ export interface InboundLookupOutcome {
   error?: string;
 }
 
-export interface InboundRecordInput {
+/** What the record of a request and its summary in a list both show. */
+export interface InboundRecordFacts {
   requestId: string;
   sender: string;
   receivedAt: number;
@@ -24,28 +25,21 @@ export interface InboundRecordInput {
   status: number;
   customerPhone: string | null;
   assistantPhone: string | null;
-  rawBody: Buffer;
-  /** The JSON answer given (variables, or the error). */
-  answer: unknown;
   mappings: string[];
-  lookups: InboundLookupOutcome[];
   durationMs: number;
   /** At the deadline: some lookups had not ended and their variables got the defaults. */
   deadlineHit: boolean;
 }
 
-export interface InboundSummary {
+export interface InboundRecordInput extends InboundRecordFacts {
+  rawBody: Buffer;
+  /** The JSON answer given (variables, or the error). */
+  answer: unknown;
+  lookups: InboundLookupOutcome[];
+}
+
+export interface InboundSummary extends InboundRecordFacts {
   id: number;
-  requestId: string;
-  sender: string;
-  receivedAt: number;
-  outcome: 'answered' | 'invalid';
-  status: number;
-  customerPhone: string | null;
-  assistantPhone: string | null;
-  mappings: string[];
-  durationMs: number;
-  deadlineHit: boolean;
   /** Lookups that timed out or failed. */
   problems: number;
 }

@@ -10,8 +10,8 @@ import type { PromptValue } from '../../mapping/inbound-section.js';
 import type { InboundLookupOutcome, InboundRecordInput } from '../../store/inbound-records.js';
 import type { InboundStore } from '../../store/store.js';
 import { verifyBodySignature } from '../body-signature.js';
-import { isJsonContentType, readJsonBody } from '../json-body.js';
-import { BodyTooLargeError, type DeliveryRequest, type PrecallRequest } from '../receive-delivery.js';
+import type { DeliveryRequest, PrecallRequest } from '../delivery-contract.js';
+import { readJsonBody, readWebhookBody } from '../json-body.js';
 import { platformPayload } from '../../payload/platforms/index.js';
 import type { WebhookTokens } from '../webhook-tokens.js';
 import { defaultsOf, matchInbound, type createInboundAnswerer } from './answer-inbound.js';
@@ -80,15 +80,9 @@ export function createInboundReceiver(deps: InboundReceiveDeps) {
     const candidate = req.tokens.find((t) => t);
     const sender = candidate ? deps.tokens.senderFor(candidate) : null;
     if (!sender) return fail('unauthorized', 'UNAUTHORIZED');
-    if (!isJsonContentType(req.contentType)) return fail('unsupported_media_type', 'UNSUPPORTED_MEDIA_TYPE', { content_type: req.contentType ?? null });
-    if (req.contentLength !== undefined && req.contentLength > deps.bodyLimit) return fail('too_large', 'PAYLOAD_TOO_LARGE', { limit_bytes: deps.bodyLimit });
-    let raw: Buffer;
-    try {
-      raw = await req.readBody(deps.bodyLimit);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) return fail('too_large', 'PAYLOAD_TOO_LARGE', { limit_bytes: deps.bodyLimit });
-      throw error;
-    }
+    const body = await readWebhookBody(req, deps.bodyLimit);
+    if (!body.ok) return fail(body.outcome, body.code, body.details);
+    const { raw } = body;
     if (deps.signingSecrets.length > 0 && !verifyBodySignature(raw, req.signature, deps.signingSecrets)) return fail('unauthorized', 'BAD_SIGNATURE');
 
     const base = emptyBase(req.requestId, sender, startedAt, raw);
