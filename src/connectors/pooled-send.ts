@@ -1,6 +1,6 @@
 // One send that cannot be taken back (an email, an SMS) with a pooled client: a shutdown stops
 // the step only before the send leaves (sendContext).
-import { withPooledClient, type ClientPool, type Pooled } from './client-pool.js';
+import { ClientPool, withPooledClient, type Pooled } from './client-pool.js';
 import { PermanentError, TransientError, type StepContext } from './connector.js';
 import { sendContext } from './deadline.js';
 
@@ -32,4 +32,19 @@ export async function sendWithPooledClient<C extends Pooled, T>(
     if (error instanceof TransientError || error instanceof PermanentError) throw error;
     throw classify(error, lent);
   }
+}
+
+/**
+ * The sends of a connector whose SDK is imported on first use (`load`): each with a client of the
+ * connector's pool, made by `create` from the SDK for the step that needs one (sendWithPooledClient).
+ */
+export function pooledSends<S, C extends Pooled>(load: () => Promise<S>, create: (sdk: S, ctx: StepContext) => C) {
+  const pool = new ClientPool<C>();
+  return {
+    async send<T>(ctx: StepContext, key: string, send: (client: C) => Promise<T>, classify: (error: unknown, client: C | undefined) => Error): Promise<T> {
+      const sdk = await load();
+      return sendWithPooledClient(ctx, pool, key, () => create(sdk, ctx), send, classify);
+    },
+    close: () => pool.close(),
+  };
 }

@@ -3,13 +3,13 @@
 import { z } from 'zod';
 import type { Transporter } from 'nodemailer';
 import { classifyFailure, clip, networkCode } from '../classify-failure.js';
-import { ClientPool, type Pooled } from '../client-pool.js';
+import type { Pooled } from '../client-pool.js';
 import { envConfig, type ConnectorConfigOf } from '../connector-config.js';
 import { connectorStep, PermanentError, TransientError, type ConnectorInstance, type StepContext } from '../connector.js';
 import { DeadlineError } from '../deadline.js';
 import { withEvidence, type VendorExchange } from '../evidence.js';
 import { lazyImport } from '../load-sdk.js';
-import { sendWithPooledClient } from '../pooled-send.js';
+import { pooledSends } from '../pooled-send.js';
 
 export const emailEnv = envConfig(
   z.object({
@@ -55,50 +55,45 @@ export interface EmailConnector extends ConnectorInstance {
 
 /** Email over one SMTP server: its pooled connections, lent one step at a time. */
 export function createEmailConnector(config: EmailConfig): EmailConnector {
-  const pool = new ClientPool<PooledSmtp>();
+  const smtp = pooledSends(loadNodemailer, ({ default: nodemailer }, ctx): PooledSmtp => {
+    const pooled = { transmitted: false } as PooledSmtp;
+    pooled.transport = nodemailer.createTransport({
+      url: config.SMTP_URL,
+      pool: true,
+      maxConnections: 1,
+      // A message whose connection closed is failed, never sent again over another one: the
+      // worker decides (a send whose data went out is reported, not retried).
+      maxRequeues: 0,
+      idleTimeout: SMTP_IDLE_MS,
+      connectionTimeout: ctx.timeoutMs,
+      greetingTimeout: ctx.timeoutMs,
+      socketTimeout: ctx.timeoutMs,
+      // nodemailer logs the end of the message data as tnx "message" (with the byte counts):
+      // from then on a failure leaves it unknown whether the server took the message.
+      logger: {
+        info(entry: { tnx?: string; outByteCount?: number }) {
+          if (entry?.tnx === 'message' && typeof entry.outByteCount === 'number') pooled.transmitted = true;
+        },
+      },
+    });
+    // Also a connection in the middle of a message: the step gave up on it.
+    pooled.dispose = () => pooled.transport.close({ force: true });
+    return pooled;
+  });
   return {
     config,
-    async withTransport(ctx, action, send) {
-      const { default: nodemailer } = await loadNodemailer();
-      const create = (): PooledSmtp => {
-        const pooled = { transmitted: false } as PooledSmtp;
-        pooled.transport = nodemailer.createTransport({
-          url: config.SMTP_URL,
-          pool: true,
-          maxConnections: 1,
-          // A message whose connection closed is failed, never sent again over another one: the
-          // worker decides (a send whose data went out is reported, not retried).
-          maxRequeues: 0,
-          idleTimeout: SMTP_IDLE_MS,
-          connectionTimeout: ctx.timeoutMs,
-          greetingTimeout: ctx.timeoutMs,
-          socketTimeout: ctx.timeoutMs,
-          // nodemailer logs the end of the message data as tnx "message" (with the byte counts):
-          // from then on a failure leaves it unknown whether the server took the message.
-          logger: {
-            info(entry: { tnx?: string; outByteCount?: number }) {
-              if (entry?.tnx === 'message' && typeof entry.outByteCount === 'number') pooled.transmitted = true;
-            },
-          },
-        });
-        // Also a connection in the middle of a message: the step gave up on it.
-        pooled.dispose = () => pooled.transport.close({ force: true });
-        return pooled;
-      };
+    withTransport: (ctx, action, send) =>
       // Pooled by the step's timeout too: the transport's timeouts are set when it is made.
-      return sendWithPooledClient(
+      smtp.send(
         ctx,
-        pool,
         String(ctx.timeoutMs),
-        create,
         (pooled) => {
           pooled.transmitted = false;
           return send(pooled.transport);
         },
         (error, pooled) => withEvidence(classifySmtpError(action, error, pooled?.transmitted ?? false), smtpExchange(config.SMTP_URL, error)),
-      );
-    },
-    close: () => pool.close(),
+      ),
+    close: smtp.close,
   };
 }
 

@@ -56,12 +56,9 @@ export const hubspotRecord = z.object({
  * configuration's). Each call is given options that make the configured middleware run: in 13.x
  * a call without call-time middleware runs none of it, so the User-Agent header was silently
  * skipped (HubSpot/hubspot-api-nodejs#671, fixed in 14.0.1); appending none of our own keeps the
- * configured ones in force.
+ * configured ones in force. Exported for the lookup's preload (it answers within a deadline).
  */
-/** The SDK, imported now rather than at the first step (inbound lookups answer within a deadline). */
-export const preloadHubSpot = (): Promise<unknown> => loadHubSpot();
-
-const loadHubSpot = lazyImport(async () => {
+export const loadHubSpot = lazyImport(async () => {
   const [crm, { ApiClientConfigurator }, { NodeHttpLibrary }] = await Promise.all([
     import('@hubspot/api-client/lib/codegen/crm/objects/index.js'),
     import('@hubspot/api-client/lib/src/configuration/ApiClientConfigurator.js'),

@@ -7,10 +7,4 @@ import { dealCreate } from './steps/deal-create.js';
 import { noteCreate } from './steps/note-create.js';
 import { taskCreate } from './steps/task-create.js';
 
-export const hubspotSpec = defineConnector({
-  name: 'hubspot',
-  title: 'HubSpot',
-  config: hubspotEnv,
-  steps: [contactUpsert, noteCreate, dealCreate, taskCreate, contactFindByPhone],
-  create: createHubSpotConnector,
-});
+export const hubspotSpec = defineConnector({ name: 'hubspot', title: 'HubSpot', config: hubspotEnv, steps: [contactUpsert, noteCreate, dealCreate, taskCreate, contactFindByPhone], create: createHubSpotConnector });

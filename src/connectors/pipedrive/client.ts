@@ -49,11 +49,8 @@ interface AxiosResponseLike {
 /** The output of Pipedrive's add steps. */
 export const pipedriveRecord = z.object({ id: z.number().int().describe('Pipedrive record id.') });
 
-/** The SDK, imported on first use. */
-/** The SDK, imported now rather than at the first step (inbound lookups answer within a deadline). */
-export const preloadPipedrive = (): Promise<unknown> => loadPipedrive();
-
-const loadPipedrive = lazyImport(() => import('pipedrive'));
+/** The SDK, imported on first use; exported for the lookup's preload (it answers within a deadline). */
+export const loadPipedrive = lazyImport(() => import('pipedrive'));
 
 interface PooledPipedrive extends Pooled {
   agent: StepAgent;

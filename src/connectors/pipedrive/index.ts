@@ -7,10 +7,4 @@ import { dealCreate } from './steps/deal-create.js';
 import { noteCreate } from './steps/note-create.js';
 import { personUpsert } from './steps/person-upsert.js';
 
-export const pipedriveSpec = defineConnector({
-  name: 'pipedrive',
-  title: 'Pipedrive',
-  config: pipedriveEnv,
-  steps: [personUpsert, noteCreate, activityCreate, dealCreate, personFindByPhone],
-  create: createPipedriveConnector,
-});
+export const pipedriveSpec = defineConnector({ name: 'pipedrive', title: 'Pipedrive', config: pipedriveEnv, steps: [personUpsert, noteCreate, activityCreate, dealCreate, personFindByPhone], create: createPipedriveConnector });

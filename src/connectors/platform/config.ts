@@ -29,7 +29,8 @@ export const RATE_WINDOWS = [
   { limit: 20, windowMs: 10_000 },
 ] as const;
 
-const E164 = /^\+[1-9]\d{1,14}$/;
+/** A phone number as the platform takes it. */
+export const E164 = /^\+[1-9]\d{1,14}$/;
 
 export const platformEnv = envConfig(
   z

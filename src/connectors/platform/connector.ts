@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { connectorStep, PermanentError, TransientError, type ConnectorInstance, type StepContext } from '../connector.js';
 import { createPlatformClient, type PlatformClient } from './client.js';
-import { platformTarget, SMS_BODY_LIMIT, type PlatformApi, type PlatformConfig } from './config.js';
+import { E164, platformTarget, SMS_BODY_LIMIT, type PlatformApi, type PlatformConfig } from './config.js';
 import { createPhoneNumberDirectory, type PhoneNumberDirectory } from './phone-numbers.js';
 
 export interface PlatformConnector extends ConnectorInstance {
@@ -22,6 +22,9 @@ export const platformStep = connectorStep<PlatformConnector, PlatformConfig>();
 
 /** An id as a mapping writes it: a number (classic) or a UUID (2.0). */
 export const platformId = z.union([z.number().int().positive(), z.string().trim().min(1)]).transform(String);
+
+/** A phone number a step calls, texts or adds. */
+export const phoneNumber = z.string().regex(E164, 'must be an E.164 phone number like +4915123456789');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -55,6 +58,16 @@ export function unwrap(answer: unknown): Record<string, unknown> {
 /** A field of an answer as a string id, or null. */
 export function idOf(value: unknown): string | null {
   return typeof value === 'number' || (typeof value === 'string' && value !== '') ? String(value) : null;
+}
+
+/** A field of an answer as a string, or null. */
+export function textOf(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+/** Famulor 2.0's path of a campaign's leads, or of one of them (ids as apiId gives them). */
+export function campaignLeads(campaign: number | string, lead?: number | string): string {
+  return `/campaigns/${encodeURIComponent(String(campaign))}/leads${lead === undefined ? '' : `/${encodeURIComponent(String(lead))}`}`;
 }
 
 /**

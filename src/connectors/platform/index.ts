@@ -8,10 +8,4 @@ import { leadDelete } from './steps/lead-delete.js';
 import { leadUpdate } from './steps/lead-update.js';
 import { smsSend } from './steps/sms-send.js';
 
-export const platformSpec = defineConnector({
-  name: 'platform',
-  title: 'Calling platform',
-  config: platformEnv,
-  steps: [smsSend, leadAdd, leadUpdate, leadDelete, callMake],
-  create: createPlatformConnector,
-});
+export const platformSpec = defineConnector({ name: 'platform', title: 'Calling platform', config: platformEnv, steps: [smsSend, leadAdd, leadUpdate, leadDelete, callMake], create: createPlatformConnector });

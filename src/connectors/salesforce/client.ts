@@ -57,11 +57,8 @@ export const salesforceRecord = z.object({
   created: z.boolean().describe('True when this step created the record, false when it found or updated one.'),
 });
 
-/** jsforce, imported on first use. */
-/** The SDK, imported now rather than at the first step (inbound lookups answer within a deadline). */
-export const preloadJsforce = (): Promise<unknown> => loadJsforce();
-
-const loadJsforce = lazyImport(() => import('jsforce'));
+/** jsforce, imported on first use; exported for the lookup's preload (it answers within a deadline). */
+export const loadJsforce = lazyImport(() => import('jsforce'));
 
 /**
  * Keeps the status and headers of the last answer (jsforce's errors carry neither) and gives

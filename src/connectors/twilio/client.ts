@@ -4,13 +4,13 @@ import { z } from 'zod';
 import type { Twilio as TwilioClient } from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { classifyFailure, networkCode } from '../classify-failure.js';
-import { ClientPool, stepAgent, type Pooled, type StepAgent } from '../client-pool.js';
+import { stepAgent, type Pooled, type StepAgent } from '../client-pool.js';
 import { baseUrl, envConfig, type ConnectorConfigOf } from '../connector-config.js';
 import { connectorStep, PermanentError, TransientError, type ConnectorInstance, type StepContext } from '../connector.js';
 import { DeadlineError } from '../deadline.js';
 import { withEvidence } from '../evidence.js';
 import { lazyImport } from '../load-sdk.js';
-import { sendWithPooledClient } from '../pooled-send.js';
+import { pooledSends } from '../pooled-send.js';
 import { header, parseRetryAfter } from '../response-headers.js';
 import { rebase, StepRequestClient, type TwilioHttp } from './request-client.js';
 
@@ -62,35 +62,30 @@ export interface TwilioConnector extends ConnectorInstance {
 /** Twilio for one account: its clients, each with its keep-alive agent, lent one step at a time. */
 export function createTwilioConnector(config: TwilioConfig): TwilioConnector {
   const target = config.TWILIO_BASE_URL ?? 'https://api.twilio.com';
-  const pool = new ClientPool<PooledTwilio>();
+  const clients = pooledSends(loadTwilio, ({ default: twilio }, ctx): PooledTwilio => {
+    const agent = stepAgent(target);
+    // Through the pooled agent on node:http; behind HTTP_PROXY the SDK's own client, whose agent
+    // tunnels through the proxy. autoRetry stays off: it ignores Retry-After, only the worker retries.
+    const http = config.HTTP_PROXY
+      ? new (sdkRequestClient(twilio.RequestClient, config.TWILIO_BASE_URL))({ timeout: ctx.timeoutMs })
+      : new StepRequestClient(agent, config.TWILIO_BASE_URL);
+    // The SDK takes any object with RequestClient's request(); its type names the whole class.
+    return { agent, http, client: twilio(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, { httpClient: http as unknown as RequestClient }) };
+  });
   return {
     config,
-    async withClient(ctx, action, work) {
-      const { default: twilio } = await loadTwilio();
-      const create = (): PooledTwilio => {
-        const agent = stepAgent(target);
-        // Through the pooled agent on node:http; behind HTTP_PROXY the SDK's own client, whose agent
-        // tunnels through the proxy. autoRetry stays off: it ignores Retry-After, only the worker retries.
-        const http = config.HTTP_PROXY
-          ? new (sdkRequestClient(twilio.RequestClient, config.TWILIO_BASE_URL))({ timeout: ctx.timeoutMs })
-          : new StepRequestClient(agent, config.TWILIO_BASE_URL);
-        // The SDK takes any object with RequestClient's request(); its type names the whole class.
-        return { agent, http, client: twilio(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, { httpClient: http as unknown as RequestClient }) };
-      };
-      return sendWithPooledClient(
+    withClient: (ctx, action, work) =>
+      clients.send(
         ctx,
-        pool,
         target,
-        create,
         (pooled) => {
           pooled.http.timeoutMs = ctx.timeoutMs;
           if (pooled.http.log) pooled.http.log.last = undefined;
           return work(pooled.client);
         },
         (error, pooled) => withEvidence(classifyTwilioError(action, error, pooled?.http.lastResponse?.headers), pooled?.http.log?.last),
-      );
-    },
-    close: () => pool.close(),
+      ),
+    close: clients.close,
   };
 }
 

@@ -2,7 +2,8 @@
 // (mapping files' `inbound.lookups`), also usable as a step. Searches phone and mobilephone
 // with HubSpot's CRM search (POST /crm/v3/objects/contacts/search); the oldest match wins.
 import { z } from 'zod';
-import { preloadHubSpot, hubspotStep } from '../client.js';
+import { nullableStrings, phoneLookup } from '../../phone-lookup.js';
+import { hubspotStep, loadHubSpot } from '../client.js';
 import { searchEqual } from '../crm.js';
 
 const STANDARD = ['firstname', 'lastname', 'email', 'phone', 'mobilephone', 'company', 'lifecyclestage', 'hs_lead_status'];
@@ -15,39 +16,27 @@ const input = z.strictObject({
     .describe(`More contact properties to read besides ${STANDARD.join(', ')}.`),
 });
 
-export const contactFindByPhone = hubspotStep({
-  kind: 'hubspot.contact.find_by_phone',
-  description:
-    'Find a contact by phone or mobilephone (exact value). Output: { found, id, firstname, lastname, email, phone, company, properties } (found false and the rest null when none).',
-  input,
-  defaultRepeat: 'always',
-  preload: preloadHubSpot,
-  output: z.object({
-      found: z.boolean().describe('Whether a contact has that number.'),
+export const contactFindByPhone = hubspotStep(
+  phoneLookup({
+    kind: 'hubspot.contact.find_by_phone',
+    description:
+      'Find a contact by phone or mobilephone (exact value). Output: { found, id, firstname, lastname, email, phone, company, properties } (found false and the rest null when none).',
+    input,
+    preload: loadHubSpot,
+    fields: {
       id: z.string().nullable().describe('HubSpot contact id.'),
-      firstname: z.string().nullable(),
-      lastname: z.string().nullable(),
-      email: z.string().nullable(),
-      phone: z.string().nullable(),
-      company: z.string().nullable(),
+      ...nullableStrings('firstname', 'lastname', 'email', 'phone', 'company'),
       properties: z.record(z.string(), z.string().nullable()).describe('Every property read, by internal name.'),
-    }),
-  async execute(req, ctx, hubspot) {
-    return hubspot.withClient(ctx, 'find contact by phone', async (client) => {
-      const properties = [...new Set([...STANDARD, ...req.properties])];
-      const [match] = await searchEqual(client, 'contacts', [{ phone: req.phone }, { mobilephone: req.phone }], properties);
-      if (!match) return { found: false, id: null, firstname: null, lastname: null, email: null, phone: null, company: null, properties: {} };
-      const p = match.properties;
-      return {
-        found: true,
-        id: match.id,
-        firstname: p.firstname ?? null,
-        lastname: p.lastname ?? null,
-        email: p.email ?? null,
-        phone: p.phone ?? p.mobilephone ?? null,
-        company: p.company ?? null,
-        properties: p,
-      };
-    });
-  },
-});
+    },
+    find: (req, ctx, hubspot) =>
+      hubspot.withClient(ctx, 'find contact by phone', async (client) => {
+        const properties = [...new Set([...STANDARD, ...req.properties])];
+        const [match] = await searchEqual(client, 'contacts', [{ phone: req.phone }, { mobilephone: req.phone }], properties);
+        if (!match) return undefined;
+        // The fields are HubSpot's property names; phone falls back to mobilephone.
+        const p = match.properties;
+        return { ...p, id: match.id, phone: p.phone ?? p.mobilephone, properties: p };
+      }),
+    none: () => ({ properties: {} }),
+  }),
+);

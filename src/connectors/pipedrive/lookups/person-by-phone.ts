@@ -3,7 +3,8 @@
 // (GET /api/v2/persons/search, fields=phone, exact_match) gives the best match.
 import { z } from 'zod';
 import { during } from '../../classify-failure.js';
-import { preloadPipedrive, pipedriveStep } from '../client.js';
+import { phoneLookup } from '../../phone-lookup.js';
+import { loadPipedrive, pipedriveStep } from '../client.js';
 
 const input = z.strictObject({
   phone: z.string().min(3).describe('The number to find (exact match), e.g. "{{ inbound.customer_phone }}".'),
@@ -19,37 +20,28 @@ interface PersonHit {
   owner?: { id?: number } | null;
 }
 
-export const personFindByPhone = pipedriveStep({
-  kind: 'pipedrive.person.find_by_phone',
-  description: 'Find a person by phone (exact match). Output: { found, id, name, email, phone, organization, owner_id } (found false and the rest null when none).',
-  input,
-  defaultRepeat: 'always',
-  preload: preloadPipedrive,
-  output: z.object({
-      found: z.boolean().describe('Whether a person has that number.'),
+export const personFindByPhone = pipedriveStep(
+  phoneLookup({
+    kind: 'pipedrive.person.find_by_phone',
+    description: 'Find a person by phone (exact match). Output: { found, id, name, email, phone, organization, owner_id } (found false and the rest null when none).',
+    input,
+    preload: loadPipedrive,
+    fields: {
       id: z.number().int().nullable().describe('Pipedrive person id.'),
       name: z.string().nullable(),
       email: z.string().nullable().describe('The first email.'),
       phone: z.string().nullable().describe('The first phone.'),
       organization: z.string().nullable().describe("The organization's name."),
       owner_id: z.number().int().nullable(),
-    }),
-  async execute(req, ctx, pipedrive) {
-    return pipedrive.withApis(ctx, 'find person by phone', async (api) => {
-      const result = (await during('search persons by phone', () =>
-        api.persons.searchPersons({ term: req.phone, fields: 'phone', exact_match: true, limit: 1 }),
-      )) as { data?: { items?: Array<{ item?: PersonHit }> } };
-      const hit = result.data?.items?.[0]?.item;
-      if (!hit || typeof hit.id !== 'number') return { found: false, id: null, name: null, email: null, phone: null, organization: null, owner_id: null };
-      return {
-        found: true,
-        id: hit.id,
-        name: hit.name ?? null,
-        email: hit.emails?.[0] ?? null,
-        phone: hit.phones?.[0] ?? null,
-        organization: hit.organization?.name ?? null,
-        owner_id: hit.owner?.id ?? null,
-      };
-    });
-  },
-});
+    },
+    find: (req, ctx, pipedrive) =>
+      pipedrive.withApis(ctx, 'find person by phone', async (api) => {
+        const result = (await during('search persons by phone', () =>
+          api.persons.searchPersons({ term: req.phone, fields: 'phone', exact_match: true, limit: 1 }),
+        )) as { data?: { items?: Array<{ item?: PersonHit }> } };
+        const hit = result.data?.items?.[0]?.item;
+        if (!hit || typeof hit.id !== 'number') return undefined;
+        return { id: hit.id, name: hit.name, email: hit.emails?.[0], phone: hit.phones?.[0], organization: hit.organization?.name, owner_id: hit.owner?.id };
+      }),
+  }),
+);

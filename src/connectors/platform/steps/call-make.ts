@@ -2,14 +2,13 @@
 // Not safe to repeat: a call cannot be taken back, so one that got no answer is reported.
 import { z } from 'zod';
 import { optional } from '../../step-input.js';
-import { apiId, idOf, platformId, platformStep, unwrap } from '../connector.js';
+import { apiId, idOf, phoneNumber, platformId, platformStep, textOf, unwrap } from '../connector.js';
 
-const E164 = /^\+[1-9]\d{1,14}$/;
 const KIND = 'platform.call.make';
 
 const input = z.strictObject({
   assistant_id: platformId.describe('The assistant that calls (numeric on the classic API, a UUID on Famulor 2.0).'),
-  phone_number: z.string().regex(E164, 'must be an E.164 phone number like +4915123456789').describe('Who to call, in E.164, e.g. "{{ call.customer_phone }}".'),
+  phone_number: phoneNumber.describe('Who to call, in E.164, e.g. "{{ call.customer_phone }}".'),
   variables: z.record(z.string(), z.unknown()).default({}).describe('Variables for the assistant\'s prompt, e.g. { customer_name: "{{ input.customer_name }}" } (2.0: sent as the call\'s lead).'),
   phone_number_id: optional(z.uuid('must be a UUID')).describe('Famulor 2.0 only: the number to call from (else the assistant\'s own).'),
 });
@@ -45,6 +44,6 @@ export const callMake = platformStep({
     });
     const top = (answer ?? {}) as Record<string, unknown>;
     const data = unwrap(answer);
-    return { call_id: idOf(top.call_id ?? data.call_id ?? data.id), status: typeof (top.status ?? data.status) === 'string' ? String(top.status ?? data.status) : null };
+    return { call_id: idOf(top.call_id ?? data.call_id ?? data.id), status: textOf(top.status ?? data.status) };
   },
 });

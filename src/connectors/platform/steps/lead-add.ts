@@ -3,14 +3,14 @@
 // already in the campaign unless allow_duplicate is set, so a repeated add does not duplicate.
 import { z } from 'zod';
 import { optional } from '../../step-input.js';
-import { apiId, idOf, platformId, platformStep, unwrap } from '../connector.js';
+import { E164 } from '../config.js';
+import { apiId, campaignLeads, idOf, phoneNumber, platformId, platformStep, textOf, unwrap } from '../connector.js';
 
-const E164 = /^\+[1-9]\d{1,14}$/;
 const KIND = 'platform.lead.add';
 
 const input = z.strictObject({
   campaign_id: platformId.describe('The campaign to add the lead to (numeric on the classic API, a UUID on Famulor 2.0).'),
-  phone_number: z.string().regex(E164, 'must be an E.164 phone number like +4915123456789').describe('The lead\'s phone in E.164, e.g. "{{ call.customer_phone }}".'),
+  phone_number: phoneNumber.describe('The lead\'s phone in E.164, e.g. "{{ call.customer_phone }}".'),
   variables: z.record(z.string(), z.unknown()).default({}).describe('Variables stored with the lead for the assistant\'s prompt (2.0: its custom fields).'),
   allow_duplicate: z.boolean().default(false).describe('Classic API: add the number even when the campaign has it already (sent as the documented `allow_dupplicate`).'),
   secondary_contacts: optional(
@@ -44,9 +44,9 @@ export const leadAdd = platformStep({
               ...(req.secondary_contacts?.length ? { secondary_contacts: req.secondary_contacts } : {}),
             },
           }
-        : { path: `/campaigns/${encodeURIComponent(String(campaign))}/leads`, body: { phone: req.phone_number, custom_fields: req.variables } }),
+        : { path: campaignLeads(campaign), body: { phone: req.phone_number, custom_fields: req.variables } }),
     });
     const data = unwrap(answer);
-    return { id: idOf(data.id), status: typeof data.status === 'string' ? data.status : null };
+    return { id: idOf(data.id), status: textOf(data.status) };
   },
 });

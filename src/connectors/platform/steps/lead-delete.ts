@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { PermanentError } from '../../connector.js';
 import { optional } from '../../step-input.js';
-import { apiId, platformId, platformStep } from '../connector.js';
+import { apiId, campaignLeads, platformId, platformStep } from '../connector.js';
 
 const KIND = 'platform.lead.delete';
 
@@ -24,7 +24,7 @@ export const leadDelete = platformStep({
     if (client.api === 'classic') path = `/user/leads/${lead}`;
     else {
       if (!req.campaign_id) throw new PermanentError(`${KIND}: with.campaign_id is required on Famulor 2.0 (leads are removed from their campaign)`);
-      path = `/campaigns/${encodeURIComponent(String(apiId(client.api, KIND, 'campaign_id', req.campaign_id)))}/leads/${encodeURIComponent(String(lead))}`;
+      path = campaignLeads(apiId(client.api, KIND, 'campaign_id', req.campaign_id), lead);
     }
     try {
       await client.request(ctx, 'delete lead', { method: 'DELETE', path });

@@ -2,9 +2,9 @@
 import { z } from 'zod';
 import { PermanentError } from '../../connector.js';
 import { optional, present } from '../../step-input.js';
-import { apiId, platformId, platformStep } from '../connector.js';
+import { E164 } from '../config.js';
+import { apiId, campaignLeads, platformId, platformStep } from '../connector.js';
 
-const E164 = /^\+[1-9]\d{1,14}$/;
 const KIND = 'platform.lead.update';
 
 const input = z.strictObject({
@@ -39,7 +39,7 @@ export const leadUpdate = platformStep({
       // PATCH /api/v1/campaigns/{id}/leads/{leadId} {phone, custom_fields}.
       await client.request(ctx, 'update lead', {
         method: 'PATCH',
-        path: `/campaigns/${encodeURIComponent(String(campaign))}/leads/${encodeURIComponent(String(lead))}`,
+        path: campaignLeads(campaign, lead),
         body: present({ phone: req.phone_number, custom_fields: req.variables }),
       });
     }

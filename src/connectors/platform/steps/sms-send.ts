@@ -6,19 +6,18 @@ import { z } from 'zod';
 import { PermanentError } from '../../connector.js';
 import { optional } from '../../step-input.js';
 import { SMS_BODY_LIMIT } from '../config.js';
-import { idOf, platformStep, smsBodyLimit, timeLeft, unwrap } from '../connector.js';
+import { idOf, phoneNumber, platformStep, smsBodyLimit, textOf, timeLeft, unwrap } from '../connector.js';
 
-const E164 = /^\+[1-9]\d{1,14}$/;
 const KIND = 'platform.sms.send';
 
 const input = z.strictObject({
-  to: z.string().regex(E164, 'must be an E.164 phone number like +4915123456789').describe('Recipient in E.164, e.g. "{{ call.customer_phone }}".'),
+  to: phoneNumber.describe('Recipient in E.164, e.g. "{{ call.customer_phone }}".'),
   body: z
     .string()
     .min(1)
     .max(SMS_BODY_LIMIT.v1)
     .describe(`Message text: at most ${SMS_BODY_LIMIT.classic} characters on the classic API, ${SMS_BODY_LIMIT.v1} on Famulor 2.0 (checked by \`aftercall check\` when the text is fixed, at run time when it is templated).`),
-  from: optional(z.string().regex(E164, 'must be an E.164 phone number like +4915123456789')).describe(
+  from: optional(phoneNumber).describe(
     'Sender: one of your SMS-capable platform numbers in E.164; default PLATFORM_SMS_FROM. aftercall finds its id in the account.',
   ),
 });
@@ -67,8 +66,8 @@ export const smsSend = platformStep({
     const data = unwrap(answer);
     return {
       id: idOf(data.id ?? data.sms_id),
-      status: typeof data.status === 'string' ? data.status : null,
-      to: typeof data.to === 'string' ? data.to : req.to,
+      status: textOf(data.status),
+      to: textOf(data.to) ?? req.to,
       from,
       segments: typeof data.segments === 'number' ? data.segments : null,
     };

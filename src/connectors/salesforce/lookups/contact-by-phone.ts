@@ -2,7 +2,8 @@
 // variables (mapping files' `inbound.lookups`), also usable as a step. One SOQL query
 // (GET /services/data/v59.0/query) on Phone or MobilePhone; the oldest match wins.
 import { z } from 'zod';
-import { preloadJsforce, salesforceStep, soql } from '../client.js';
+import { nullableStrings, phoneLookup } from '../../phone-lookup.js';
+import { loadJsforce, salesforceStep, soql } from '../client.js';
 
 const input = z.strictObject({
   phone: z.string().min(3).describe('The number to find (Phone or MobilePhone, exact value), e.g. "{{ inbound.customer_phone }}".'),
@@ -18,38 +19,25 @@ interface ContactRow {
   Account?: { Name?: string | null } | null;
 }
 
-export const contactFindByPhone = salesforceStep({
-  kind: 'salesforce.contact.find_by_phone',
-  description: 'Find a contact by Phone or MobilePhone. Output: { found, id, first_name, last_name, email, phone, account } (found false and the rest null when none).',
-  input,
-  defaultRepeat: 'always',
-  preload: preloadJsforce,
-  output: z.object({
-      found: z.boolean().describe('Whether a contact has that number.'),
+export const contactFindByPhone = salesforceStep(
+  phoneLookup({
+    kind: 'salesforce.contact.find_by_phone',
+    description: 'Find a contact by Phone or MobilePhone. Output: { found, id, first_name, last_name, email, phone, account } (found false and the rest null when none).',
+    input,
+    preload: loadJsforce,
+    fields: {
       id: z.string().nullable().describe('Salesforce contact id.'),
-      first_name: z.string().nullable(),
-      last_name: z.string().nullable(),
-      email: z.string().nullable(),
-      phone: z.string().nullable(),
+      ...nullableStrings('first_name', 'last_name', 'email', 'phone'),
       account: z.string().nullable().describe("The account's name."),
-    }),
-  async execute(req, ctx, salesforce) {
-    return salesforce.withConnection(ctx, 'find contact by phone', async (conn) => {
-      const phone = soql(req.phone);
-      const found = await conn.query<ContactRow>(
-        `SELECT Id, FirstName, LastName, Email, Phone, MobilePhone, Account.Name FROM Contact WHERE Phone = ${phone} OR MobilePhone = ${phone} ORDER BY CreatedDate ASC LIMIT 1`,
-      );
-      const c = found.records[0];
-      if (!c) return { found: false, id: null, first_name: null, last_name: null, email: null, phone: null, account: null };
-      return {
-        found: true,
-        id: c.Id,
-        first_name: c.FirstName ?? null,
-        last_name: c.LastName ?? null,
-        email: c.Email ?? null,
-        phone: c.Phone ?? c.MobilePhone ?? null,
-        account: c.Account?.Name ?? null,
-      };
-    });
-  },
-});
+    },
+    find: (req, ctx, salesforce) =>
+      salesforce.withConnection(ctx, 'find contact by phone', async (conn) => {
+        const phone = soql(req.phone);
+        const found = await conn.query<ContactRow>(
+          `SELECT Id, FirstName, LastName, Email, Phone, MobilePhone, Account.Name FROM Contact WHERE Phone = ${phone} OR MobilePhone = ${phone} ORDER BY CreatedDate ASC LIMIT 1`,
+        );
+        const c = found.records[0];
+        return c && { id: c.Id, first_name: c.FirstName, last_name: c.LastName, email: c.Email, phone: c.Phone ?? c.MobilePhone, account: c.Account?.Name };
+      }),
+  }),
+);
