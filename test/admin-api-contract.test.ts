@@ -57,6 +57,29 @@ describe('one convention on /api/runs and /api/quarantine', () => {
     const second = await sample('get', `/api/runs?limit=1&before=${String(run!.id)}`, '/api/runs', contract.runListSchema);
     expect((second.body.runs as Json[]).map((r) => r.call_id)).toEqual(['801']);
     expect(second.body.next_before).toBeNull();
+    // Back up: the page just newer than the last one shown is the first again.
+    expect(second.body.next_after).toBe((second.body.runs as Json[])[0]!.id);
+    const back = await sample('get', `/api/runs?limit=1&after=${String(second.body.next_after)}`, '/api/runs', contract.runListSchema);
+    expect((back.body.runs as Json[]).map((r) => r.call_id)).toEqual(['802']);
+    expect(back.body).toMatchObject({ next_after: null, next_before: run!.id });
+    expect(first.body.next_after).toBeNull();
+  });
+
+  it('filters runs as the Runs page does: q (call id, phone in any format), mapping, from/to in ISO 8601', async () => {
+    const ids = async (query: string) => {
+      const res = await sample('get', `/api/runs?${query}`, '/api/runs', contract.runListSchema);
+      expect(res.status).toBe(200);
+      return (res.body.runs as Json[]).map((r) => r.call_id);
+    };
+    expect(await ids('q=801')).toEqual(['801']);
+    const [run] = await service.store.listRuns({ limit: 1 });
+    const digits = String(run!.customerPhone).replace(/\D/g, '');
+    expect(await ids(`q=${encodeURIComponent('+' + digits)}`)).toEqual(['802', '801']);
+    expect(await ids('mapping=crm-forward')).toEqual(['802', '801']);
+    expect(await ids('mapping=other')).toEqual([]);
+    const created = Date.parse(String((await api().get('/api/runs?limit=1').set(bearer)).body.runs[0].created_at));
+    expect(await ids(`from=${new Date(created + 1).toISOString()}`)).toEqual([]);
+    expect(await ids(`to=${encodeURIComponent(new Date(created + 1).toISOString().replace('Z', '+00:00'))}&q=80`)).toContain('802');
   });
 
   it('shows a run with its steps: a skipped one without a start time, a failed one with the vendor evidence', async () => {
@@ -98,7 +121,9 @@ describe('one convention on /api/runs and /api/quarantine', () => {
   });
 
   it('rejects a bad query with 400 naming the field', async () => {
-    for (const [query, field] of [['limit=0', 'limit'], ['limit=501', 'limit'], ['limit=ten', 'limit'], ['before=-3', 'before'], ['status=lost', 'status']]) {
+    for (const [query, field] of [['limit=0', 'limit'], ['limit=501', 'limit'], ['limit=ten', 'limit'], ['before=-3', 'before'], ['status=lost', 'status'],
+      ['after=0', 'after'], ['before=5&after=2', 'after'], [`q=${'x'.repeat(101)}`, 'q'], ['q=', 'q'], ['mapping=', 'mapping'],
+      ['from=yesterday', 'from'], ['from=2026-12-03', 'from'], ['to=2026-12-03T10:00', 'to'], ['to=2026-13-45T10:00:00Z', 'to']]) {
       const res = await sample('get', `/api/runs?${query}`, '/api/runs', contract.errorSchema);
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ code: 'INVALID_QUERY', field });

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Router, type Request, type Response } from 'express';
 import { errorReply, type Reply } from '../errors.js';
 import { isRunStatus } from '../store/run-status.js';
-import type { Receipt, RunDetail, RunSummary, StepResult, Store } from '../store/store.js';
+import type { Receipt, RunDetail, RunFilter, RunSummary, StepResult, Store } from '../store/store.js';
 import type { QuarantinedJson, RunDetailJson, RunSummaryJson } from './api-contract.js';
 import { bearerToken, sameSecret } from './bearer-auth.js';
 import { sendReply as reply } from './json-reply.js';
@@ -37,16 +37,22 @@ export function createAdminApi(deps: AdminApiDeps): Router {
   });
 
   router.get('/runs', async (req: Request, res: Response) => {
-    const status = req.query.status;
-    if (status !== undefined && !isRunStatus(status)) return reply(res, invalidQuery('status', 'one of the run statuses'));
-    const limit = intParam(req.query.limit, 50, RUN_LIST_MAX_LIMIT);
-    if (limit === null) return reply(res, invalidQuery('limit', `an integer from 1 to ${RUN_LIST_MAX_LIMIT}`));
-    const before = intParam(req.query.before, undefined, Number.MAX_SAFE_INTEGER);
-    if (before === null) return reply(res, invalidQuery('before', 'a run id (a positive integer)'));
-    // One more than asked tells whether an older page exists.
-    const runs = await deps.store.listRuns({ status, limit: limit + 1, beforeId: before });
+    const query = readRunQuery(req.query);
+    if ('field' in query) return reply(res, invalidQuery(query.field, query.takes));
+    const { filter, limit, before, after } = query;
+    // One more than asked tells whether a page beyond exists (older, or newer when reading up from `after`).
+    const runs = await deps.store.listRuns({ ...filter, limit: limit + 1, beforeId: before, afterId: after });
+    const more = runs.length > limit;
+    if (after !== undefined) {
+      const page = more ? runs.slice(1) : runs;
+      return res.json({ runs: page.map(runSummaryJson), next_before: page.length ? page[page.length - 1]!.id : after + 1, next_after: more ? page[0]!.id : null });
+    }
     const page = runs.slice(0, limit);
-    res.json({ runs: page.map(runSummaryJson), next_before: runs.length > limit ? page[page.length - 1]!.id : null });
+    res.json({
+      runs: page.map(runSummaryJson),
+      next_before: more ? page[page.length - 1]!.id : null,
+      next_after: before !== undefined ? (page[0]?.id ?? before - 1) : null,
+    });
   });
 
   router.get('/runs/:id', async (req: Request, res: Response) => {
@@ -74,6 +80,41 @@ export function createAdminApi(deps: AdminApiDeps): Router {
   });
 
   return router;
+}
+
+/** The longest `q` or `mapping` taken; the Runs page cuts its fields to the same. */
+const MAX_TEXT_PARAM = 100;
+/** An ISO 8601 date-time with its offset (`Z` or ±hh:mm), as every time in the API's bodies. */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+type RunQuery = { filter: RunFilter; limit: number; before?: number; after?: number } | { field: string; takes: string };
+
+/** GET /api/runs's query: the Runs page's filters, in the API's convention; the first bad parameter named. */
+function readRunQuery(query: Request['query']): RunQuery {
+  const status = query.status;
+  if (status !== undefined && !isRunStatus(status)) return { field: 'status', takes: 'one of the run statuses' };
+  const limit = intParam(query.limit, 50, RUN_LIST_MAX_LIMIT);
+  if (limit === null) return { field: 'limit', takes: `an integer from 1 to ${RUN_LIST_MAX_LIMIT}` };
+  const before = intParam(query.before, undefined, Number.MAX_SAFE_INTEGER);
+  if (before === null) return { field: 'before', takes: 'a run id (a positive integer)' };
+  const after = intParam(query.after, undefined, Number.MAX_SAFE_INTEGER);
+  if (after === null) return { field: 'after', takes: 'a run id (a positive integer)' };
+  if (before !== undefined && after !== undefined) return { field: 'after', takes: 'left out when before is given' };
+  const filter: RunFilter = { status };
+  for (const [field, key] of [['q', 'search'], ['mapping', 'mappingName']] as const) {
+    const value = query[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_TEXT_PARAM) return { field, takes: `a text of 1 to ${MAX_TEXT_PARAM} characters` };
+    filter[key] = value.trim();
+  }
+  for (const [field, key] of [['from', 'createdFrom'], ['to', 'createdTo']] as const) {
+    const value = query[field];
+    if (value === undefined) continue;
+    const at = typeof value === 'string' && ISO_DATE_TIME.test(value) ? Date.parse(value) : NaN;
+    if (Number.isNaN(at)) return { field, takes: 'an ISO 8601 date-time with its offset, e.g. 2026-12-03T09:30:00Z' };
+    filter[key] = at;
+  }
+  return { filter, limit, before, after };
 }
 
 function invalidQuery(field: string, takes: string): Reply {

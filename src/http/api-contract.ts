@@ -122,6 +122,7 @@ export const runListSchema = z
   .object({
     runs: z.array(runSummarySchema),
     next_before: z.number().int().nullable().describe('pass as `before` for the next (older) page; null on the last'),
+    next_after: z.number().int().nullable().describe('pass as `after` for the page just newer than this one; null on the newest'),
   })
   .strict();
 apiSchemas.add(runListSchema, { id: 'RunList' });
