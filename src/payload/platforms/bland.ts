@@ -5,10 +5,10 @@
 // test/fixtures/platforms/bland/README.md, docs/platforms.md "### Bland".
 import { z } from 'zod';
 import type { Call, CallStatus, TranscriptTurn } from '../call.js';
-import { isoDate, parseTranscriptText, turnsText } from '../normalize.js';
+import { isoDate, parseTranscriptText } from '../normalize.js';
 import { timestamp, url, variableKey } from '../schema-primitives.js';
 import type { PlatformPayload } from './platform-payload.js';
-import { absentAutocallsParts, phoneOrNull, scalarVariables } from './platform-values.js';
+import { platformCall } from './platform-call.js';
 
 const phone = z.string().max(64);
 const openRecord = z.record(variableKey, z.unknown());
@@ -117,36 +117,29 @@ function customVariables(variables: Record<string, unknown> | null | undefined):
 
 export function normalizeBland(call: RawBlandCall): Call {
   const inbound = call.inbound === true;
-  const analysed: Record<string, unknown> = {};
-  if (call.summary != null) analysed.summary = call.summary;
-  // No success flag is documented: `status` stays absent rather than guessed from `completed`.
-  const transcriptTurns = turns(call);
-  return {
+  return platformCall({
     id: call.call_id,
     platform: 'bland',
-    variant: 'bland',
     event: null,
-    channel: 'phone',
     status: status(call),
     // `to` "received the call", `from` "made the call"; `inbound` absent is the send-call (outbound) case.
-    customer_phone: phoneOrNull(inbound ? call.from : call.to),
-    assistant_phone: phoneOrNull(inbound ? call.to : call.from),
-    assistant_id: null,
+    customerPhone: inbound ? call.from : call.to,
+    assistantPhone: inbound ? call.to : call.from,
+    assistantId: null,
     // `call_length` is minutes; rounded to milliseconds so 0.1 min is 6 s, not 6.000000000000001.
     duration: call.call_length != null ? Math.round(call.call_length * 60_000) / 1000 : null,
     // `variables.input` and other nested values are kept as JSON text, keys sorted.
-    extracted_variables: scalarVariables(customVariables(call.variables), call.analysis, analysed),
-    input_variables: scalarVariables(call.request_data, call.metadata),
-    transcript: {
-      turns: transcriptTurns,
-      text: call.concatenated_transcript || turnsText(transcriptTurns),
-    },
-    recording_url: call.recording_url ?? null,
-    created_at: isoDate(call.started_at ?? call.created_at),
+    extracted: [customVariables(call.variables), call.analysis],
+    // No success flag is documented: `status` stays absent rather than guessed from `completed`.
+    verdicts: { summary: call.summary },
+    input: [call.request_data, call.metadata],
+    turns: turns(call),
+    text: call.concatenated_transcript,
+    recordingUrl: call.recording_url ?? null,
+    createdAt: isoDate(call.started_at ?? call.created_at),
     // `end_at` is the max-duration cut-off, not the end; no end time is documented.
-    finished_at: null,
-    ...absentAutocallsParts(),
-  };
+    finishedAt: null,
+  });
 }
 
 export const bland: PlatformPayload<RawBlandCall> = {

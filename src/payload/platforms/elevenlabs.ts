@@ -8,10 +8,10 @@
 // twilio-inbound-integration.mdx, dynamic-variables.mdx): test/fixtures/platforms/elevenlabs/README.md.
 import { z } from 'zod';
 import type { Call, Scalar, TranscriptTurn } from '../call.js';
-import { turnsText } from '../normalize.js';
 import { scalar, variableKey } from '../schema-primitives.js';
 import type { PlatformPayload } from './platform-payload.js';
-import { absentAutocallsParts, isoFromEpoch, phoneOrNull, scalarVariables } from './platform-values.js';
+import { platformCall, precallParser } from './platform-call.js';
+import { isoFromEpoch } from './platform-values.js';
 
 const END_EVENT = 'post_call_transcription';
 /** Documented body `type`s of the same URL aftercall does not act on. */
@@ -99,38 +99,31 @@ export function normalizeElevenLabs(raw: RawElevenLabsEnvelope): Call {
   const data = raw.data;
   const meta = data.metadata;
   const analysis = data.analysis;
-  const analysed: Record<string, unknown> = {};
-  if (analysis?.transcript_summary != null) analysed.summary = analysis.transcript_summary;
   // `unknown` is no verdict: absent, never false.
-  if (analysis?.call_successful === 'success') analysed.status = true;
-  if (analysis?.call_successful === 'failure') analysed.status = false;
-  const transcriptTurns = turns(data);
-  return {
+  const verdict = analysis?.call_successful;
+  return platformCall({
     id: data.conversation_id,
     platform: 'elevenlabs',
-    variant: 'elevenlabs',
     event: raw.type,
-    channel: 'phone',
     status: 'completed',
     // `external_number` is the other party whatever the direction, `agent_number` ours.
-    customer_phone: phoneOrNull(meta.phone_call?.external_number),
-    assistant_phone: phoneOrNull(meta.phone_call?.agent_number),
-    assistant_id: data.agent_id ?? null,
+    customerPhone: meta.phone_call?.external_number,
+    assistantPhone: meta.phone_call?.agent_number,
+    assistantId: data.agent_id ?? null,
     duration: meta.call_duration_secs,
     // Later records win on a shared key: criteria < data collection < summary/status.
-    extracted_variables: scalarVariables(
-      flatten(analysis?.evaluation_criteria_results, 'result'),
-      flatten(analysis?.data_collection_results, 'value'),
-      analysed,
-    ),
-    input_variables: scalarVariables(data.conversation_initiation_client_data?.dynamic_variables),
-    transcript: { turns: transcriptTurns, text: turnsText(transcriptTurns) },
+    extracted: [flatten(analysis?.evaluation_criteria_results, 'result'), flatten(analysis?.data_collection_results, 'value')],
+    verdicts: {
+      summary: analysis?.transcript_summary,
+      status: verdict === 'success' ? true : verdict === 'failure' ? false : null,
+    },
+    input: [data.conversation_initiation_client_data?.dynamic_variables],
+    turns: turns(data),
     // No URL: audio comes only as base64 in `post_call_audio` or from the conversation audio API.
-    recording_url: null,
-    created_at: isoFromEpoch(meta.start_time_unix_secs, 's'),
-    finished_at: isoFromEpoch(meta.start_time_unix_secs + meta.call_duration_secs, 's'),
-    ...absentAutocallsParts(),
-  };
+    recordingUrl: null,
+    createdAt: isoFromEpoch(meta.start_time_unix_secs, 's'),
+    finishedAt: isoFromEpoch(meta.start_time_unix_secs + meta.call_duration_secs, 's'),
+  });
 }
 
 // The documented parameters of the conversation initiation request (Twilio inbound); others pass.
@@ -173,24 +166,12 @@ export const elevenlabs: PlatformPayload<RawElevenLabsEnvelope> = {
   // undocumented type is answered 200, counted and logged (docs/platforms.md).
   unknownEvents: 'ignore',
   precall: {
-    parse(body) {
-      const parsed = precallSchema.safeParse(body);
-      if (!parsed.success) return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) };
-      const d = parsed.data;
-      return {
-        ok: true,
-        request: {
-          customer_phone: phoneOrNull(d.caller_id),
-          assistant_phone: phoneOrNull(d.called_number),
-          assistant_id: d.agent_id || null,
-          call_id: d.call_sid || null,
-          timestamp: null,
-          status: null,
-          variables: {},
-          body,
-        },
-      };
-    },
+    parse: precallParser(precallSchema, (d) => ({
+      customerPhone: d.caller_id,
+      assistantPhone: d.called_number,
+      assistantId: d.agent_id || null,
+      callId: d.call_sid || null,
+    })),
     answer: (variables) => {
       const dynamic: Record<string, Scalar> = {};
       for (const key of Object.keys(variables).sort()) dynamic[key] = dynamicValue(variables[key]);

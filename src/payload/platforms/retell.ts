@@ -4,10 +4,10 @@
 // retries from docs.retellai.com/features/webhook-overview: test/fixtures/platforms/retell/README.md.
 import { z } from 'zod';
 import type { Call, CallStatus, TranscriptTurn } from '../call.js';
-import { turnsText } from '../normalize.js';
 import { scalar, url, variableKey } from '../schema-primitives.js';
 import type { PlatformPayload } from './platform-payload.js';
-import { absentAutocallsParts, callInboundSchema, isoFromEpoch, phoneOrNull, scalarVariables } from './platform-values.js';
+import { platformCall, precallParser, stringVariables } from './platform-call.js';
+import { callInboundSchema, isoFromEpoch } from './platform-values.js';
 
 const END_EVENTS = ['call_ended', 'call_analyzed'] as const;
 /** Subscribable (retell-sdk `webhook_events`) and the chat events of the same URL: nothing to act on. */
@@ -97,31 +97,29 @@ export function normalizeRetell(raw: RawRetellEnvelope): Call {
   const call = raw.call;
   const inbound = call.direction === 'inbound';
   const analysis = call.call_analysis;
-  const analysed: Record<string, unknown> = {};
-  if (analysis?.call_summary != null) analysed.summary = analysis.call_summary;
-  if (analysis?.call_successful != null) analysed.status = analysis.call_successful;
-  if (analysis?.user_sentiment != null) analysed.sentiment = analysis.user_sentiment;
-  if (call.disconnection_reason != null) analysed.ended_reason = call.disconnection_reason;
-  const transcriptTurns = turns(call);
-  return {
+  return platformCall({
     id: call.call_id,
     platform: 'retell',
-    variant: 'retell',
     event: raw.event,
-    channel: 'phone',
     status: status(call),
-    customer_phone: phoneOrNull(inbound ? call.from_number : call.to_number),
-    assistant_phone: phoneOrNull(inbound ? call.to_number : call.from_number),
-    assistant_id: call.agent_id ?? null,
+    customerPhone: inbound ? call.from_number : call.to_number,
+    assistantPhone: inbound ? call.to_number : call.from_number,
+    assistantId: call.agent_id ?? null,
     duration: call.duration_ms != null ? call.duration_ms / 1000 : null,
-    extracted_variables: scalarVariables(call.collected_dynamic_variables, analysis?.custom_analysis_data, analysed),
-    input_variables: scalarVariables(call.retell_llm_dynamic_variables),
-    transcript: { turns: transcriptTurns, text: call.transcript || turnsText(transcriptTurns) },
-    recording_url: call.recording_url ?? null,
-    created_at: isoFromEpoch(call.start_timestamp, 'ms'),
-    finished_at: isoFromEpoch(call.end_timestamp, 'ms'),
-    ...absentAutocallsParts(),
-  };
+    extracted: [call.collected_dynamic_variables, analysis?.custom_analysis_data],
+    verdicts: {
+      summary: analysis?.call_summary,
+      status: analysis?.call_successful,
+      sentiment: analysis?.user_sentiment,
+      ended_reason: call.disconnection_reason,
+    },
+    input: [call.retell_llm_dynamic_variables],
+    turns: turns(call),
+    text: call.transcript,
+    recordingUrl: call.recording_url ?? null,
+    createdAt: isoFromEpoch(call.start_timestamp, 'ms'),
+    finishedAt: isoFromEpoch(call.end_timestamp, 'ms'),
+  });
 }
 
 const inboundSchema = callInboundSchema('agent_id');
@@ -144,25 +142,12 @@ export const retell: PlatformPayload<RawRetellEnvelope> = {
   // "Triggered in order, but not blocking" (webhook-overview): a call_ended retry can arrive after call_analyzed.
   supersededBy: { call_ended: ['call_analyzed'] },
   precall: {
-    parse(body) {
-      const parsed = inboundSchema.safeParse(body);
-      if (!parsed.success) return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) };
-      const d = parsed.data.call_inbound;
-      return {
-        ok: true,
-        request: {
-          customer_phone: phoneOrNull(d.from_number),
-          assistant_phone: phoneOrNull(d.to_number),
-          assistant_id: d.agent_id ?? null,
-          call_id: null,
-          timestamp: null,
-          status: null,
-          variables: {},
-          body,
-        },
-      };
-    },
+    parse: precallParser(inboundSchema, ({ call_inbound: d }) => ({
+      customerPhone: d.from_number,
+      assistantPhone: d.to_number,
+      assistantId: d.agent_id ?? null,
+    })),
     // Retell's dynamic variables are strings (retell-sdk: `{ [key: string]: string }`).
-    answer: (variables) => ({ call_inbound: { dynamic_variables: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])) } }),
+    answer: (variables) => ({ call_inbound: { dynamic_variables: stringVariables(variables) } }),
   },
 };

@@ -11,7 +11,8 @@ import type { Call, CallStatus, TranscriptTurn } from '../call.js';
 import { isoDate, parseTranscriptText } from '../normalize.js';
 import { CALL_STATUSES, timestamp, url, variableKey } from '../schema-primitives.js';
 import type { PlatformPayload } from './platform-payload.js';
-import { absentAutocallsParts, callInboundSchema, phoneOrNull, scalarVariables } from './platform-values.js';
+import { platformCall, precallParser, stringVariables } from './platform-call.js';
+import { callInboundSchema } from './platform-values.js';
 
 const phone = z.string().max(64);
 const openRecord = z.record(variableKey, z.unknown());
@@ -130,38 +131,30 @@ function turns(transcript: string): TranscriptTurn[] {
 
 export function normalizeSynthflow(raw: RawSynthflowResult): Call {
   const call = raw.call;
-  const analysed: Record<string, unknown> = {};
-  // No summary and no success flag are documented (`analysis` holds per-criterion quality
-  // grades): `summary` and `status` stay absent. The reason is kept as for Vapi.
-  if (call.end_call_reason != null) analysed.ended_reason = call.end_call_reason;
   const text = (call.transcript ?? '').trim();
-  return {
+  return platformCall({
     id: call.call_id,
     platform: 'synthflow',
-    variant: 'synthflow',
     event: null,
-    channel: 'phone',
     status: status(raw),
-    customer_phone: phoneOrNull(raw.lead?.phone_number),
+    customerPhone: raw.lead?.phone_number,
     // The assistant's number is in no example (UNCONFIRMED): null rather than a guessed key.
-    assistant_phone: null,
-    assistant_id: call.model_id ?? null,
+    assistantPhone: null,
+    assistantId: call.model_id ?? null,
     // Seconds in both examples (32, 113); the unit is not stated (UNCONFIRMED).
     duration: call.duration ?? null,
-    extracted_variables: scalarVariables(
-      ...extractions(raw.executed_actions),
-      collectedValues(raw.collected_variables),
-      collectedValues(call.collected_variables),
-      analysed,
-    ),
-    input_variables: scalarVariables(raw.lead?.prompt_variables),
-    transcript: { turns: turns(text), text },
-    recording_url: call.recording_url ?? null,
-    created_at: isoDate(call.start_time),
+    extracted: [...extractions(raw.executed_actions), collectedValues(raw.collected_variables), collectedValues(call.collected_variables)],
+    // No summary and no success flag are documented (`analysis` holds per-criterion quality
+    // grades): `summary` and `status` stay absent. The reason is kept as for Vapi.
+    verdicts: { ended_reason: call.end_call_reason },
+    input: [raw.lead?.prompt_variables],
+    turns: turns(text),
+    text,
+    recordingUrl: call.recording_url ?? null,
+    createdAt: isoDate(call.start_time),
     // No end time is sent; start + duration would rest on the unconfirmed unit, so none.
-    finished_at: null,
-    ...absentAutocallsParts(),
-  };
+    finishedAt: null,
+  });
 }
 
 const inboundSchema = callInboundSchema('model_id');
@@ -188,33 +181,19 @@ export const synthflow: PlatformPayload<RawSynthflowResult> = {
   // an unknown body is kept, replayable, rather than counted and dropped.
   unknownEvents: 'quarantine',
   precall: {
-    parse(body) {
-      const parsed = inboundSchema.safeParse(body);
-      if (!parsed.success) return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) };
-      const d = parsed.data.call_inbound;
-      return {
-        ok: true,
-        request: {
-          customer_phone: phoneOrNull(d.from_number),
-          assistant_phone: phoneOrNull(d.to_number),
-          // The agent Synthflow would use (optional in the docs).
-          assistant_id: d.model_id || null,
-          // The inbound request carries no call id, time or status.
-          call_id: null,
-          timestamp: null,
-          status: null,
-          variables: {},
-          body,
-        },
-      };
-    },
+    parse: precallParser(inboundSchema, ({ call_inbound: d }) => ({
+      customerPhone: d.from_number,
+      assistantPhone: d.to_number,
+      // The agent Synthflow would use (optional in the docs). No call id, time or status is sent.
+      assistantId: d.model_id || null,
+    })),
     // Never an empty `call_inbound`: Synthflow disconnects the call on `{}`. `override_model_id: ""`
     // keeps the receiving agent. The documented values are strings; other scalars are sent as
     // their JSON text (value types UNCONFIRMED), as for Retell.
     answer: (variables) => ({
       call_inbound: {
         override_model_id: '',
-        custom_variables: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
+        custom_variables: stringVariables(variables),
       },
     }),
   },

@@ -7,10 +7,11 @@
 // Server.ts `backoffPlan` (none by default): test/fixtures/platforms/vapi/README.md.
 import { z } from 'zod';
 import type { Call, CallStatus, TranscriptTurn } from '../call.js';
-import { isoDate, parseTranscriptText, turnsText } from '../normalize.js';
+import { isoDate, parseTranscriptText } from '../normalize.js';
 import { timestamp, url, variableKey } from '../schema-primitives.js';
 import type { PlatformPayload } from './platform-payload.js';
-import { absentAutocallsParts, isoFromEpoch, phoneOrNull, scalarVariables } from './platform-values.js';
+import { platformCall, precallParser } from './platform-call.js';
+import { isoFromEpoch } from './platform-values.js';
 
 const END_EVENT = 'end-of-call-report';
 const PRECALL_EVENT = 'assistant-request';
@@ -139,34 +140,33 @@ export function normalizeVapi(raw: RawVapiEnvelope): Call {
   const call = message.call;
   const analysis = message.analysis;
   const reason = message.endedReason ?? call.endedReason ?? null;
-  const analysed: Record<string, unknown> = {};
-  if (analysis?.summary != null) analysed.summary = analysis.summary;
   // Only a PassFail rubric's "true"/"false" is a success flag; any other grade stays out of `status`.
-  if (analysis?.successEvaluation === 'true' || analysis?.successEvaluation === 'false') analysed.status = analysis.successEvaluation === 'true';
-  if (reason != null) analysed.ended_reason = reason;
+  const evaluation = analysis?.successEvaluation;
   const startedAt = isoDate(message.startedAt ?? call.startedAt);
   const endedAt = isoDate(message.endedAt ?? call.endedAt);
-  const transcriptTurns = turns(message);
   const artifact = message.artifact;
-  return {
+  return platformCall({
     id: call.id,
     platform: 'vapi',
-    variant: 'vapi',
     event: message.type,
-    channel: 'phone',
     status: status(reason),
-    customer_phone: phoneOrNull(message.customer?.number ?? call.customer?.number),
-    assistant_phone: phoneOrNull(message.phoneNumber?.number),
-    assistant_id: call.assistantId ?? null,
+    customerPhone: message.customer?.number ?? call.customer?.number,
+    assistantPhone: message.phoneNumber?.number,
+    assistantId: call.assistantId ?? null,
     duration: durationSeconds(startedAt, endedAt),
-    extracted_variables: scalarVariables(analysis?.structuredData, structuredOutputs(artifact?.structuredOutputs), analysed),
-    input_variables: scalarVariables(call.assistantOverrides?.variableValues),
-    transcript: { turns: transcriptTurns, text: artifact?.transcript || turnsText(transcriptTurns) },
-    recording_url: artifact?.recordingUrl ?? artifact?.stereoRecordingUrl ?? null,
-    created_at: startedAt ?? isoDate(call.createdAt),
-    finished_at: endedAt,
-    ...absentAutocallsParts(),
-  };
+    extracted: [analysis?.structuredData, structuredOutputs(artifact?.structuredOutputs)],
+    verdicts: {
+      summary: analysis?.summary,
+      status: evaluation === 'true' || evaluation === 'false' ? evaluation === 'true' : null,
+      ended_reason: reason,
+    },
+    input: [call.assistantOverrides?.variableValues],
+    turns: turns(message),
+    text: artifact?.transcript,
+    recordingUrl: artifact?.recordingUrl ?? artifact?.stereoRecordingUrl ?? null,
+    createdAt: startedAt ?? isoDate(call.createdAt),
+    finishedAt: endedAt,
+  });
 }
 
 const assistantRequestSchema = z.looseObject({
@@ -216,25 +216,16 @@ export const vapi: PlatformPayload<RawVapiEnvelope> = {
   // message: an undocumented type is answered 200, counted and logged (docs/platforms.md).
   unknownEvents: 'ignore',
   precall: {
-    parse(body) {
-      const parsed = assistantRequestSchema.safeParse(body);
-      if (!parsed.success) return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) };
-      const m = parsed.data.message;
-      return {
-        ok: true,
-        request: {
-          customer_phone: phoneOrNull(m.customer?.number ?? m.call?.customer?.number),
-          assistant_phone: phoneOrNull(m.phoneNumber?.number),
-          // Sent because the number has no assistant: usually absent.
-          assistant_id: m.call?.assistantId ?? null,
-          call_id: m.call?.id || null,
-          timestamp: isoFromStamp(m.timestamp),
-          status: m.call?.status ?? null,
-          variables: { ...(m.call?.assistantOverrides?.variableValues ?? {}) },
-          body,
-        },
-      };
-    },
+    parse: precallParser(assistantRequestSchema, ({ message: m }) => ({
+      customerPhone: m.customer?.number ?? m.call?.customer?.number,
+      assistantPhone: m.phoneNumber?.number,
+      // Sent because the number has no assistant: usually absent.
+      assistantId: m.call?.assistantId ?? null,
+      callId: m.call?.id || null,
+      timestamp: isoFromStamp(m.timestamp),
+      status: m.call?.status ?? null,
+      variables: { ...(m.call?.assistantOverrides?.variableValues ?? {}) },
+    })),
     // The answer is top level (not wrapped): `{assistantId, assistantOverrides: {variableValues}}`
     // (events.mdx, ServerMessageResponseAssistantRequest). Vapi needs an assistant named, which
     // only the mapping knows: a string `assistantId` variable is lifted to the top level.
