@@ -1,4 +1,5 @@
 // Numbered, append-only schema migrations. Never edit a shipped one: add the next number.
+import { initialSchema } from '../sql/initial-schema.js';
 import type { Migration } from '../sql/migrate.js';
 
 /**
@@ -40,80 +41,8 @@ export const MIGRATIONS: Migration[] = [
   {
     version: 1,
     name: 'receipts, calls, revisions, runs, step results',
-    sql: `
-      CREATE TABLE calls (
-        id INTEGER PRIMARY KEY,
-        sender TEXT NOT NULL,
-        call_key TEXT NOT NULL,
-        latest_revision INTEGER NOT NULL,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL,
-        UNIQUE (sender, call_key)
-      );
-      CREATE TABLE revisions (
-        id INTEGER PRIMARY KEY,
-        call_row_id INTEGER NOT NULL REFERENCES calls(id),
-        revision INTEGER NOT NULL,
-        content_hash TEXT NOT NULL,
-        call_json TEXT NOT NULL,
-        variant TEXT NOT NULL,
-        call_status TEXT NOT NULL,
-        is_test INTEGER NOT NULL DEFAULT 0,
-        created_at INTEGER NOT NULL,
-        UNIQUE (call_row_id, revision),
-        UNIQUE (call_row_id, content_hash)
-      );
-      CREATE TABLE receipts (
-        id INTEGER PRIMARY KEY,
-        request_id TEXT NOT NULL,
-        sender TEXT NOT NULL,
-        received_at INTEGER NOT NULL,
-        outcome TEXT NOT NULL,
-        reason TEXT,
-        issues TEXT,
-        raw_body BLOB,
-        call_key TEXT,
-        revision_id INTEGER REFERENCES revisions(id),
-        replayed_at INTEGER
-      );
-      CREATE INDEX receipts_quarantined ON receipts (id) WHERE outcome = 'quarantined';
-      CREATE TABLE runs (
-        id INTEGER PRIMARY KEY,
-        revision_id INTEGER NOT NULL REFERENCES revisions(id),
-        call_row_id INTEGER NOT NULL REFERENCES calls(id),
-        revision INTEGER NOT NULL,
-        mapping_name TEXT NOT NULL,
-        mapping_hash TEXT NOT NULL,
-        status TEXT NOT NULL,
-        is_test INTEGER NOT NULL DEFAULT 0,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_run_at INTEGER,
-        lease_owner TEXT,
-        lease_until INTEGER,
-        last_error TEXT,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL,
-        finished_at INTEGER,
-        UNIQUE (revision_id, mapping_name)
-      );
-      CREATE INDEX runs_due ON runs (next_run_at, id) WHERE status IN ('pending', 'retrying');
-      CREATE INDEX runs_leased ON runs (lease_until) WHERE status = 'running';
-      CREATE INDEX runs_by_status ON runs (status, id);
-      CREATE INDEX runs_by_call ON runs (call_row_id, mapping_name, revision);
-      CREATE TABLE step_results (
-        run_id INTEGER NOT NULL REFERENCES runs(id),
-        step_id TEXT NOT NULL,
-        status TEXT NOT NULL,
-        input TEXT,
-        input_hash TEXT,
-        output TEXT,
-        error TEXT,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        started_at INTEGER,
-        finished_at INTEGER,
-        PRIMARY KEY (run_id, step_id)
-      ) WITHOUT ROWID;
-    `,
+    // Written once with PostgreSQL's migration 1 (initial-schema.ts, frozen like this list).
+    sql: initialSchema({ id: 'INTEGER PRIMARY KEY', int64: 'INTEGER', falseFlag: 'INTEGER NOT NULL DEFAULT 0', bytes: 'BLOB', keyedTable: ' WITHOUT ROWID' }, { upToSqlite4: false }),
   },
   {
     version: 2,
