@@ -53,3 +53,11 @@ export const baseUrl = z
   .url('must be a URL like https://sandbox.example.com')
   .refine((v) => /^https?:\/\//i.test(v), 'must start with http:// or https://')
   .transform((v) => v.replace(/\/+$/, ''));
+
+/**
+ * A variable that replaces a vendor's URL, for a local stub (or `use`): `what` it is and the URL
+ * used while it is unset, said the same way for every such variable.
+ */
+export function stubUrl(what: string, unset: string, use = 'a local stub') {
+  return baseUrl.optional().describe(`${what}; unset: ${unset}. For ${use}.`);
+}

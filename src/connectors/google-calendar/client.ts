@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { calendar_v3 } from '@googleapis/calendar';
 import type { OAuth2Client } from 'google-auth-library';
 import { actionOf } from '../classify-failure.js';
-import { baseUrl, envConfig, joinNames, type ConnectorConfigOf } from '../connector-config.js';
+import { envConfig, joinNames, stubUrl, type ConnectorConfigOf } from '../connector-config.js';
 import { connectorStep, type ConnectorInstance, type StepContext } from '../connector.js';
 import { untilDeadline } from '../deadline.js';
 import { withEvidence } from '../evidence.js';
@@ -39,8 +39,8 @@ export const googleCalendarEnv = envConfig(
       .string()
       .default('primary')
       .describe('Calendar the steps book into unless a step names one: an id like clinic@group.calendar.google.com, or primary (the signed-in user\'s; a service account\'s own without a subject).'),
-    GOOGLE_CALENDAR_BASE_URL: baseUrl.optional().describe('API root; unset: https://www.googleapis.com. For a local stub.'),
-    GOOGLE_TOKEN_URL: baseUrl.optional().describe('OAuth token endpoint; unset: https://oauth2.googleapis.com/token. For a local stub.'),
+    GOOGLE_CALENDAR_BASE_URL: stubUrl('API root', 'https://www.googleapis.com'),
+    GOOGLE_TOKEN_URL: stubUrl('OAuth token endpoint', 'https://oauth2.googleapis.com/token'),
   }).describe(
     'Sign in with a service account (GOOGLE_SERVICE_ACCOUNT_JSON or GOOGLE_SERVICE_ACCOUNT_KEY_FILE, optionally GOOGLE_SERVICE_ACCOUNT_SUBJECT) ' +
       'or with an OAuth refresh token (GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_REFRESH_TOKEN), not both. The access token is kept ' +

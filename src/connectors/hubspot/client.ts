@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { BasicApi, BatchApi, createConfiguration, PromiseConfigurationOptions, SearchApi } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
 import { actionOf } from '../classify-failure.js';
 import { ClientPool, stepAgent, withPooledClient, type Pooled, type StepAgent } from '../client-pool.js';
-import { baseUrl, envConfig, type ConnectorConfigOf } from '../connector-config.js';
+import { envConfig, stubUrl, type ConnectorConfigOf } from '../connector-config.js';
 import { connectorStep, type ConnectorInstance, type StepContext } from '../connector.js';
 import { evidenceOf, ExchangeLog, withEvidence } from '../evidence.js';
 import { lazyImport } from '../load-sdk.js';
@@ -14,7 +14,7 @@ import { createWriteBatches, type WriteBatches } from './write-batches.js';
 export const hubspotEnv = envConfig(
   z.object({
     HUBSPOT_ACCESS_TOKEN: z.string().describe('Private app access token (Settings → Integrations → Private apps), with the CRM scopes the steps use.'),
-    HUBSPOT_BASE_URL: baseUrl.optional().describe('API base URL; unset: https://api.hubapi.com. For a sandbox proxy or a local stub.'),
+    HUBSPOT_BASE_URL: stubUrl('API base URL', 'https://api.hubapi.com', 'a sandbox proxy or a local stub'),
   }).describe(
     'Creates and updates of steps running at the same moment are sent together, as one batch request ' +
       '(`/crm/v3/objects/<type>/batch/create` or `…/batch/update`, up to 100 records; the same scopes), which spares ' +

@@ -1,7 +1,7 @@
 // The platform connector built from its configuration: the shared HTTP client, the phone-number
 // directory, and the id rules of the API it speaks.
 import { z } from 'zod';
-import { connectorStep, PermanentError, TransientError, type ConnectorInstance, type StepContext } from '../connector.js';
+import { connectorStep, PermanentError, TransientError, type ConnectorInstance, type StepContext, type StepDefinition } from '../connector.js';
 import { createPlatformClient, type PlatformClient } from './client.js';
 import { E164, platformTarget, SMS_BODY_LIMIT, type PlatformApi, type PlatformConfig } from './config.js';
 import { createPhoneNumberDirectory, type PhoneNumberDirectory } from './phone-numbers.js';
@@ -19,6 +19,25 @@ export function createPlatformConnector(config: PlatformConfig): PlatformConnect
 
 /** The step kinds of the platform. */
 export const platformStep = connectorStep<PlatformConnector, PlatformConfig>();
+
+/**
+ * What a step that sends declares (a call, an SMS: the platform can neither take it back nor
+ * deduplicate it, and its request goes with `sends: true`): a new revision of the call does not
+ * send again, and a send that got no answer is reported for an operator, not repeated.
+ */
+export const SENDS = { defaultRepeat: 'never', safeToRepeat: false } as const;
+
+/**
+ * The output of a step that makes something on the platform (a call, a lead, an SMS): the
+ * platform's id of `what` as field `idField`, and its status, each null when the answer lacks it.
+ */
+export function platformRecord<K extends string>(idField: K, what: string, status: string) {
+  const fields = {
+    [idField]: z.string().nullable().describe(`The platform's id of ${what}.`),
+    status: z.string().nullable().describe(status),
+  } as { [F in K | 'status']: z.ZodNullable<z.ZodString> };
+  return z.object(fields);
+}
 
 /** An id as a mapping writes it: a number (classic) or a UUID (2.0). */
 export const platformId = z.union([z.number().int().positive(), z.string().trim().min(1)]).transform(String);
@@ -68,6 +87,50 @@ export function textOf(value: unknown): string | null {
 /** Famulor 2.0's path of a campaign's leads, or of one of them (ids as apiId gives them). */
 export function campaignLeads(campaign: number | string, lead?: number | string): string {
   return `/campaigns/${encodeURIComponent(String(campaign))}/leads${lead === undefined ? '' : `/${encodeURIComponent(String(lead))}`}`;
+}
+
+/** The `with` fields that name an existing lead: its id, and on Famulor 2.0 its campaign. */
+export interface LeadRef {
+  lead_id: string;
+  campaign_id?: string | null;
+}
+
+/**
+ * The path of the existing lead `req` names (ids as apiId checks them): `classic` of its id on
+ * the classic API; on Famulor 2.0 within its campaign, so with.campaign_id is required there.
+ */
+export function leadPath(api: PlatformApi, kind: string, req: LeadRef, classic: (lead: number | string) => string): string {
+  const lead = apiId(api, kind, 'lead_id', req.lead_id);
+  if (api === 'classic') return classic(lead);
+  if (!req.campaign_id) throw new PermanentError(`${kind}: with.campaign_id is required on Famulor 2.0 (leads are addressed within their campaign)`);
+  return campaignLeads(apiId(api, kind, 'campaign_id', req.campaign_id), lead);
+}
+
+/** A step on an existing lead (platform.lead.update, .delete), as it says what is its own. */
+interface LeadStep<Schema extends z.ZodType<LeadRef>> extends Omit<StepDefinition<Schema, PlatformConnector, PlatformConfig>, 'defaultRepeat' | 'output' | 'execute'> {
+  /** The output's field besides the lead's id, and what it means. */
+  outcome: { field: string; description: string };
+  /** The lead's path on the classic API, of its id (2.0's is within its campaign). */
+  classicPath(lead: number | string): string;
+  /** Sends the step's request for the lead at `path`: the outcome. */
+  perform(req: z.output<Schema>, path: string, ctx: StepContext, client: PlatformClient): Promise<boolean>;
+}
+
+/**
+ * A step on an existing lead: its output is `{ id, <outcome> }`, and a new revision of the call
+ * repeats it when its input changed.
+ */
+export function leadStep<Schema extends z.ZodType<LeadRef>>(spec: LeadStep<Schema>) {
+  const { outcome, classicPath, perform, ...step } = spec;
+  return platformStep<Schema>({
+    ...step,
+    defaultRepeat: 'on-change',
+    output: z.object({ id: z.string().describe('The lead.'), [outcome.field]: z.boolean().describe(outcome.description) }),
+    async execute(req, ctx, { client }) {
+      const path = leadPath(client.api, spec.kind, req, classicPath);
+      return { id: req.lead_id, [outcome.field]: await perform(req, path, ctx, client) };
+    },
+  });
 }
 
 /**

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { textToHtml } from '../../html-text.js';
 import { optional } from '../../step-input.js';
 import { hubspotCreateStep } from '../create-record.js';
-import { contactId, dealId, idempotencyProperty, isoTime, timestamp } from '../record-fields.js';
+import { contactId, dealId, isoTime, timestamp } from '../record-fields.js';
 
 const noteInput = z.strictObject({
   body: z.string().min(1).describe('The note text, e.g. the summary or "{{ call.transcript.text }}".'),
@@ -15,11 +15,9 @@ const noteInput = z.strictObject({
   contact_id: contactId,
   deal_id: dealId,
   timestamp: optional(timestamp).describe('When the note happened (ISO date or epoch ms), e.g. "{{ call.finished_at }}"; default now.'),
-  idempotency_property: idempotencyProperty,
 });
 
 export const noteCreate = hubspotCreateStep('notes', {
-  kind: 'hubspot.note.create',
   description: 'Add a note (e.g. the call summary or transcript) to a contact and/or deal. Output: { id, created }.',
   input: noteInput,
   defaultRepeat: 'on-change',

@@ -1,10 +1,12 @@
 // `hubspot.task.create`: a task ("call back") for the caller's contact and/or deal. With an
-// idempotency property a retried step finds the task its earlier attempt created.
+// idempotency property a retried step finds the task its earlier attempt created. Never
+// repeated for a new revision (hubspotCreateStep's default): one follow-up per call, so a
+// re-evaluation must not hand the team the same task twice.
 import { z } from 'zod';
 import { textToHtml } from '../../html-text.js';
-import { optional, recordId } from '../../step-input.js';
+import { optional } from '../../step-input.js';
 import { hubspotCreateStep } from '../create-record.js';
-import { contactId, dealId, idempotencyProperty, isoTime, timestamp } from '../record-fields.js';
+import { contactId, dealId, isoTime, ownerId, timestamp } from '../record-fields.js';
 
 const taskInput = z.strictObject({
   subject: z.string().min(1).describe('Task title (hs_task_subject).'),
@@ -13,18 +15,14 @@ const taskInput = z.strictObject({
   type: z.enum(['CALL', 'EMAIL', 'TODO']).default('CALL').describe('Task type.'),
   priority: z.enum(['LOW', 'MEDIUM', 'HIGH']).default('MEDIUM').describe('Task priority.'),
   status: z.enum(['NOT_STARTED', 'IN_PROGRESS', 'WAITING', 'COMPLETED', 'DEFERRED']).default('NOT_STARTED').describe('Task status.'),
-  owner_id: optional(recordId).describe('HubSpot owner id the task is assigned to.'),
+  owner_id: ownerId.describe('HubSpot owner id the task is assigned to.'),
   contact_id: contactId,
   deal_id: dealId,
-  idempotency_property: idempotencyProperty,
 });
 
 export const taskCreate = hubspotCreateStep('tasks', {
-  kind: 'hubspot.task.create',
   description: 'Create a task (e.g. "call back") for the contact and/or deal. Output: { id, created }.',
   input: taskInput,
-  // One follow-up per call: a re-evaluation must not hand the team the same task twice.
-  defaultRepeat: 'never',
   properties: (req) => ({
     hs_task_subject: req.subject,
     hs_task_body: req.body ? textToHtml(req.body) : undefined,
@@ -32,6 +30,5 @@ export const taskCreate = hubspotCreateStep('tasks', {
     hs_task_type: req.type,
     hs_task_priority: req.priority,
     hs_task_status: req.status,
-    hubspot_owner_id: req.owner_id,
   }),
 });

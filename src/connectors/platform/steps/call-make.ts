@@ -2,7 +2,7 @@
 // Not safe to repeat: a call cannot be taken back, so one that got no answer is reported.
 import { z } from 'zod';
 import { optional } from '../../step-input.js';
-import { apiId, idOf, phoneNumber, platformId, platformStep, textOf, unwrap } from '../connector.js';
+import { apiId, idOf, phoneNumber, platformId, platformRecord, platformStep, SENDS, textOf, unwrap } from '../connector.js';
 
 const KIND = 'platform.call.make';
 
@@ -17,12 +17,8 @@ export const callMake = platformStep({
   kind: KIND,
   description: 'Start an outbound call now with an assistant and variables. Output: { call_id, status }.',
   input,
-  defaultRepeat: 'never',
-  safeToRepeat: false,
-  output: z.object({
-    call_id: z.string().nullable().describe("The platform's id of the call."),
-    status: z.string().nullable().describe('Its first status, e.g. initiated.'),
-  }),
+  ...SENDS,
+  output: platformRecord('call_id', 'the call', 'Its first status, e.g. initiated.'),
   async execute(req, ctx, { client }) {
     const assistant = apiId(client.api, KIND, 'assistant_id', req.assistant_id);
     // Classic: POST /api/user/make_call {phone_number, assistant_id, variables};

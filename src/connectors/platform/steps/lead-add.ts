@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { optional } from '../../step-input.js';
 import { E164 } from '../config.js';
-import { apiId, campaignLeads, idOf, phoneNumber, platformId, platformStep, textOf, unwrap } from '../connector.js';
+import { apiId, campaignLeads, idOf, phoneNumber, platformId, platformRecord, platformStep, textOf, unwrap } from '../connector.js';
 
 const KIND = 'platform.lead.add';
 
@@ -23,10 +23,7 @@ export const leadAdd = platformStep({
   description: 'Add a lead (phone and variables) to an outbound campaign. Output: { id, status }.',
   input,
   defaultRepeat: 'never',
-  output: z.object({
-    id: z.string().nullable().describe("The platform's id of the lead (for platform.lead.update and .delete)."),
-    status: z.string().nullable().describe('Its status, e.g. created.'),
-  }),
+  output: platformRecord('id', 'the lead (for platform.lead.update and .delete)', 'Its status, e.g. created.'),
   async execute(req, ctx, { client }) {
     const campaign = apiId(client.api, KIND, 'campaign_id', req.campaign_id);
     // Classic: POST /api/user/lead {phone_number, campaign_id, variables, allow_dupplicate, secondary_contacts?};

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { PermanentError } from '../../connector.js';
 import { optional } from '../../step-input.js';
-import { apiId, campaignLeads, platformId, platformStep } from '../connector.js';
+import { leadStep, platformId } from '../connector.js';
 
 const KIND = 'platform.lead.delete';
 
@@ -12,25 +12,18 @@ const input = z.strictObject({
   campaign_id: optional(platformId).describe('Famulor 2.0: the campaign the lead is removed from (required there; the contact itself is kept).'),
 });
 
-export const leadDelete = platformStep({
+export const leadDelete = leadStep({
   kind: KIND,
   description: 'Delete a lead (classic API; on Famulor 2.0 remove it from its campaign). Output: { id, deleted }.',
   input,
-  defaultRepeat: 'on-change',
-  output: z.object({ id: z.string().describe('The lead.'), deleted: z.boolean().describe('False when the platform had no such lead any more (404).') }),
-  async execute(req, ctx, { client }) {
-    const lead = apiId(client.api, KIND, 'lead_id', req.lead_id);
-    let path: string;
-    if (client.api === 'classic') path = `/user/leads/${lead}`;
-    else {
-      if (!req.campaign_id) throw new PermanentError(`${KIND}: with.campaign_id is required on Famulor 2.0 (leads are removed from their campaign)`);
-      path = campaignLeads(apiId(client.api, KIND, 'campaign_id', req.campaign_id), lead);
-    }
+  outcome: { field: 'deleted', description: 'False when the platform had no such lead any more (404).' },
+  classicPath: (lead) => `/user/leads/${lead}`,
+  async perform(_req, path, ctx, client) {
     try {
       await client.request(ctx, 'delete lead', { method: 'DELETE', path });
-      return { id: req.lead_id, deleted: true };
+      return true;
     } catch (error) {
-      if (error instanceof PermanentError && / answered 404\b/.test(error.message)) return { id: req.lead_id, deleted: false };
+      if (error instanceof PermanentError && / answered 404\b/.test(error.message)) return false;
       throw error;
     }
   },

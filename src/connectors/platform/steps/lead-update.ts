@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { PermanentError } from '../../connector.js';
 import { optional, present } from '../../step-input.js';
 import { E164 } from '../config.js';
-import { apiId, campaignLeads, platformId, platformStep } from '../connector.js';
+import { apiId, leadStep, platformId } from '../connector.js';
 
 const KIND = 'platform.lead.update';
 
@@ -15,34 +15,28 @@ const input = z.strictObject({
   variables: optional(z.record(z.string(), z.unknown())).describe('Variables merged into the lead\'s (2.0: its custom fields; null deletes a key).'),
 });
 
-export const leadUpdate = platformStep({
+export const leadUpdate = leadStep({
   kind: KIND,
   description: "Update a lead's variables, status, phone number or campaign. Output: { id, updated }.",
   input,
-  defaultRepeat: 'on-change',
-  output: z.object({ id: z.string().describe('The lead.'), updated: z.boolean().describe('True once the platform accepted the change.') }),
-  async execute(req, ctx, { client }) {
-    const lead = apiId(client.api, KIND, 'lead_id', req.lead_id);
+  outcome: { field: 'updated', description: 'True once the platform accepted the change.' },
+  // PUT /api/leads/{id}, documented without /user.
+  classicPath: (lead) => `/leads/${lead}`,
+  async perform(req, path, ctx, client) {
     if (client.api === 'classic') {
-      // PUT /api/leads/{id} (documented without /user) {campaign_id, phone_number, status, variables}.
+      // {campaign_id, phone_number, status, variables}.
       const body = present({
         campaign_id: req.campaign_id ? apiId(client.api, KIND, 'campaign_id', req.campaign_id) : undefined,
         phone_number: req.phone_number,
         status: req.status,
         variables: req.variables,
       });
-      await client.request(ctx, 'update lead', { method: 'PUT', path: `/leads/${lead}`, body });
+      await client.request(ctx, 'update lead', { method: 'PUT', path, body });
     } else {
-      if (!req.campaign_id) throw new PermanentError(`${KIND}: with.campaign_id is required on Famulor 2.0 (leads are addressed within their campaign)`);
       if (req.status) throw new PermanentError(`${KIND}: with.status is not an updatable lead field on Famulor 2.0`);
-      const campaign = apiId(client.api, KIND, 'campaign_id', req.campaign_id);
       // PATCH /api/v1/campaigns/{id}/leads/{leadId} {phone, custom_fields}.
-      await client.request(ctx, 'update lead', {
-        method: 'PATCH',
-        path: campaignLeads(campaign, lead),
-        body: present({ phone: req.phone_number, custom_fields: req.variables }),
-      });
+      await client.request(ctx, 'update lead', { method: 'PATCH', path, body: present({ phone: req.phone_number, custom_fields: req.variables }) });
     }
-    return { id: req.lead_id, updated: true };
+    return true;
   },
 });

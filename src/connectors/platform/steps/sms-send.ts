@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { PermanentError } from '../../connector.js';
 import { optional } from '../../step-input.js';
 import { SMS_BODY_LIMIT } from '../config.js';
-import { idOf, phoneNumber, platformStep, smsBodyLimit, textOf, timeLeft, unwrap } from '../connector.js';
+import { idOf, phoneNumber, platformRecord, platformStep, SENDS, smsBodyLimit, textOf, timeLeft, unwrap } from '../connector.js';
 
 const KIND = 'platform.sms.send';
 
@@ -26,11 +26,8 @@ export const smsSend = platformStep({
   kind: KIND,
   description: 'Send an SMS from one of your platform phone numbers. Output: { id, status, to, from, segments }.',
   input,
-  defaultRepeat: 'never',
-  safeToRepeat: false,
-  output: z.object({
-    id: z.string().nullable().describe("The platform's id of the sent SMS."),
-    status: z.string().nullable().describe('Its status as the platform reports it, e.g. sent.'),
+  ...SENDS,
+  output: platformRecord('id', 'the sent SMS', 'Its status as the platform reports it, e.g. sent.').extend({
     to: z.string().describe('Recipient.'),
     from: z.string().describe('Sender number (E.164).'),
     segments: z.number().nullable().describe('Segments billed, when the platform says.'),
