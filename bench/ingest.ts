@@ -30,17 +30,20 @@ export interface StoreRound {
 }
 
 /** Issue 3's orientation points, measured in the same rounds (bench/servers/reference.ts). */
-export type ReferenceName = 'validate' | 'naive-sqlite';
-export const REFERENCES: readonly ReferenceName[] = ['validate', 'naive-sqlite'];
+export type ReferenceName = 'validate' | 'naive-sqlite' | 'batched-postgres';
 export const REFERENCE_LABEL: Record<ReferenceName, string> = {
   validate: 'bare + zod parse (no store)',
   'naive-sqlite': 'bare + zod parse + naive SQLite insert (FULL)',
+  'batched-postgres': 'bare + zod parse + batched PostgreSQL insert (one per turn)',
 };
+/** The references of a run: the PostgreSQL one only where the server is reachable. */
+export const referencesOf = (postgres: boolean): ReferenceName[] =>
+  postgres ? ['validate', 'naive-sqlite', 'batched-postgres'] : ['validate', 'naive-sqlite'];
 
 export interface Round {
   round: number;
   bare: LoadResult;
-  references: Record<ReferenceName, LoadResult>;
+  references: Partial<Record<ReferenceName, LoadResult>>;
   stores: Partial<Record<StoreName, StoreRound>>;
   /** The same against the large body (SQLite only). */
   large: { bare: LoadResult; sqlite: StoreRound };
@@ -57,6 +60,7 @@ export interface StoreEnd {
 export interface IngestOutcome {
   rounds: Round[];
   stores: StoreName[];
+  references: ReferenceName[];
   ends: Partial<Record<StoreName, StoreEnd>>;
   postgres: { schema: string; describe: string } | { skipped: string };
   largeBytes: number;
@@ -103,10 +107,15 @@ export async function runIngest(
       stores.map((store) => ({ name: `aftercall-${store}`, script: SERVER_SCRIPTS.aftercall, env: env(store) })),
     );
     stores.forEach((store, i) => (servers[store] = started[i]!));
+    const referenceNames = referencesOf(schema !== null);
     const startedReferences = await bench.startAll(
-      REFERENCES.map((name) => ({ name: `reference-${name}`, script: SERVER_SCRIPTS.reference, env: { ...bench.baseEnv, REFERENCE: name } })),
+      referenceNames.map((name) => ({
+        name: `reference-${name}`,
+        script: SERVER_SCRIPTS.reference,
+        env: { ...bench.baseEnv, REFERENCE: name, ...(name === 'batched-postgres' ? { DATABASE_URL: schema!.url } : {}) },
+      })),
     );
-    REFERENCES.forEach((name, i) => (references[name] = startedReferences[i]!));
+    referenceNames.forEach((name, i) => (references[name] = startedReferences[i]!));
     bench.checkpoint();
     sources.sqlite = new SqliteRuns(join(bench.tmp, 'ingest-sqlite', 'aftercall.db'));
     if (schema) sources.postgres = new PostgresRuns(schema.url);
@@ -139,14 +148,19 @@ export async function runIngest(
       const bytesPerCall = writtenBefore !== null && writtenAfter !== null && load.expected > 0 ? (writtenAfter - writtenBefore) / load.expected : null;
       return { load, cpuMsPerCall, finishedDuringLoad, drain, bytesPerCall };
     };
-    const loadBare = async (label: string, durationSec: number, server: ServerProcess = bare, body = payload) => {
-      const result = await bench.load(server, { label, durationSec, nextBody: () => body.body(nextBareId()) });
+    const loadBare = async (label: string, durationSec: number, server: ServerProcess = bare, body = payload, onPostgres = false) => {
+      const result = await bench.load(server, {
+        label,
+        durationSec,
+        nextBody: () => body.body(nextBareId()),
+        ...(onPostgres ? { helperCpu: postgresCpuSeconds } : {}),
+      });
       bench.checkpoint();
       return result;
     };
     const loadReferences = async (round: number | string, durationSec: number) => {
-      const results = {} as Record<ReferenceName, LoadResult>;
-      for (const name of REFERENCES) results[name] = await loadBare(`ingest ${round} reference ${name}`, durationSec, references[name]!);
+      const results: Partial<Record<ReferenceName, LoadResult>> = {};
+      for (const name of referencesOf(schema !== null)) results[name] = await loadBare(`ingest ${round} reference ${name}`, durationSec, references[name]!, payload, name === 'batched-postgres');
       return results;
     };
 
@@ -184,6 +198,7 @@ export async function runIngest(
     return {
       rounds,
       stores,
+      references: referencesOf(schema !== null),
       ends,
       postgres: schema ? { schema: schema.name, describe: schema.describe } : { skipped: pgSchema.ok ? '' : pgSchema.reason },
       largeBytes: large.bytes,
