@@ -90,7 +90,7 @@ export function campaignLeads(campaign: number | string, lead?: number | string)
 }
 
 /** The `with` fields that name an existing lead: its id, and on Famulor 2.0 its campaign. */
-export interface LeadRef {
+interface LeadRef {
   lead_id: string;
   campaign_id?: string | null;
 }
@@ -99,7 +99,7 @@ export interface LeadRef {
  * The path of the existing lead `req` names (ids as apiId checks them): `classic` of its id on
  * the classic API; on Famulor 2.0 within its campaign, so with.campaign_id is required there.
  */
-export function leadPath(api: PlatformApi, kind: string, req: LeadRef, classic: (lead: number | string) => string): string {
+function leadPath(api: PlatformApi, kind: string, req: LeadRef, classic: (lead: number | string) => string): string {
   const lead = apiId(api, kind, 'lead_id', req.lead_id);
   if (api === 'classic') return classic(lead);
   if (!req.campaign_id) throw new PermanentError(`${kind}: with.campaign_id is required on Famulor 2.0 (leads are addressed within their campaign)`);
