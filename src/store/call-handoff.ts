@@ -8,8 +8,12 @@
 // a run another instance claimed is never taken here, and would hold its room for good.
 import type { Call } from '../payload/call.js';
 
-/** About 2 MB of parsed calls per MB of their JSON. */
-export const HANDOFF_JSON_BYTES = 4 * 1024 * 1024;
+/**
+ * Enough for the calls the worker is about to claim when it keeps up. Held calls outlive the
+ * young generation, so a larger bound grows the old space by far more than their own size
+ * while a backlog waits; past it the store reads the call (docs/performance.md, "call hand-off").
+ */
+export const HANDOFF_JSON_BYTES = 256 * 1024;
 
 interface Held {
   call: Call;
