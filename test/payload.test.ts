@@ -3,8 +3,10 @@
 // to the one Call shape, and every kind of malformed payload is rejected with its exact path.
 import { describe, expect, it } from 'vitest';
 import type { Call } from '../src/payload/call.js';
+import { parseInboundRequest } from '../src/ingest/inbound/inbound-request.js';
 import { contentHash } from '../src/payload/content-hash.js';
 import { parsePayload, type PayloadIssue } from '../src/payload/parse-payload.js';
+import { platformPayload } from '../src/payload/platforms/index.js';
 import { CALL_STATUSES } from '../src/payload/schema.js';
 import { isDocumentedSample } from '../src/payload/test-request.js';
 import { fixture, fixtureNames, fixtureText } from './support/fixtures.js';
@@ -943,5 +945,22 @@ describe('isDocumentedSample', () => {
     const famulorPhoneOnAutocallsId = fixture('make-test-request');
     famulorPhoneOnAutocallsId.customer_phone = '+4915123456789';
     expect(isDocumentedSample(accept(famulorPhoneOnAutocallsId).call)).toBe(false);
+  });
+});
+
+describe('failing paths of the other requests', () => {
+  it('the inbound-call request and a platform pre-call request name paths and unions as post-call bodies do', () => {
+    expect(parseInboundRequest({ customer_phone: 5, assistant_id: {} })).toEqual({
+      ok: false,
+      issues: [
+        { path: 'customer_phone', message: 'Invalid input: expected string, received number' },
+        { path: 'assistant_id', message: 'expected string or number' },
+      ],
+    });
+    expect(parseInboundRequest([1])).toEqual({ ok: false, issues: [{ path: '', message: 'the body must be a JSON object' }] });
+    expect(platformPayload('retell').precall!.parse({ event: 'call_inbound', call_inbound: { from_number: 5 } })).toEqual({
+      ok: false,
+      issues: [{ path: 'call_inbound.from_number', message: 'Invalid input: expected string, received number' }],
+    });
   });
 });

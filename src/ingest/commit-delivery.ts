@@ -80,11 +80,12 @@ export function createDeliveryCommitter(deps: CommitDeps, now: () => number) {
    * (its body read back: retention may have purged it, then the delivery is taken as usual).
    */
   async function supersedingRevision(platform: OtherPlatform, sender: string, call: Call): Promise<number | null> {
-    const later = platformPayload(platform).supersededBy?.[call.event ?? ''];
+    const payload = platformPayload(platform);
+    const later = payload.supersededBy?.[call.event ?? ''];
     if (!later) return null;
     const latest = (await deps.store.getCallPayloads(callKey(call))).find((p) => p.sender === sender);
     if (!latest?.body) return null;
-    const event = platformPayload(platform).classify(JSON.parse(latest.body) as Record<string, unknown>);
+    const event = payload.classify(JSON.parse(latest.body) as Record<string, unknown>);
     return event.kind === 'call' && event.event !== null && later.includes(event.event) ? latest.revision : null;
   }
 

@@ -8,6 +8,7 @@ import type { PlatformPayload } from './platforms/platform-payload.js';
 import { platformPayload } from './platforms/index.js';
 import { lenientConversationSchemas, strictConversationSchemas, type RawConversation } from './conversation-schema.js';
 import { normalizeCall } from './normalize.js';
+import { joinPath, payloadIssues, type PayloadIssue } from './payload-issues.js';
 import { CONVERSATION_ENDED, normalizeConversation, normalizeWorkspaceCall } from './normalize-conversation.js';
 import { lenientSchemas, strictSchemas, type RawCall, type SchemaMode } from './schema.js';
 import { lenientWorkspaceCall, strictWorkspaceCall, WORKSPACE_CALL_KEYS, type RawWorkspaceCall } from './workspace-call-schema.js';
@@ -16,11 +17,7 @@ import { lenientWorkspaceCall, strictWorkspaceCall, WORKSPACE_CALL_KEYS, type Ra
 export type PayloadKind = 'call' | 'conversation';
 export const PAYLOAD_KINDS: readonly PayloadKind[] = ['call', 'conversation'];
 
-export interface PayloadIssue {
-  /** Dotted path into the payload, e.g. `lead.campaign.allowed_hours_start_time`. */
-  path: string;
-  message: string;
-}
+export type { PayloadIssue } from './payload-issues.js';
 
 export type ParseResult =
   | { ok: true; call: Call; unknownKeys: string[] }
@@ -72,7 +69,7 @@ export function parsePayload(body: unknown, mode: SchemaMode, options: ParseOpti
   const result = schemaFor(shape, 'strict').safeParse(body);
   if (result.success) return { ok: true, call: toCall(shape, result.data), unknownKeys: [] };
 
-  const issues = result.error.issues.flatMap(describeIssue);
+  const issues = payloadIssues(result.error);
   const onlyUnknownKeys = result.error.issues.every((i) => i.code === 'unrecognized_keys');
   if (mode === 'warn' && onlyUnknownKeys) {
     // Same rules, unknown keys stripped: senders may add fields before the schema knows them.
@@ -98,7 +95,7 @@ function parsePlatformBody(adapter: PlatformPayload, body: Record<string, unknow
   if (event.kind !== 'call') return { ok: false, issues: [], other: { kind: event.kind, event: event.event } };
   const strict = adapter.schema.strict.safeParse(body);
   if (strict.success) return { ok: true, call: adapter.normalize(strict.data), unknownKeys: [] };
-  const issues = strict.error.issues.flatMap(describeIssue);
+  const issues = payloadIssues(strict.error);
   if (mode === 'warn' && strict.error.issues.every((i) => i.code === 'unrecognized_keys')) {
     const lenient = adapter.schema.lenient.safeParse(body);
     if (lenient.success) return { ok: true, call: adapter.normalize(lenient.data), unknownKeys: issues.map((i) => i.path) };
@@ -190,38 +187,4 @@ function toCall(shape: Shape, parsed: unknown): Call {
   if (shape.data === 'conversation') return normalizeConversation(data as RawConversation, event ?? CONVERSATION_ENDED);
   if (shape.data === 'workspace-call') return normalizeWorkspaceCall(data as RawWorkspaceCall, event ?? '');
   return normalizeCall(data as RawCall, event);
-}
-
-function describeIssue(issue: z.core.$ZodIssue): PayloadIssue[] {
-  const base = formatPath(issue.path);
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ path: joinPath(base, key), message: 'unknown key' }));
-  }
-  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-    // Drop branches that failed only because the value is not of their type at all (the
-    // string branch of an array transcript); if one branch is left, its issues are the story.
-    const plausible = issue.errors.filter((branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
-    if (plausible.length === 1) {
-      return plausible[0]!.flatMap((i) => describeIssue({ ...i, path: [...issue.path, ...i.path] }));
-    }
-    return [{ path: base, message: unionMessage(issue) }];
-  }
-  return [{ path: base, message: issue.message }];
-}
-
-function unionMessage(issue: z.core.$ZodIssueInvalidUnion): string {
-  const expected = new Set<string>();
-  for (const branch of issue.errors) {
-    for (const i of branch) if (i.code === 'invalid_type') expected.add(i.expected);
-  }
-  return expected.size > 0 ? `expected ${[...expected].join(' or ')}` : issue.message;
-}
-
-function formatPath(path: PropertyKey[]): string {
-  return path.reduce<string>((acc, key) => joinPath(acc, key), '');
-}
-
-function joinPath(base: string, key: PropertyKey): string {
-  if (typeof key === 'number') return `${base}[${key}]`;
-  return base ? `${base}.${String(key)}` : String(key);
 }

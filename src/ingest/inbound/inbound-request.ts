@@ -4,6 +4,7 @@
 // documented field is checked; keys the platform adds later are kept, not refused: a refusal
 // here connects the caller without any variables.
 import { z } from 'zod';
+import { payloadIssues, type PayloadIssue } from '../../payload/payload-issues.js';
 
 const phone = z.string().trim().max(64, 'must be at most 64 characters');
 const id = z.union([z.string().min(1).max(128), z.number().int()]);
@@ -30,16 +31,14 @@ export interface InboundRequest {
   body: Record<string, unknown>;
 }
 
-export type InboundParse = { ok: true; request: InboundRequest } | { ok: false; issues: Array<{ path: string; message: string }> };
+export type InboundParse = { ok: true; request: InboundRequest } | { ok: false; issues: PayloadIssue[] };
 
 export function parseInboundRequest(payload: unknown): InboundParse {
-  const parsed = inboundRequestSchema.safeParse(payload);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.path.length === 0 ? 'the body must be a JSON object' : i.message })),
-    };
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    return { ok: false, issues: [{ path: '', message: 'the body must be a JSON object' }] };
   }
+  const parsed = inboundRequestSchema.safeParse(payload);
+  if (!parsed.success) return { ok: false, issues: payloadIssues(parsed.error) };
   const d = parsed.data;
   return {
     ok: true,

@@ -4,6 +4,7 @@
 import type { z } from 'zod';
 import type { Call, CallStatus, OtherPlatform, TranscriptTurn } from '../call.js';
 import { turnsText } from '../normalize.js';
+import { payloadIssues } from '../payload-issues.js';
 import type { InboundRequest } from '../../ingest/inbound/inbound-request.js';
 import type { PlatformPayload } from './platform-payload.js';
 import { absentAutocallsParts, phoneOrNull, scalarVariables } from './platform-values.js';
@@ -81,7 +82,7 @@ export interface PrecallFacts {
 export function precallParser<Schema extends z.ZodType<unknown>>(schema: Schema, read: (data: z.output<Schema>) => PrecallFacts): PrecallParse {
   return (body) => {
     const parsed = schema.safeParse(body);
-    if (!parsed.success) return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) };
+    if (!parsed.success) return { ok: false, issues: payloadIssues(parsed.error) };
     const facts = read(parsed.data);
     const request: InboundRequest = {
       customer_phone: phoneOrNull(facts.customerPhone),
