@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchedAccept } from '../../src/store/postgres/batched-accept.js';
 import { RunWriteRefusedError, type RunWrites } from '../../src/store/postgres/run-writes.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/postgres-store.js';
-import { StoreUnavailableError, type AcceptInput, type AcceptResult } from '../../src/store/store.js';
+import { callKey, StoreUnavailableError, type AcceptInput, type AcceptResult } from '../../src/store/store.js';
 import { callVersion, delivery, expectAccepted, T0, variant } from '../store/store-conformance.js';
 import { createTestSchema, TEST_DATABASE_URL, warnWhenNoDatabase, type TestSchema } from '../support/test-database.js';
 
@@ -87,6 +87,69 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL batched accept', () => {
     // Run ids come back in the planned order, each the run of its own revision.
     const accepted = together.filter((r) => r.outcome === 'accepted');
     expect(new Set(accepted.flatMap((r) => r.runIds)).size).toBe(accepted.length * 2);
+  });
+
+  it('a batch of distinct calls (new calls, resends, new contents of stored calls) gets the answers and rows sequential deliveries get', async () => {
+    // Stored first, one by one: calls 31-34 at content 0, call 33 also at content 1.
+    const before = [...scenario([31, 32, 33, 34], [0]), ...scenario([33], [1])];
+    // Then one delivery per call: a resend (31), new contents (32, 33: its second revision's
+    // resend is the duplicate of revision 2; 34 a third content), and calls never seen (35, 36).
+    const batch = [
+      delivery(callVersion(0, { id: 31 }), { requestId: 'b-31', receivedAt: T0 + 100 }),
+      delivery(callVersion(2, { id: 32 }), { requestId: 'b-32', receivedAt: T0 + 101 }),
+      delivery(callVersion(1, { id: 33 }), { requestId: 'b-33', receivedAt: T0 + 102 }),
+      delivery(callVersion(3, { id: 34 }), { requestId: 'b-34', receivedAt: T0 + 103 }),
+      delivery(callVersion(0, { id: 35 }), { requestId: 'b-35', receivedAt: T0 + 104 }),
+      delivery(callVersion(1, { id: 36 }), { requestId: 'b-36', receivedAt: T0 + 105 }),
+    ];
+
+    const sequential = await open();
+    for (const input of before) await sequential.acceptDelivery(input);
+    const one: AcceptResult[] = [];
+    for (const input of batch) one.push(await sequential.acceptDelivery(input));
+    const sequentialRows = await stored();
+    await sequential.close();
+    await schema.truncate();
+
+    const concurrent = await open();
+    for (const input of before) await concurrent.acceptDelivery(input);
+    const counted = batches(concurrent).batches;
+    const together = await Promise.all(batch.map((input) => concurrent.acceptDelivery(input)));
+    expect(batches(concurrent).batches).toBe(counted + 1);
+    expect(together.map(shape)).toEqual(one.map(shape));
+    expect(together.map(shape)).toEqual([
+      { outcome: 'duplicate', revision: 1, runs: 0 },
+      { outcome: 'accepted', revision: 2, runs: 2 },
+      { outcome: 'duplicate', revision: 2, runs: 0 },
+      { outcome: 'accepted', revision: 2, runs: 2 },
+      { outcome: 'accepted', revision: 1, runs: 2 },
+      { outcome: 'accepted', revision: 1, runs: 2 },
+    ]);
+    expect(await stored()).toEqual(sequentialRows);
+    // Each accepted delivery's run ids are its own revision's runs, in the planned order.
+    for (const [i, result] of together.entries()) {
+      if (result.outcome !== 'accepted') continue;
+      const runs = await schema.admin.query<{ id: string; mapping_name: string }>(
+        `SELECT r.id, r.mapping_name FROM runs r JOIN receipts t ON t.revision_id = r.revision_id WHERE t.id = $1 ORDER BY r.id`,
+        [result.receiptId],
+      );
+      expect(runs.rows.map((r) => Number(r.id))).toEqual(result.runIds);
+      expect(runs.rows.map((r) => r.mapping_name)).toEqual(batch[i]!.runs.map((r) => r.mappingName));
+    }
+  });
+
+  it('in a batch of distinct calls, one delivery that cannot be written fails alone; the others commit', async () => {
+    const store = await open();
+    const bad = delivery(callVersion(0, { id: 42 }));
+    const inputs = [delivery(callVersion(0, { id: 41 })), { ...bad, call: { ...bad.call, variant: null as never } }, delivery(callVersion(0, { id: 43 }))];
+    const results = await Promise.allSettled(inputs.map((input) => store.acceptDelivery(input)));
+    expect(batches(store)).toEqual({ batches: 1, deliveries: 3 });
+    expect(results[0]).toMatchObject({ status: 'fulfilled', value: { outcome: 'accepted', revision: 1 } });
+    expect(results[1]).toMatchObject({ status: 'rejected', reason: { code: '23502' } });
+    expect(results[2]).toMatchObject({ status: 'fulfilled', value: { outcome: 'accepted', revision: 1 } });
+    const rows = await stored();
+    expect(rows.latest.map((r: { call_key: string }) => r.call_key)).toEqual([callKey(inputs[0]!.call), callKey(inputs[2]!.call)].sort());
+    expect(rows.receipts).toHaveLength(2);
   });
 
   it('batches following each other (group commit) keep the answers of sequential deliveries', async () => {
