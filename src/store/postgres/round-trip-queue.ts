@@ -38,16 +38,23 @@ export class RoundTripQueue<T> {
     }
   }
 
+  /** When idle, at the end of this event-loop turn, so the turn's items go together. */
   private schedule(): void {
     if (this.scheduled || this.inFlight) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      const items = this.queue.splice(0, this.maxBatch);
-      this.inFlight = (items.length > 0 ? this.flush(items) : Promise.resolve()).finally(() => {
-        this.inFlight = null;
-        if (this.queue.length > 0) this.schedule();
-      });
+      this.send();
+    });
+  }
+
+  private send(): void {
+    const items = this.queue.splice(0, this.maxBatch);
+    this.inFlight = (items.length > 0 ? this.flush(items) : Promise.resolve()).finally(() => {
+      this.inFlight = null;
+      // What queued during the round trip goes at once: waiting for the turn's end would hold it
+      // behind every request the turn still has to read.
+      if (this.queue.length > 0 && !this.scheduled) this.send();
     });
   }
 }
