@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import type { Call, OtherPlatform } from '../call.js';
 import type { InboundRequest } from '../../ingest/inbound/inbound-request.js';
+import type { PayloadIssue } from '../payload-issues.js';
 
 /** What a body is, read from its event field before any schema runs. */
 export type PlatformEvent =
@@ -40,7 +41,7 @@ export interface PlatformPayload<Raw = unknown> {
   supersededBy?: Readonly<Record<string, readonly string[]>>;
   /** The pre-call request read as the inbound mechanism's request, and its answer in the platform's shape. */
   precall?: {
-    parse(body: Record<string, unknown>): { ok: true; request: InboundRequest } | { ok: false; issues: Array<{ path: string; message: string }> };
+    parse(body: Record<string, unknown>): { ok: true; request: InboundRequest } | { ok: false; issues: PayloadIssue[] };
     answer(variables: Record<string, unknown>): unknown;
   };
 }
